@@ -1,0 +1,582 @@
+"""Scope-aware analysis of one module, restricted to the names a migration cares about.
+
+The analysis runs on Python's own `ast` (the running interpreter's grammar). It only
+descends into nodes whose source lines contain one of the interesting identifiers: a
+binding or use of a name needs the name's text inside the node, so everything else can
+be skipped without losing a binding. That keeps the walk a small fraction of the parse.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import re
+from dataclasses import dataclass, field
+
+from .source import LineIndex
+
+DYNAMIC_NAMESPACE_CALLS = frozenset({"globals", "locals", "vars", "exec", "eval", "__import__"})
+ATTRIBUTE_STRING_CALLS = frozenset({"getattr", "hasattr", "setattr", "delattr"})
+
+
+@dataclass(eq=False)
+class Scope:
+    kind: str  # module | function | class | lambda | comprehension
+    node: ast.AST
+    parent: "Scope | None"
+    bindings: dict[str, list["Binding"]] = field(default_factory=dict)
+    global_names: set[str] = field(default_factory=set)
+    nonlocal_names: set[str] = field(default_factory=set)
+    dynamic_namespace: bool = False
+
+    def add(self, binding: "Binding") -> None:
+        self.bindings.setdefault(binding.name, []).append(binding)
+
+
+@dataclass(eq=False)
+class Binding:
+    name: str
+    kind: str  # import-name | import-module | assign | def | class | param | other | star
+    scope: Scope
+    line: int
+    node: ast.AST  # the alias node for imports, the target otherwise
+    statement: ast.AST | None = None
+    block: list | None = None  # the statement list holding `statement`
+    # imports
+    module: str | None = None  # absolute source module of `from m import n`, or the module bound by `import`
+    imported: str | None = None  # the imported name (`from m import n`), None for `import m`
+    bound_path: str | None = None  # for `import a.b.c` without `as`: "a" is bound, chains start at "a"
+    # simple `name = other_name` assignments
+    value_name: ast.Name | None = None
+    is_fallback: bool = False  # bound inside an `except` handler
+
+
+@dataclass(eq=False)
+class Use:
+    name: str
+    node: ast.Name
+    scope: Scope
+    chain: list[str]  # attribute names following the name: `m.a.b` -> ["a", "b"]
+    chain_node: ast.AST | None  # the outermost Attribute node of the chain
+    context: str = "load"  # load | annotation-string | getattr-string | all-entry
+    string_span: tuple[int, int] | None = None  # text offsets of the name inside a string
+    escapes: bool = False  # a module object used as a value, not only through attributes
+
+
+@dataclass
+class StringRef:
+    """A string literal that looks like a dotted path (patch targets, import strings)."""
+
+    value: str
+    node: ast.Constant
+    line: int
+    call: str  # the callee's dotted spelling, e.g. "patch", "mock.patch.object", "importlib.import_module"
+    argument: int
+    span: tuple[int, int] | None  # text offsets of the literal's content when it is a plain literal
+
+
+@dataclass
+class CallSite:
+    node: ast.Call
+    scope: Scope
+    awaited: ast.Await | None
+    statement_line: int
+
+
+@dataclass
+class FileFacts:
+    module: str
+    is_package: bool
+    tree: ast.Module
+    index: LineIndex
+    module_scope: Scope
+    scopes: list[Scope]
+    bindings: list[Binding]
+    uses: list[Use]
+    strings: list[StringRef]
+    calls: list[CallSite]
+    all_entries: list[tuple[ast.Constant, str]]
+    star_imports: list[Binding]
+
+
+def module_name_for(relative_path: str) -> tuple[str, bool]:
+    """`a/b/c.py` -> ("a.b.c", False); `a/b/__init__.py` -> ("a.b", True)."""
+    parts = relative_path[:-3].split("/") if relative_path.endswith(".py") else relative_path.split("/")
+    if parts and parts[-1] == "__init__":
+        return ".".join(parts[:-1]), True
+    return ".".join(parts), False
+
+
+def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str | None:
+    if level == 0:
+        return target
+    parts = module.split(".") if module else []
+    if not is_package:
+        parts = parts[:-1]
+    if level - 1 > len(parts):
+        return None
+    base = parts[: len(parts) - (level - 1)] if level > 1 else parts
+    if target:
+        base = base + target.split(".")
+    return ".".join(base) if base else None
+
+
+def identifier_pattern(names: set[str]) -> re.Pattern[str]:
+    ordered = sorted(names, key=lambda n: (-len(n), n))
+    return re.compile(r"(?<![A-Za-z0-9_])(?:" + "|".join(map(re.escape, ordered)) + r")(?![A-Za-z0-9_])")
+
+
+def _dotted(node: ast.AST) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+class _Walker:
+    def __init__(self, facts_module: str, is_package: bool, index: LineIndex, lines: list[int], names: set[str], string_markers: tuple[str, ...]):
+        self.module = facts_module
+        self.is_package = is_package
+        self.index = index
+        self.lines = lines
+        self.names = names
+        self.string_markers = string_markers
+        self.scopes: list[Scope] = []
+        self.bindings: list[Binding] = []
+        self.uses: list[Use] = []
+        self.strings: list[StringRef] = []
+        self.calls: list[CallSite] = []
+        self.all_entries: list[tuple[ast.Constant, str]] = []
+        self.star_imports: list[Binding] = []
+        self._parents: dict[int, ast.AST] = {}
+
+    # pruning ---------------------------------------------------------------
+    def relevant(self, node: ast.AST) -> bool:
+        start = getattr(node, "lineno", None)
+        if start is None:
+            return True
+        end = getattr(node, "end_lineno", start) or start
+        i = bisect.bisect_left(self.lines, start)
+        return i < len(self.lines) and self.lines[i] <= end
+
+    # scopes ------------------------------------------------------------------
+    def new_scope(self, kind: str, node: ast.AST, parent: Scope | None) -> Scope:
+        scope = Scope(kind, node, parent)
+        self.scopes.append(scope)
+        return scope
+
+    def bind(self, scope: Scope, name: str, kind: str, node: ast.AST, **extra) -> Binding:
+        if name in scope.global_names:
+            target = scope
+            while target.parent is not None:
+                target = target.parent
+        elif name in scope.nonlocal_names:
+            target = scope.parent
+            while target is not None and (target.kind == "class" or name not in target.bindings):
+                if target.kind in ("function", "lambda") and name in target.bindings:
+                    break
+                target = target.parent
+            target = target or scope
+        else:
+            target = scope
+        binding = Binding(name=name, kind=kind, scope=target, line=getattr(node, "lineno", 0), node=node, **extra)
+        target.add(binding)
+        self.bindings.append(binding)
+        return binding
+
+    # statements ------------------------------------------------------------
+    def block(self, statements: list[ast.stmt], scope: Scope, in_handler: bool = False) -> None:
+        for statement in statements:
+            if self.relevant(statement):
+                self.statement(statement, scope, statements, in_handler)
+
+    def statement(self, node: ast.stmt, scope: Scope, block: list, in_handler: bool) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for decorator in node.decorator_list:
+                self.expr(decorator, scope)
+            self.arguments_outer(node.args, scope)
+            if node.returns is not None:
+                self.annotation(node.returns, scope)
+            self.bind(scope, node.name, "def", node, statement=node, block=block, is_fallback=in_handler)
+            inner = self.new_scope("function", node, scope)
+            self.declare(node.body, inner)
+            self.arguments_inner(node.args, inner)
+            self.block(node.body, inner)
+        elif isinstance(node, ast.ClassDef):
+            for decorator in node.decorator_list:
+                self.expr(decorator, scope)
+            for base in node.bases:
+                self.expr(base, scope)
+            for keyword in node.keywords:
+                self.expr(keyword.value, scope)
+            self.bind(scope, node.name, "class", node, statement=node, block=block, is_fallback=in_handler)
+            inner = self.new_scope("class", node, scope)
+            self.declare(node.body, inner)
+            self.block(node.body, inner)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    self.bind(scope, alias.asname, "import-module", alias, statement=node, block=block,
+                              module=alias.name, is_fallback=in_handler)
+                else:
+                    head = alias.name.split(".")[0]
+                    self.bind(scope, head, "import-module", alias, statement=node, block=block,
+                              module=alias.name, bound_path=head, is_fallback=in_handler)
+        elif isinstance(node, ast.ImportFrom):
+            source = resolve_relative(self.module, self.is_package, node.level, node.module)
+            for alias in node.names:
+                if alias.name == "*":
+                    binding = self.bind(scope, "*", "star", alias, statement=node, block=block, module=source)
+                    self.star_imports.append(binding)
+                    continue
+                self.bind(scope, alias.asname or alias.name, "import-name", alias, statement=node, block=block,
+                          module=source, imported=alias.name, is_fallback=in_handler)
+        elif isinstance(node, ast.Assign):
+            self.expr(node.value, scope)
+            value_name = node.value if isinstance(node.value, ast.Name) else None
+            for target in node.targets:
+                self.target(target, scope, node, block, in_handler, value_name if len(node.targets) == 1 else None)
+            self.all_assignment(node.targets, node.value, scope)
+        elif isinstance(node, ast.AnnAssign):
+            self.annotation(node.annotation, scope)
+            if node.value is not None:
+                self.expr(node.value, scope)
+            self.target(node.target, scope, node, block, in_handler,
+                        node.value if isinstance(node.value, ast.Name) else None)
+            if node.value is not None:
+                self.all_assignment([node.target], node.value, scope)
+        elif isinstance(node, ast.AugAssign):
+            self.expr(node.value, scope)
+            if isinstance(node.target, ast.Name):
+                self.use(node.target, scope)
+            self.target(node.target, scope, node, block, in_handler, None)
+            self.all_assignment([node.target], node.value, scope)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            pass  # handled by `declare` before the scope's body is walked
+        elif isinstance(node, ast.Delete):
+            for target in node.targets:
+                self.target(target, scope, node, block, in_handler, None)
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            self.expr(node.iter, scope)
+            self.target(node.target, scope, node, block, in_handler, None)
+            self.block(node.body, scope)
+            self.block(node.orelse, scope)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                self.expr(item.context_expr, scope)
+                if item.optional_vars is not None:
+                    self.target(item.optional_vars, scope, node, block, in_handler, None)
+            self.block(node.body, scope, in_handler)
+        elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+            self.block(node.body, scope, in_handler)
+            for handler in node.handlers:
+                if handler.type is not None:
+                    self.expr(handler.type, scope)
+                if handler.name and handler.name in self.names:
+                    self.bind(scope, handler.name, "other", handler, statement=handler, block=block)
+                self.block(handler.body, scope, True)
+            self.block(node.orelse, scope, in_handler)
+            self.block(node.finalbody, scope, in_handler)
+        elif isinstance(node, (ast.If, ast.While)):
+            self.expr(node.test, scope)
+            self.block(node.body, scope, in_handler)
+            self.block(node.orelse, scope, in_handler)
+        elif type(node).__name__ == "Match":
+            self.expr(node.subject, scope)
+            for case in node.cases:
+                self.pattern(case.pattern, scope, node, block)
+                if case.guard is not None:
+                    self.expr(case.guard, scope)
+                self.block(case.body, scope, in_handler)
+        elif type(node).__name__ == "TypeAlias":
+            self.target(node.name, scope, node, block, in_handler, None)
+            self.expr(node.value, scope)
+        else:
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.expr):
+                    self.expr(child, scope)
+
+    def declare(self, body: list[ast.stmt], scope: Scope) -> None:
+        stack = list(body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Global):
+                scope.global_names.update(node.names)
+            elif isinstance(node, ast.Nonlocal):
+                scope.nonlocal_names.update(node.names)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            elif isinstance(node, ast.stmt) and self.relevant(node):
+                stack.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case) if hasattr(ast, "match_case") else (ast.stmt, ast.excepthandler)))
+            elif not isinstance(node, ast.stmt):
+                stack.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt))
+
+    def arguments_outer(self, args: ast.arguments, scope: Scope) -> None:
+        for default in list(args.defaults) + [d for d in args.kw_defaults if d is not None]:
+            self.expr(default, scope)
+        for arg in args.posonlyargs + args.args + args.kwonlyargs + [a for a in (args.vararg, args.kwarg) if a]:
+            if arg.annotation is not None:
+                self.annotation(arg.annotation, scope)
+
+    def arguments_inner(self, args: ast.arguments, scope: Scope) -> None:
+        for arg in args.posonlyargs + args.args + args.kwonlyargs + [a for a in (args.vararg, args.kwarg) if a]:
+            if arg.arg in self.names:
+                self.bind(scope, arg.arg, "param", arg)
+
+    def target(self, node: ast.AST, scope: Scope, statement: ast.AST, block: list, in_handler: bool, value_name: ast.Name | None) -> None:
+        if isinstance(node, ast.Name):
+            if node.id in self.names:
+                self.bind(scope, node.id, "assign" if isinstance(statement, (ast.Assign, ast.AnnAssign)) else "other",
+                          node, statement=statement, block=block, value_name=value_name, is_fallback=in_handler)
+        elif isinstance(node, (ast.Tuple, ast.List)):
+            for element in node.elts:
+                self.target(element, scope, statement, block, in_handler, None)
+        elif isinstance(node, ast.Starred):
+            self.target(node.value, scope, statement, block, in_handler, None)
+        else:
+            self.expr(node, scope)
+
+    def pattern(self, node: ast.AST, scope: Scope, statement: ast.AST, block: list) -> None:
+        for child in ast.walk(node):
+            name = getattr(child, "name", None)
+            if isinstance(name, str) and name in self.names:
+                self.bind(scope, name, "other", child, statement=statement, block=block)
+            rest = getattr(child, "rest", None)
+            if isinstance(rest, str) and rest in self.names:
+                self.bind(scope, rest, "other", child, statement=statement, block=block)
+            if isinstance(child, ast.expr) and not isinstance(child, ast.Name):
+                pass
+        for child in ast.walk(node):
+            if isinstance(child, (ast.Name, ast.Attribute)) and isinstance(getattr(child, "ctx", None), ast.Load):
+                self.expr(child, scope)
+
+    def all_assignment(self, targets: list[ast.AST], value: ast.AST, scope: Scope) -> None:
+        if scope.kind != "module":
+            return
+        if not any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+            return
+        if isinstance(value, (ast.List, ast.Tuple)):
+            for element in value.elts:
+                if isinstance(element, ast.Constant) and isinstance(element.value, str):
+                    self.all_entries.append((element, element.value))
+
+    # expressions ------------------------------------------------------------
+    def annotation(self, node: ast.expr, scope: Scope) -> None:
+        self.expr(node, scope, in_annotation=True)
+
+    def use(self, node: ast.Name, scope: Scope, chain: list[str] | None = None, chain_node: ast.AST | None = None, escapes: bool = False) -> None:
+        if node.id in self.names:
+            self.uses.append(Use(node.id, node, scope, chain or [], chain_node, escapes=escapes))
+
+    def expr(self, node: ast.AST, scope: Scope, in_annotation: bool = False, awaited: ast.Await | None = None) -> None:
+        if node is None or not self.relevant(node):
+            return
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                self.use(node, scope, escapes=True)
+            elif isinstance(node.ctx, ast.Store) and node.id in self.names:
+                self.bind(scope, node.id, "other", node)  # walrus and other expression-level stores
+            return
+        if isinstance(node, ast.Attribute):
+            chain: list[str] = []
+            head: ast.AST = node
+            while isinstance(head, ast.Attribute):
+                chain.append(head.attr)
+                head = head.value
+            if isinstance(head, ast.Name) and isinstance(head.ctx, ast.Load):
+                chain.reverse()
+                self.use(head, scope, chain, node)
+                return
+            self.expr(head, scope, in_annotation)
+            return
+        if isinstance(node, ast.Await):
+            self.expr(node.value, scope, in_annotation, awaited=node)
+            return
+        if isinstance(node, ast.Constant):
+            if in_annotation and isinstance(node.value, str):
+                self.string_annotation(node, scope)
+            return
+        if isinstance(node, ast.Call):
+            self.call(node, scope, awaited)
+            return
+        if isinstance(node, ast.Lambda):
+            self.arguments_outer(node.args, scope)
+            inner = self.new_scope("lambda", node, scope)
+            self.arguments_inner(node.args, inner)
+            self.expr(node.body, inner)
+            return
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            generators = node.generators
+            self.expr(generators[0].iter, scope)
+            inner = self.new_scope("comprehension", node, scope)
+            for index, generator in enumerate(generators):
+                if index:
+                    self.expr(generator.iter, inner)
+                self.comprehension_target(generator.target, inner)
+                for condition in generator.ifs:
+                    self.expr(condition, inner)
+            if isinstance(node, ast.DictComp):
+                self.expr(node.key, inner)
+                self.expr(node.value, inner)
+            else:
+                self.expr(node.elt, inner)
+            return
+        if isinstance(node, ast.NamedExpr):
+            self.expr(node.value, scope)
+            target_scope = scope
+            while target_scope.kind == "comprehension" and target_scope.parent is not None:
+                target_scope = target_scope.parent
+            if node.target.id in self.names:
+                self.bind(target_scope, node.target.id, "other", node.target)
+            return
+        if isinstance(node, ast.Subscript) and in_annotation:
+            self.expr(node.value, scope, True)
+            self.expr(node.slice, scope, True)
+            return
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                self.expr(child, scope, in_annotation)
+            elif isinstance(child, ast.keyword):
+                self.expr(child.value, scope, in_annotation)
+            elif isinstance(child, ast.comprehension):  # pragma: no cover - handled above
+                self.expr(child.iter, scope)
+
+    def comprehension_target(self, node: ast.AST, scope: Scope) -> None:
+        for child in ast.walk(node):
+            if isinstance(child, ast.Name) and child.id in self.names:
+                self.bind(scope, child.id, "other", child)
+
+    def call(self, node: ast.Call, scope: Scope, awaited: ast.Await | None) -> None:
+        self.expr(node.func, scope)
+        for argument in node.args:
+            self.expr(argument, scope)
+        for keyword in node.keywords:
+            self.expr(keyword.value, scope)
+        self.calls.append(CallSite(node, scope, awaited, node.lineno))
+        callee = _dotted(node.func)
+        if callee is None:
+            return
+        tail = callee.rsplit(".", 1)[-1]
+        if tail in DYNAMIC_NAMESPACE_CALLS and callee == tail:
+            owner = scope
+            while owner.kind in ("comprehension", "lambda") and owner.parent is not None:
+                owner = owner.parent
+            owner.dynamic_namespace = True
+        # getattr(m, "Name") and patch.object(m, "Name") are attribute uses of `m`
+        if (tail in ATTRIBUTE_STRING_CALLS and callee == tail) or callee.endswith("patch.object") or callee.endswith("setattr"):
+            if len(node.args) >= 2 and isinstance(node.args[0], ast.Name) and isinstance(node.args[1], ast.Constant) \
+                    and isinstance(node.args[1].value, str) and node.args[0].id in self.names:
+                self.uses.append(Use(node.args[0].id, node.args[0], scope, [node.args[1].value], None,
+                                     context="getattr-string", string_span=self.literal_span(node.args[1])))
+        for position, argument in enumerate(node.args):
+            if isinstance(argument, ast.Constant) and isinstance(argument.value, str) and self.looks_like_path(argument.value):
+                self.strings.append(StringRef(argument.value, argument, argument.lineno, callee, position, self.literal_span(argument)))
+        for keyword in node.keywords:
+            value = keyword.value
+            if keyword.arg in ("target", "name") and isinstance(value, ast.Constant) and isinstance(value.value, str) \
+                    and self.looks_like_path(value.value):
+                self.strings.append(StringRef(value.value, value, value.lineno, callee, -1, self.literal_span(value)))
+
+    def looks_like_path(self, value: str) -> bool:
+        return "." in value and any(marker in value for marker in self.string_markers)
+
+    def literal_span(self, node: ast.Constant) -> tuple[int, int] | None:
+        """Offsets of a plain single-line literal's content, or None for anything fancier."""
+        if node.lineno != node.end_lineno:
+            return None
+        start = self.index.offset(node.lineno, node.col_offset)
+        end = self.index.offset(node.end_lineno, node.end_col_offset)
+        literal = self.index_text[start:end]
+        for quote in ('"', "'"):
+            if literal == quote + node.value + quote and "\\" not in node.value:
+                return start + 1, end - 1
+        return None
+
+    def string_annotation(self, node: ast.Constant, scope: Scope) -> None:
+        span = self.literal_span(node)
+        try:
+            inner = ast.parse(node.value.strip(), mode="eval")
+        except SyntaxError:
+            return
+        leading = len(node.value) - len(node.value.lstrip())
+        for child in ast.walk(inner):
+            if isinstance(child, ast.Name) and child.id in self.names:
+                chain: list[str] = []
+                position = None
+                if span is not None and child.lineno == 1 and node.value.isascii():
+                    position = (span[0] + leading + child.col_offset, span[0] + leading + child.end_col_offset)
+                self.uses.append(Use(child.id, child, scope, chain, None, context="annotation-string", string_span=position))
+
+
+def analyze(text: str, tree: ast.Module, module: str, is_package: bool, names: set[str],
+            pattern: re.Pattern[str], string_markers: tuple[str, ...], index: LineIndex | None = None) -> FileFacts:
+    index = index or LineIndex(text)
+    lines = sorted({index.line_of(m.start()) for m in pattern.finditer(text)})
+    # Local names bound by `as` and the heads of `import a.b.c` lead to uses we must also see.
+    walker = _Walker(module, is_package, index, lines, set(names), string_markers)
+    walker.index_text = text
+    extra: set[str] = set()
+    for node in _import_nodes(tree, walker):
+        for alias in node.names:
+            if alias.asname:
+                extra.add(alias.asname)
+            elif isinstance(node, ast.Import):
+                extra.add(alias.name.split(".")[0])
+    extra -= walker.names
+    if extra:
+        walker.names |= extra
+        more = identifier_pattern(extra)
+        walker.lines = sorted(set(lines) | {index.line_of(m.start()) for m in more.finditer(text)})
+    module_scope = walker.new_scope("module", tree, None)
+    walker.declare(tree.body, module_scope)
+    walker.block(tree.body, module_scope)
+    return FileFacts(
+        module=module, is_package=is_package, tree=tree, index=index, module_scope=module_scope,
+        scopes=walker.scopes, bindings=walker.bindings, uses=walker.uses, strings=walker.strings,
+        calls=walker.calls, all_entries=walker.all_entries, star_imports=walker.star_imports,
+    )
+
+
+def _import_nodes(tree: ast.Module, walker: _Walker):
+    stack: list[ast.AST] = [n for n in tree.body if walker.relevant(n)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+        elif isinstance(node, ast.stmt):
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, (ast.stmt, ast.excepthandler)) or type(child).__name__ == "match_case":
+                    if walker.relevant(child):
+                        stack.append(child)
+        elif isinstance(node, ast.excepthandler) or type(node).__name__ == "match_case":
+            stack.extend(c for c in node.body if walker.relevant(c))
+
+
+def resolve(use_scope: Scope, name: str) -> list[Binding]:
+    """The bindings a load of `name` in `use_scope` can see, by Python's scoping rules."""
+    scope = use_scope
+    if name in scope.global_names:
+        while scope.parent is not None:
+            scope = scope.parent
+        return scope.bindings.get(name, [])
+    first = True
+    while scope is not None:
+        if scope.kind == "class" and not first:
+            scope = scope.parent
+            continue
+        if name in scope.bindings:
+            return scope.bindings[name]
+        if scope.kind == "module" and "*" in scope.bindings:
+            return scope.bindings["*"]
+        first = False
+        scope = scope.parent
+    return []
+
+
+def binding_scope(use_scope: Scope, name: str) -> Scope | None:
+    found = resolve(use_scope, name)
+    return found[0].scope if found else None

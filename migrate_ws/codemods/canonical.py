@@ -1,0 +1,126 @@
+"""Rebind the canonical name and its aliases in the canonical module to the one implementation."""
+
+from __future__ import annotations
+
+import ast
+
+from ..context import FileContext
+from .base import Command
+
+
+def module_level_bindings(tree: ast.Module) -> dict[str, list[ast.stmt]]:
+    """Top-level statements (including those nested in top-level if/try blocks) binding each name."""
+    found: dict[str, list[ast.stmt]] = {}
+
+    def visit(statements: list[ast.stmt]) -> None:
+        for statement in statements:
+            if isinstance(statement, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                found.setdefault(statement.name, []).append(statement)
+            elif isinstance(statement, ast.Assign):
+                for target in statement.targets:
+                    if isinstance(target, ast.Name):
+                        found.setdefault(target.id, []).append(statement)
+            elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.value is not None:
+                found.setdefault(statement.target.id, []).append(statement)
+            elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+                for alias in statement.names:
+                    if alias.name != "*":
+                        local = alias.asname or alias.name.split(".")[0]
+                        found.setdefault(local, []).append(statement)
+            elif isinstance(statement, ast.If):
+                visit(statement.body)
+                visit(statement.orelse)
+            elif isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
+                visit(statement.body)
+                for handler in statement.handlers:
+                    visit(handler.body)
+                visit(statement.orelse)
+                visit(statement.finalbody)
+
+    visit(tree.body)
+    return found
+
+
+def bound_to(statement: ast.stmt, name: str) -> str | None:
+    """What a top-level statement binds `name` to: another local name, or None for a definition."""
+    if isinstance(statement, (ast.Assign, ast.AnnAssign)) and isinstance(statement.value, ast.Name):
+        return statement.value.id
+    if isinstance(statement, ast.ImportFrom):
+        for alias in statement.names:
+            if (alias.asname or alias.name) == name:
+                return f"{statement.module}:{alias.name}"
+    return None
+
+
+class RebindCanonicalCommand(Command):
+    DESCRIPTION = (
+        "In the canonical module, bind the canonical name and every alias to the configured implementation, "
+        "right after each name's last top-level binding, so that collapsing aliases keeps behaviour."
+    )
+    STEP = "canonical"
+
+    def applies(self, context: FileContext) -> bool:
+        config = context.config
+        return super().applies(context) and config.implementation is not None \
+            and context.facts.module == config.canonical_module
+
+    def transform(self, context: FileContext) -> None:
+        config = context.config
+        implementation = config.implementation_name
+        assert implementation is not None
+        tree = context.facts.tree
+        bindings = module_level_bindings(tree)
+        local_implementation = self.local_name_of_implementation(context, bindings)
+        if local_implementation is None:
+            context.follow_up(1, f"{config.canonical_module} does not bind {config.implementation}; "
+                              "cannot rebind the canonical name to it", "canonical")
+            return
+        names = sorted(set(config.aliases.values()) | set(config.aliases))
+        for name in names:
+            statements = bindings.get(name)
+            if not statements or name == local_implementation:
+                continue
+            if self.resolves_to(bindings, name, local_implementation, set()):
+                continue
+            last = max(statements, key=lambda s: (s.end_lineno, s.end_col_offset))
+            if last not in tree.body:
+                context.follow_up(last.lineno, f"{name} is bound inside a conditional block; rebind it to "
+                                  f"{local_implementation} by hand", "canonical")
+                continue
+            index = context.facts.index
+            line_end = index.starts[last.end_lineno - 1] + len(index.line_text(last.end_lineno))
+            newline = context._newline_at(last.end_lineno)
+            text = context.text[:line_end]
+            prefix = "" if text.endswith(("\n", "\r")) else newline
+            separator = newline if isinstance(last, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) else ""
+            context.replace(line_end, line_end, f"{prefix}{separator}{name} = {local_implementation}{newline}", "canonical",
+                            f"bind {name} to {config.implementation}")
+            if isinstance(last, ast.ClassDef):
+                context.follow_up(last.lineno, f"class {name} is now shadowed by {local_implementation}; "
+                                  "remove it once nothing refers to it", "info")
+
+    def local_name_of_implementation(self, context: FileContext, bindings: dict[str, list[ast.stmt]]) -> str | None:
+        config = context.config
+        module, name = config.implementation_module, config.implementation_name
+        if module == config.canonical_module and name in bindings:
+            return name
+        for local, statements in bindings.items():
+            for statement in statements:
+                if isinstance(statement, ast.ImportFrom):
+                    from ..analysis import resolve_relative
+
+                    source = resolve_relative(context.facts.module, context.facts.is_package, statement.level, statement.module)
+                    for alias in statement.names:
+                        if source == module and alias.name == name and (alias.asname or alias.name) == local:
+                            return local
+        return None
+
+    def resolves_to(self, bindings: dict[str, list[ast.stmt]], name: str, implementation: str, seen: set[str]) -> bool:
+        if name == implementation:
+            return True
+        if name in seen or name not in bindings:
+            return False
+        seen.add(name)
+        last = max(bindings[name], key=lambda s: (s.end_lineno, s.end_col_offset))
+        value = bound_to(last, name)
+        return value is not None and ":" not in value and self.resolves_to(bindings, value, implementation, seen)

@@ -1,0 +1,187 @@
+"""Move every import of a legacy manager path to the canonical module."""
+
+from __future__ import annotations
+
+import ast
+
+from ..analysis import Binding, Use, resolve
+from ..context import FileContext
+from ..imports import AliasSpec
+from .base import Command
+
+
+def attribute_node(use: Use, depth: int) -> ast.Attribute | None:
+    """The Attribute node for `name.chain[0]...chain[depth-1]` within a use's chain."""
+    node = use.chain_node
+    for _ in range(len(use.chain) - depth):
+        if not isinstance(node, ast.Attribute):
+            return None
+        node = node.value
+    return node if isinstance(node, ast.Attribute) else None
+
+
+def attribute_span(context: FileContext, node: ast.Attribute) -> tuple[int, int]:
+    _, end = context.span(node)
+    return end - len(node.attr), end
+
+
+def uses_of(context: FileContext, binding: Binding) -> list[Use]:
+    return [u for u in context.facts.uses if u.name == binding.name and any(b is binding for b in resolve(u.scope, u.name))]
+
+
+def exported_name(context: FileContext, legacy_name: str, via_legacy_module: bool) -> str | None:
+    """The name to import from the canonical module for a legacy name, or None when it has none."""
+    exports = context.targets.canonical_exports
+    if via_legacy_module and legacy_name in exports:
+        return legacy_name
+    target = context.config.canonical_name_for(legacy_name)
+    if target in exports:
+        return target
+    return None
+
+
+class MoveImportsCommand(Command):
+    DESCRIPTION = (
+        "Rewrite `from <legacy> import Name`, module-object imports and their `m.Name` uses to the "
+        "canonical module; split statements that mix legacy and unrelated names."
+    )
+    STEP = "imports"
+
+    def transform(self, context: FileContext) -> None:
+        config = context.config
+        for binding in context.facts.bindings:
+            if binding.kind == "star":
+                if binding.module in config.legacy_modules:
+                    context.follow_up(binding.line, f"star import from legacy module {binding.module}: the names it "
+                                      f"provides cannot be resolved statically; import them from {config.canonical_module}",
+                                      "star-import")
+                continue
+            if binding.kind not in ("import-name", "import-module"):
+                continue
+            module_path = context.module_object(binding)
+            if module_path is not None:
+                if module_path != config.canonical_module:
+                    self.module_object(context, binding, module_path)
+                continue
+            if binding.kind == "import-module" and binding.bound_path is not None:
+                self.dotted_module(context, binding)
+                continue
+            if binding.kind != "import-name":
+                continue
+            self.from_import(context, binding)
+
+    def from_import(self, context: FileContext, binding: Binding) -> None:
+        config = context.config
+        target = context.legacy_target(binding)
+        legacy = config.legacy_modules.get(binding.module or "")
+        if target is None:
+            if legacy is not None and legacy.retire and binding.imported not in legacy.names:
+                context.follow_up(binding.line, f"{binding.imported} is imported from legacy module {binding.module}, "
+                                  "which the configuration does not map to the canonical module; left as is", "unmapped-name")
+            elif legacy is None and binding.module != config.canonical_module and binding.imported in config.legacy_names:
+                context.depends_on.add((binding.module or "", binding.imported or ""))
+            return
+        if not context.is_legacy_path(binding):
+            return
+        assert binding.imported is not None
+        name = exported_name(context, binding.imported, legacy is not None)
+        if name is None:
+            context.follow_up(binding.line, f"{config.canonical_module} does not export {target} "
+                              f"(imported as {binding.imported} from {binding.module}); import left unchanged",
+                              "not-exported")
+            return
+        alias = binding.node
+        assert isinstance(alias, ast.alias)
+        keeps_as = alias.asname is not None and (alias.asname == alias.name or alias.asname != name)
+        spec = AliasSpec(name, binding.name if keeps_as else None)
+        if spec.asname is None and binding.name != name:
+            spec = AliasSpec(name, binding.name)
+        context.rebind_import(binding, spec, config.canonical_module, "imports",
+                              f"import {binding.imported} from {config.canonical_module} instead of {binding.module}")
+
+    def module_object(self, context: FileContext, binding: Binding, module_path: str) -> None:
+        config = context.config
+        legacy = config.legacy_modules[module_path]
+        renames: list[tuple[Use, str]] = []
+        for use in uses_of(context, binding):
+            if use.escapes or not use.chain:
+                context.follow_up(use.node.lineno, f"module object {binding.name} ({module_path}) is used as a value; "
+                                  "its import was left unchanged", "module-object")
+                return
+            attribute = use.chain[0]
+            if attribute not in legacy.names:
+                context.follow_up(use.node.lineno, f"{binding.name}.{attribute}: {module_path} carries {attribute}, "
+                                  "which the configuration does not map; module import left unchanged", "module-object")
+                return
+            name = exported_name(context, attribute, True)
+            if name is None:
+                context.follow_up(use.node.lineno, f"{config.canonical_module} does not export "
+                                  f"{config.canonical_name_for(attribute)}; module import left unchanged", "not-exported")
+                return
+            renames.append((use, name))
+        statement = binding.statement
+        parent, _, tail = config.canonical_module.rpartition(".")
+        if isinstance(statement, ast.Import):
+            spec = AliasSpec(config.canonical_module, binding.name)
+            context.rebind_import(binding, spec, None, "imports", f"import {config.canonical_module} instead of {module_path}")
+        else:
+            spec = AliasSpec(tail, binding.name if binding.name != tail else None)
+            context.rebind_import(binding, spec, parent, "imports", f"import {config.canonical_module} instead of {module_path}")
+        for use, name in renames:
+            self.rename_attribute(context, use, 1, name)
+
+    def rename_attribute(self, context: FileContext, use: Use, depth: int, name: str) -> None:
+        if use.context == "getattr-string":
+            if use.string_span is None:
+                context.follow_up(use.node.lineno, f"getattr string for {use.chain[0]} could not be rewritten", "string")
+                return
+            context.replace(*use.string_span, name, "imports", f"{use.chain[0]} -> {name}")
+            return
+        node = attribute_node(use, depth)
+        if node is None or node.attr == name:
+            return
+        start, end = attribute_span(context, node)
+        context.replace(start, end, name, "imports", f"{node.attr} -> {name}")
+
+    def dotted_module(self, context: FileContext, binding: Binding) -> None:
+        """`import a.b.legacy` binds `a`; its uses spell the whole path `a.b.legacy.Name`."""
+        config = context.config
+        path = binding.module or ""
+        legacy = config.legacy_modules.get(path)
+        if legacy is None:
+            return
+        depth = len(path.split(".")) - 1
+        sites: list[tuple[Use, str]] = []
+        for use in uses_of(context, binding):
+            if [binding.name, *use.chain[:depth]] != path.split("."):
+                continue
+            if len(use.chain) <= depth:
+                context.follow_up(use.node.lineno, f"legacy module {path} is used as a value; import left unchanged",
+                                  "module-object")
+                return
+            attribute = use.chain[depth]
+            name = exported_name(context, attribute, True) if attribute in legacy.names else None
+            if name is None:
+                context.follow_up(use.node.lineno, f"{path}.{attribute} has no counterpart in {config.canonical_module}; "
+                                  "import left unchanged", "module-object")
+                return
+            sites.append((use, name))
+        if not sites:
+            context.follow_up(binding.line, f"import of legacy module {path} without any use of its names "
+                              "(imported for its side effects?); left unchanged", "module-object")
+            return
+        if config.canonical_module.split(".")[0] != binding.name and binding.name in context.facts.module_scope.bindings \
+                and len(context.facts.module_scope.bindings[binding.name]) > 1:
+            pass
+        context.rebind_import(binding, AliasSpec(config.canonical_module, None), None, "imports",
+                              f"import {config.canonical_module} instead of {path}")
+        for use, name in sites:
+            node = attribute_node(use, depth)
+            if node is None:
+                continue
+            start, _ = context.span(node)
+            _, end = attribute_span(context, node)
+            context.replace(start, end, config.canonical_module, "imports", f"{path} -> {config.canonical_module}")
+            attribute = attribute_node(use, depth + 1)
+            if attribute is not None and attribute.attr != name:
+                context.replace(*attribute_span(context, attribute), name, "imports", f"{attribute.attr} -> {name}")

@@ -1,0 +1,272 @@
+"""Configuration: `[tool.migrate-ws]` in pyproject.toml, a `--config` file, or a built-in preset.
+
+A preset is an ordinary TOML file in the same format a user writes, shipped in
+`migrate_ws/presets/`. Every validation problem raises `ConfigError` with one line that
+names the offending key.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+DEFAULT_PRESET = "netra"
+LEGACY_MODULE_POLICIES = ("shim", "delete", "keep")
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message is one line naming the key."""
+
+
+@dataclass(frozen=True)
+class LegacyModule:
+    module: str
+    names: tuple[str, ...]
+    retire: bool = True
+
+
+@dataclass(frozen=True)
+class FactoryConfig:
+    function: str = ""
+    context_parameter: str = "user_context"
+    context_variables: tuple[str, ...] = ("user_context",)
+    is_async: bool = False
+    functions: tuple[str, ...] = ()
+    classes: tuple[str, ...] = ()
+    class_methods: tuple[str, ...] = ()
+    factory_objects: tuple[str, ...] = ()
+    factory_methods: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    canonical_module: str
+    canonical_exports: tuple[str, ...]
+    aliases: dict[str, str]
+    legacy_modules: dict[str, LegacyModule]
+    implementation: str | None = None
+    include: tuple[str, ...] = ("**/*.py",)
+    exclude: tuple[str, ...] = ()
+    factory: FactoryConfig = field(default_factory=FactoryConfig)
+    source: str = "<built-in>"
+
+    def canonical_name_for(self, legacy_name: str) -> str:
+        return self.aliases.get(legacy_name, legacy_name)
+
+    @property
+    def legacy_names(self) -> frozenset[str]:
+        names: set[str] = set(self.aliases)
+        for legacy in self.legacy_modules.values():
+            names.update(legacy.names)
+        return frozenset(names)
+
+    @property
+    def implementation_module(self) -> str | None:
+        return self.implementation.rpartition(".")[0] if self.implementation else None
+
+    @property
+    def implementation_name(self) -> str | None:
+        return self.implementation.rpartition(".")[2] if self.implementation else None
+
+
+def _expect(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, required: bool = False) -> Any:
+    if key not in table:
+        if required:
+            raise ConfigError(f"{where}.{key}: required key is missing")
+        return None
+    value = table[key]
+    if not isinstance(value, kind) or (kind is str and not value):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ConfigError(f"{where}.{key}: expected {names}, got {value!r}")
+    return value
+
+
+def _str_list(table: dict[str, Any], key: str, where: str, pattern: re.Pattern[str] | None = None) -> tuple[str, ...] | None:
+    value = _expect(table, key, list, where)
+    if value is None:
+        return None
+    for item in value:
+        if not isinstance(item, str) or not item:
+            raise ConfigError(f"{where}.{key}: expected a list of non-empty strings, got {item!r}")
+        if pattern is not None and not pattern.match(item):
+            raise ConfigError(f"{where}.{key}: {item!r} is not a valid Python name")
+    return tuple(value)
+
+
+def _dotted(table: dict[str, Any], key: str, where: str, required: bool = False) -> str | None:
+    value = _expect(table, key, str, where, required)
+    if value is not None and not _DOTTED.match(value):
+        raise ConfigError(f"{where}.{key}: {value!r} is not a dotted module path")
+    return value
+
+
+_KNOWN_KEYS = {
+    "name", "preset", "canonical-module", "canonical-exports", "implementation", "include",
+    "exclude", "aliases", "legacy-modules", "factory",
+}
+_FACTORY_KEYS = {
+    "function", "context-parameter", "context-variables", "async", "functions", "classes",
+    "class-methods", "factory-objects", "factory-methods",
+}
+
+
+def parse_config(table: dict[str, Any], source: str, where: str = "tool.migrate-ws") -> Config:
+    """Validate one `[tool.migrate-ws]` table and build a `Config`."""
+    unknown = sorted(set(table) - _KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}.{unknown[0]}: unknown key")
+    canonical = _dotted(table, "canonical-module", where, required=True)
+    assert canonical is not None
+    exports = _str_list(table, "canonical-exports", where, _IDENT) or ()
+    implementation = _dotted(table, "implementation", where)
+    if implementation is not None and "." not in implementation:
+        raise ConfigError(f"{where}.implementation: expected module.Name, got {implementation!r}")
+
+    aliases_table = _expect(table, "aliases", dict, where) or {}
+    aliases: dict[str, str] = {}
+    for alias, target in aliases_table.items():
+        if not _IDENT.match(alias) or not isinstance(target, str) or not _IDENT.match(target):
+            raise ConfigError(f"{where}.aliases.{alias}: expected Name = \"CanonicalName\", got {target!r}")
+        if alias == target:
+            raise ConfigError(f"{where}.aliases.{alias}: an alias cannot map to itself")
+        aliases[alias] = target
+
+    legacy_table = _expect(table, "legacy-modules", dict, where, required=True)
+    legacy: dict[str, LegacyModule] = {}
+    for module, spec in legacy_table.items():
+        key = f"{where}.legacy-modules.{module}"
+        if not _DOTTED.match(module):
+            raise ConfigError(f"{key}: {module!r} is not a dotted module path")
+        if module == canonical:
+            raise ConfigError(f"{key}: the canonical module cannot also be a legacy module")
+        if isinstance(spec, list):
+            spec = {"names": spec}
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{key}: expected a list of names or a table with 'names'")
+        extra = sorted(set(spec) - {"names", "retire"})
+        if extra:
+            raise ConfigError(f"{key}.{extra[0]}: unknown key")
+        names = _str_list(spec, "names", key, _IDENT)
+        if not names:
+            raise ConfigError(f"{key}.names: expected a non-empty list of names")
+        retire = _expect(spec, "retire", bool, key)
+        legacy[module] = LegacyModule(module, names, True if retire is None else retire)
+    if not legacy:
+        raise ConfigError(f"{where}.legacy-modules: at least one legacy module is required")
+
+    factory_table = _expect(table, "factory", dict, where) or {}
+    unknown = sorted(set(factory_table) - _FACTORY_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}.factory.{unknown[0]}: unknown key")
+    fwhere = f"{where}.factory"
+    function = _expect(factory_table, "function", str, fwhere) or ""
+    if function and not _IDENT.match(function):
+        raise ConfigError(f"{fwhere}.function: {function!r} is not a valid Python name")
+    factory = FactoryConfig(
+        function=function,
+        context_parameter=_expect(factory_table, "context-parameter", str, fwhere) or "user_context",
+        context_variables=_str_list(factory_table, "context-variables", fwhere, _IDENT) or ("user_context",),
+        is_async=bool(_expect(factory_table, "async", bool, fwhere)),
+        functions=_str_list(factory_table, "functions", fwhere, _IDENT) or (),
+        classes=_str_list(factory_table, "classes", fwhere, _IDENT) or (),
+        class_methods=_str_list(factory_table, "class-methods", fwhere, _IDENT) or (),
+        factory_objects=_str_list(factory_table, "factory-objects", fwhere, _IDENT) or (),
+        factory_methods=_str_list(factory_table, "factory-methods", fwhere, _IDENT) or (),
+    )
+    name = _expect(table, "name", str, where) or "migration"
+    return Config(
+        name=name,
+        canonical_module=canonical,
+        canonical_exports=exports,
+        aliases=aliases,
+        legacy_modules=legacy,
+        implementation=implementation,
+        include=_str_list(table, "include", where) or ("**/*.py",),
+        exclude=_str_list(table, "exclude", where) or (),
+        factory=factory,
+        source=source,
+    )
+
+
+def _read_toml(path: Path, label: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{label}: file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{label}: cannot read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{label}: invalid TOML ({exc})") from None
+
+
+def _tool_table(document: dict[str, Any]) -> dict[str, Any] | None:
+    tool = document.get("tool")
+    if isinstance(tool, dict):
+        table = tool.get("migrate-ws")
+        if table is not None and not isinstance(table, dict):
+            raise ConfigError("tool.migrate-ws: expected a table")
+        return table
+    return None
+
+
+def available_presets() -> list[str]:
+    folder = resources.files("migrate_ws") / "presets"
+    return sorted(entry.name[: -len(".toml")] for entry in folder.iterdir() if entry.name.endswith(".toml"))
+
+
+def load_preset(name: str) -> Config:
+    if name not in available_presets():
+        raise ConfigError(f"--preset: unknown preset {name!r} (available: {', '.join(available_presets())})")
+    resource = resources.files("migrate_ws") / "presets" / f"{name}.toml"
+    document = tomllib.loads(resource.read_text(encoding="utf-8"))
+    table = _tool_table(document)
+    if table is None:
+        raise ConfigError(f"preset {name}: has no [tool.migrate-ws] table")
+    return parse_config(table, source=f"preset {name}")
+
+
+def _from_table(table: dict[str, Any], source: str) -> Config:
+    # `preset = "netra"` inside a user's table starts from that preset's values.
+    preset = table.get("preset")
+    if preset is not None:
+        if not isinstance(preset, str):
+            raise ConfigError(f"tool.migrate-ws.preset: expected str, got {preset!r}")
+        base_resource = resources.files("migrate_ws") / "presets" / f"{preset}.toml"
+        if preset not in available_presets():
+            raise ConfigError(f"tool.migrate-ws.preset: unknown preset {preset!r}")
+        base = _tool_table(tomllib.loads(base_resource.read_text(encoding="utf-8"))) or {}
+        table = {**base, **{k: v for k, v in table.items() if k != "preset"}}
+    return parse_config(table, source=source)
+
+
+def load_config(root: Path, config_file: Path | None = None, preset: str | None = None) -> Config:
+    """Resolve the configuration: `--config`, then `--preset`, then pyproject.toml, then the default preset."""
+    if config_file is not None and preset is not None:
+        raise ConfigError("--config and --preset: give one or the other")
+    if config_file is not None:
+        document = _read_toml(config_file, f"--config {config_file}")
+        table = _tool_table(document)
+        if table is None:
+            raise ConfigError(f"--config {config_file}: no [tool.migrate-ws] table")
+        return _from_table(table, source=str(config_file))
+    if preset is not None:
+        return load_preset(preset)
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        table = _tool_table(_read_toml(pyproject, str(pyproject)))
+        if table is not None:
+            return _from_table(table, source=str(pyproject))
+    return load_preset(DEFAULT_PRESET)

@@ -1,0 +1,302 @@
+"""The per-file context the codemods share: what a name is bound to, and queued changes.
+
+Codemods never edit import statements by hand: they queue what each import binding
+becomes through `FileContext.rebind_import`, and the context renders every touched
+statement once, merging the duplicates a rewrite produces.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from .analysis import Binding, FileFacts, Scope, Use, resolve, resolve_relative
+from .config import Config
+from .imports import AliasSpec, render_from_import, render_import, rewrite_statement
+from .model import Edit, FollowUp
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What every worker needs to know about the whole repository (picklable)."""
+
+    config: Config
+    steps: frozenset[str]
+    canonical_exports: frozenset[str]
+    collapse_allowed: bool
+    # (module, name) pairs bound in consumer modules from legacy paths, whose name the
+    # migration changes; importers of these follow to the canonical name.
+    derived: tuple[tuple[str, str, str], ...] = ()
+    # files that are part of the legacy layout itself and are not rewritten here
+    definition_modules: frozenset[str] = frozenset()
+    # legacy modules kept after the migration: their module-level names are public API
+    api_modules: frozenset[str] = frozenset()
+    todo_comments: bool = False
+
+    def derived_map(self) -> dict[tuple[str, str], str]:
+        return {(m, n): c for m, n, c in self.derived}
+
+
+@dataclass
+class ImportChange:
+    binding: Binding
+    spec: AliasSpec | None  # None: remove this alias (a duplicate after the rewrite)
+    module: str | None  # new absolute source module for `from` imports
+    kind: str
+    description: str
+
+
+@dataclass
+class FileContext:
+    path: str
+    text: str
+    facts: FileFacts
+    targets: Targets
+    edits: list[Edit] = field(default_factory=list)
+    followups: list[FollowUp] = field(default_factory=list)
+    import_changes: dict[int, ImportChange] = field(default_factory=dict)  # id(alias node) -> change
+    renamed: dict[tuple[int, str], str] = field(default_factory=dict)  # (id(scope), local) -> new local
+    renamed_exports: dict[str, str] = field(default_factory=dict)
+    depends_on: set[tuple[str, str]] = field(default_factory=set)
+    _followup_keys: set = field(default_factory=set)
+    _deleted_ids: set = field(default_factory=set)
+
+    @property
+    def config(self) -> Config:
+        return self.targets.config
+
+    @property
+    def steps(self) -> frozenset[str]:
+        return self.targets.steps
+
+    # ----- positions -------------------------------------------------------------
+    def span(self, node: ast.AST) -> tuple[int, int]:
+        index = self.facts.index
+        return index.offset(node.lineno, node.col_offset), index.offset(node.end_lineno, node.end_col_offset)
+
+    def replace(self, start: int, end: int, text: str, kind: str, description: str) -> None:
+        if self.text[start:end] == text:
+            return
+        self.edits.append(Edit(start, end, text, kind, self.facts.index.line_of(start), description))
+
+    def follow_up(self, line: int, reason: str, kind: str = "manual") -> None:
+        key = (line, reason)
+        if key not in self._followup_keys:
+            self._followup_keys.add(key)
+            self.followups.append(FollowUp(self.path, line, reason, kind))
+
+    # ----- what names are bound to ----------------------------------------------------
+    def legacy_target(self, binding: Binding) -> str | None:
+        """The canonical name a `from m import n` binding stands for, if it comes from a legacy path."""
+        if binding.kind != "import-name" or binding.module is None or binding.imported is None:
+            return None
+        config = self.config
+        legacy = config.legacy_modules.get(binding.module)
+        if legacy is not None and binding.imported in legacy.names:
+            return config.canonical_name_for(binding.imported)
+        if binding.module == config.canonical_module and binding.imported in config.aliases:
+            return config.aliases[binding.imported]
+        if binding.module == config.canonical_module and binding.imported in self.targets.canonical_exports:
+            return binding.imported
+        derived = self.targets.derived_map().get((binding.module, binding.imported))
+        return derived
+
+    def is_legacy_path(self, binding: Binding) -> bool:
+        return binding.module != self.config.canonical_module
+
+    def module_object(self, binding: Binding) -> str | None:
+        """The module a binding holds when it is a module object from a legacy path or the canonical one."""
+        config = self.config
+        if binding.kind == "import-name" and binding.module and binding.imported:
+            path = f"{binding.module}.{binding.imported}"
+        elif binding.kind == "import-module" and binding.bound_path is None:
+            path = binding.module
+        else:
+            return None
+        if path in config.legacy_modules or path == config.canonical_module:
+            return path
+        return None
+
+    def target_of_use(self, use: Use) -> str | None:
+        """The canonical name a plain name use refers to, when every binding it can see agrees."""
+        bindings = resolve(use.scope, use.name)
+        return self.target_of_bindings(bindings)
+
+    def target_of_bindings(self, bindings: list[Binding], seen: set[int] | None = None) -> str | None:
+        if not bindings:
+            return None
+        targets: set[str | None] = set()
+        for binding in bindings:
+            targets.add(self.target_of_binding(binding, seen))
+        if len(targets) == 1:
+            return targets.pop()
+        return None
+
+    def target_of_binding(self, binding: Binding, seen: set[int] | None = None) -> str | None:
+        if binding.kind == "import-name":
+            return self.legacy_target(binding)
+        if binding.kind == "assign" and binding.value_name is not None:
+            seen = seen or set()
+            if id(binding) in seen:
+                return None
+            seen.add(id(binding))
+            value_bindings = resolve(binding.scope, binding.value_name.id)
+            return self.target_of_bindings([b for b in value_bindings if b is not binding], seen)
+        return None
+
+    # ----- queued import changes ---------------------------------------------------
+    def rebind_import(self, binding: Binding, spec: AliasSpec | None, module: str | None, kind: str, description: str) -> None:
+        key = id(binding.node)
+        previous = self.import_changes.get(key)
+        if previous is not None and previous.kind != kind and spec is not None:
+            kind = previous.kind if previous.kind == "imports" and module is None else kind
+        if module is None and previous is not None:
+            module = previous.module
+        self.import_changes[key] = ImportChange(binding, spec, module, kind, description)
+
+    def current_spec(self, binding: Binding) -> tuple[AliasSpec, str | None]:
+        change = self.import_changes.get(id(binding.node))
+        if change is not None and change.spec is not None:
+            return change.spec, change.module
+        alias = binding.node
+        assert isinstance(alias, ast.alias)
+        return AliasSpec(alias.name, alias.asname), binding.module
+
+    # ----- rendering --------------------------------------------------------------
+    def relative_form(self, statement: ast.ImportFrom, absolute: str) -> tuple[str | None, int]:
+        """Keep a relative import relative when the new module lives under the same base."""
+        if statement.level == 0:
+            return absolute, 0
+        base = resolve_relative(self.facts.module, self.facts.is_package, statement.level, None) or ""
+        if base and absolute.startswith(base + "."):
+            return absolute[len(base) + 1:], statement.level
+        return absolute, 0
+
+    def render_imports(self) -> None:
+        by_statement: dict[int, list[ImportChange]] = {}
+        statements: dict[int, ast.stmt] = {}
+        for change in self.import_changes.values():
+            statement = change.binding.statement
+            assert statement is not None
+            by_statement.setdefault(id(statement), []).append(change)
+            statements[id(statement)] = statement
+        seen_in_block: dict[int, set[tuple]] = {}
+        ordered = sorted(statements.values(), key=lambda s: (s.lineno, s.col_offset))
+        emptied: list[tuple[ast.stmt, str]] = []
+        for statement in ordered:
+            changes = {id(c.binding.node): c for c in by_statement[id(statement)]}
+            block_key = id(self._block_of(statement))
+            seen = seen_in_block.setdefault(block_key, set())
+            kept: list[tuple[int, AliasSpec]] = []
+            moved: list[tuple[int, AliasSpec]] = []
+            target_module: str | None = None
+            kinds: list[str] = []
+            descriptions: list[str] = []
+            for position, alias in enumerate(statement.names):
+                change = changes.get(id(alias))
+                if change is None:
+                    kept.append((position, AliasSpec(alias.name, alias.asname)))
+                    if isinstance(statement, ast.ImportFrom):
+                        seen.add((self._module_of(statement), AliasSpec(alias.name, alias.asname)))
+                    continue
+                kinds.append(change.kind)
+                descriptions.append(change.description)
+                if change.spec is None:
+                    continue
+                key = (change.module, change.spec)
+                if key in seen and self._safe_to_merge(statement, change.spec.asname or change.spec.name):
+                    continue  # the rewrite made this a duplicate of an import already in this block
+                seen.add(key)
+                if isinstance(statement, ast.Import) or change.module == change.binding.module:
+                    kept.append((position, change.spec))
+                else:
+                    moved.append((position, change.spec))
+                    target_module = change.module
+            kind = "imports" if "imports" in kinds else kinds[0]
+            description = "; ".join(dict.fromkeys(descriptions))
+            start, end = self.span(statement)
+            code = self.text[start:end]
+            parts: list[str] = []
+            if moved:
+                module, level = self.relative_form(statement, target_module)
+            if moved and not kept:
+                parts.append(rewrite_statement(code, module, level, moved))
+            else:
+                if kept:
+                    parts.append(rewrite_statement(code, None, None, kept))
+                if moved:
+                    parts.append(render_from_import(module, level, [spec for _, spec in moved]))
+            if not parts:
+                emptied.append((statement, description))
+                continue
+            self.replace(start, end, self._join(statement, parts), kind, description)
+        for statement, description in emptied:
+            self.delete_statement(statement, "imports", description)
+
+    def _module_of(self, statement: ast.ImportFrom) -> str | None:
+        return resolve_relative(self.facts.module, self.facts.is_package, statement.level, statement.module)
+
+    def _safe_to_merge(self, statement: ast.stmt, local: str) -> bool:
+        """A later duplicate import may go only if nothing else rebinds the name in between."""
+        block = self._block_of(statement)
+        earlier = [b for b in self.facts.bindings if b.name == local and b.block is block and b.line < statement.lineno]
+        return bool(earlier) and all(b.kind == "import-name" for b in earlier) or not earlier
+
+
+    def _join(self, statement: ast.stmt, parts: list[str]) -> str:
+        if len(parts) == 1:
+            return parts[0]
+        index = self.facts.index
+        indentation = index.indentation(statement.lineno)
+        first_on_line = len(indentation.encode("utf-8")) == statement.col_offset
+        if not first_on_line:
+            return "; ".join(parts)
+        newline = self._newline_at(statement.end_lineno)
+        return (newline + indentation).join(parts)
+
+    def _newline_at(self, lineno: int) -> str:
+        from .source import line_ending
+
+        return line_ending(self.facts.index.line_text(lineno)) or "\n"
+
+    def _block_of(self, statement: ast.stmt) -> list:
+        for binding in self.facts.bindings:
+            if binding.statement is statement and binding.block is not None:
+                return binding.block
+        return []
+
+    def delete_statement(self, statement: ast.stmt, kind: str, description: str) -> None:
+        """Remove a statement; a block it leaves empty gets `pass`."""
+        index = self.facts.index
+        block = self._block_of(statement)
+        start, end = self.span(statement)
+        remaining = [s for s in block if s is not statement and not self._deleted(s)]
+        self._deleted_ids.add(id(statement))
+        if not remaining:
+            self.replace(start, end, "pass", kind, description)
+            return
+        line_start = index.starts[statement.lineno - 1]
+        indentation = index.indentation(statement.lineno)
+        last_line = index.line_text(statement.end_lineno)
+        rest = self.text[end: index.starts[statement.end_lineno - 1] + len(last_line)]
+        own_lines = self.text[line_start:start] == indentation and rest.strip(" \t\r\n") == ""
+        if own_lines:
+            self.replace(line_start, index.starts[statement.end_lineno - 1] + len(last_line), "", kind, description)
+            return
+        stripped = rest.lstrip(" \t")
+        if stripped.startswith(";"):
+            after = end + (len(rest) - len(stripped)) + 1
+            while after < len(self.text) and self.text[after] in " \t":
+                after += 1
+            self.replace(start, after, "", kind, description)
+            return
+        self.replace(start, end, "pass", kind, description)
+
+    def _deleted(self, statement: ast.stmt) -> bool:
+        return id(statement) in self._deleted_ids
+
+
+def scope_chain(scope: Scope):
+    while scope is not None:
+        yield scope
+        scope = scope.parent

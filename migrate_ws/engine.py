@@ -1,0 +1,419 @@
+"""The engine: find candidate files, transform them in parallel, verify, return a `Plan`.
+
+It works on strings and paths only; it never prints and never touches git.
+"""
+
+from __future__ import annotations
+
+import ast
+import gc
+import os
+import re
+import stat
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .analysis import analyze, identifier_pattern, module_name_for
+from .codemods import COMMANDS
+from .config import Config
+from .context import FileContext, Targets
+from .model import STEPS, Edit, FileResult, FileStatus, FollowUp, Plan
+from .resolution import canonical_facts
+from .source import SourceText, UndecodableSource
+
+ProgressCallback = Callable[[int, int], None]
+
+
+# ----- selecting files ----------------------------------------------------------------------
+
+def glob_to_regex(pattern: str) -> re.Pattern[str]:
+    """`**` crosses directories, `*` and `?` do not; a bare directory pattern matches its contents."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif char == "*":
+            out.append("[^/]*")
+            i += 1
+        elif char == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(char))
+            i += 1
+    return re.compile("^" + "".join(out) + "(?:/.*)?$")
+
+
+@dataclass(frozen=True)
+class FileSelector:
+    include: tuple[re.Pattern[str], ...]
+    exclude: tuple[re.Pattern[str], ...]
+
+    @classmethod
+    def from_config(cls, config: Config) -> "FileSelector":
+        return cls(tuple(map(glob_to_regex, config.include)), tuple(map(glob_to_regex, config.exclude)))
+
+    def excluded(self, relative: str) -> bool:
+        return any(p.match(relative) for p in self.exclude)
+
+    def selected(self, relative: str) -> bool:
+        return any(p.match(relative) for p in self.include) and not self.excluded(relative)
+
+
+def discover(root: Path, config: Config) -> tuple[list[str], list[FollowUp]]:
+    """Python files under root that the configuration selects; symlinks are reported, not followed."""
+    selector = FileSelector.from_config(config)
+    found: list[str] = []
+    notes: list[FollowUp] = []
+    root_text = str(root)
+    for directory, dirnames, filenames in os.walk(root_text, followlinks=False):
+        relative_dir = os.path.relpath(directory, root_text).replace(os.sep, "/")
+        prefix = "" if relative_dir == "." else relative_dir + "/"
+        kept = []
+        for name in dirnames:
+            relative = prefix + name
+            if name == ".git" or selector.excluded(relative):
+                continue
+            if os.path.islink(os.path.join(directory, name)):
+                if selector.selected(relative + "/x.py"):
+                    notes.append(FollowUp(relative, 0, "symlinked directory: not followed", "skipped"))
+                continue
+            kept.append(name)
+        dirnames[:] = sorted(kept)
+        for name in filenames:
+            if not name.endswith(".py"):
+                continue
+            relative = prefix + name
+            if not selector.selected(relative):
+                continue
+            full = os.path.join(directory, name)
+            if os.path.islink(full):
+                target = os.path.realpath(full)
+                where = "outside the repository" if not target.startswith(root_text + os.sep) else "inside the repository"
+                notes.append(FollowUp(relative, 0, f"symlink to a file {where}: not followed", "skipped"))
+                continue
+            found.append(relative)
+    found.sort()
+    return found, notes
+
+
+def prefilter_pattern(config: Config) -> re.Pattern[bytes]:
+    """Bytes that any file referring to a legacy manager must contain."""
+    words: set[str] = set(config.legacy_names) | set(config.aliases.values())
+    for module in [*config.legacy_modules, config.canonical_module]:
+        words.add(module.rsplit(".", 1)[-1])
+    factory = config.factory
+    words.update(factory.functions + factory.classes + factory.factory_objects)
+    words.discard("")
+    ordered = sorted(words, key=lambda w: (-len(w), w))
+    return re.compile(rb"(?<![A-Za-z0-9_])(?:" + b"|".join(re.escape(w.encode()) for w in ordered) + rb")(?![A-Za-z0-9_])")
+
+
+def interesting_names(config: Config) -> set[str]:
+    names: set[str] = set(config.legacy_names) | set(config.aliases.values())
+    for module in [*config.legacy_modules, config.canonical_module]:
+        names.update(module.split("."))
+    factory = config.factory
+    names.update(factory.functions + factory.classes + factory.factory_objects + factory.context_variables)
+    names.discard("")
+    return names
+
+
+def string_markers(config: Config) -> tuple[str, ...]:
+    return tuple(sorted({m.rsplit(".", 1)[-1] for m in [*config.legacy_modules, config.canonical_module]}))
+
+
+# ----- transforming one file --------------------------------------------------------------
+
+@dataclass
+class SourceOutcome:
+    text: str
+    edits: list[Edit]
+    followups: list[FollowUp]
+    renamed_exports: dict[str, str] = field(default_factory=dict)
+    depends_on: set[tuple[str, str]] = field(default_factory=set)
+    error: str | None = None
+
+
+class _Cache:
+    """Per-process compiled patterns, built once per configuration."""
+
+    config: Config | None = None
+    names: set[str] = set()
+    pattern: re.Pattern[str] | None = None
+    prefilter: re.Pattern[bytes] | None = None
+    markers: tuple[str, ...] = ()
+
+    @classmethod
+    def get(cls, config: Config) -> type["_Cache"]:
+        if cls.config is not config:
+            cls.config = config
+            cls.names = interesting_names(config)
+            cls.pattern = identifier_pattern(cls.names)
+            cls.prefilter = prefilter_pattern(config)
+            cls.markers = string_markers(config)
+        return cls
+
+
+def parse(text: str, path: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(text, filename=path)
+
+
+def file_role(module: str, targets: Targets) -> str:
+    config = targets.config
+    if module == config.canonical_module:
+        return "canonical"
+    if module == config.implementation_module:
+        return "definition"
+    legacy = config.legacy_modules.get(module)
+    if legacy is not None and legacy.retire:
+        return "definition"
+    return "consumer"
+
+
+def transform_source(text: str, path: str, targets: Targets, tree: ast.Module | None = None) -> SourceOutcome:
+    """Plan and render every edit for one module's source. Raises SyntaxError if it does not parse."""
+    cache = _Cache.get(targets.config)
+    module, is_package = module_name_for(path)
+    role = file_role(module, targets)
+    if role == "definition":
+        return SourceOutcome(text, [], [])
+    if tree is None:
+        tree = parse(text, path)
+    facts = analyze(text, tree, module, is_package, cache.names, cache.pattern, cache.markers)
+    context = FileContext(path=path, text=text, facts=facts, targets=targets)
+    for command_class in COMMANDS:
+        command = command_class()
+        if role == "canonical" and command.STEP != "canonical":
+            continue
+        if command.applies(context):
+            command.transform(context)
+    if context.import_changes:
+        context.render_imports()
+    new_text, error = apply_edits(text, context.edits)
+    return SourceOutcome(new_text, sorted(context.edits, key=lambda e: e.start), context.followups,
+                         context.renamed_exports, context.depends_on, error)
+
+
+def apply_edits(text: str, edits: list[Edit]) -> tuple[str, str | None]:
+    """Splice non-overlapping edits; an edit inside a larger one (a removed statement) is dropped."""
+    ordered = sorted(edits, key=lambda e: (e.start, -(e.end - e.start)))
+    kept: list[Edit] = []
+    for edit in ordered:
+        if kept and edit.start < kept[-1].end:
+            outer = kept[-1]
+            if outer.start <= edit.start and edit.end <= outer.end and outer.end > outer.start:
+                continue
+            if edit.start == edit.end == outer.end:
+                pass
+            else:
+                return text, f"internal error: overlapping edits at line {edit.line} ({outer.description} / {edit.description})"
+        kept.append(edit)
+    pieces: list[str] = []
+    position = 0
+    for edit in kept:
+        pieces.append(text[position:edit.start])
+        pieces.append(edit.text)
+        position = edit.end
+    pieces.append(text[position:])
+    edits[:] = kept
+    return "".join(pieces), None
+
+
+def parse_failure_reason(text: str, error: SyntaxError) -> str:
+    import sys
+
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    where = f"line {error.lineno}" if error.lineno else "unknown line"
+    try:
+        import libcst
+
+        libcst.parse_module(text)
+    except Exception:
+        return f"does not parse: {error.msg} ({where})"
+    return f"does not parse on Python {version}: {error.msg} ({where}); valid only on a newer Python"
+
+
+def process_file(root: str, path: str, targets: Targets, check_idempotence: bool) -> tuple[FileResult | None, SourceOutcome | None, bool]:
+    """Read, prefilter, transform and verify one file. Never raises for a bad file."""
+    cache = _Cache.get(targets.config)
+    full = os.path.join(root, path)
+    try:
+        info = os.lstat(full)
+        with open(full, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        return FileResult(path, FileStatus.SKIPPED, reason=f"cannot read: {exc.strerror}"), None, False
+    if not cache.prefilter.search(data):
+        return None, None, False
+    try:
+        source = SourceText.decode(data)
+    except UndecodableSource as exc:
+        return FileResult(path, FileStatus.SKIPPED, reason=f"cannot decode: {exc}"), None, False
+    try:
+        tree = parse(source.text, path)
+    except (SyntaxError, ValueError) as exc:
+        reason = parse_failure_reason(source.text, exc) if isinstance(exc, SyntaxError) else f"does not parse: {exc}"
+        return FileResult(path, FileStatus.SKIPPED, original=data, reason=reason), None, True
+    try:
+        outcome = transform_source(source.text, path, targets, tree)
+    except Exception as exc:  # an engine defect must not stop the run; the file is reported and left alone
+        return FileResult(path, FileStatus.FAILED, original=data, reason=f"internal error: {type(exc).__name__}: {exc}"), None, True
+    result = finish(path, data, source, outcome, targets, check_idempotence)
+    result.mode = stat.S_IMODE(info.st_mode)
+    return result, outcome, True
+
+
+def finish(path: str, data: bytes, source: SourceText, outcome: SourceOutcome, targets: Targets, check_idempotence: bool) -> FileResult:
+    if outcome.error:
+        return FileResult(path, FileStatus.FAILED, original=data, followups=outcome.followups, reason=outcome.error)
+    if not outcome.edits:
+        return FileResult(path, FileStatus.UNCHANGED, followups=outcome.followups)
+    try:
+        parse(outcome.text, path)
+    except SyntaxError as exc:
+        return FileResult(path, FileStatus.FAILED, original=data, followups=outcome.followups,
+                          reason=f"internal error: the rewrite does not parse ({exc.msg}, line {exc.lineno}); not written")
+    if check_idempotence:
+        again = transform_source(outcome.text, path, targets)
+        if again.edits:
+            return FileResult(path, FileStatus.FAILED, original=data, followups=outcome.followups,
+                              reason=f"internal error: a second run would change line {again.edits[0].line} again; not written")
+    try:
+        rewritten = source.encode(outcome.text)
+    except UnicodeEncodeError as exc:
+        return FileResult(path, FileStatus.FAILED, original=data, reason=f"cannot encode the rewrite as {source.encoding}: {exc}")
+    return FileResult(path, FileStatus.CHANGED, original=data, rewritten=rewritten, edits=outcome.edits,
+                      followups=outcome.followups)
+
+
+# ----- the whole repository ------------------------------------------------------------------
+
+_WORKER_TARGETS: Targets | None = None
+
+
+def _init_worker(targets: Targets) -> None:
+    global _WORKER_TARGETS
+    _WORKER_TARGETS = targets
+    gc.disable()  # short-lived workers building many small trees: collection only costs time
+
+
+def _run_chunk(root: str, paths: list[str], check_idempotence: bool, targets: Targets | None = None):
+    targets = targets or _WORKER_TARGETS
+    assert targets is not None
+    results = []
+    parsed = 0
+    for path in paths:
+        result, outcome, was_parsed = process_file(root, path, targets, check_idempotence)
+        parsed += was_parsed
+        if result is None:
+            continue
+        extra = (outcome.renamed_exports, outcome.depends_on) if outcome is not None else ({}, set())
+        if result.status is FileStatus.UNCHANGED and not result.followups and not extra[0] and not extra[1]:
+            continue
+        results.append((result, extra))
+    return results, parsed, len(paths)
+
+
+def _chunks(paths: list[str], sizes: dict[str, int], jobs: int) -> list[list[str]]:
+    target = max(1, min(256, len(paths) // (jobs * 8) or 1))
+    ordered = sorted(paths, key=lambda p: -sizes.get(p, 0))
+    return [ordered[i:i + target] for i in range(0, len(ordered), target)]
+
+
+def build_targets(root: Path, config: Config, steps: Iterable[str], todo_comments: bool = False) -> tuple[Targets, list[str]]:
+    steps = frozenset(steps)
+    rebinding = config.implementation is not None and "canonical" in steps
+    facts = canonical_facts(root, config, rebinding)
+    definition = {config.canonical_module} | {m for m, l in config.legacy_modules.items() if l.retire}
+    if config.implementation_module:
+        definition.add(config.implementation_module)
+    api = {m for m, l in config.legacy_modules.items() if not l.retire}
+    targets = Targets(
+        config=config, steps=steps, canonical_exports=facts.exports, collapse_allowed=facts.collapse_allowed,
+        definition_modules=frozenset(definition), api_modules=frozenset(api), todo_comments=todo_comments,
+    )
+    return targets, facts.warnings
+
+
+def plan(root: Path, config: Config, steps: Iterable[str] = STEPS, jobs: int | None = None,
+         check_idempotence: bool = False, progress: ProgressCallback | None = None,
+         todo_comments: bool = False, paths: list[str] | None = None) -> Plan:
+    root = root.resolve()
+    steps = tuple(s for s in STEPS if s in set(steps))
+    targets, messages = build_targets(root, config, steps, todo_comments)
+    notes: list[FollowUp] = []
+    if paths is None:
+        paths, notes = discover(root, config)
+    result = Plan(root=str(root), config_source=config.source, steps=steps, warnings=list(messages), followups=notes)
+    result.scanned = len(paths)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    collected = _run(str(root), paths, targets, jobs, check_idempotence, progress, result)
+
+    # A consumer module whose module-level alias was collapsed no longer binds the old name:
+    # its importers follow it to the canonical name (re-exports resolved across modules).
+    derived: dict[tuple[str, str], str] = {}
+    for _ in range(5):
+        new = {}
+        for path, (file_result, (renamed, _)) in collected.items():
+            module, _ = module_name_for(path)
+            for local, target in renamed.items():
+                if (module, local) not in derived:
+                    new[(module, local)] = target
+        if not new:
+            break
+        derived.update(new)
+        targets = replace(targets, derived=tuple((m, n, c) for (m, n), c in sorted(derived.items())))
+        again = [p for p, (_, (_, deps)) in collected.items() if deps & set(new)]
+        if not again:
+            break
+        collected.update(_run(str(root), again, targets, 1, check_idempotence, None, None))
+    result.files = [file_result for file_result, _ in collected.values()]
+    result.files.sort(key=lambda r: r.path)
+    return result
+
+
+def _run(root: str, paths: list[str], targets: Targets, jobs: int, check_idempotence: bool,
+         progress: ProgressCallback | None, plan_result: Plan | None) -> dict[str, tuple]:
+    collected: dict[str, tuple] = {}
+    done = 0
+    parsed_total = 0
+    if jobs == 1 or len(paths) < 64:
+        outputs = [_run_chunk(root, paths, check_idempotence, targets)]
+    else:
+        sizes = {}
+        for path in paths:
+            try:
+                sizes[path] = os.path.getsize(os.path.join(root, path))
+            except OSError:
+                sizes[path] = 0
+        chunks = _chunks(paths, sizes, jobs)
+        outputs = []
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(targets,)) as pool:
+            futures = [pool.submit(_run_chunk, root, chunk, check_idempotence) for chunk in chunks]
+            for future in futures:
+                output = future.result()
+                outputs.append(output)
+                done += output[2]
+                if progress is not None:
+                    progress(done, len(paths))
+    for items, parsed, count in outputs:
+        parsed_total += parsed
+        for file_result, extra in items:
+            collected[file_result.path] = (file_result, extra)
+    if progress is not None and (jobs == 1 or len(paths) < 64):
+        progress(len(paths), len(paths))
+    if plan_result is not None:
+        plan_result.parsed += parsed_total
+    return collected

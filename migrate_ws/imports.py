@@ -1,0 +1,93 @@
+"""Lossless rewriting of single import statements with LibCST.
+
+The engine locates import statements with `ast`; the statement's own source text is then
+re-parsed with LibCST so that parentheses, trailing commas and comments inside a
+multi-line import survive when names are renamed, moved out or removed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+_EMPTY = cst.Module(body=[])
+
+
+@dataclass(frozen=True)
+class AliasSpec:
+    """One imported name after the rewrite: `name` (dotted for `import`), optional `asname`."""
+
+    name: str
+    asname: str | None
+
+
+def _dotted_node(dotted: str) -> cst.Name | cst.Attribute:
+    parts = dotted.split(".")
+    node: cst.Name | cst.Attribute = cst.Name(parts[0])
+    for part in parts[1:]:
+        node = cst.Attribute(value=node, attr=cst.Name(part))
+    return node
+
+
+def _with_alias(original: cst.ImportAlias, spec: AliasSpec) -> cst.ImportAlias:
+    asname = original.asname
+    if spec.asname is None:
+        asname = None
+    elif asname is not None:
+        asname = asname.with_changes(name=cst.Name(spec.asname))
+    else:
+        asname = cst.AsName(name=cst.Name(spec.asname))
+    return original.with_changes(name=_dotted_node(spec.name), asname=asname)
+
+
+def _fix_commas(aliases: list[cst.ImportAlias], parenthesized: bool, trailing: bool) -> list[cst.ImportAlias]:
+    fixed: list[cst.ImportAlias] = []
+    for position, alias in enumerate(aliases):
+        last = position == len(aliases) - 1
+        has_comma = isinstance(alias.comma, cst.Comma)
+        if not last and not has_comma:
+            alias = alias.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        elif last and has_comma and not (parenthesized and trailing):
+            alias = alias.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        fixed.append(alias)
+    return fixed
+
+
+def rewrite_statement(code: str, module: str | None, level: int | None, aliases: list[tuple[int, AliasSpec]]) -> str:
+    """Rewrite one `import`/`from ... import` statement, keeping its formatting.
+
+    `aliases` lists, in order, the original alias positions to keep and what each becomes.
+    `module`/`level` replace the source module of a `from` import when given.
+    """
+    statement = cst.parse_statement(code)
+    assert isinstance(statement, cst.SimpleStatementLine)
+    node = statement.body[0]
+    if isinstance(node, cst.ImportFrom):
+        original = list(node.names) if not isinstance(node.names, cst.ImportStar) else []
+        kept = [_with_alias(original[i], spec) for i, spec in aliases]
+        parenthesized = node.lpar is not None
+        trailing = bool(original) and isinstance(original[-1].comma, cst.Comma)
+        changes: dict = {"names": _fix_commas(kept, parenthesized, trailing)}
+        if module is not None or level is not None:
+            changes["module"] = _dotted_node(module) if module else None
+            changes["relative"] = [cst.Dot() for _ in range(level or 0)]
+            if not module and node.module is not None:
+                changes["whitespace_after_import"] = node.whitespace_after_import
+        node = node.with_changes(**changes)
+    elif isinstance(node, cst.Import):
+        original = list(node.names)
+        kept = [_with_alias(original[i], spec) for i, spec in aliases]
+        node = node.with_changes(names=_fix_commas(kept, False, False))
+    else:  # pragma: no cover - the engine only hands over import statements
+        raise ValueError("not an import statement")
+    return _EMPTY.code_for_node(node)
+
+
+def render_from_import(module: str, level: int, specs: list[AliasSpec]) -> str:
+    names = ", ".join(spec.name if spec.asname is None else f"{spec.name} as {spec.asname}" for spec in specs)
+    return f"from {'.' * level}{module} import {names}"
+
+
+def render_import(specs: list[AliasSpec]) -> str:
+    return "import " + ", ".join(spec.name if spec.asname is None else f"{spec.name} as {spec.asname}" for spec in specs)

@@ -1,0 +1,141 @@
+"""Values the engine returns: edits, follow-ups, per-file results and the whole plan.
+
+Everything here is plain data (picklable, JSON-able) so workers can return it and the
+CLI can render it; the engine itself never prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+
+# The migration's steps, in the order `--apply` commits them.
+STEPS = ("canonical", "imports", "aliases", "factory", "strings", "legacy-modules")
+
+STEP_TITLES = {
+    "canonical": "Rebind the canonical name and its aliases to the one implementation",
+    "imports": "Move imports of legacy manager paths to the canonical module",
+    "aliases": "Collapse legacy aliases to the canonical name",
+    "factory": "Replace singleton access with the user-scoped factory call",
+    "strings": "Move string references (patch targets, import strings) to the canonical path",
+    "legacy-modules": "Retire the legacy modules",
+}
+
+
+class FileStatus(str, Enum):
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"  # could not be read or parsed: reported, never written
+    FAILED = "failed"  # the engine's own checks rejected the rewrite: reported, never written
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace text[start:end] with `text`; `kind` is the step the edit belongs to."""
+
+    start: int
+    end: int
+    text: str
+    kind: str
+    line: int
+    description: str
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    path: str
+    line: int
+    reason: str
+    kind: str = "manual"
+
+    def render(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+@dataclass
+class FileResult:
+    path: str
+    status: FileStatus
+    original: bytes = b""
+    rewritten: bytes = b""
+    edits: list[Edit] = field(default_factory=list)
+    followups: list[FollowUp] = field(default_factory=list)
+    reason: str = ""
+    mode: int | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.status is FileStatus.CHANGED
+
+    def edits_by_kind(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for edit in self.edits:
+            counts[edit.kind] = counts.get(edit.kind, 0) + 1
+        return counts
+
+
+@dataclass
+class Plan:
+    root: str
+    config_source: str
+    steps: tuple[str, ...]
+    files: list[FileResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    followups: list[FollowUp] = field(default_factory=list)  # repository-level ones
+    scanned: int = 0
+    parsed: int = 0
+
+    @property
+    def changed_files(self) -> list[FileResult]:
+        return [f for f in self.files if f.status is FileStatus.CHANGED]
+
+    @property
+    def skipped_files(self) -> list[FileResult]:
+        return [f for f in self.files if f.status in (FileStatus.SKIPPED, FileStatus.FAILED)]
+
+    @property
+    def all_followups(self) -> list[FollowUp]:
+        items = list(self.followups)
+        for result in self.files:
+            items.extend(result.followups)
+        return sorted(items, key=lambda f: (f.path, f.line, f.reason))
+
+    def edits_by_kind(self) -> dict[str, int]:
+        counts = {step: 0 for step in self.steps}
+        for result in self.changed_files:
+            for kind, count in result.edits_by_kind().items():
+                counts[kind] = counts.get(kind, 0) + count
+        return counts
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.changed_files)
+
+    def to_json(self) -> dict:
+        return {
+            "root": self.root,
+            "config": self.config_source,
+            "steps": list(self.steps),
+            "summary": {
+                "scanned": self.scanned,
+                "parsed": self.parsed,
+                "changed": len(self.changed_files),
+                "skipped": len(self.skipped_files),
+                "followups": len(self.all_followups),
+                "edits": self.edits_by_kind(),
+            },
+            "warnings": list(self.warnings),
+            "files": [
+                {
+                    "path": result.path,
+                    "status": result.status.value,
+                    "reason": result.reason or None,
+                    "edits": [
+                        {"kind": e.kind, "line": e.line, "description": e.description} for e in result.edits
+                    ],
+                }
+                for result in sorted(self.files, key=lambda r: r.path)
+                if result.status is not FileStatus.UNCHANGED or result.followups
+            ],
+            "followups": [asdict(f) for f in self.all_followups],
+        }

@@ -1,0 +1,125 @@
+"""Static, cross-module facts about the canonical module: its exports and what names are bound to.
+
+Only a handful of modules are read here (the canonical module and the modules its names
+come from), never the whole repository.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .analysis import resolve_relative
+from .codemods.canonical import module_level_bindings
+from .config import Config, ConfigError
+
+
+def module_file(root: Path, module: str) -> Path | None:
+    base = root.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    # src-layout repositories keep packages under src/
+    src = root / "src"
+    if src.is_dir():
+        return module_file(src, module) if root.name != "src" else None
+    return None
+
+
+@dataclass
+class ModuleReader:
+    root: Path
+    _cache: dict[str, tuple[ast.Module, bool] | None] = field(default_factory=dict)
+
+    def tree(self, module: str) -> tuple[ast.Module, bool] | None:
+        if module not in self._cache:
+            path = module_file(self.root, module)
+            if path is None:
+                self._cache[module] = None
+            else:
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        tree = ast.parse(path.read_bytes(), filename=str(path))
+                except (SyntaxError, ValueError, OSError):
+                    self._cache[module] = None
+                else:
+                    self._cache[module] = (tree, path.name == "__init__.py")
+        return self._cache[module]
+
+    def exports(self, module: str) -> frozenset[str] | None:
+        found = self.tree(module)
+        if found is None:
+            return None
+        tree, _ = found
+        return frozenset(module_level_bindings(tree))
+
+    def origin(self, module: str, name: str, depth: int = 0) -> str:
+        """Follow `from x import y` and `a = b` to the definition a module-level name is bound to."""
+        found = self.tree(module) if depth < 20 else None
+        if found is None:
+            return f"{module}.{name}"
+        tree, is_package = found
+        bindings = module_level_bindings(tree)
+        statements = bindings.get(name)
+        if not statements:
+            return f"{module}.{name}"
+        last = max(statements, key=lambda s: (s.end_lineno, s.end_col_offset))
+        if isinstance(last, (ast.Assign, ast.AnnAssign)) and isinstance(last.value, ast.Name):
+            if last.value.id == name:
+                return f"{module}.{name}"
+            return self.origin(module, last.value.id, depth + 1)
+        if isinstance(last, ast.ImportFrom):
+            source = resolve_relative(module, is_package, last.level, last.module)
+            for alias in last.names:
+                if (alias.asname or alias.name) == name and source:
+                    return self.origin(source, alias.name, depth + 1)
+        return f"{module}.{name}"
+
+
+@dataclass
+class CanonicalFacts:
+    exports: frozenset[str]
+    collapse_allowed: bool
+    warnings: list[str]
+    module_found: bool
+
+
+def canonical_facts(root: Path, config: Config, rebinding: bool) -> CanonicalFacts:
+    reader = ModuleReader(root)
+    exports = reader.exports(config.canonical_module)
+    found = exports is not None
+    if exports is None:
+        if not config.canonical_exports:
+            raise ConfigError(
+                f"canonical-module: {config.canonical_module} is not in the repository and "
+                "canonical-exports is not configured"
+            )
+        exports = frozenset(config.canonical_exports)
+    messages: list[str] = []
+    collapse = True
+    if found and config.aliases:
+        differing = []
+        for alias, target in sorted(config.aliases.items()):
+            if alias not in exports or target not in exports:
+                continue
+            alias_origin = reader.origin(config.canonical_module, alias)
+            target_origin = reader.origin(config.canonical_module, target)
+            if alias_origin != target_origin:
+                differing.append((alias, alias_origin, target, target_origin))
+        if differing and not rebinding:
+            collapse = False
+            for alias, alias_origin, target, target_origin in differing:
+                messages.append(
+                    f"{config.canonical_module}.{alias} is bound to {alias_origin} but {target} is bound to "
+                    f"{target_origin}: aliases are kept (only import paths move); set `implementation` to rebind them"
+                )
+        elif differing:
+            for alias, alias_origin, target, target_origin in differing:
+                messages.append(
+                    f"{config.canonical_module}.{target} is bound to {target_origin} and {alias} to {alias_origin}: "
+                    f"the canonical step rebinds both to {config.implementation}"
+                )
+    return CanonicalFacts(exports=exports, collapse_allowed=collapse, warnings=messages, module_found=found)

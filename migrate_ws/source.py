@@ -1,0 +1,110 @@
+"""Source text as Python reads it, and back to the exact bytes it came from.
+
+Edits are made on decoded text split into physical lines that keep their own line
+endings, so that a file's encoding, BOM, mixed line endings and missing final newline
+survive a rewrite unchanged outside the edited spans.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+class UndecodableSource(ValueError):
+    """The file's bytes cannot be decoded with the encoding Python would use."""
+
+
+@dataclass
+class SourceText:
+    text: str
+    encoding: str
+    bom: bool
+    newline: str
+
+    @classmethod
+    def decode(cls, data: bytes) -> "SourceText":
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError as exc:
+            raise UndecodableSource(str(exc)) from None
+        bom = data.startswith(codecs.BOM_UTF8)
+        body = data[len(codecs.BOM_UTF8):] if bom else data
+        if encoding == "utf-8-sig":
+            encoding = "utf-8"
+        try:
+            text = body.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise UndecodableSource(f"cannot decode as {encoding}: {exc}") from None
+        return cls(text=text, encoding=encoding, bom=bom, newline=dominant_newline(text))
+
+    def encode(self, text: str | None = None) -> bytes:
+        body = (self.text if text is None else text).encode(self.encoding)
+        return codecs.BOM_UTF8 + body if self.bom else body
+
+
+def dominant_newline(text: str) -> str:
+    crlf = text.count("\r\n")
+    lf = text.count("\n") - crlf
+    cr = text.count("\r") - crlf
+    best = max((lf, "\n"), (crlf, "\r\n"), (cr, "\r"))
+    return best[1] if best[0] else "\n"
+
+
+def split_lines(text: str) -> list[str]:
+    """Physical lines as Python's tokenizer counts them (only CR, LF and CRLF end a line)."""
+    return _LINE.findall(text)
+
+
+def line_ending(line: str) -> str:
+    if line.endswith("\r\n"):
+        return "\r\n"
+    if line.endswith(("\n", "\r")):
+        return line[-1]
+    return ""
+
+
+class LineIndex:
+    """Maps ast positions (1-based line, UTF-8 byte column) to offsets in the text."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = split_lines(text)
+        self.starts: list[int] = []
+        offset = 0
+        for line in self.lines:
+            self.starts.append(offset)
+            offset += len(line)
+        self.length = offset
+        self._ascii = [line.isascii() for line in self.lines]
+
+    def offset(self, lineno: int, col_bytes: int) -> int:
+        if lineno > len(self.lines):
+            return self.length
+        index = lineno - 1
+        if self._ascii[index]:
+            return self.starts[index] + col_bytes
+        line = self.lines[index]
+        return self.starts[index] + len(line.encode("utf-8")[:col_bytes].decode("utf-8", errors="ignore"))
+
+    def line_of(self, offset: int) -> int:
+        """1-based line containing the text offset."""
+        lo, hi = 0, len(self.starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.starts[mid] <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo + 1
+
+    def indentation(self, lineno: int) -> str:
+        line = self.lines[lineno - 1] if lineno <= len(self.lines) else ""
+        return line[: len(line) - len(line.lstrip(" \t\f"))]
+
+    def line_text(self, lineno: int) -> str:
+        return self.lines[lineno - 1] if lineno <= len(self.lines) else ""
