@@ -1,0 +1,223 @@
+"""`migrate-ws`: dry-run (default), check, apply; `migrate-ws audit`.
+
+Exit codes:
+  0    nothing to change, or --apply succeeded
+  1    changes pending (--dry-run / --check), or --apply refused before writing anything
+  2    usage or configuration error
+  3    nothing pending, but some files could not be read or parsed (listed)
+  4    --apply verification or --test-cmd failed; the repository was restored
+  123  internal error
+  130  interrupted; the repository was restored
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.syntax import Syntax
+from rich.text import Text
+
+from .. import __version__
+from ..config import ConfigError, load_config
+from ..engine import plan as build_plan
+from ..model import STEPS, Plan
+from ..report import followup_lines, patch, summary_lines, to_json, unified_diff
+
+EXIT_CLEAN = 0
+EXIT_PENDING = 1
+EXIT_USAGE = 2
+EXIT_UNPROCESSED = 3
+EXIT_VERIFY = 4
+EXIT_INTERNAL = 123
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(
+    name="migrate-ws",
+    help="Safe, reviewable migration of legacy WebSocket manager imports to one canonical path.",
+    add_completion=False,
+    no_args_is_help=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class LegacyModulePolicy(str, Enum):
+    shim = "shim"
+    delete = "delete"
+    keep = "keep"
+
+
+class UsageError(Exception):
+    """Bad input: reported as one line, exit 2."""
+
+
+def fail(console: Console, message: str, code: int) -> typer.Exit:
+    console.print(Text(f"migrate-ws: error: {message}"), highlight=False)
+    return typer.Exit(code)
+
+
+def make_consoles(color: Optional[bool]) -> tuple[Console, Console]:
+    no_color = color is False or (color is None and "NO_COLOR" in os.environ)
+    force = True if color else None
+    out = Console(no_color=no_color, force_terminal=force, highlight=False, soft_wrap=True)
+    err = Console(stderr=True, no_color=no_color, force_terminal=force, highlight=False, soft_wrap=True)
+    return out, err
+
+
+def resolve_root(root: Path) -> Path:
+    if not root.exists():
+        raise UsageError(f"--root {root}: no such directory")
+    if not root.is_dir():
+        raise UsageError(f"--root {root}: not a directory")
+    return root.resolve()
+
+
+def run_plan(root: Path, config, err: Console, jobs: Optional[int], steps=STEPS, check_idempotence: bool = False,
+             todo_comments: bool = False, show_progress: bool = True) -> Plan:
+    """Run the engine, with a progress bar on a terminal when the run takes more than a second."""
+    if not (show_progress and err.is_terminal):
+        return build_plan(root, config, steps=steps, jobs=jobs, check_idempotence=check_idempotence,
+                          todo_comments=todo_comments)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    started = time.monotonic()
+    progress = Progress(TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=err, transient=True)
+    task = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal task
+        if task is None and time.monotonic() - started > 1.0:
+            progress.start()
+            task = progress.add_task("scan", total=total)
+        if task is not None:
+            progress.update(task, completed=done, total=total)
+
+    try:
+        return build_plan(root, config, steps=steps, jobs=jobs, check_idempotence=check_idempotence,
+                          progress=update, todo_comments=todo_comments)
+    finally:
+        if task is not None:
+            progress.stop()
+
+
+def print_diff(console: Console, result_plan: Plan) -> None:
+    for result in result_plan.changed_files:
+        text = unified_diff(result, for_patch=False)
+        if console.no_color or not console.is_terminal:
+            console.out(text, end="", highlight=False)
+        else:
+            console.print(Syntax(text, "diff", theme="ansi_dark", background_color="default", word_wrap=False))
+
+
+def print_report(console: Console, result_plan: Plan, mode: str) -> None:
+    for message in result_plan.warnings:
+        console.print(Text(f"warning: {message}"), highlight=False)
+    lines = summary_lines(result_plan, mode)
+    for line in lines:
+        console.print(Text(line), highlight=False)
+    follow = followup_lines(result_plan)
+    if follow:
+        console.print(Text(f"Manual follow-ups ({len(follow)}):"), highlight=False)
+        for line in follow:
+            console.print(Text(f"  {line}"), highlight=False)
+
+
+def exit_code_for(result_plan: Plan) -> int:
+    if result_plan.pending:
+        return EXIT_PENDING
+    if result_plan.skipped_files:
+        return EXIT_UNPROCESSED
+    return EXIT_CLEAN
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"migrate-ws {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback(invoke_without_command=True)
+def main_command(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the whole change as a unified diff (the default).")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Print the summary only; exit 1 when anything is pending.")] = False,
+    apply: Annotated[bool, typer.Option("--apply", help="Write the change to a new git branch as reviewable commits.")] = False,
+    root: Annotated[Path, typer.Option("--root", "-C", help="Repository root to migrate.", show_default="current directory")] = Path("."),
+    config_file: Annotated[Optional[Path], typer.Option("--config", help="Read [tool.migrate-ws] from this TOML file.")] = None,
+    preset: Annotated[Optional[str], typer.Option("--preset", help="Use a built-in preset (e.g. netra).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report instead of the diff.")] = False,
+    diff_output: Annotated[Optional[Path], typer.Option("--diff-output", help="Also write the change as a patch file for `git apply`.")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes.", show_default="all cores")] = None,
+    color: Annotated[Optional[bool], typer.Option("--color/--no-color", help="Force colour on or off.", show_default="auto")] = None,
+    todo_comments: Annotated[bool, typer.Option("--todo-comments", help="Add a `# TODO(migrate-ws): ...` line at sites left for a person.")] = False,
+    branch: Annotated[Optional[str], typer.Option("--branch", help="Branch for --apply.", show_default="migrate-ws/<preset>-<date>")] = None,
+    pr_body: Annotated[Optional[Path], typer.Option("--pr-body", help="Where --apply writes the PR description.", show_default="<git dir>/migrate-ws/PR_DESCRIPTION.md")] = None,
+    allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Let --apply run on a dirty working tree.")] = False,
+    no_git: Annotated[bool, typer.Option("--no-git", help="--apply in place, without git (not a repository).")] = False,
+    legacy_modules: Annotated[LegacyModulePolicy, typer.Option("--legacy-modules", help="What --apply does with the legacy modules.")] = LegacyModulePolicy.shim,
+    test_cmd: Annotated[Optional[str], typer.Option("--test-cmd", help="Run the project's tests on the new branch and record the result.")] = None,
+    rollback_on_fail: Annotated[bool, typer.Option("--rollback-on-fail", help="Remove the branch when --test-cmd fails.")] = False,
+    open_pr: Annotated[bool, typer.Option("--open-pr", help="Open the PR with `gh pr create` when gh is installed.")] = False,
+    version: Annotated[Optional[bool], typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version.")] = None,
+) -> None:
+    """Migrate every import of the legacy WebSocket managers to the canonical path.
+
+    Run `migrate-ws --dry-run` to see the change, `migrate-ws --apply` to commit it to a new branch.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    out, err = make_consoles(color)
+    try:
+        if sum([dry_run, check, apply]) > 1:
+            raise UsageError("--dry-run, --check and --apply: choose one")
+        if no_git and not apply:
+            raise UsageError("--no-git only applies to --apply")
+        repository = resolve_root(root)
+        config = load_config(repository, config_file, preset)
+        if apply:
+            from .apply_command import run_apply
+
+            code = run_apply(
+                out, err, repository, config, jobs=jobs, branch=branch, pr_body=pr_body, allow_dirty=allow_dirty,
+                no_git=no_git, legacy_policy=legacy_modules.value, test_cmd=test_cmd,
+                rollback_on_fail=rollback_on_fail, open_pr=open_pr, todo_comments=todo_comments, as_json=as_json,
+            )
+            raise typer.Exit(code)
+        result_plan = run_plan(repository, config, err, jobs, todo_comments=todo_comments, show_progress=not as_json)
+        if diff_output is not None:
+            try:
+                diff_output.write_bytes(patch(result_plan))
+            except OSError as exc:
+                raise UsageError(f"--diff-output {diff_output}: {exc.strerror}") from None
+        if as_json:
+            out.out(to_json(result_plan), highlight=False)
+        else:
+            if not check:
+                print_diff(out, result_plan)
+            print_report(out, result_plan, "check" if check else "dry-run")
+        raise typer.Exit(exit_code_for(result_plan))
+    except ConfigError as exc:
+        raise fail(err, str(exc), EXIT_USAGE) from None
+    except UsageError as exc:
+        raise fail(err, str(exc), EXIT_USAGE) from None
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("migrate-ws: interrupted\n")
+        sys.exit(EXIT_INTERRUPTED)
+    except SystemExit:
+        raise
+    except Exception as exc:  # a defect in migrate-ws itself: one line, exit 123
+        sys.stderr.write(f"migrate-ws: internal error: {type(exc).__name__}: {exc}\n")
+        sys.exit(EXIT_INTERNAL)

@@ -1,0 +1,104 @@
+"""Plans rendered as unified diffs, patches, summaries and JSON (strings only; no printing)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+
+from .model import STEP_TITLES, FileResult, Plan
+from .source import SourceText, split_lines
+
+NO_NEWLINE = "\\ No newline at end of file"
+
+
+_GIT_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
+
+
+def _lines(data: bytes) -> list[str]:
+    # latin-1 maps every byte to one character, so a patch built from it is byte-exact;
+    # git splits lines on LF only, so a lone CR stays inside its line here too
+    return _GIT_LINE.findall(data.decode("latin-1"))
+
+
+def _display_lines(data: bytes) -> list[str]:
+    try:
+        source = SourceText.decode(data)
+        return split_lines(source.text)
+    except Exception:
+        return split_lines(data.decode("utf-8", errors="replace"))
+
+
+def unified_diff(result: FileResult, for_patch: bool = True, context: int = 3) -> str:
+    """The change to one file as a git-style unified diff (byte-exact when `for_patch`)."""
+    before = _lines(result.original) if for_patch else _display_lines(result.original)
+    after = _lines(result.rewritten) if for_patch else _display_lines(result.rewritten)
+    out = [f"diff --git a/{result.path} b/{result.path}\n", f"--- a/{result.path}\n", f"+++ b/{result.path}\n"]
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for group in matcher.get_grouped_opcodes(context):
+        first, last = group[0], group[-1]
+        a_start, a_end, b_start, b_end = first[1], last[2], first[3], last[4]
+        out.append(f"@@ -{_range(a_start, a_end)} +{_range(b_start, b_end)} @@\n")
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                out.extend(_mark(" ", line) for line in before[i1:i2])
+                continue
+            if tag in ("replace", "delete"):
+                out.extend(_mark("-", line) for line in before[i1:i2])
+            if tag in ("replace", "insert"):
+                out.extend(_mark("+", line) for line in after[j1:j2])
+    return "".join(out)
+
+
+def _range(start: int, end: int) -> str:
+    length = end - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start + 1 if length else start},{length}"
+
+
+def _mark(prefix: str, line: str) -> str:
+    if line.endswith(("\n", "\r")):
+        return prefix + line if line.endswith("\n") else prefix + line + "\n"
+    return f"{prefix}{line}\n{NO_NEWLINE}\n"
+
+
+def patch(plan: Plan) -> bytes:
+    """All changes as one patch that `git apply` accepts, byte for byte."""
+    return "".join(unified_diff(r) for r in plan.changed_files).encode("latin-1")
+
+
+def summary_lines(plan: Plan, mode: str) -> list[str]:
+    changed = plan.changed_files
+    skipped = plan.skipped_files
+    followups = plan.all_followups
+    counts = plan.edits_by_kind()
+    total = sum(counts.values())
+    if not changed and not skipped and not followups:
+        return [f"migrate-ws: nothing to migrate ({plan.scanned} files scanned, {plan.parsed} parsed)."]
+    verb = "would change" if mode != "apply" else "changed"
+    lines = [
+        f"migrate-ws: {len(changed)} files {verb} ({total} edits), {len(followups)} manual follow-ups, "
+        f"{len(skipped)} files not processed; {plan.scanned} files scanned, {plan.parsed} parsed."
+    ]
+    for step in plan.steps:
+        if counts.get(step):
+            lines.append(f"  {step:<15} {counts[step]:>6} edits  {STEP_TITLES[step]}")
+    return lines
+
+
+def followup_lines(plan: Plan) -> list[str]:
+    lines = [f.render() for f in plan.all_followups]
+    lines.extend(f"{r.path}:0: not processed: {r.reason}" for r in plan.skipped_files)
+    return lines
+
+
+def to_json(plan: Plan, include_diff: bool = True) -> str:
+    document = plan.to_json()
+    if include_diff:
+        diffs = {r.path: unified_diff(r, for_patch=False) for r in plan.changed_files}
+        for entry in document["files"]:
+            if entry["path"] in diffs:
+                entry["diff"] = diffs[entry["path"]]
+    document["skipped"] = [{"path": r.path, "reason": r.reason} for r in plan.skipped_files]
+    return json.dumps(document, indent=2, sort_keys=False)
