@@ -452,12 +452,18 @@ class _Walker:
 
     def call(self, node: ast.Call, scope: Scope, awaited: ast.Await | None) -> None:
         self.expr(node.func, scope)
-        for argument in node.args:
+        callee = _dotted(node.func)
+        attribute_call = callee is not None and (
+            callee in ATTRIBUTE_STRING_CALLS or callee.endswith("patch.object")) and len(node.args) >= 2 \
+            and isinstance(node.args[0], ast.Name) and isinstance(node.args[1], ast.Constant) \
+            and isinstance(node.args[1].value, str)
+        for position, argument in enumerate(node.args):
+            if attribute_call and position == 0:
+                continue  # recorded below as an attribute use of the module object
             self.expr(argument, scope)
         for keyword in node.keywords:
             self.expr(keyword.value, scope)
         self.calls.append(CallSite(node, scope, awaited, node.lineno))
-        callee = _dotted(node.func)
         if callee is None:
             return
         tail = callee.rsplit(".", 1)[-1]
@@ -467,9 +473,8 @@ class _Walker:
                 owner = owner.parent
             owner.dynamic_namespace = True
         # getattr(m, "Name") and patch.object(m, "Name") are attribute uses of `m`
-        if (tail in ATTRIBUTE_STRING_CALLS and callee == tail) or callee.endswith("patch.object") or callee.endswith("setattr"):
-            if len(node.args) >= 2 and isinstance(node.args[0], ast.Name) and isinstance(node.args[1], ast.Constant) \
-                    and isinstance(node.args[1].value, str) and node.args[0].id in self.names:
+        if attribute_call:
+            if node.args[0].id in self.names:
                 self.uses.append(Use(node.args[0].id, node.args[0], scope, [node.args[1].value], None,
                                      context="getattr-string", string_span=self.literal_span(node.args[1])))
         for position, argument in enumerate(node.args):

@@ -168,6 +168,8 @@ class FileContext:
         if statement.level == 0:
             return absolute, 0
         base = resolve_relative(self.facts.module, self.facts.is_package, statement.level, None) or ""
+        if base and absolute == base:
+            return None, statement.level
         if base and absolute.startswith(base + "."):
             return absolute[len(base) + 1:], statement.level
         return absolute, 0
@@ -180,13 +182,21 @@ class FileContext:
             assert statement is not None
             by_statement.setdefault(id(statement), []).append(change)
             statements[id(statement)] = statement
-        seen_in_block: dict[int, set[tuple]] = {}
+        # imports already in place (unchanged) that a rewritten import may duplicate, by block
+        existing: dict[int, dict[tuple, int]] = {}
+        for binding in self.facts.bindings:
+            if binding.kind == "import-name" and id(binding.node) not in self.import_changes and binding.block is not None:
+                alias = binding.node
+                key = (binding.module, AliasSpec(alias.name, alias.asname))
+                lines = existing.setdefault(id(binding.block), {})
+                lines[key] = min(lines.get(key, binding.line), binding.line)
+        seen_in_block: dict[int, dict[tuple, int]] = {}
         ordered = sorted(statements.values(), key=lambda s: (s.lineno, s.col_offset))
         emptied: list[tuple[ast.stmt, str]] = []
         for statement in ordered:
             changes = {id(c.binding.node): c for c in by_statement[id(statement)]}
             block_key = id(self._block_of(statement))
-            seen = seen_in_block.setdefault(block_key, set())
+            seen = seen_in_block.setdefault(block_key, dict(existing.get(block_key, {})))
             kept: list[tuple[int, AliasSpec]] = []
             moved: list[tuple[int, AliasSpec]] = []
             target_module: str | None = None
@@ -196,17 +206,16 @@ class FileContext:
                 change = changes.get(id(alias))
                 if change is None:
                     kept.append((position, AliasSpec(alias.name, alias.asname)))
-                    if isinstance(statement, ast.ImportFrom):
-                        seen.add((self._module_of(statement), AliasSpec(alias.name, alias.asname)))
                     continue
                 kinds.append(change.kind)
                 descriptions.append(change.description)
                 if change.spec is None:
                     continue
                 key = (change.module, change.spec)
-                if key in seen and self._safe_to_merge(statement, change.spec.asname or change.spec.name):
-                    continue  # the rewrite made this a duplicate of an import already in this block
-                seen.add(key)
+                if seen.get(key, statement.lineno + 1) <= statement.lineno \
+                        and self._safe_to_merge(statement, change.spec.asname or change.spec.name):
+                    continue  # the rewrite made this a duplicate of an earlier import in this block
+                seen.setdefault(key, statement.lineno)
                 if isinstance(statement, ast.Import) or change.module == change.binding.module:
                     kept.append((position, change.spec))
                 else:

@@ -30,6 +30,11 @@ def _dotted_node(dotted: str) -> cst.Name | cst.Attribute:
     return node
 
 
+def _spec_of(alias: cst.ImportAlias) -> AliasSpec:
+    asname = alias.asname.name.value if alias.asname is not None else None
+    return AliasSpec(_EMPTY.code_for_node(alias.name), asname)
+
+
 def _with_alias(original: cst.ImportAlias, spec: AliasSpec) -> cst.ImportAlias:
     asname = original.asname
     if spec.asname is None:
@@ -41,15 +46,38 @@ def _with_alias(original: cst.ImportAlias, spec: AliasSpec) -> cst.ImportAlias:
     return original.with_changes(name=_dotted_node(spec.name), asname=asname)
 
 
-def _fix_commas(aliases: list[cst.ImportAlias], parenthesized: bool, trailing: bool) -> list[cst.ImportAlias]:
+def _has_comment(whitespace) -> bool:
+    return isinstance(whitespace, cst.ParenthesizedWhitespace) and whitespace.first_line.comment is not None
+
+
+def _fix_commas(aliases: list[cst.ImportAlias], original: list[cst.ImportAlias], parenthesized: bool) -> list[cst.ImportAlias]:
+    """Commas after a names list lost or gained members, keeping comments and the closing layout."""
+    if not aliases:
+        return aliases
+    original_last = original[-1]
+    trailing = isinstance(original_last.comma, cst.Comma)
     fixed: list[cst.ImportAlias] = []
     for position, alias in enumerate(aliases):
         last = position == len(aliases) - 1
-        has_comma = isinstance(alias.comma, cst.Comma)
-        if not last and not has_comma:
+        comma = alias.comma
+        if not last and not isinstance(comma, cst.Comma):
             alias = alias.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        elif last and has_comma and not (parenthesized and trailing):
-            alias = alias.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        elif last and isinstance(comma, cst.Comma) and alias is not original_last:
+            if not parenthesized:
+                alias = alias.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            elif trailing:
+                # take over the layout before `)` from the old last name, keep this line's comment
+                closing = original_last.comma.whitespace_after
+                mine = comma.whitespace_after
+                if isinstance(closing, cst.ParenthesizedWhitespace) and isinstance(mine, cst.ParenthesizedWhitespace):
+                    closing = closing.with_changes(first_line=mine.first_line)
+                alias = alias.with_changes(comma=comma.with_changes(whitespace_after=closing))
+            elif not _has_comment(comma.whitespace_after):
+                alias = alias.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            else:
+                mine = comma.whitespace_after
+                alias = alias.with_changes(comma=comma.with_changes(
+                    whitespace_after=mine.with_changes(empty_lines=[], indent=False, last_line=cst.SimpleWhitespace(""))))
         fixed.append(alias)
     return fixed
 
@@ -65,10 +93,8 @@ def rewrite_statement(code: str, module: str | None, level: int | None, aliases:
     node = statement.body[0]
     if isinstance(node, cst.ImportFrom):
         original = list(node.names) if not isinstance(node.names, cst.ImportStar) else []
-        kept = [_with_alias(original[i], spec) for i, spec in aliases]
-        parenthesized = node.lpar is not None
-        trailing = bool(original) and isinstance(original[-1].comma, cst.Comma)
-        changes: dict = {"names": _fix_commas(kept, parenthesized, trailing)}
+        kept = [_with_alias(original[i], spec) if _spec_of(original[i]) != spec else original[i] for i, spec in aliases]
+        changes: dict = {"names": _fix_commas(kept, original, node.lpar is not None)}
         if module is not None or level is not None:
             changes["module"] = _dotted_node(module) if module else None
             changes["relative"] = [cst.Dot() for _ in range(level or 0)]
@@ -77,8 +103,8 @@ def rewrite_statement(code: str, module: str | None, level: int | None, aliases:
         node = node.with_changes(**changes)
     elif isinstance(node, cst.Import):
         original = list(node.names)
-        kept = [_with_alias(original[i], spec) for i, spec in aliases]
-        node = node.with_changes(names=_fix_commas(kept, False, False))
+        kept = [_with_alias(original[i], spec) if _spec_of(original[i]) != spec else original[i] for i, spec in aliases]
+        node = node.with_changes(names=_fix_commas(kept, original, False))
     else:  # pragma: no cover - the engine only hands over import statements
         raise ValueError("not an import statement")
     return _EMPTY.code_for_node(node)

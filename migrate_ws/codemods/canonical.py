@@ -75,14 +75,17 @@ class RebindCanonicalCommand(Command):
             context.follow_up(1, f"{config.canonical_module} does not bind {config.implementation}; "
                               "cannot rebind the canonical name to it", "canonical")
             return
-        names = sorted(set(config.aliases.values()) | set(config.aliases))
+        # canonical names first: an alias assigned from a canonical name after its rebinding follows it
+        names = sorted(set(config.aliases.values())) + sorted(set(config.aliases) - set(config.aliases.values()))
+        rebound: dict[str, int] = {}
         for name in names:
             statements = bindings.get(name)
             if not statements or name == local_implementation:
                 continue
-            if self.resolves_to(bindings, name, local_implementation, set()):
+            if self.resolves_to(bindings, name, local_implementation, set(), rebound):
                 continue
             last = max(statements, key=lambda s: (s.end_lineno, s.end_col_offset))
+            rebound[name] = last.end_lineno
             if last not in tree.body:
                 context.follow_up(last.lineno, f"{name} is bound inside a conditional block; rebind it to "
                                   f"{local_implementation} by hand", "canonical")
@@ -115,12 +118,16 @@ class RebindCanonicalCommand(Command):
                             return local
         return None
 
-    def resolves_to(self, bindings: dict[str, list[ast.stmt]], name: str, implementation: str, seen: set[str]) -> bool:
+    def resolves_to(self, bindings: dict[str, list[ast.stmt]], name: str, implementation: str, seen: set[str],
+                    rebound: dict[str, int], before_line: int | None = None) -> bool:
         if name == implementation:
+            return True
+        if name in rebound and (before_line is None or rebound[name] < before_line):
             return True
         if name in seen or name not in bindings:
             return False
         seen.add(name)
         last = max(bindings[name], key=lambda s: (s.end_lineno, s.end_col_offset))
         value = bound_to(last, name)
-        return value is not None and ":" not in value and self.resolves_to(bindings, value, implementation, seen)
+        return value is not None and ":" not in value and \
+            self.resolves_to(bindings, value, implementation, seen, rebound, last.lineno)

@@ -103,7 +103,13 @@ class MoveImportsCommand(Command):
         config = context.config
         legacy = config.legacy_modules[module_path]
         renames: list[tuple[Use, str]] = []
-        for use in uses_of(context, binding):
+        uses = uses_of(context, binding)
+        if not uses:
+            if legacy.retire:
+                context.follow_up(binding.line, f"legacy module {module_path} is imported but none of its names are "
+                                  "used here (imported for its side effects?); left unchanged", "module-object")
+            return
+        for use in uses:
             if use.escapes or not use.chain:
                 context.follow_up(use.node.lineno, f"module object {binding.name} ({module_path}) is used as a value; "
                                   "its import was left unchanged", "module-object")
