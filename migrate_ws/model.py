@@ -62,6 +62,7 @@ class FileResult:
     followups: list[FollowUp] = field(default_factory=list)
     reason: str = ""
     mode: int | None = None
+    deleted: bool = False  # the legacy-module step removes this file
 
     @property
     def changed(self) -> bool:
