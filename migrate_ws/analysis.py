@@ -195,6 +195,7 @@ class _Walker:
                 self.statement(statement, scope, statements, in_handler)
 
     def statement(self, node: ast.stmt, scope: Scope, block: list, in_handler: bool) -> None:
+        self.current_line = node.lineno
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for decorator in node.decorator_list:
                 self.expr(decorator, scope)
@@ -463,7 +464,7 @@ class _Walker:
             self.expr(argument, scope)
         for keyword in node.keywords:
             self.expr(keyword.value, scope)
-        self.calls.append(CallSite(node, scope, awaited, node.lineno))
+        self.calls.append(CallSite(node, scope, awaited, getattr(self, "current_line", node.lineno)))
         if callee is None:
             return
         tail = callee.rsplit(".", 1)[-1]

@@ -58,6 +58,8 @@ class FileContext:
     renamed: dict[tuple[int, str], str] = field(default_factory=dict)  # (id(scope), local) -> new local
     renamed_exports: dict[str, str] = field(default_factory=dict)
     depends_on: set[tuple[str, str]] = field(default_factory=set)
+    # new imports queued next to an existing import statement: id(statement) -> (statement, [(module, spec, kind)])
+    extra_imports: dict[int, tuple[ast.stmt, list[tuple[str, AliasSpec, str]]]] = field(default_factory=dict)
     _followup_keys: set = field(default_factory=set)
     _deleted_ids: set = field(default_factory=set)
 
@@ -154,6 +156,12 @@ class FileContext:
             module = previous.module
         self.import_changes[key] = ImportChange(binding, spec, module, kind, description)
 
+    def add_import_near(self, statement: ast.stmt, module: str, spec: AliasSpec, kind: str) -> None:
+        """Queue `from module import spec` right after `statement`, in the same block."""
+        entry = self.extra_imports.setdefault(id(statement), (statement, []))
+        if (module, spec, kind) not in entry[1]:
+            entry[1].append((module, spec, kind))
+
     def current_spec(self, binding: Binding) -> tuple[AliasSpec, str | None]:
         change = self.import_changes.get(id(binding.node))
         if change is not None and change.spec is not None:
@@ -182,6 +190,8 @@ class FileContext:
             assert statement is not None
             by_statement.setdefault(id(statement), []).append(change)
             statements[id(statement)] = statement
+        for statement, _ in self.extra_imports.values():
+            statements[id(statement)] = statement
         # imports already in place (unchanged) that a rewritten import may duplicate, by block
         existing: dict[int, dict[tuple, int]] = {}
         for binding in self.facts.bindings:
@@ -194,7 +204,7 @@ class FileContext:
         ordered = sorted(statements.values(), key=lambda s: (s.lineno, s.col_offset))
         emptied: list[tuple[ast.stmt, str]] = []
         for statement in ordered:
-            changes = {id(c.binding.node): c for c in by_statement[id(statement)]}
+            changes = {id(c.binding.node): c for c in by_statement.get(id(statement), [])}
             block_key = id(self._block_of(statement))
             seen = seen_in_block.setdefault(block_key, dict(existing.get(block_key, {})))
             kept: list[tuple[int, AliasSpec]] = []
@@ -221,6 +231,17 @@ class FileContext:
                 else:
                     moved.append((position, change.spec))
                     target_module = change.module
+            added: dict[str, list[AliasSpec]] = {}
+            for module_name, spec, extra_kind in self.extra_imports.get(id(statement), (None, []))[1]:
+                key = (module_name, spec)
+                if seen.get(key, statement.lineno + 1) <= statement.lineno:
+                    continue
+                seen.setdefault(key, statement.lineno)
+                added.setdefault(module_name, []).append(spec)
+                kinds.append(extra_kind)
+                descriptions.append(f"import {spec.name} from {module_name}")
+            if not kinds:
+                continue
             kind = "imports" if "imports" in kinds else kinds[0]
             description = "; ".join(dict.fromkeys(descriptions))
             start, end = self.span(statement)
@@ -232,9 +253,17 @@ class FileContext:
                 parts.append(rewrite_statement(code, module, level, moved))
             else:
                 if kept:
-                    parts.append(rewrite_statement(code, None, None, kept))
+                    unchanged = all(spec == AliasSpec(statement.names[i].name, statement.names[i].asname) for i, spec in kept) \
+                        and len(kept) == len(statement.names)
+                    parts.append(code if unchanged else rewrite_statement(code, None, None, kept))
                 if moved:
                     parts.append(render_from_import(module, level, [spec for _, spec in moved]))
+            for module_name, specs in added.items():
+                if isinstance(statement, ast.ImportFrom):
+                    relative_module, relative_level = self.relative_form(statement, module_name)
+                else:
+                    relative_module, relative_level = module_name, 0
+                parts.append(render_from_import(relative_module or module_name, relative_level, specs))
             if not parts:
                 emptied.append((statement, description))
                 continue

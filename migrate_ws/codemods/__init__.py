@@ -11,11 +11,13 @@ from .base import Command
 from .canonical import RebindCanonicalCommand
 from .imports import MoveImportsCommand
 from .aliases import CollapseAliasesCommand
+from .factory import FactoryCallsCommand
 
 COMMANDS: tuple[type[Command], ...] = (
     RebindCanonicalCommand,
     MoveImportsCommand,
     CollapseAliasesCommand,
+    FactoryCallsCommand,
 )
 
 

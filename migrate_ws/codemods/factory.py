@@ -1,0 +1,220 @@
+"""Replace singleton access with the user-scoped factory call `get_websocket_manager(<context>)`."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from ..analysis import Binding, CallSite, Scope, resolve
+from ..context import FileContext, scope_chain
+from ..imports import AliasSpec
+from .base import Command
+from .imports import uses_of
+
+
+@dataclass
+class Callee:
+    kind: str  # function | class | class-method | factory-method
+    legacy_name: str
+    binding: Binding  # the import binding the callee's name resolves to
+    via_module: bool  # spelled `m.name` through a module object
+    node: ast.expr  # the expression naming the callee (Name, or the Attribute through a module object)
+
+
+class FactoryCallsCommand(Command):
+    DESCRIPTION = (
+        "Rewrite every legacy way of obtaining a manager (zero-argument factory calls, direct instantiation, "
+        "Class.get_instance()/create_for_user(ctx), create_websocket_manager(...), factory objects' create_* "
+        "methods) to the configured factory with the user context in scope; remove `await` for a sync factory."
+    )
+    STEP = "factory"
+
+    def applies(self, context: FileContext) -> bool:
+        return super().applies(context) and bool(context.config.factory.function)
+
+    def transform(self, context: FileContext) -> None:
+        factory = context.config.factory
+        rewritten_uses: set[int] = set()
+        touched: dict[int, tuple[Binding, Scope]] = {}
+        inner_calls: set[int] = set()
+        for site in context.facts.calls:
+            if isinstance(site.node.func, ast.Attribute) and isinstance(site.node.func.value, ast.Call):
+                inner_calls.add(id(site.node.func.value))
+        for site in sorted(context.facts.calls, key=lambda s: (s.node.lineno, s.node.col_offset)):
+            callee = self.classify(context, site)
+            if callee is None:
+                continue
+            if callee.kind == "factory-object":
+                if id(site.node) not in inner_calls:
+                    context.follow_up(site.node.lineno, f"{callee.legacy_name}() creates a legacy factory object; "
+                                      f"its create_* calls must become {factory.function}({factory.context_parameter}) "
+                                      "by hand", "factory")
+                continue
+            outcome = self.rewrite(context, site, callee)
+            if outcome:
+                rewritten_uses.add(id(callee.node if not callee.via_module else callee.node.value))
+                touched[id(callee.binding)] = (callee.binding, site.scope)
+        for binding, scope in touched.values():
+            self.ensure_factory_import(context, binding, rewritten_uses)
+
+    # ----- which calls -------------------------------------------------------------
+    def legacy_import(self, context: FileContext, name: ast.Name, scope: Scope) -> Binding | None:
+        bindings = resolve(scope, name.id)
+        if not bindings or any(b.kind != "import-name" for b in bindings):
+            return None
+        if context.target_of_bindings(bindings) is None:
+            return None
+        return bindings[-1]
+
+    def module_object(self, context: FileContext, name: ast.Name, scope: Scope) -> Binding | None:
+        bindings = resolve(scope, name.id)
+        if len(bindings) == 1 and context.module_object(bindings[0]) is not None:
+            return bindings[0]
+        return None
+
+    def name_kind(self, context: FileContext, legacy_name: str) -> str | None:
+        factory = context.config.factory
+        if legacy_name in factory.functions:
+            return "function"
+        if legacy_name in factory.classes:
+            return "class"
+        if legacy_name in factory.factory_objects:
+            return "factory-object"
+        return None
+
+    def classify(self, context: FileContext, site: CallSite) -> Callee | None:
+        factory = context.config.factory
+        func = site.node.func
+        if isinstance(func, ast.Name):
+            binding = self.legacy_import(context, func, site.scope)
+            if binding is None or binding.imported is None:
+                return None
+            kind = self.name_kind(context, binding.imported)
+            return Callee(kind, binding.imported, binding, False, func) if kind else None
+        if not isinstance(func, ast.Attribute):
+            return None
+        owner = func.value
+        if isinstance(owner, ast.Name):
+            module_binding = self.module_object(context, owner, site.scope)
+            if module_binding is not None:
+                kind = self.name_kind(context, func.attr)
+                return Callee(kind, func.attr, module_binding, True, func) if kind else None
+            binding = self.legacy_import(context, owner, site.scope)
+            if binding is not None and binding.imported in factory.classes and func.attr in factory.class_methods:
+                return Callee("class-method", f"{binding.imported}.{func.attr}", binding, False, owner)
+            return None
+        if isinstance(owner, ast.Call) and func.attr in factory.factory_methods:
+            inner = CallSite(owner, site.scope, None, owner.lineno)
+            maker = self.classify(context, inner)
+            if maker is not None and maker.kind == "factory-object":
+                if owner.args or owner.keywords:
+                    context.follow_up(site.node.lineno, f"{maker.legacy_name}(...) takes arguments that "
+                                      f"{factory.function} has no place for; left as is", "factory")
+                    return None
+                return Callee("factory-method", f"{maker.legacy_name}().{func.attr}", maker.binding, maker.via_module,
+                              maker.node)
+        return None
+
+    # ----- rewriting ---------------------------------------------------------------
+    def context_argument(self, context: FileContext, site: CallSite, callee: Callee) -> tuple[str | None, str | None]:
+        """The source text of the context to pass, and a reason when there is none."""
+        factory = context.config.factory
+        call = site.node
+        keyword = next((k for k in call.keywords if k.arg == factory.context_parameter), None)
+        others = [k for k in call.keywords if k is not keyword]
+        positional_context = callee.kind in ("function", "class-method", "factory-method")
+        if others or any(isinstance(a, ast.Starred) for a in call.args) or \
+                len(call.args) > (1 if positional_context else 0) or (call.args and keyword is not None):
+            return None, "its arguments cannot be mapped onto the factory's"
+        supplied = keyword.value if keyword is not None else (call.args[0] if call.args else None)
+        if supplied is not None and not (isinstance(supplied, ast.Constant) and supplied.value is None):
+            start, end = context.span(supplied)
+            return context.text[start:end], None
+        for name in factory.context_variables:
+            bindings = resolve(site.scope, name)
+            if bindings and all(b.scope.kind != "class" for b in bindings):
+                return name, None
+        return None, f"no {' or '.join(factory.context_variables)} in scope"
+
+    def rewrite(self, context: FileContext, site: CallSite, callee: Callee) -> bool:
+        factory = context.config.factory
+        call = site.node
+        if callee.kind == "function" and callee.legacy_name == factory.function and call.args \
+                and not (isinstance(call.args[0], ast.Constant) and call.args[0].value is None):
+            return False  # already the factory with a context
+        argument, reason = self.context_argument(context, site, callee)
+        spelled = f"{callee.legacy_name}(...)" if callee.kind != "class-method" else f"{callee.legacy_name}()"
+        if argument is None:
+            context.follow_up(call.lineno, f"{spelled}: {reason}; kept as is (pass the user's context to "
+                              f"{factory.function} by hand)", "no-context")
+            if context.targets.todo_comments:
+                self.todo_comment(context, site, f"{spelled} needs the user's context: use {factory.function}(<user context>)")
+            return False
+        if not self.factory_name_available(context, site, callee):
+            context.follow_up(call.lineno, f"{spelled}: {factory.function} means something else here; kept as is",
+                              "factory")
+            return False
+        keyword = any(k.arg == factory.context_parameter for k in call.keywords)
+        argument_text = f"{factory.context_parameter}={argument}" if keyword else argument
+        function = factory.function
+        if callee.via_module:
+            owner = callee.node.value if isinstance(callee.node, ast.Attribute) else callee.node
+            function = f"{owner.id}.{factory.function}"
+        replacement = f"{function}({argument_text})"
+        target = call
+        if site.awaited is not None and not factory.is_async:
+            target = site.awaited
+        elif factory.is_async and site.awaited is None:
+            if not self.in_async_function(site.scope):
+                context.follow_up(call.lineno, f"{spelled}: the factory is async but this code is not; kept as is",
+                                  "factory")
+                return False
+            replacement = f"await {replacement}"
+        start, end = context.span(target)
+        context.replace(start, end, replacement, "factory", f"{spelled} -> {factory.function}({argument})")
+        return True
+
+    def in_async_function(self, scope: Scope) -> bool:
+        for enclosing in scope_chain(scope):
+            if enclosing.kind == "function":
+                return isinstance(enclosing.node, ast.AsyncFunctionDef)
+        return False
+
+    def factory_name_available(self, context: FileContext, site: CallSite, callee: Callee) -> bool:
+        if callee.via_module:
+            return True
+        bindings = resolve(site.scope, context.config.factory.function)
+        if not bindings:
+            return True
+        return all(b.kind == "import-name" and context.target_of_binding(b) == context.config.factory.function
+                   for b in bindings)
+
+    def ensure_factory_import(self, context: FileContext, binding: Binding, rewritten: set[int]) -> None:
+        """Import the factory where the legacy callee was imported; drop the callee if nothing else uses it."""
+        config = context.config
+        function = config.factory.function
+        if context.module_object(binding) is not None:
+            return
+        remaining = [u for u in uses_of(context, binding) if id(u.node) not in rewritten]
+        already = [b for b in binding.scope.bindings.get(function, []) if b.kind == "import-name"]
+        if not remaining:
+            if already and binding.name != function:
+                context.rebind_import(binding, None, None, "factory", f"drop {binding.imported}")
+            else:
+                context.rebind_import(binding, AliasSpec(function, None), config.canonical_module, "factory",
+                                      f"import {function} instead of {binding.imported}")
+            return
+        if not already and binding.statement is not None:
+            context.add_import_near(binding.statement, config.canonical_module, AliasSpec(function, None), "factory")
+
+    def todo_comment(self, context: FileContext, site: CallSite, message: str) -> None:
+        statement_line = site.statement_line
+        index = context.facts.index
+        if statement_line > 1 and index.line_text(statement_line - 1).strip().startswith("# TODO(migrate-ws)"):
+            return
+        line = index.line_text(statement_line)
+        indentation = line[: len(line) - len(line.lstrip(" \t"))]
+        newline = context._newline_at(statement_line)
+        start = index.starts[statement_line - 1]
+        context.replace(start, start, f"{indentation}# TODO(migrate-ws): {message}{newline}", "factory",
+                        "TODO comment for a manual follow-up")
