@@ -49,6 +49,7 @@ class Binding:
     # simple `name = other_name` assignments
     value_name: ast.Name | None = None
     is_fallback: bool = False  # bound inside an `except` handler
+    guard: str | None = None  # set when a test asserts on this import (expects it to fail or to warn)
 
 
 @dataclass(eq=False)
@@ -126,6 +127,25 @@ def identifier_pattern(names: set[str]) -> re.Pattern[str]:
     return re.compile(r"(?<![A-Za-z0-9_])(?:" + "|".join(map(re.escape, ordered)) + r")(?![A-Za-z0-9_])")
 
 
+_EXPECTED_IMPORT_FAILURES = ("ImportError", "ModuleNotFoundError")
+
+
+def _assertion_guard(expression: ast.AST) -> str | None:
+    """Describe a `with` context that makes a test assert on the imports inside it."""
+    if not isinstance(expression, ast.Call):
+        return None
+    callee = _dotted(expression.func) or ""
+    tail = callee.rsplit(".", 1)[-1]
+    arguments = [_dotted(a) or "" for a in expression.args]
+    if tail in ("raises", "assertRaises") and any(a.rsplit(".", 1)[-1] in _EXPECTED_IMPORT_FAILURES for a in arguments):
+        return f"inside `with {callee}(...)`: the test expects the import to fail"
+    if tail in ("warns", "assertWarns", "deprecated_call") and (tail == "deprecated_call" or any("Deprecation" in a for a in arguments)):
+        return f"inside `with {callee}(...)`: the test expects the legacy import to warn"
+    if tail == "catch_warnings" and any(k.arg == "record" for k in expression.keywords):
+        return f"inside `with {callee}(record=True)`: the test records the legacy import's warnings"
+    return None
+
+
 def _dotted(node: ast.AST) -> str | None:
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
@@ -152,7 +172,8 @@ class _Walker:
         self.calls: list[CallSite] = []
         self.all_entries: list[tuple[ast.Constant, str]] = []
         self.star_imports: list[Binding] = []
-        self._parents: dict[int, ast.AST] = {}
+        self.guard: str | None = None
+        self.current_line = 1
 
     # pruning ---------------------------------------------------------------
     def relevant(self, node: ast.AST) -> bool:
@@ -183,7 +204,8 @@ class _Walker:
             target = target or scope
         else:
             target = scope
-        binding = Binding(name=name, kind=kind, scope=target, line=getattr(node, "lineno", 0), node=node, **extra)
+        binding = Binding(name=name, kind=kind, scope=target, line=getattr(node, "lineno", 0), node=node,
+                          guard=self.guard if kind in ("import-name", "import-module", "star") else None, **extra)
         target.add(binding)
         self.bindings.append(binding)
         return binding
@@ -271,7 +293,13 @@ class _Walker:
                 self.expr(item.context_expr, scope)
                 if item.optional_vars is not None:
                     self.target(item.optional_vars, scope, node, block, in_handler, None)
-            self.block(node.body, scope, in_handler)
+            guard = next((g for g in map(_assertion_guard, (i.context_expr for i in node.items)) if g), None)
+            previous = self.guard
+            self.guard = guard or previous
+            try:
+                self.block(node.body, scope, in_handler)
+            finally:
+                self.guard = previous
         elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
             self.block(node.body, scope, in_handler)
             for handler in node.handlers:
@@ -293,6 +321,8 @@ class _Walker:
                 if case.guard is not None:
                     self.expr(case.guard, scope)
                 self.block(case.body, scope, in_handler)
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            pass  # a docstring or bare string is text (it may quote import lines); never a reference
         elif type(node).__name__ == "TypeAlias":
             self.target(node.name, scope, node, block, in_handler, None)
             self.expr(node.value, scope)
@@ -398,8 +428,17 @@ class _Walker:
             self.expr(node.value, scope, in_annotation, awaited=node)
             return
         if isinstance(node, ast.Constant):
-            if in_annotation and isinstance(node.value, str):
-                self.string_annotation(node, scope)
+            if isinstance(node.value, str):
+                if in_annotation:
+                    self.string_annotation(node, scope)
+                elif self.looks_like_path(node.value):
+                    self.strings.append(StringRef(node.value, node, node.lineno, None, -1, self.literal_span(node)))
+            return
+        if isinstance(node, ast.Subscript) and not in_annotation and _dotted(node.value) == "sys.modules" \
+                and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+            self.expr(node.value, scope)
+            self.strings.append(StringRef(node.slice.value, node.slice, node.slice.lineno, "sys.modules", 0,
+                                          self.literal_span(node.slice)))
             return
         if isinstance(node, ast.Call):
             self.call(node, scope, awaited)
@@ -461,14 +500,16 @@ class _Walker:
         for position, argument in enumerate(node.args):
             if attribute_call and position == 0:
                 continue  # recorded below as an attribute use of the module object
+            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                continue  # recorded below with the callee
             self.expr(argument, scope)
         for keyword in node.keywords:
+            if isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, str):
+                continue
             self.expr(keyword.value, scope)
         self.calls.append(CallSite(node, scope, awaited, getattr(self, "current_line", node.lineno)))
-        if callee is None:
-            return
-        tail = callee.rsplit(".", 1)[-1]
-        if tail in DYNAMIC_NAMESPACE_CALLS and callee == tail:
+        tail = (callee or "").rsplit(".", 1)[-1]
+        if callee and tail in DYNAMIC_NAMESPACE_CALLS and callee == tail:
             owner = scope
             while owner.kind in ("comprehension", "lambda") and owner.parent is not None:
                 owner = owner.parent
@@ -479,12 +520,12 @@ class _Walker:
                 self.uses.append(Use(node.args[0].id, node.args[0], scope, [node.args[1].value], None,
                                      context="getattr-string", string_span=self.literal_span(node.args[1])))
         for position, argument in enumerate(node.args):
-            if isinstance(argument, ast.Constant) and isinstance(argument.value, str) and self.looks_like_path(argument.value):
+            if isinstance(argument, ast.Constant) and isinstance(argument.value, str) and self.looks_like_path(argument.value) \
+                    and not (attribute_call and position == 1):
                 self.strings.append(StringRef(argument.value, argument, argument.lineno, callee, position, self.literal_span(argument)))
         for keyword in node.keywords:
             value = keyword.value
-            if keyword.arg in ("target", "name") and isinstance(value, ast.Constant) and isinstance(value.value, str) \
-                    and self.looks_like_path(value.value):
+            if isinstance(value, ast.Constant) and isinstance(value.value, str) and self.looks_like_path(value.value):
                 self.strings.append(StringRef(value.value, value, value.lineno, callee, -1, self.literal_span(value)))
 
     def looks_like_path(self, value: str) -> bool:

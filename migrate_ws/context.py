@@ -90,7 +90,7 @@ class FileContext:
     # ----- what names are bound to ----------------------------------------------------
     def legacy_target(self, binding: Binding) -> str | None:
         """The canonical name a `from m import n` binding stands for, if it comes from a legacy path."""
-        if binding.kind != "import-name" or binding.module is None or binding.imported is None:
+        if binding.kind != "import-name" or binding.module is None or binding.imported is None or binding.guard:
             return None
         config = self.config
         legacy = config.legacy_modules.get(binding.module)
@@ -109,6 +109,8 @@ class FileContext:
     def module_object(self, binding: Binding) -> str | None:
         """The module a binding holds when it is a module object from a legacy path or the canonical one."""
         config = self.config
+        if binding.guard:
+            return None
         if binding.kind == "import-name" and binding.module and binding.imported:
             path = f"{binding.module}.{binding.imported}"
         elif binding.kind == "import-module" and binding.bound_path is None:

@@ -12,12 +12,14 @@ from .canonical import RebindCanonicalCommand
 from .imports import MoveImportsCommand
 from .aliases import CollapseAliasesCommand
 from .factory import FactoryCallsCommand
+from .strings import StringReferencesCommand
 
 COMMANDS: tuple[type[Command], ...] = (
     RebindCanonicalCommand,
     MoveImportsCommand,
     CollapseAliasesCommand,
     FactoryCallsCommand,
+    StringReferencesCommand,
 )
 
 

@@ -198,6 +198,8 @@ class FactoryCallsCommand(Command):
         remaining = [u for u in uses_of(context, binding) if id(u.node) not in rewritten]
         already = [b for b in binding.scope.bindings.get(function, []) if b.kind == "import-name"]
         if not remaining:
+            if binding.scope.kind == "module" and binding.name != function:
+                context.renamed_exports[binding.name] = function
             if already and binding.name != function:
                 context.rebind_import(binding, None, None, "factory", f"drop {binding.imported}")
             else:

@@ -50,6 +50,10 @@ class MoveImportsCommand(Command):
     def transform(self, context: FileContext) -> None:
         config = context.config
         for binding in context.facts.bindings:
+            if binding.guard and self.names_legacy_path(context, binding):
+                context.follow_up(binding.line, f"test asserts the legacy layout ({binding.guard}); not edited",
+                                  "legacy-layout-test")
+                continue
             if binding.kind == "star":
                 if binding.module in config.legacy_modules:
                     context.follow_up(binding.line, f"star import from legacy module {binding.module}: the names it "
@@ -69,6 +73,12 @@ class MoveImportsCommand(Command):
             if binding.kind != "import-name":
                 continue
             self.from_import(context, binding)
+
+    def names_legacy_path(self, context: FileContext, binding: Binding) -> bool:
+        config = context.config
+        module = binding.module or ""
+        candidates = {module, f"{module}.{binding.imported}" if binding.imported else module}
+        return any(c in config.legacy_modules for c in candidates)
 
     def from_import(self, context: FileContext, binding: Binding) -> None:
         config = context.config
