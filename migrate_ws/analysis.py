@@ -181,6 +181,9 @@ class _Walker:
         if start is None:
             return True
         end = getattr(node, "end_lineno", start) or start
+        decorators = getattr(node, "decorator_list", None)
+        if decorators:
+            start = min(start, decorators[0].lineno)
         i = bisect.bisect_left(self.lines, start)
         return i < len(self.lines) and self.lines[i] <= end
 

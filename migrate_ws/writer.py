@@ -1,0 +1,246 @@
+"""Atomic file writes with a journal that can put every touched file back exactly.
+
+Each write goes to a temporary file in the target's own directory, is flushed to disk
+and then renamed over the target with `os.replace`, so a reader (or a crash) sees either
+the old or the new content, never half of it. Before the first change to a path, the
+journal records its original bytes and permission bits (or that it did not exist);
+`Journal.restore()` puts all of them back, removes files that did not exist before and
+any temporary file left behind, so an interrupted or failed `--apply` leaves no trace.
+
+This module knows nothing about git or the terminal.
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+TEMP_SUFFIX = ".migrate-ws.tmp"
+
+_counter = itertools.count()
+
+
+class ReadOnlyFile(PermissionError):
+    """The target exists and has no write permission: it is not overwritten."""
+
+
+@dataclass(frozen=True)
+class Original:
+    existed: bool
+    data: bytes = b""
+    mode: int | None = None  # permission bits (stat.S_IMODE)
+
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _fsync_directory(directory: str) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems do not support it; the rename itself is still atomic
+    finally:
+        os.close(fd)
+
+
+def _check_writable(path: str, info: os.stat_result) -> None:
+    bits = stat.S_IMODE(info.st_mode)
+    if not bits & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
+        raise ReadOnlyFile(errno.EACCES, "file is read-only", path)
+
+
+def temp_path_for(path: str) -> str:
+    directory, name = os.path.split(path)
+    return os.path.join(directory, f".{name}.{os.getpid()}-{next(_counter)}{TEMP_SUFFIX}")
+
+
+def atomic_write(path: str | os.PathLike, data: bytes, mode: int | None = None,
+                 temps: set[str] | None = None) -> None:
+    """Replace `path` with `data` atomically; `mode` defaults to the file's current mode.
+
+    `temps` (if given) holds the temporary file's name for as long as it may exist, so
+    whoever owns the set can remove it after an interruption at any point.
+    """
+    target = os.fspath(path)
+    if mode is None:
+        try:
+            mode = stat.S_IMODE(os.stat(target).st_mode)
+        except FileNotFoundError:
+            mode = _default_mode()
+    temp = temp_path_for(target)
+    if temps is not None:
+        temps.add(temp)
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fchmod(fd, mode)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, target)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        if temps is not None:
+            temps.discard(temp)
+        raise
+    if temps is not None:
+        temps.discard(temp)
+    _fsync_directory(os.path.dirname(target) or ".")
+
+
+class Journal:
+    """Every path changed through it, with its original state, in the order first touched."""
+
+    def __init__(self) -> None:
+        self._originals: dict[str, Original] = {}
+        self._temps: set[str] = set()
+        self._created_dirs: list[str] = []
+
+    # ----- recording ---------------------------------------------------------------------
+
+    def remember(self, path: str | os.PathLike) -> Original:
+        """Record `path`'s current state (once); later writes do not change the record."""
+        key = os.path.abspath(os.fspath(path))
+        original = self._originals.get(key)
+        if original is not None:
+            return original
+        try:
+            info = os.lstat(key)
+        except FileNotFoundError:
+            original = Original(existed=False)
+        else:
+            if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
+                raise IsADirectoryError(errno.EINVAL, "not a regular file", key)
+            with open(key, "rb") as handle:
+                original = Original(existed=True, data=handle.read(), mode=stat.S_IMODE(info.st_mode))
+        self._originals[key] = original
+        return original
+
+    def paths(self) -> list[str]:
+        return list(self._originals)
+
+    def original(self, path: str | os.PathLike) -> Original | None:
+        return self._originals.get(os.path.abspath(os.fspath(path)))
+
+    # ----- changing files ----------------------------------------------------------------
+
+    def write(self, path: str | os.PathLike, data: bytes, mode: int | None = None) -> None:
+        """Write `data` atomically, keeping the file's mode unless `mode` is given.
+
+        A read-only file is not overwritten (`ReadOnlyFile`).
+        """
+        key = os.path.abspath(os.fspath(path))
+        self._make_parents(os.path.dirname(key))
+        original = self.remember(key)
+        try:
+            info = os.stat(key)
+        except FileNotFoundError:
+            info = None
+        if info is not None:
+            _check_writable(key, info)
+        if mode is None:
+            mode = stat.S_IMODE(info.st_mode) if info is not None else (original.mode or _default_mode())
+        atomic_write(key, data, mode, self._temps)
+
+    def delete(self, path: str | os.PathLike) -> None:
+        key = os.path.abspath(os.fspath(path))
+        original = self.remember(key)
+        if not original.existed:
+            return
+        try:
+            info = os.stat(key)
+        except FileNotFoundError:
+            return
+        _check_writable(key, info)
+        os.unlink(key)
+        _fsync_directory(os.path.dirname(key))
+
+    def _make_parents(self, directory: str) -> None:
+        missing = []
+        current = directory
+        while current and not os.path.isdir(current):
+            missing.append(current)
+            parent = os.path.dirname(current)
+            if parent == current:
+                break
+            current = parent
+        for folder in reversed(missing):
+            os.mkdir(folder)
+            self._created_dirs.append(folder)
+
+    # ----- undoing -----------------------------------------------------------------------
+
+    def restore(self) -> list[str]:
+        """Put every recorded path back as it was; return what could not be restored.
+
+        Files already equal to their original (bytes and mode) are left alone, so their
+        timestamps do not change either.
+        """
+        problems: list[str] = []
+        for temp in sorted(self._temps):
+            try:
+                os.unlink(temp)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                problems.append(f"{temp}: cannot remove temporary file: {exc.strerror}")
+        self._temps.clear()
+        for key in reversed(list(self._originals)):
+            original = self._originals[key]
+            try:
+                self._restore_one(key, original)
+            except OSError as exc:
+                problems.append(f"{key}: cannot restore: {exc.strerror or exc}")
+        for folder in reversed(self._created_dirs):
+            try:
+                os.rmdir(folder)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                problems.append(f"{folder}: cannot remove directory: {exc.strerror}")
+        self._created_dirs.clear()
+        if not problems:
+            self._originals.clear()
+        return problems
+
+    def _restore_one(self, key: str, original: Original) -> None:
+        try:
+            info = os.lstat(key)
+        except FileNotFoundError:
+            info = None
+        if not original.existed:
+            if info is not None:
+                os.unlink(key)
+            return
+        if info is not None and stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) == original.mode:
+            try:
+                with open(key, "rb") as handle:
+                    if handle.read() == original.data:
+                        return
+            except OSError:
+                pass
+        atomic_write(key, original.data, original.mode, self._temps)
+
+    def discard(self) -> None:
+        """Forget the records (the changes are kept)."""
+        self._originals.clear()
+        self._temps.clear()
+        self._created_dirs.clear()
