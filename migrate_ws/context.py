@@ -62,6 +62,7 @@ class FileContext:
     extra_imports: dict[int, tuple[ast.stmt, list[tuple[str, AliasSpec, str]]]] = field(default_factory=dict)
     _followup_keys: set = field(default_factory=set)
     _deleted_ids: set = field(default_factory=set)
+    _followups_by_binding: dict = field(default_factory=dict)
 
     @property
     def config(self) -> Config:
@@ -81,11 +82,15 @@ class FileContext:
             return
         self.edits.append(Edit(start, end, text, kind, self.facts.index.line_of(start), description))
 
-    def follow_up(self, line: int, reason: str, kind: str = "manual") -> None:
+    def follow_up(self, line: int, reason: str, kind: str = "manual", binding: Binding | None = None) -> None:
+        """Report a site left for a person; one tied to a binding is withdrawn if a later step rewrites it."""
         key = (line, reason)
         if key not in self._followup_keys:
             self._followup_keys.add(key)
-            self.followups.append(FollowUp(self.path, line, reason, kind))
+            followup = FollowUp(self.path, line, reason, kind)
+            self.followups.append(followup)
+            if binding is not None:
+                self._followups_by_binding.setdefault(id(binding.node), []).append(followup)
 
     # ----- what names are bound to ----------------------------------------------------
     def legacy_target(self, binding: Binding) -> str | None:
@@ -151,6 +156,8 @@ class FileContext:
     # ----- queued import changes ---------------------------------------------------
     def rebind_import(self, binding: Binding, spec: AliasSpec | None, module: str | None, kind: str, description: str) -> None:
         key = id(binding.node)
+        for withdrawn in self._followups_by_binding.pop(key, []):
+            self.followups.remove(withdrawn)
         previous = self.import_changes.get(key)
         if previous is not None and previous.kind != kind and spec is not None:
             kind = previous.kind if previous.kind == "imports" and module is None else kind

@@ -113,13 +113,14 @@ def canonical_facts(root: Path, config: Config, rebinding: bool) -> CanonicalFac
             collapse = False
             for alias, alias_origin, target, target_origin in differing:
                 messages.append(
-                    f"{config.canonical_module}.{alias} is bound to {alias_origin} but {target} is bound to "
-                    f"{target_origin}: aliases are kept (only import paths move); set `implementation` to rebind them"
+                    f"{target} and {alias} in {config.canonical_module} are different objects ({target_origin} vs "
+                    f"{alias_origin}): {alias} is kept where it is used and only import paths move; "
+                    "set `implementation` to rebind both to one class"
                 )
         elif differing:
             for alias, alias_origin, target, target_origin in differing:
                 messages.append(
-                    f"{config.canonical_module}.{target} is bound to {target_origin} and {alias} to {alias_origin}: "
-                    f"the canonical step rebinds both to {config.implementation}"
+                    f"{target} and {alias} in {config.canonical_module} are different objects ({target_origin} vs "
+                    f"{alias_origin}); the canonical step first rebinds both to {config.implementation}"
                 )
     return CanonicalFacts(exports=exports, collapse_allowed=collapse, warnings=messages, module_found=found)

@@ -87,7 +87,8 @@ class MoveImportsCommand(Command):
         if target is None:
             if legacy is not None and legacy.retire and binding.imported not in legacy.names:
                 context.follow_up(binding.line, f"{binding.imported} is imported from legacy module {binding.module}, "
-                                  "which the configuration does not map to the canonical module; left as is", "unmapped-name")
+                                  "which the configuration does not map to the canonical module; left as is", "unmapped-name",
+                                  binding)
             elif legacy is None and binding.module != config.canonical_module and binding.imported in config.legacy_names:
                 context.depends_on.add((binding.module or "", binding.imported or ""))
             return
@@ -98,7 +99,7 @@ class MoveImportsCommand(Command):
         if name is None:
             context.follow_up(binding.line, f"{config.canonical_module} does not export {target} "
                               f"(imported as {binding.imported} from {binding.module}); import left unchanged",
-                              "not-exported")
+                              "not-exported", binding)
             return
         alias = binding.node
         assert isinstance(alias, ast.alias)

@@ -1,0 +1,224 @@
+"""The git operations `--apply` needs, through GitPython.
+
+Every git process runs in its own session, so a Ctrl-C in the terminal reaches
+`migrate-ws` only; when `migrate-ws` is interrupted it stops the running git process
+(and any hook it started) itself, waits for it, and only then puts the repository back.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class GitUnavailable(Exception):
+    """The git executable cannot be found or run."""
+
+
+class NotARepository(Exception):
+    """The directory is not inside a git working tree."""
+
+
+class GitError(Exception):
+    """A git command failed."""
+
+    def __init__(self, args: list[str], status: int, stderr: str) -> None:
+        self.command = args
+        self.status = status
+        self.stderr = stderr.strip()
+        last = self.stderr.splitlines()[-1] if self.stderr else f"exit status {status}"
+        super().__init__(f"git {' '.join(args)}: {last}")
+
+
+@dataclass(frozen=True)
+class HeadState:
+    sha: str
+    ref: str | None  # "refs/heads/main", or None for a detached HEAD
+
+    @property
+    def branch(self) -> str | None:
+        return self.ref[len("refs/heads/"):] if self.ref and self.ref.startswith("refs/heads/") else self.ref
+
+    def describe(self) -> str:
+        return self.branch if self.ref else f"detached HEAD {self.sha[:10]}"
+
+
+def stop_process(proc: subprocess.Popen, grace: float = 5.0) -> None:
+    """Stop a process started in its own session, with everything it started, and reap it."""
+    if proc.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, grace)):
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            try:
+                proc.send_signal(sig)
+            except ProcessLookupError:
+                pass
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _import_gitpython():
+    try:
+        import git  # GitPython checks for a working git executable when it is imported
+    except ImportError as exc:
+        raise GitUnavailable(f"git is not available ({str(exc).splitlines()[0] if str(exc) else 'cannot run git'})") from None
+    return git
+
+
+class Repository:
+    """One git working tree."""
+
+    def __init__(self, path: Path) -> None:
+        gitpython = _import_gitpython()
+        self._gitpython = gitpython
+        try:
+            repo = gitpython.Repo(path, search_parent_directories=True)
+        except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError):
+            raise NotARepository(str(path)) from None
+        except gitpython.GitCommandNotFound as exc:
+            raise GitUnavailable(f"git is not available ({exc})") from None
+        if repo.bare or repo.working_tree_dir is None:
+            repo.close()
+            raise NotARepository(str(path))
+        self._repo = repo
+        self.top = Path(repo.working_tree_dir).resolve()
+        self._executable = getattr(type(repo.git), "GIT_PYTHON_GIT_EXECUTABLE", None) or "git"
+        self.running: subprocess.Popen | None = None
+        self.stopped_process = False  # a git process was stopped before it finished
+
+    def close(self) -> None:
+        self._repo.close()
+
+    # ----- running git -------------------------------------------------------------------
+
+    def run(self, *args: str, check: bool = True) -> str:
+        """Run `git ARGS` in the working tree; return stdout (raise `GitError` on failure)."""
+        status, out, err = self.run_status(*args)
+        if check and status != 0:
+            raise GitError(list(args), status, err)
+        return out
+
+    def run_status(self, *args: str) -> tuple[int, str, str]:
+        command = [self._executable, *args]
+        try:
+            handle = self._repo.git.execute(command, as_process=True, start_new_session=True)
+        except self._gitpython.GitCommandNotFound as exc:
+            raise GitUnavailable(f"git is not available ({exc})") from None
+        proc = handle.proc
+        self.running = proc
+        try:
+            out, err = proc.communicate()
+        except BaseException:
+            stop_process(proc)
+            self.stopped_process = True
+            raise
+        finally:
+            self.running = None
+        return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+    # ----- facts -------------------------------------------------------------------------
+
+    def git_path(self, name: str) -> Path:
+        """A path inside the git directory (`git rev-parse --git-path NAME`)."""
+        value = self.run("rev-parse", "--git-path", name).strip()
+        path = Path(value)
+        return (path if path.is_absolute() else self.top / path).resolve()
+
+    def head(self) -> HeadState:
+        status, out, _ = self.run_status("rev-parse", "--verify", "-q", "HEAD^{commit}")
+        if status != 0:
+            raise GitError(["rev-parse", "HEAD"], status, "the current branch has no commits yet")
+        sha = out.strip()
+        status, ref, _ = self.run_status("symbolic-ref", "-q", "HEAD")
+        return HeadState(sha, ref.strip() if status == 0 and ref.strip() else None)
+
+    def status_entries(self) -> list[tuple[str, str]]:
+        """(two-letter code, path) for every change, staged or not, and every untracked file."""
+        out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignore-submodules=none")
+        entries: list[tuple[str, str]] = []
+        fields = out.split("\0")
+        index = 0
+        while index < len(fields):
+            field = fields[index]
+            index += 1
+            if len(field) < 4:
+                continue
+            code, path = field[:2], field[3:]
+            entries.append((code, path))
+            if code[0] in "RC":
+                index += 1  # the rename's source path follows
+        return entries
+
+    def tracked(self, paths: list[str]) -> set[str]:
+        if not paths:
+            return set()
+        out = self.run("ls-files", "-z", "--full-name", "--", *[f":(literal){p}" for p in paths])
+        return {p for p in out.split("\0") if p}
+
+    def operation_in_progress(self) -> str | None:
+        for marker, name in (("MERGE_HEAD", "a merge"), ("CHERRY_PICK_HEAD", "a cherry-pick"),
+                             ("REVERT_HEAD", "a revert"), ("rebase-merge", "a rebase"),
+                             ("rebase-apply", "a rebase or `git am`"), ("BISECT_LOG", "a bisect")):
+            if self.git_path(marker).exists():
+                return name
+        return None
+
+    def valid_branch_name(self, name: str) -> bool:
+        status, _, _ = self.run_status("check-ref-format", "--branch", name)
+        return status == 0 and not name.startswith("-")
+
+    def ref_conflict(self, name: str) -> str | None:
+        """An existing branch that `name` would clash with (the same name, or a path prefix of it)."""
+        out = self.run("for-each-ref", "--format=%(refname)", "refs/heads/")
+        wanted = f"refs/heads/{name}"
+        for ref in out.splitlines():
+            ref = ref.strip()
+            if ref == wanted or wanted.startswith(ref + "/") or ref.startswith(wanted + "/"):
+                return ref[len("refs/heads/"):]
+        return None
+
+    def identity_problem(self) -> str | None:
+        for variable in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+            status, _, err = self.run_status("var", variable)
+            if status != 0:
+                detail = err.strip().splitlines()[0] if err.strip() else "unknown identity"
+                return f"git cannot make commits here ({detail}); set user.name and user.email"
+        return None
+
+    # ----- changes -----------------------------------------------------------------------
+
+    def create_branch(self, name: str, sha: str) -> None:
+        # the empty old value makes git refuse if the branch appeared in the meantime
+        self.run("update-ref", "-m", "migrate-ws: create branch", f"refs/heads/{name}", sha, "")
+
+    def switch_head(self, name: str) -> None:
+        """Point HEAD at `name`, which is at the current commit: index and files stay as they are."""
+        self.run("symbolic-ref", "-m", f"migrate-ws: switch to {name}", "HEAD", f"refs/heads/{name}")
+
+    def restore_head(self, state: HeadState) -> None:
+        if state.ref is not None:
+            self.run("symbolic-ref", "-m", "migrate-ws: restore", "HEAD", state.ref)
+        else:
+            self.run("update-ref", "--no-deref", "-m", "migrate-ws: restore", "HEAD", state.sha)
+
+    def delete_branch(self, name: str) -> None:
+        status, _, err = self.run_status("update-ref", "-d", f"refs/heads/{name}")
+        if status != 0 and self.run_status("rev-parse", "--verify", "-q", f"refs/heads/{name}")[0] == 0:
+            raise GitError(["update-ref", "-d", f"refs/heads/{name}"], status, err)
+
+    def commit(self, paths: list[str], title: str, body: str) -> str:
+        """Commit exactly `paths` as they are in the working tree (other staged changes stay staged)."""
+        self.run("commit", "-q", "--only", "--no-edit", "-m", title, "-m", body, "--", *[f":(literal){p}" for p in paths])
+        return self.run("rev-parse", "HEAD").strip()
+
+    def has_changes(self, paths: list[str]) -> bool:
+        out = self.run("status", "--porcelain=v1", "-z", "--", *[f":(literal){p}" for p in paths])
+        return bool(out.strip("\0"))
