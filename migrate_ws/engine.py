@@ -265,7 +265,8 @@ def process_file(root: str, path: str, targets: Targets, check_idempotence: bool
         tree = parse(source.text, path)
     except (SyntaxError, ValueError) as exc:
         reason = parse_failure_reason(source.text, exc) if isinstance(exc, SyntaxError) else f"does not parse: {exc}"
-        return FileResult(path, FileStatus.SKIPPED, original=data, reason=reason), None, True
+        line = (exc.lineno or 0) if isinstance(exc, SyntaxError) else 0
+        return FileResult(path, FileStatus.SKIPPED, original=data, reason=reason, line=line), None, True
     try:
         outcome = transform_source(source.text, path, targets, tree)
     except Exception as exc:  # an engine defect must not stop the run; the file is reported and left alone

@@ -63,6 +63,7 @@ class FileResult:
     reason: str = ""
     mode: int | None = None
     deleted: bool = False  # the legacy-module step removes this file
+    line: int = 0  # where a file that was not processed failed, when known
 
     @property
     def changed(self) -> bool:

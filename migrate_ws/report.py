@@ -41,12 +41,12 @@ def unified_diff(result: FileResult, for_patch: bool = True, context: int = 3) -
         out.append(f"@@ -{_range(a_start, a_end)} +{_range(b_start, b_end)} @@\n")
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
-                out.extend(_mark(" ", line) for line in before[i1:i2])
+                out.extend(_mark(" ", line, for_patch) for line in before[i1:i2])
                 continue
             if tag in ("replace", "delete"):
-                out.extend(_mark("-", line) for line in before[i1:i2])
+                out.extend(_mark("-", line, for_patch) for line in before[i1:i2])
             if tag in ("replace", "insert"):
-                out.extend(_mark("+", line) for line in after[j1:j2])
+                out.extend(_mark("+", line, for_patch) for line in after[j1:j2])
     return "".join(out)
 
 
@@ -57,15 +57,25 @@ def _range(start: int, end: int) -> str:
     return f"{start + 1 if length else start},{length}"
 
 
-def _mark(prefix: str, line: str) -> str:
-    if line.endswith(("\n", "\r")):
+def _mark(prefix: str, line: str, for_patch: bool) -> str:
+    # git counts only LF as a line end: a last line ending in a lone CR has "no newline"
+    if line.endswith("\n") or (not for_patch and line.endswith("\r")):
         return prefix + line if line.endswith("\n") else prefix + line + "\n"
     return f"{prefix}{line}\n{NO_NEWLINE}\n"
 
 
 def patch(plan: Plan) -> bytes:
     """All changes as one patch that `git apply` accepts, byte for byte."""
-    return "".join(unified_diff(r) for r in plan.changed_files).encode("latin-1")
+    return b"".join(_patch_bytes(r) for r in plan.changed_files)
+
+
+def _patch_bytes(result: FileResult) -> bytes:
+    # headers carry the path as UTF-8 (what git reads); the body is the file's own bytes
+    text = unified_diff(result)
+    header_end = 0
+    for _ in range(3):
+        header_end = text.index("\n", header_end) + 1
+    return text[:header_end].encode("utf-8") + text[header_end:].encode("latin-1")
 
 
 def summary_lines(plan: Plan, mode: str) -> list[str]:
@@ -89,7 +99,7 @@ def summary_lines(plan: Plan, mode: str) -> list[str]:
 
 def followup_lines(plan: Plan) -> list[str]:
     lines = [f.render() for f in plan.all_followups]
-    lines.extend(f"{r.path}:0: not processed: {r.reason}" for r in plan.skipped_files)
+    lines.extend(f"{r.path}:{r.line}: not processed: {r.reason}" for r in plan.skipped_files)
     return lines
 
 

@@ -500,23 +500,14 @@ def test_patch_for_files_without_final_newline_with_bom_and_mixed_endings(tmp_pa
     })
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "--diff-output: a file whose last line ends in a lone CR (classic Mac line endings) gets no "
-    "'\\ No newline at end of file' marker, so `git apply` rejects the patch ('patch does not apply')"))
 def test_patch_for_a_file_with_cr_line_endings(tmp_path: Path) -> None:
     patch_round_trip(tmp_path, {"app/cr_only.py": f"{LEGACY_IMPORT}\rX = WebSocketManager\r"})
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "--diff-output: the patch is encoded as latin-1 including its headers, so a UTF-8 file name "
-    "such as café.py is written as caf\\xe9.py and `git apply` fails with 'No such file or directory'"))
 def test_patch_for_a_non_ascii_file_name(tmp_path: Path) -> None:
     patch_round_trip(tmp_path, {"app/café.py": f"{LEGACY_IMPORT}\nX = WebSocketManager\n"})
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "--diff-output: a file name outside latin-1 (e.g. модуль.py) makes report.patch() raise "
-    "UnicodeEncodeError; the command exits 123 (internal error) and writes neither patch nor report"))
 def test_patch_for_a_file_name_outside_latin1(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     write_files(root, {"app/модуль.py": f"{LEGACY_IMPORT}\nX = WebSocketManager\n"})

@@ -210,6 +210,35 @@ def main_command(
         raise fail(err, str(exc), EXIT_USAGE) from None
 
 
+@app.command("audit")
+def audit_command(
+    root: Annotated[Path, typer.Option("--root", "-C", help="Repository root to audit.", show_default="current directory")] = Path("."),
+    config_file: Annotated[Optional[Path], typer.Option("--config", help="Read [tool.migrate-ws] from this TOML file.")] = None,
+    preset: Annotated[Optional[str], typer.Option("--preset", help="Use a built-in preset (e.g. netra).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
+    color: Annotated[Optional[bool], typer.Option("--color/--no-color", help="Force colour on or off.", show_default="auto")] = None,
+) -> None:
+    """Report SSOT violations: several implementations, import paths, inconsistent aliases,
+    singleton state or duplicate factories, import cycles. Exit 1 when there are any."""
+    import json
+
+    from ..audit import audit, render
+
+    out, err = make_consoles(color)
+    try:
+        repository = resolve_root(root)
+        config = load_config(repository, config_file, preset)
+    except (ConfigError, UsageError) as exc:
+        raise fail(err, str(exc), EXIT_USAGE) from None
+    report = audit(repository, config)
+    if as_json:
+        out.out(json.dumps(report.to_json(), indent=2), highlight=False)
+    else:
+        for line in render(report):
+            out.print(Text(line), highlight=False)
+    raise typer.Exit(EXIT_PENDING if report.violations else EXIT_CLEAN)
+
+
 def main() -> None:
     try:
         app()

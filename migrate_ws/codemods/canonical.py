@@ -95,7 +95,8 @@ class RebindCanonicalCommand(Command):
             newline = context._newline_at(last.end_lineno)
             text = context.text[:line_end]
             prefix = "" if text.endswith(("\n", "\r")) else newline
-            separator = newline if isinstance(last, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) else ""
+            # PEP 8: two blank lines after a top-level class or function
+            separator = newline * 2 if isinstance(last, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) else ""
             context.replace(line_end, line_end, f"{prefix}{separator}{name} = {local_implementation}{newline}", "canonical",
                             f"bind {name} to {config.implementation}")
             if isinstance(last, ast.ClassDef):

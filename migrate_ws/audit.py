@@ -1,0 +1,349 @@
+"""`migrate-ws audit`: the SSOT violations of a repository, found statically.
+
+Five checks, for any configuration:
+  1. implementations  - the manager names resolve to more than one class
+  2. import paths     - manager names are imported from more than one module path
+  3. aliases          - an alias and its canonical name resolve to different objects
+  4. factory          - module-level singleton state, or more than one get_*websocket*manager-style
+                        factory function, in the canonical or a legacy module
+  5. import cycles    - module-level import cycles among the package's modules
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .analysis import analyze, module_name_for, resolve_relative
+from .codemods.canonical import module_level_bindings
+from .config import Config
+from .engine import _Cache, discover
+from .resolution import ModuleReader, module_file
+from .source import SourceText, UndecodableSource
+
+CHECKS = ("implementations", "import-paths", "aliases", "factory", "import-cycles")
+SINGLETON_NAMES = re.compile(r"^(_\w*(instance|singleton)|instance|singleton|getInstance)$")
+
+
+@dataclass
+class Finding:
+    check: str
+    message: str
+    locations: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AuditReport:
+    findings: list[Finding] = field(default_factory=list)
+    import_paths: dict[str, int] = field(default_factory=dict)
+    implementations: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def violations(self) -> bool:
+        return bool(self.findings)
+
+    def by_check(self) -> dict[str, list[Finding]]:
+        grouped: dict[str, list[Finding]] = {check: [] for check in CHECKS}
+        for finding in self.findings:
+            grouped[finding.check].append(finding)
+        return grouped
+
+    def to_json(self) -> dict:
+        return {
+            "violations": len(self.findings),
+            "checks": {
+                check: [{"message": f.message, "locations": f.locations} for f in findings]
+                for check, findings in self.by_check().items()
+            },
+            "import_paths": self.import_paths,
+            "implementations": self.implementations,
+        }
+
+
+def _package(config: Config) -> str:
+    return config.canonical_module.rpartition(".")[0]
+
+
+def _manager_names(config: Config) -> set[str]:
+    names = set(config.aliases) | set(config.aliases.values()) | set(config.factory.classes)
+    if config.implementation_name:
+        names.add(config.implementation_name)
+    return names
+
+
+def _modules_of_interest(config: Config) -> list[str]:
+    return [config.canonical_module, *sorted(config.legacy_modules)]
+
+
+def _origin_with_stars(reader: ModuleReader, module: str, name: str, depth: int = 0) -> str | None:
+    found = reader.tree(module)
+    if found is None or depth > 20:
+        return None
+    tree, is_package = found
+    bindings = module_level_bindings(tree)
+    if name in bindings:
+        origin = reader.origin(module, name)
+        origin_module, _, origin_name = origin.rpartition(".")
+        if origin_module != module:
+            deeper = _origin_with_stars(reader, origin_module, origin_name, depth + 1)
+            return deeper or origin
+        return origin
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and any(a.name == "*" for a in statement.names):
+            source = resolve_relative(module, is_package, statement.level, statement.module)
+            if source:
+                found_origin = _origin_with_stars(reader, source, name, depth + 1)
+                if found_origin:
+                    return found_origin
+    return None
+
+
+def check_implementations(reader: ModuleReader, config: Config, report: AuditReport) -> None:
+    origins: dict[str, list[str]] = {}
+    for module in _modules_of_interest(config):
+        names = _manager_names(config)
+        if module in config.legacy_modules:
+            names &= set(config.legacy_modules[module].names) | ({config.implementation_name} if config.implementation_name else set())
+        for name in sorted(names):
+            origin = _origin_with_stars(reader, module, name)
+            if origin is not None:
+                origins.setdefault(origin, []).append(f"{module}.{name}")
+    report.implementations = origins
+    if len(origins) > 1:
+        described = "; ".join(f"{origin} <- {', '.join(names)}" for origin, names in sorted(origins.items()))
+        report.findings.append(Finding("implementations", f"manager names resolve to {len(origins)} different classes: "
+                                       f"{described}", sorted(origins)))
+
+
+def check_aliases(reader: ModuleReader, config: Config, report: AuditReport) -> None:
+    for alias, target in sorted(config.aliases.items()):
+        seen: dict[str, list[str]] = {}
+        for module in _modules_of_interest(config):
+            for name in (alias, target):
+                if module in config.legacy_modules and name not in config.legacy_modules[module].names:
+                    continue
+                origin = _origin_with_stars(reader, module, name)
+                if origin is not None:
+                    seen.setdefault(origin, []).append(f"{module}.{name}")
+        if len(seen) > 1:
+            described = "; ".join(f"{', '.join(names)} -> {origin}" for origin, names in sorted(seen.items()))
+            report.findings.append(Finding("aliases", f"{alias} and {target} resolve to {len(seen)} different objects: "
+                                           f"{described}", sorted(seen)))
+
+
+def check_factory(root: Path, config: Config, report: AuditReport) -> None:
+    for module in _modules_of_interest(config):
+        path = module_file(root, module)
+        if path is None:
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(path.read_bytes())
+        except (SyntaxError, ValueError, OSError):
+            continue
+        relative = path.relative_to(root).as_posix()
+        for name, statements in sorted(module_level_bindings(tree).items()):
+            if SINGLETON_NAMES.match(name) and any(isinstance(s, (ast.Assign, ast.AnnAssign)) for s in statements):
+                report.findings.append(Finding("factory", f"{module} holds module-level singleton state `{name}`",
+                                               [f"{relative}:{statements[0].lineno}"]))
+        factories = [s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                     and "get_" in s.name and "websocket" in s.name.lower() and "manager" in s.name.lower()]
+        if len(factories) > 1:
+            report.findings.append(Finding("factory", f"{module} defines {len(factories)} manager factory functions: "
+                                           f"{', '.join(f.name for f in factories)}",
+                                           [f"{relative}:{f.lineno}" for f in factories]))
+
+
+def check_import_paths(root: Path, config: Config, report: AuditReport) -> None:
+    cache = _Cache.get(config)
+    paths, _ = discover(root, config)
+    definition = set(config.legacy_modules) | {config.canonical_module}
+    counts: dict[str, int] = {}
+    locations: dict[str, list[str]] = {}
+    manager_names = set(config.legacy_names) | set(config.aliases.values())
+    for relative in paths:
+        module, is_package = module_name_for(relative)
+        if module in definition:
+            continue
+        try:
+            data = (root / relative).read_bytes()
+        except OSError:
+            continue
+        if not cache.prefilter.search(data):
+            continue
+        try:
+            text = SourceText.decode(data).text
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(text)
+        except (UndecodableSource, SyntaxError, ValueError):
+            continue
+        facts = analyze(text, tree, module, is_package, cache.names, cache.pattern, cache.markers)
+        for binding in facts.bindings:
+            source = None
+            if binding.kind == "import-name" and binding.imported in manager_names and binding.module in definition:
+                source = binding.module
+            elif binding.kind == "import-name" and f"{binding.module}.{binding.imported}" in definition:
+                source = f"{binding.module}.{binding.imported}"
+            elif binding.kind == "import-module" and binding.module in definition:
+                source = binding.module
+            if source is None:
+                continue
+            counts[source] = counts.get(source, 0) + 1
+            locations.setdefault(source, []).append(f"{relative}:{binding.line}")
+    report.import_paths = dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+    legacy_in_use = {path: count for path, count in counts.items() if path != config.canonical_module}
+    if legacy_in_use:
+        described = ", ".join(f"{path} ({count})" for path, count in report.import_paths.items())
+        report.findings.append(Finding("import-paths", f"managers are imported from {len(counts)} module paths: {described}",
+                                       [loc for path in legacy_in_use for loc in locations[path]]))
+
+
+def _package_modules(root: Path, package: str) -> dict[str, Path]:
+    base = module_file(root, package)
+    if base is None or base.name != "__init__.py":
+        return {}
+    folder = base.parent
+    modules: dict[str, Path] = {}
+    for directory, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for name in filenames:
+            if name.endswith(".py"):
+                relative = (Path(directory) / name).relative_to(root).as_posix()
+                modules[module_name_for(relative)[0]] = Path(directory) / name
+    return modules
+
+
+def _module_level_imports(tree: ast.Module) -> list[ast.stmt]:
+    found: list[ast.stmt] = []
+
+    def visit(statements: list[ast.stmt]) -> None:
+        for statement in statements:
+            if isinstance(statement, (ast.Import, ast.ImportFrom)):
+                found.append(statement)
+            elif isinstance(statement, ast.If):
+                test = ast.unparse(statement.test)
+                if "TYPE_CHECKING" not in test:
+                    visit(statement.body)
+                visit(statement.orelse)
+            elif isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
+                visit(statement.body)
+                for handler in statement.handlers:
+                    visit(handler.body)
+                visit(statement.orelse)
+                visit(statement.finalbody)
+
+    visit(tree.body)
+    return found
+
+
+def check_import_cycles(root: Path, config: Config, report: AuditReport) -> None:
+    package = _package(config)
+    modules = _package_modules(root, package)
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    lines: dict[tuple[str, str], str] = {}
+    for module, path in modules.items():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(path.read_bytes())
+        except (SyntaxError, ValueError, OSError):
+            continue
+        is_package = path.name == "__init__.py"
+        for statement in _module_level_imports(tree):
+            targets: list[str] = []
+            if isinstance(statement, ast.Import):
+                targets = [alias.name for alias in statement.names]
+            else:
+                source = resolve_relative(module, is_package, statement.level, statement.module)
+                if source:
+                    targets = [source] + [f"{source}.{alias.name}" for alias in statement.names]
+            for target in targets:
+                if target in graph and target != module:
+                    graph[module].add(target)
+                    lines.setdefault((module, target), f"{path.relative_to(root).as_posix()}:{statement.lineno}")
+    for component in _strongly_connected(graph):
+        if len(component) > 1:
+            ordered = sorted(component)
+            edges = [lines[(a, b)] for a in ordered for b in ordered if (a, b) in lines]
+            report.findings.append(Finding("import-cycles", "import cycle among " + ", ".join(ordered), edges))
+
+
+def _strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[list[str]] = []
+    counter = [0]
+
+    def connect(node: str) -> None:
+        index[node] = low[node] = counter[0]
+        counter[0] += 1
+        stack.append(node)
+        on_stack.add(node)
+        for successor in sorted(graph[node]):
+            if successor not in index:
+                connect(successor)
+                low[node] = min(low[node], low[successor])
+            elif successor in on_stack:
+                low[node] = min(low[node], index[successor])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            components.append(component)
+
+    for node in sorted(graph):
+        if node not in index:
+            connect(node)
+    return components
+
+
+def audit(root: Path, config: Config) -> AuditReport:
+    root = root.resolve()
+    reader = ModuleReader(root)
+    report = AuditReport()
+    check_implementations(reader, config, report)
+    check_import_paths(root, config, report)
+    check_aliases(reader, config, report)
+    check_factory(root, config, report)
+    check_import_cycles(root, config, report)
+    order = {check: position for position, check in enumerate(CHECKS)}
+    report.findings.sort(key=lambda f: order[f.check])
+    return report
+
+
+def render(report: AuditReport) -> list[str]:
+    lines: list[str] = []
+    titles = {
+        "implementations": "One implementation",
+        "import-paths": "One import path",
+        "aliases": "Aliases are one object",
+        "factory": "Factory, no singletons",
+        "import-cycles": "No import cycles",
+    }
+    for check, findings in report.by_check().items():
+        status = "ok" if not findings else f"{len(findings)} violation{'s' if len(findings) > 1 else ''}"
+        lines.append(f"{titles[check]:<24} {status}")
+        for finding in findings:
+            lines.append(f"  - {finding.message}")
+            for location in finding.locations[:10]:
+                lines.append(f"      {location}")
+            if len(finding.locations) > 10:
+                lines.append(f"      ... and {len(finding.locations) - 10} more")
+    if report.import_paths:
+        lines.append("Import paths in use: " + ", ".join(f"{p} ({c})" for p, c in report.import_paths.items()))
+    total = len(report.findings)
+    lines.append(f"migrate-ws audit: {total} violation{'s' if total != 1 else ''}." if total else
+                 "migrate-ws audit: no violations.")
+    return lines

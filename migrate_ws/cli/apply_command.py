@@ -1,0 +1,814 @@
+"""`migrate-ws --apply`: write the migration to a new git branch, one commit per step.
+
+What it does, in order:
+
+1. Checks, before writing anything (exit 1 when one fails): the directory is in a git
+   working tree (or `--no-git` was given), git can be run and can make commits, no merge
+   or rebase is in progress, the working tree is clean (unless `--allow-dirty`; even then
+   a file the migration rewrites must not have uncommitted changes), and the branch name
+   is free. A malformed `--branch`, or `--branch`/`--open-pr` with `--no-git`, is a usage
+   error (exit 2).
+2. Plans the whole migration and verifies it: every file's content after every step must
+   compile. Files the engine's own checks rejected (status FAILED) and files it could not
+   parse are reported and never written; so are files git does not track.
+3. Creates the branch at the current commit (a branch or a detached HEAD), points HEAD at
+   it without touching the index or other files, and commits each step that changes
+   something: canonical, imports, aliases, factory, strings, legacy-modules. Each commit
+   contains exactly the step's files; other uncommitted changes (with `--allow-dirty`)
+   stay uncommitted.
+4. Runs `--test-cmd` (a shell command, in the top of the working tree) and records the
+   result; writes the PR description (`--pr-body`, by default inside the git directory so
+   the working tree stays clean); with `--open-pr`, runs `gh pr create` when gh exists.
+
+Any failure, Ctrl-C (SIGINT) or SIGTERM during step 3 or 4 puts everything back: the
+original branch (or detached HEAD) checked out, the index and every file byte for byte as
+before, the new branch gone, no temporary files. With `--no-git` the files are written in
+place, and the same journal restores them on failure.
+
+Exit codes:
+  0    applied (or nothing to apply)
+  1    refused before writing anything (not a repository, git not available, dirty tree,
+       branch exists, no commits yet, ...)
+  2    usage error
+  4    the apply failed (verification, a write or git error, or --test-cmd with
+       --rollback-on-fail) and the repository was restored; or --test-cmd failed without
+       --rollback-on-fail, in which case the branch is kept and the failure recorded
+  123  internal error (the repository is restored all the same), or putting the repository
+       back failed (what could not be restored is listed; the new branch is then kept)
+  130  interrupted by SIGINT or SIGTERM; the repository was restored
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import threading
+import time
+import warnings
+from collections import deque
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Callable, Iterator, Optional
+
+from rich.console import Console
+from rich.text import Text
+
+from ..config import Config
+from ..migration import Migration, stage
+from ..pr import OUTPUT_TAIL_LINES, CommitRecord, TestRun, followup_lines, render, title
+from ..writer import Journal, ReadOnlyFile
+from .git import GitError, GitUnavailable, HeadState, NotARepository, Repository, stop_process
+
+EXIT_APPLIED = 0
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_FAILED = 4
+EXIT_INTERNAL = 123
+EXIT_INTERRUPTED = 130
+
+PR_BODY_NAME = "migrate-ws/PR_DESCRIPTION.md"
+
+
+class Refused(Exception):
+    """A check before writing anything failed (exit 1)."""
+
+
+class Usage(Exception):
+    """Bad options (exit 2)."""
+
+
+class Failed(Exception):
+    """The apply cannot go on; everything written is put back (exit 4)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C."""
+
+
+@dataclass
+class Options:
+    jobs: Optional[int]
+    branch: Optional[str]
+    pr_body: Optional[Path]
+    allow_dirty: bool
+    no_git: bool
+    legacy_policy: str
+    test_cmd: Optional[str]
+    rollback_on_fail: bool
+    open_pr: bool
+    todo_comments: bool
+    as_json: bool
+
+
+@dataclass
+class FileChange:
+    path: str  # relative to --root (as the engine reports it)
+    repo_path: str  # relative to the top of the working tree (as git wants it)
+    full: Path
+    data: bytes
+    deleted: bool
+
+
+@dataclass
+class PlannedStep:
+    name: str
+    title: str
+    sites: int
+    changes: list[FileChange]
+
+
+@dataclass
+class Outcome:
+    status: str  # applied, tests-failed, nothing-to-apply, rolled-back, failed, interrupted
+    code: int
+    commits: list[CommitRecord] = field(default_factory=list)
+    test_run: TestRun | None = None
+    pr_body: Path | None = None
+    error: str | None = None
+    restored: bool | None = None  # None: nothing was written; False: putting it back failed
+
+
+# ----- signals ---------------------------------------------------------------------------
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """While applying, SIGTERM interrupts like Ctrl-C, so the repository is restored."""
+    if not _in_main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def signals_deferred() -> Iterator[list[int]]:
+    """SIGINT and SIGTERM are noted, not raised, while the repository is being restored."""
+    received: list[int] = []
+    if not _in_main_thread():
+        yield received
+        return
+
+    def note(signum, frame):
+        received.append(signum)
+
+    previous = {sig: signal.signal(sig, note) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def uninterruptible(action: Callable[[], list[str]]) -> list[str]:
+    """Run `action` (idempotent) to completion even when signals arrive; retry if one got through."""
+    while True:
+        try:
+            with signals_deferred():
+                return action()
+        except KeyboardInterrupt:
+            continue
+
+
+# ----- output ----------------------------------------------------------------------------
+
+class UI:
+    def __init__(self, out: Console, err: Console, as_json: bool) -> None:
+        self.out = out
+        self.err = err
+        self.as_json = as_json
+
+    def line(self, text: str = "") -> None:
+        """A line of the human-readable report (stderr when printing JSON)."""
+        (self.err if self.as_json else self.out).print(Text(text), highlight=False)
+
+    def note(self, text: str) -> None:
+        self.err.print(Text(f"migrate-ws: {text}"), highlight=False)
+
+    def error(self, text: str) -> None:
+        self.err.print(Text(f"migrate-ws: error: {text}"), highlight=False)
+
+    def json(self, document: dict) -> None:
+        self.out.out(json.dumps(document, indent=2), highlight=False)
+
+    @contextmanager
+    def working(self, message: str) -> Iterator[None]:
+        if self.err.is_terminal and not self.as_json:
+            with self.err.status(message):
+                yield
+        else:
+            yield
+
+
+# ----- planning and verifying --------------------------------------------------------------
+
+def default_branch(config: Config, today: date | None = None) -> str:
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", config.name).strip("-.") or "migration"
+    return f"migrate-ws/{name}-{(today or date.today()):%Y%m%d}"
+
+
+def plan_migration(ui: UI, root: Path, config: Config, options: Options) -> Migration:
+    with ui.working("migrate-ws: planning the migration"):
+        return stage(root, config, legacy_policy=options.legacy_policy, jobs=options.jobs,
+                     todo_comments=options.todo_comments)
+
+
+def changed_paths(migration: Migration) -> list[str]:
+    seen: dict[str, None] = {}
+    for step in migration.steps:
+        for result in step.files:
+            seen.setdefault(result.path, None)
+    return list(seen)
+
+
+def planned_steps(migration: Migration, root: Path, prefix: str, excluded: set[str]) -> list[PlannedStep]:
+    """The steps as file changes to make, without the excluded files."""
+    steps: list[PlannedStep] = []
+    for step in migration.steps:
+        changes: list[FileChange] = []
+        dropped = 0
+        for result in step.files:
+            if result.path in excluded:
+                dropped += result.edits_by_kind().get(step.name, 0)
+                continue
+            changes.append(FileChange(result.path, prefix + result.path, root / result.path,
+                                      b"" if result.deleted else result.rewritten, result.deleted))
+        sites = len(changes) if step.name == "legacy-modules" else max(0, step.sites - dropped)
+        steps.append(PlannedStep(step.name, step.title, sites, changes))
+    return steps
+
+
+def verify(steps: list[PlannedStep]) -> list[str]:
+    """Every file's content after every step must compile; return the problems."""
+    problems: list[str] = []
+    for step in steps:
+        for change in step.changes:
+            if change.deleted:
+                continue
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    compile(change.data, change.path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+            except (SyntaxError, ValueError) as exc:
+                where = f"line {exc.lineno}" if isinstance(exc, SyntaxError) and exc.lineno else "?"
+                message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+                problems.append(f"{change.path}: does not compile after the {step.name} step ({message}, {where})")
+    return problems
+
+
+def check_command(config: Config, root: Path, top: Path) -> str:
+    parts = ["migrate-ws", "--check"]
+    if root != top:
+        parts += ["-C", root.relative_to(top).as_posix()]
+    source = config.source
+    if source.startswith("preset "):
+        parts += ["--preset", source[len("preset "):]]
+    elif source not in ("<built-in>", "") and Path(source).resolve() != (root / "pyproject.toml").resolve():
+        parts += ["--config", source]
+    return " ".join(shlex.quote(part) for part in parts)
+
+
+# ----- the user's tests ------------------------------------------------------------------
+
+def run_tests(ui: UI, command: str, cwd: Path) -> TestRun:
+    """Run `command` through the shell in `cwd`; keep the end of its output."""
+    tee = ui.err.is_terminal and not ui.as_json
+    ui.note(f"running the tests: {command}")
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(command, shell=True, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    except OSError as exc:
+        return TestRun(command, None, time.monotonic() - started, error=f"cannot start: {exc.strerror}")
+    tail: deque[str] = deque(maxlen=OUTPUT_TAIL_LINES)
+    try:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            tail.append(line)
+            if tee:
+                ui.err.print(Text(line), highlight=False)
+        proc.wait()
+    except BaseException:
+        stop_process(proc)
+        raise
+    finally:
+        if proc.stdout is not None:
+            proc.stdout.close()
+    code = proc.returncode
+    return TestRun(command, code, time.monotonic() - started, list(tail),
+                   error=None if code is None or code >= 0 else f"killed by signal {-code}")
+
+
+def describe_test_run(ui: UI, run: TestRun) -> None:
+    if run.passed:
+        ui.line(f"Tests passed: {run.command} (exit 0, {run.seconds:.1f} s)")
+        return
+    ui.line(f"Tests FAILED: {run.command} ({run.error or f'exit code {run.exit_code}'}, {run.seconds:.1f} s)")
+    if run.output_tail:
+        ui.line(f"  last {len(run.output_tail)} lines of output:")
+        for line in run.output_tail:
+            ui.line(f"  | {line}")
+
+
+# ----- reporting -------------------------------------------------------------------------
+
+def json_document(outcome: Outcome, *, mode: str, migration: Migration | None, steps: list[PlannedStep],
+                  excluded: list[tuple[str, str]], branch: str | None, base: HeadState | None,
+                  legacy_policy: str) -> dict:
+    committed = {c.step: c for c in outcome.commits}
+    return {
+        "status": outcome.status,
+        "exit_code": outcome.code,
+        "mode": mode,
+        "branch": branch if mode == "git" and outcome.status in ("applied", "tests-failed") else None,
+        "base": {"ref": base.ref, "sha": base.sha} if base is not None else None,
+        "commits": [
+            {"sha": c.sha, "step": c.step, "subject": c.message()[0], "sites": c.sites, "files": c.files}
+            for c in outcome.commits
+        ] if mode == "git" else [],
+        "steps": [
+            {"name": s.name, "title": s.title, "sites": s.sites, "files": [c.path for c in s.changes],
+             "applied": s.name in committed, "sha": committed[s.name].sha if s.name in committed else None}
+            for s in steps
+        ],
+        "followups": followup_lines(migration, excluded) if migration is not None else [],
+        "not_processed": ([{"path": r.path, "reason": r.reason} for r in migration.plan.skipped_files]
+                          + [{"path": p, "reason": r} for p, r in excluded]) if migration is not None else [],
+        "warnings": list(migration.plan.warnings) if migration is not None else [],
+        "legacy_modules": {
+            "policy": legacy_policy,
+            "not_deleted": dict(migration.legacy.refused) if migration is not None else {},
+        },
+        "pr_body": str(outcome.pr_body) if outcome.pr_body is not None else None,
+        "test": outcome.test_run.to_json() if outcome.test_run is not None else None,
+        "error": outcome.error,
+    }
+
+
+def print_refused_deletions(ui: UI, migration: Migration) -> None:
+    for module, references in sorted(migration.legacy.refused.items()):
+        ui.line(f"Legacy module {module} was NOT deleted: {len(references)} references remain:")
+        for reference in references:
+            ui.line(f"  {reference}")
+
+
+def print_followups(ui: UI, migration: Migration, excluded: list[tuple[str, str]]) -> None:
+    for message in migration.plan.warnings:
+        ui.line(f"warning: {message}")
+    lines = followup_lines(migration, excluded)
+    if lines:
+        ui.line(f"Manual follow-ups ({len(lines)}):")
+        for line in lines:
+            ui.line(f"  {line}")
+
+
+# ----- applying ----------------------------------------------------------------------------
+
+def describe_error(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or exc}"
+    return str(exc)
+
+
+class Applier:
+    """Plan, verify, write step by step, test, describe; undo everything on failure."""
+
+    mode = "no-git"
+
+    def __init__(self, ui: UI, root: Path, config: Config, options: Options) -> None:
+        self.ui = ui
+        self.root = root
+        self.top = root
+        self.config = config
+        self.options = options
+        self.journal = Journal()
+        self.migration: Migration | None = None
+        self.steps: list[PlannedStep] = []
+        self.excluded: list[tuple[str, str]] = []
+        self.base: HeadState | None = None
+        self.branch: str | None = None
+
+    # hooks for the git and in-place variants
+    def prepare(self) -> None:
+        raise NotImplementedError
+
+    def select(self, migration: Migration) -> None:
+        raise NotImplementedError
+
+    def begin(self) -> None:
+        pass
+
+    def finish_step(self, record: CommitRecord) -> bool:
+        return True
+
+    def undo(self) -> list[str]:
+        return self.journal.restore()
+
+    def pr_body_path(self) -> Path | None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    # the run
+    def run(self) -> int:
+        try:
+            self.prepare()
+            try:
+                self.migration = plan_migration(self.ui, self.root, self.config, self.options)
+            except KeyboardInterrupt:
+                self.ui.note("interrupted; nothing was changed")
+                return EXIT_INTERRUPTED
+            self.select(self.migration)
+            if not any(step.changes for step in self.steps):
+                return self.nothing_to_apply()
+            problems = verify(self.steps)
+            if problems:
+                for problem in problems:
+                    self.ui.line(f"  {problem}")
+                return self.finish(Outcome("failed", EXIT_FAILED, error=f"verification failed for {len(problems)} "
+                                           "files"))
+            return self.finish(self.transaction())
+        finally:
+            self.close()
+
+    def write_step(self, step: PlannedStep) -> None:
+        for change in step.changes:
+            try:
+                if change.deleted:
+                    self.journal.delete(change.full)
+                else:
+                    self.journal.write(change.full, change.data)
+            except ReadOnlyFile:
+                raise Failed(f"cannot write {change.path}: the file is read-only") from None
+            except OSError as exc:
+                verb = "delete" if change.deleted else "write"
+                raise Failed(f"cannot {verb} {change.path}: {exc.strerror or exc}") from None
+
+    def transaction(self) -> Outcome:
+        commits: list[CommitRecord] = []
+        test_run: TestRun | None = None
+        try:
+            self.begin()
+            for step in self.steps:
+                if not step.changes:
+                    continue
+                self.write_step(step)
+                record = CommitRecord(step.name, step.title, step.sites, [c.repo_path for c in step.changes])
+                if self.finish_step(record):
+                    commits.append(record)
+            if self.options.test_cmd:
+                test_run = run_tests(self.ui, self.options.test_cmd, self.top)
+                if not test_run.passed and self.options.rollback_on_fail:
+                    problems = self.rollback()
+                    return self.restored(Outcome("rolled-back", EXIT_FAILED, commits, test_run,
+                                                 error="the tests failed (--rollback-on-fail)"),
+                                         problems)
+            pr_path = self.pr_body_path()
+            if pr_path is not None:
+                text = self.describe(commits, test_run)
+                try:
+                    self.journal.write(pr_path, text.encode("utf-8"))
+                except OSError as exc:
+                    raise Failed(f"cannot write the PR description to {pr_path}: {exc.strerror or exc}") from None
+            self.journal.discard()
+            if test_run is not None and not test_run.passed:
+                return Outcome("tests-failed", EXIT_FAILED, commits, test_run, pr_path)
+            return Outcome("applied", EXIT_APPLIED, commits, test_run, pr_path)
+        except KeyboardInterrupt as exc:
+            problems = self.rollback()
+            what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+            return self.restored(Outcome("interrupted", EXIT_INTERRUPTED, commits, test_run, error=what), problems)
+        except (Failed, GitError, GitUnavailable, OSError) as exc:
+            problems = self.rollback()
+            return self.restored(Outcome("failed", EXIT_FAILED, commits, test_run, error=describe_error(exc)), problems)
+        except Exception as exc:  # a defect in migrate-ws: still put everything back
+            problems = self.rollback()
+            return self.restored(Outcome("failed", EXIT_INTERNAL, commits, test_run,
+                                         error=f"internal error: {type(exc).__name__}: {exc}"), problems)
+
+    def rollback(self) -> list[str]:
+        return uninterruptible(self.undo)
+
+    def restored(self, outcome: Outcome, problems: list[str]) -> Outcome:
+        outcome.restored = not problems
+        for problem in problems:
+            self.ui.error(f"could not restore: {problem}")
+        if problems:
+            outcome.code = EXIT_INTERNAL
+        return outcome
+
+    def describe(self, commits: list[CommitRecord], test_run: TestRun | None) -> str:
+        assert self.migration is not None
+        return render(
+            config_name=self.config.name, canonical_module=self.config.canonical_module, migration=self.migration,
+            commits=commits, branch=self.branch, base=self.base.describe() if self.base else None,
+            check_command=check_command(self.config, self.root, self.top), test_command=self.options.test_cmd,
+            test_run=test_run, excluded=self.excluded, legacy_policy=self.options.legacy_policy,
+        )
+
+    # reporting
+    def document(self, outcome: Outcome) -> dict:
+        return json_document(outcome, mode=self.mode, migration=self.migration, steps=self.steps,
+                             excluded=self.excluded, branch=self.branch, base=self.base,
+                             legacy_policy=self.options.legacy_policy)
+
+    def nothing_to_apply(self) -> int:
+        outcome = Outcome("nothing-to-apply", EXIT_APPLIED)
+        if self.ui.as_json:
+            self.ui.json(self.document(outcome))
+            return outcome.code
+        assert self.migration is not None
+        self.ui.line(f"migrate-ws: nothing to apply ({self.migration.plan.scanned} files scanned); no branch was created."
+                     if self.mode == "git" else f"migrate-ws: nothing to apply ({self.migration.plan.scanned} files scanned).")
+        print_refused_deletions(self.ui, self.migration)
+        print_followups(self.ui, self.migration, self.excluded)
+        return outcome.code
+
+    def finish(self, outcome: Outcome) -> int:
+        ui = self.ui
+        assert self.migration is not None
+        if outcome.status in ("applied", "tests-failed"):
+            if ui.as_json:
+                ui.json(self.document(outcome))
+            else:
+                self.print_summary(outcome)
+            if outcome.test_run is not None and not outcome.test_run.passed:
+                ui.error(f"the tests failed ({outcome.test_run.error or f'exit code {outcome.test_run.exit_code}'}); "
+                         + ("the branch is kept and the failure is recorded in the PR description"
+                            if self.mode == "git" else "the files are kept as written"))
+            if outcome.status == "applied" and self.options.open_pr and outcome.pr_body is not None:
+                self.open_pr(outcome.pr_body)
+            return outcome.code
+        if outcome.test_run is not None and not ui.as_json:
+            describe_test_run(ui, outcome.test_run)
+        if outcome.restored is None:
+            state = "nothing was changed"
+        elif outcome.restored:
+            state = "the repository was restored" if self.mode == "git" else "every file was restored"
+        else:
+            state = "restoring FAILED, see above"
+        if outcome.status == "interrupted":
+            ui.note(f"{outcome.error}; {state}")
+        else:
+            ui.error(f"{outcome.error}; {state}")
+        if ui.as_json:
+            ui.json(self.document(outcome))
+        return outcome.code
+
+    def print_summary(self, outcome: Outcome) -> None:
+        ui = self.ui
+        assert self.migration is not None
+        files = sorted({path for commit in outcome.commits for path in commit.files})
+        sites = sum(commit.sites for commit in outcome.commits)
+        if self.mode == "git":
+            assert self.base is not None
+            ui.line(f"migrate-ws: applied on branch {self.branch} (from {self.base.describe()} at {self.base.sha[:10]}): "
+                    f"{len(outcome.commits)} commits, {len(files)} files changed, {sites} sites.")
+        else:
+            ui.line(f"migrate-ws: applied in place: {len(outcome.commits)} steps, {len(files)} files changed, "
+                    f"{sites} sites.")
+        committed = {commit.step: commit for commit in outcome.commits}
+        for step in self.steps:
+            commit = committed.get(step.name)
+            if commit is None:
+                ui.line(f"  {'-':<10}  {step.name:<15} nothing to change")
+                continue
+            label = commit.sha[:10] if commit.sha else "written"
+            ui.line(f"  {label:<10}  {step.name:<15} {commit.sites} sites in {len(commit.files)} files  {step.title}")
+        print_refused_deletions(ui, self.migration)
+        print_followups(ui, self.migration, self.excluded)
+        if outcome.test_run is not None:
+            describe_test_run(ui, outcome.test_run)
+        if outcome.pr_body is not None:
+            ui.line(f"PR description: {outcome.pr_body}")
+        else:
+            ui.line("No PR description was written (use --pr-body FILE to write one).")
+        self.print_next_steps()
+
+    def print_next_steps(self) -> None:
+        pass
+
+    def open_pr(self, body: Path) -> None:
+        pass
+
+
+class InPlaceApplier(Applier):
+    """`--no-git`: write the files in place; a failure restores every file already written."""
+
+    mode = "no-git"
+
+    def prepare(self) -> None:
+        if self.options.branch:
+            raise Usage("--branch needs git; it cannot be used with --no-git")
+        if self.options.open_pr:
+            raise Usage("--open-pr needs git; it cannot be used with --no-git")
+
+    def select(self, migration: Migration) -> None:
+        self.steps = planned_steps(migration, self.root, "", set())
+
+    def pr_body_path(self) -> Path | None:
+        return Path(os.path.abspath(self.options.pr_body)) if self.options.pr_body is not None else None
+
+
+class GitApplier(Applier):
+    """Commit each step on a new branch created from the current commit."""
+
+    mode = "git"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.repo: Repository | None = None
+        self.dirty: list[tuple[str, str]] = []
+        self.branch_created = False
+        self.head_switched = False
+        self.locks: list[Path] = []
+
+    def close(self) -> None:
+        if self.repo is not None:
+            self.repo.close()
+
+    def prepare(self) -> None:
+        try:
+            self.repo = repo = Repository(self.root)
+        except GitUnavailable as exc:
+            raise Refused(f"{exc}; install git, or use --no-git to apply in place without git") from None
+        except NotARepository:
+            raise Refused(f"{self.root} is not in a git repository; use --no-git to apply in place without git") from None
+        self.top = repo.top
+        try:
+            self.base = repo.head()
+        except GitError:
+            raise Refused("the repository has no commits yet; commit something first") from None
+        busy = repo.operation_in_progress()
+        if busy is not None:
+            raise Refused(f"{busy} is in progress; finish or abort it first")
+        name = self.options.branch or default_branch(self.config)
+        if not repo.valid_branch_name(name):
+            raise Usage(f"--branch {name!r}: not a valid branch name")
+        conflict = repo.ref_conflict(name)
+        if conflict == name:
+            raise Refused(f"branch {name} already exists; choose another name with --branch (it was not changed)")
+        if conflict is not None:
+            raise Refused(f"branch {name} clashes with the existing branch {conflict}; choose another name with --branch")
+        self.branch = name
+        problem = repo.identity_problem()
+        if problem is not None:
+            raise Refused(problem)
+        self.locks = [repo.git_path("index.lock"), repo.git_path("HEAD.lock"), repo.git_path(f"refs/heads/{name}.lock")]
+        if self.locks[0].exists():
+            raise Refused(f"another git process is running ({self.locks[0]} exists); try again when it has finished")
+        self.dirty = repo.status_entries()
+        if self.dirty and not self.options.allow_dirty:
+            sample = ", ".join(path for _, path in self.dirty[:3]) + (", ..." if len(self.dirty) > 3 else "")
+            raise Refused(f"the working tree has uncommitted changes ({len(self.dirty)} paths: {sample}); "
+                          "commit or stash them, or pass --allow-dirty")
+
+    def select(self, migration: Migration) -> None:
+        assert self.repo is not None
+        prefix = "" if self.root == self.top else self.root.relative_to(self.top).as_posix() + "/"
+        paths = changed_paths(migration)
+        tracked = self.repo.tracked([prefix + p for p in paths])
+        self.excluded = [(p, "not tracked by git; left unchanged") for p in paths if prefix + p not in tracked]
+        dirty = {path for _, path in self.dirty}
+        touched = [p for p in paths if prefix + p in dirty and prefix + p in tracked]
+        if touched:
+            sample = ", ".join(touched[:5]) + (", ..." if len(touched) > 5 else "")
+            raise Refused(f"--allow-dirty: the migration rewrites {len(touched)} files that have uncommitted changes "
+                          f"({sample}); commit or stash those first")
+        self.steps = planned_steps(migration, self.root, prefix, {p for p, _ in self.excluded})
+
+    def begin(self) -> None:
+        assert self.repo is not None and self.base is not None and self.branch is not None
+        self.journal.remember(self.repo.git_path("index"))
+        self.branch_created = True
+        self.repo.create_branch(self.branch, self.base.sha)
+        self.head_switched = True
+        self.repo.switch_head(self.branch)
+
+    def finish_step(self, record: CommitRecord) -> bool:
+        assert self.repo is not None
+        if not self.repo.has_changes(record.files):
+            return False
+        subject, body = record.message()
+        try:
+            record.sha = self.repo.commit(record.files, subject, body)
+        except GitError as exc:
+            raise Failed(f"git could not commit the {record.step} step: {exc.stderr.splitlines()[-1] if exc.stderr else exc}") from None
+        return True
+
+    def undo(self) -> list[str]:
+        repo = self.repo
+        assert repo is not None and self.base is not None
+        problems: list[str] = []
+        if repo.stopped_process:
+            for lock in self.locks:  # left by the git process migrate-ws stopped; none existed before
+                try:
+                    lock.unlink()
+                except FileNotFoundError:
+                    pass
+                except OSError as exc:
+                    problems.append(f"{lock}: cannot remove: {exc.strerror}")
+        if self.head_switched:
+            try:
+                repo.restore_head(self.base)
+                self.head_switched = False
+            except (GitError, GitUnavailable, OSError) as exc:
+                problems.append(f"cannot check out {self.base.describe()} again ({describe_error(exc)})")
+        problems.extend(self.journal.restore())
+        if self.branch_created and not problems:
+            try:
+                repo.delete_branch(self.branch or "")
+                self.branch_created = False
+            except (GitError, GitUnavailable, OSError) as exc:
+                problems.append(f"cannot delete the branch {self.branch} ({describe_error(exc)})")
+        return problems
+
+    def pr_body_path(self) -> Path | None:
+        if self.options.pr_body is not None:
+            return Path(os.path.abspath(self.options.pr_body))
+        assert self.repo is not None
+        return self.repo.git_path(PR_BODY_NAME)
+
+    def print_next_steps(self) -> None:
+        assert self.base is not None
+        self.ui.line(f"HEAD is now on {self.branch}; {self.base.describe()} is unchanged. "
+                     f"Review with: git log --stat {self.base.sha[:10]}..{self.branch}")
+        if self.dirty:
+            self.ui.line(f"Your uncommitted changes ({len(self.dirty)} paths) were left as they were, not committed.")
+
+    def open_pr(self, body: Path) -> None:
+        ui = self.ui
+        gh = shutil.which("gh")
+        if gh is None:
+            ui.line(f"--open-pr: gh (the GitHub CLI) is not on PATH, so no PR was opened; push {self.branch} "
+                    f"and open one with the description in {body}")
+            return
+        command = [gh, "pr", "create", "--title", title(self.config.name, self.config.canonical_module),
+                   "--body-file", str(body), "--head", self.branch or ""]
+        ui.note("opening the PR: " + " ".join(shlex.quote(part) for part in command[1:]))
+        try:
+            result = subprocess.run(command, cwd=self.top, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                    errors="replace", timeout=300)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            ui.line(f"--open-pr: gh could not be run ({exc}); the branch and the PR description are ready")
+            return
+        if result.returncode != 0:
+            detail = (result.stderr.strip().splitlines() or [f"exit code {result.returncode}"])[-1]
+            ui.line(f"--open-pr: gh pr create failed ({detail}); push {self.branch} first if needed, "
+                    f"then open the PR with the description in {body}")
+            return
+        ui.line(f"PR opened: {result.stdout.strip()}")
+
+
+def run_apply(out: Console, err: Console, repository: Path, config: Config, *, jobs: Optional[int] = None,
+              branch: Optional[str] = None, pr_body: Optional[Path] = None, allow_dirty: bool = False,
+              no_git: bool = False, legacy_policy: str = "shim", test_cmd: Optional[str] = None,
+              rollback_on_fail: bool = False, open_pr: bool = False, todo_comments: bool = False,
+              as_json: bool = False) -> int:
+    """Apply the migration under `repository`; return the exit code (see the module docstring)."""
+    ui = UI(out, err, as_json)
+    if rollback_on_fail and not test_cmd:
+        ui.error("--rollback-on-fail needs --test-cmd")
+        return EXIT_USAGE
+    options = Options(jobs, branch, pr_body, allow_dirty, no_git, legacy_policy, test_cmd, rollback_on_fail,
+                      open_pr, todo_comments, as_json)
+    applier_class = InPlaceApplier if no_git else GitApplier
+    with sigterm_raises():
+        try:
+            return applier_class(ui, repository, config, options).run()
+        except Refused as exc:
+            ui.error(str(exc))
+            return EXIT_REFUSED
+        except Usage as exc:
+            ui.error(str(exc))
+            return EXIT_USAGE
+        except GitUnavailable as exc:
+            ui.error(f"{exc}; nothing was changed")
+            return EXIT_REFUSED
+        except GitError as exc:
+            ui.error(f"{exc}; nothing was changed")
+            return EXIT_REFUSED
+        except KeyboardInterrupt:
+            ui.note("interrupted; nothing was changed")
+            return EXIT_INTERRUPTED
