@@ -19,6 +19,7 @@ class Callee:
     binding: Binding  # the import binding the callee's name resolves to
     via_module: bool  # spelled `m.name` through a module object
     node: ast.expr  # the expression naming the callee (Name, or the Attribute through a module object)
+    all_bindings: tuple = ()  # every import binding the name can resolve to (try/except alternatives)
 
 
 class FactoryCallsCommand(Command):
@@ -53,7 +54,8 @@ class FactoryCallsCommand(Command):
             outcome = self.rewrite(context, site, callee)
             if outcome:
                 rewritten_uses.add(id(callee.node if not callee.via_module else callee.node.value))
-                touched[id(callee.binding)] = (callee.binding, site.scope)
+                for binding in callee.all_bindings or (callee.binding,):
+                    touched[id(binding)] = (binding, site.scope)
         for binding, scope in touched.values():
             self.ensure_factory_import(context, binding, rewritten_uses)
 
@@ -90,7 +92,8 @@ class FactoryCallsCommand(Command):
             if binding is None or binding.imported is None:
                 return None
             kind = self.name_kind(context, binding.imported)
-            return Callee(kind, binding.imported, binding, False, func) if kind else None
+            alternatives = tuple(resolve(site.scope, func.id))
+            return Callee(kind, binding.imported, binding, False, func, alternatives) if kind else None
         if not isinstance(func, ast.Attribute):
             return None
         owner = func.value
@@ -101,7 +104,8 @@ class FactoryCallsCommand(Command):
                 return Callee(kind, func.attr, module_binding, True, func) if kind else None
             binding = self.legacy_import(context, owner, site.scope)
             if binding is not None and binding.imported in factory.classes and func.attr in factory.class_methods:
-                return Callee("class-method", f"{binding.imported}.{func.attr}", binding, False, owner)
+                return Callee("class-method", f"{binding.imported}.{func.attr}", binding, False, owner,
+                              tuple(resolve(site.scope, owner.id)))
             return None
         if isinstance(owner, ast.Call) and func.attr in factory.factory_methods:
             inner = CallSite(owner, site.scope, None, owner.lineno)
@@ -112,7 +116,7 @@ class FactoryCallsCommand(Command):
                                       f"{factory.function} has no place for; left as is", "factory")
                     return None
                 return Callee("factory-method", f"{maker.legacy_name}().{func.attr}", maker.binding, maker.via_module,
-                              maker.node)
+                              maker.node, maker.all_bindings)
         return None
 
     # ----- rewriting ---------------------------------------------------------------
