@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
+from . import safety
 from .analysis import analyze, identifier_pattern, module_name_for
 from .codemods import COMMANDS
 from .config import Config
@@ -289,8 +290,14 @@ def finish(path: str, data: bytes, source: SourceText, outcome: SourceOutcome, t
     if check_idempotence:
         again = transform_source(outcome.text, path, targets)
         if again.edits:
-            return FileResult(path, FileStatus.FAILED, original=data, followups=outcome.followups,
+            return FileResult(path, FileStatus.FAILED, original=data, rewritten=source.encode(outcome.text),
+                              followups=outcome.followups,
                               reason=f"internal error: a second run would change line {again.edits[0].line} again; not written")
+        try:
+            safety.check(source.text, outcome.text, outcome.edits)
+        except (safety.UnsafeRewrite, SyntaxError) as exc:
+            return FileResult(path, FileStatus.FAILED, original=data, rewritten=source.encode(outcome.text),
+                              followups=outcome.followups, reason=f"internal error: safety check failed: {exc}; not written")
     try:
         rewritten = source.encode(outcome.text)
     except UnicodeEncodeError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import report
 from .migration import Migration
 
 OUTPUT_TAIL_LINES = 30
@@ -54,10 +55,8 @@ class TestRun:
 
 def followup_lines(migration: Migration, excluded: list[tuple[str, str]] = ()) -> list[str]:
     """Every follow-up as `path:line: reason`: the plan's, the legacy-module step's, files not processed."""
-    plan = migration.plan
-    lines = [f.render() for f in plan.all_followups]
+    lines = report.followup_lines(migration.plan)  # the plan's follow-ups, then files not processed
     lines.extend(f.render() for f in sorted(migration.followups, key=lambda f: (f.path, f.line, f.reason)))
-    lines.extend(f"{r.path}:0: not processed: {r.reason}" for r in plan.skipped_files)
     lines.extend(f"{path}:0: not processed: {reason}" for path, reason in excluded)
     return lines
 

@@ -112,3 +112,11 @@ def to_json(plan: Plan, include_diff: bool = True) -> str:
                 entry["diff"] = diffs[entry["path"]]
     document["skipped"] = [{"path": r.path, "reason": r.reason} for r in plan.skipped_files]
     return json.dumps(document, indent=2, sort_keys=False)
+
+
+def rejected_rewrites(plan: Plan) -> dict[str, str]:
+    """Diffs of rewrites the engine's own checks rejected (never written), for a bug report."""
+    from .model import FileStatus
+
+    return {r.path: unified_diff(r, for_patch=False) for r in plan.files
+            if r.status is FileStatus.FAILED and r.rewritten}

@@ -46,6 +46,9 @@ def assert_codemod(before: str, after: str, path: str = "app/consumer.py", targe
         diff = "".join(difflib.unified_diff(after.splitlines(True), outcome.text.splitlines(True), "expected", "actual"))
         raise AssertionError(f"rewrite differs from the expected output:\n{diff}")
     ast.parse(outcome.text)
+    from .safety import check
+
+    check(before, outcome.text, outcome.edits)
     again = run_codemod(outcome.text, path, targets)
     assert again.text == outcome.text, "a second run changed the output again"
     reasons = [f"{f.line}: {f.reason}" for f in outcome.followups]

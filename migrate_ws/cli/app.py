@@ -130,6 +130,22 @@ def print_report(console: Console, result_plan: Plan, mode: str) -> None:
             console.print(Text(f"  {line}"), highlight=False)
 
 
+def save_rejected(err: Console, result_plan: Plan) -> None:
+    """Keep the diff of every rewrite the engine rejected, so it can be attached to a bug report."""
+    import tempfile
+
+    from ..report import rejected_rewrites
+
+    rejected = rejected_rewrites(result_plan)
+    if not rejected:
+        return
+    folder = Path(tempfile.mkdtemp(prefix="migrate-ws-bug-report-"))
+    for number, (path, diff) in enumerate(sorted(rejected.items())):
+        (folder / f"{number:03d}-{path.replace('/', '__')}.diff").write_text(diff, encoding="utf-8")
+    err.print(Text(f"migrate-ws: {len(rejected)} rewrites failed the safety checks and were not written; "
+                   f"their diffs are in {folder} (please attach them to a bug report)"), highlight=False)
+
+
 def exit_code_for(result_plan: Plan) -> int:
     if result_plan.pending:
         return EXIT_PENDING
@@ -192,6 +208,7 @@ def main_command(
             )
             raise typer.Exit(code)
         result_plan = run_plan(repository, config, err, jobs, todo_comments=todo_comments, show_progress=not as_json)
+        save_rejected(err, result_plan)
         if diff_output is not None:
             try:
                 diff_output.write_bytes(patch(result_plan))

@@ -1,0 +1,177 @@
+"""The safety check before a write, in the spirit of black's: the AST must match the declared edits.
+
+The original module's AST, with every declared edit applied to it (a renamed name, a
+moved import statement, a replaced call, an inserted or removed statement), must equal
+the rewritten module's AST. An edit that the plan did not declare, or one spliced at the
+wrong place, makes the two differ, and the file is not written.
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+import warnings
+
+from .model import Edit
+from .source import LineIndex
+
+
+class UnsafeRewrite(Exception):
+    """The rewrite does not match its declared edits."""
+
+
+def _parse(text: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(text)
+
+
+def _statements(text: str, indentation: str) -> list[ast.stmt]:
+    """Parse an edit's replacement text (first line already at `indentation`) as statements."""
+    code = indentation + text
+    return _parse(textwrap.dedent(code)).body if code.strip() else []
+
+
+class _Locator:
+    def __init__(self, text: str, tree: ast.Module) -> None:
+        self.text = text
+        self.index = LineIndex(text)
+        self.spans: dict[tuple[int, int], list[tuple[ast.AST, ast.AST, str, int | None]]] = {}
+        self.statement_lists: list[tuple[list, ast.AST, str]] = []
+        self._walk(tree)
+
+    def span(self, node: ast.AST) -> tuple[int, int]:
+        return (self.index.offset(node.lineno, node.col_offset), self.index.offset(node.end_lineno, node.end_col_offset))
+
+    def _walk(self, tree: ast.AST) -> None:
+        for parent in ast.walk(tree):
+            for field, value in ast.iter_fields(parent):
+                if isinstance(value, list):
+                    if value and all(isinstance(v, ast.stmt) for v in value):
+                        self.statement_lists.append((value, parent, field))
+                    for position, child in enumerate(value):
+                        if isinstance(child, (ast.expr, ast.stmt)):
+                            self.spans.setdefault(self.span(child), []).append((child, parent, field, position))
+                elif isinstance(value, (ast.expr, ast.stmt)):
+                    self.spans.setdefault(self.span(value), []).append((value, parent, field, None))
+
+    def at(self, start: int, end: int) -> list[tuple[ast.AST, ast.AST, str, int | None]]:
+        return self.spans.get((start, end), [])
+
+    def containing(self, start: int, end: int, kind: type) -> tuple[ast.AST, int, int] | None:
+        best = None
+        for (s, e), entries in self.spans.items():
+            if s <= start and end <= e:
+                for node, *_ in entries:
+                    if isinstance(node, kind) and (best is None or e - s < best[2] - best[1]):
+                        best = (node, s, e)
+        return best
+
+
+def _replace(parent: ast.AST, field: str, position: int | None, new) -> None:
+    if position is None:
+        setattr(parent, field, new)
+    else:
+        getattr(parent, field)[position] = new
+
+
+def expected_tree(original: str, edits: list[Edit]) -> ast.Module:
+    """The original's AST with each declared edit applied; raises UnsafeRewrite for an edit it cannot place."""
+    tree = _parse(original)
+    locator = _Locator(original, tree)
+    removals: list[tuple[list, ast.stmt]] = []
+    expansions: list[tuple[list, ast.stmt, list[ast.stmt]]] = []
+    insertions: list[tuple[int, list[ast.stmt]]] = []
+    for edit in edits:
+        if edit.start == edit.end:
+            stripped = edit.text.strip()
+            if stripped.startswith("#") and "\n" not in stripped:
+                continue  # a comment line: no AST effect
+            insertions.append((edit.start, _statements(edit.text.lstrip("\r\n"), "")))
+            continue
+        if not _apply_one(original, locator, edit, removals, expansions):
+            raise UnsafeRewrite(f"line {edit.line}: the edit '{edit.description}' does not match a node of the original")
+    for body, statement in removals:
+        body[:] = [s for s in body if s is not statement]
+    for body, statement, replacement in expansions:
+        at = next(i for i, s in enumerate(body) if s is statement)
+        body[at:at + 1] = replacement
+    for offset, statements in insertions:
+        _insert(locator, offset, statements)
+    return tree
+
+
+def _apply_one(original: str, locator: _Locator, edit: Edit, removals: list, expansions: list) -> bool:
+    entries = locator.at(edit.start, edit.end)
+    for node, parent, field, position in entries:
+        if isinstance(node, ast.Name):
+            node.id = edit.text
+            return True
+        if isinstance(node, ast.expr) and not isinstance(node, ast.Constant):
+            _replace(parent, field, position, _parse(edit.text).body[0].value)
+            return True
+        if isinstance(node, ast.stmt):
+            line = locator.index.line_text(node.lineno)
+            indentation = line[: len(line) - len(line.lstrip(" \t"))]
+            replacement = _statements(edit.text.replace("; ", "\n" + indentation), indentation) \
+                if edit.text.strip() else []
+            if edit.text.strip() == "pass":
+                _replace(parent, field, position, ast.Pass())
+            elif len(replacement) == 1 and position is not None:
+                getattr(parent, field)[position] = replacement[0]
+            elif position is not None:
+                expansions.append((getattr(parent, field), node, replacement))
+            else:
+                return False
+            return True
+    # an attribute name (`m.Alias`): the span is the attribute's own name at the end of the node
+    for (start, end), candidates in locator.spans.items():
+        if end == edit.end and start < edit.start:
+            for node, *_ in candidates:
+                if isinstance(node, ast.Attribute) and edit.end - edit.start == len(node.attr):
+                    node.attr = edit.text
+                    return True
+    # the content of a string literal (patch targets, string annotations, __all__ entries)
+    found = locator.containing(edit.start, edit.end, ast.Constant)
+    if found is not None and isinstance(found[0].value, str):
+        node, start, end = found
+        literal = original[start:end]
+        content_start = start + 1
+        if literal[0] in "\"'" and literal[-1] == literal[0]:
+            relative = edit.start - content_start
+            value = node.value
+            node.value = value[:relative] + edit.text + value[relative + (edit.end - edit.start):]
+            return True
+    # whole lines removed: every statement inside the span goes
+    removed = False
+    for statements, parent, field in locator.statement_lists:
+        for statement in statements:
+            start, end = locator.span(statement)
+            if edit.start <= start and end <= edit.end and not edit.text.strip():
+                removals.append((statements, statement))
+                removed = True
+    return removed
+
+
+def _insert(locator: _Locator, offset: int, statements: list[ast.stmt]) -> None:
+    """Insert statements at the top-level position that the text offset falls on."""
+    body = None
+    for candidate, parent, field in locator.statement_lists:
+        if isinstance(parent, ast.Module):
+            body = candidate
+    if body is None:
+        raise UnsafeRewrite("an inserted statement has no place in the module")
+    at = len(body)
+    for position, statement in enumerate(body):
+        if locator.span(statement)[0] >= offset:
+            at = position
+            break
+    body[at:at] = statements
+
+
+def check(original: str, rewritten: str, edits: list[Edit]) -> None:
+    """Raise UnsafeRewrite when the rewritten AST is not the original with the declared edits."""
+    expected = ast.dump(expected_tree(original, edits), include_attributes=False)
+    actual = ast.dump(_parse(rewritten), include_attributes=False)
+    if expected != actual:
+        raise UnsafeRewrite("the rewritten module's AST differs from the original with the declared edits applied")
