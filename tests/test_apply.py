@@ -1,0 +1,756 @@
+"""`migrate-ws --apply` on real git repositories: branch, step commits, PR description, refusals.
+
+Each test builds a small repository in the netra layout in `tmp_path` with the git command
+line, runs the real command (in a subprocess, or in-process through typer's CliRunner
+where that is enough), and compares the repository before and after: status, HEAD,
+branches, index and the bytes and mode of every file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import stat
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Sequence
+
+import pytest
+from typer.testing import CliRunner
+
+from migrate_ws.cli.app import app
+
+PKG = "netra_backend/app/websocket_core"
+CANONICAL_FILE = f"{PKG}/websocket_manager.py"
+LEGACY_FILE = f"{PKG}/manager.py"
+NOTIFIER = "netra_backend/app/services/notifier.py"
+ROUTE = "netra_backend/app/routes/ws_route.py"
+RUNNER = "netra_backend/app/agents/runner.py"
+SINGLETON = "netra_backend/app/agents/legacy_singleton.py"
+BROKEN = "netra_backend/app/services/broken.py"
+TOOL = "tools/send_ping.py"  # executable: its mode must survive
+
+STEP_ORDER = ["canonical", "imports", "aliases", "factory", "strings", "legacy-modules"]
+SUBJECT = re.compile(r"^migrate-ws: (?P<title>.+) \((?P<sites>\d+) sites in (?P<files>\d+) files\)$")
+
+FILES: dict[str, str] = {
+    "README.md": "# backend\n\nThe service.\n",
+    "netra_backend/__init__.py": "",
+    "netra_backend/app/__init__.py": "",
+    f"{PKG}/__init__.py": '"""WebSocket core."""\n',
+    f"{PKG}/unified_manager.py": '''\
+"""The WebSocket manager implementation."""
+
+
+class _UnifiedWebSocketManagerImplementation:
+    def __init__(self, user_context=None):
+        self.user_context = user_context
+        self.sent = []
+
+    def send_to_user(self, user_id, message):
+        self.sent.append((user_id, message))
+''',
+    CANONICAL_FILE: '''\
+"""The single source of truth for WebSocket managers."""
+
+from netra_backend.app.websocket_core.unified_manager import _UnifiedWebSocketManagerImplementation
+
+
+class WebSocketManager:
+    """Points callers to the user-scoped factory."""
+
+    def __init__(self, *args, **kwargs):
+        raise RuntimeError("use get_websocket_manager(user_context)")
+
+
+UnifiedWebSocketManager = _UnifiedWebSocketManagerImplementation
+WebSocketConnectionManager = _UnifiedWebSocketManagerImplementation
+
+
+def get_websocket_manager(user_context=None):
+    """Return a manager scoped to `user_context`."""
+    return _UnifiedWebSocketManagerImplementation(user_context=user_context)
+
+
+def create_websocket_manager(user_context=None):
+    """Deprecated: use get_websocket_manager(user_context)."""
+    return get_websocket_manager(user_context)
+''',
+    LEGACY_FILE: '''\
+"""Deprecated: import from netra_backend.app.websocket_core.websocket_manager."""
+
+from netra_backend.app.websocket_core.websocket_manager import (
+    UnifiedWebSocketManager,
+    WebSocketConnectionManager,
+    create_websocket_manager,
+    get_websocket_manager,
+)
+
+WebSocketManager = UnifiedWebSocketManager
+''',
+    "netra_backend/app/services/__init__.py": "",
+    "netra_backend/app/routes/__init__.py": "",
+    "netra_backend/app/agents/__init__.py": "",
+    NOTIFIER: '''\
+"""Sends notifications to connected users."""
+
+from netra_backend.app.websocket_core.manager import WebSocketManager, get_websocket_manager
+
+
+def notify(user_context, message):
+    manager: WebSocketManager = get_websocket_manager(user_context)
+    manager.send_to_user(user_context, message)
+    return manager
+''',
+    ROUTE: '''\
+"""The WebSocket route."""
+
+from netra_backend.app.websocket_core.manager import WebSocketConnectionManager as ConnectionManager
+
+
+def accepts(candidate) -> bool:
+    return isinstance(candidate, ConnectionManager)
+''',
+    RUNNER: '''\
+"""Runs agents for one user."""
+
+from netra_backend.app.websocket_core.manager import create_websocket_manager
+
+
+def manager_for(user_context):
+    return create_websocket_manager(user_context)
+''',
+    SINGLETON: '''\
+"""Still uses the process-wide manager."""
+
+from netra_backend.app.websocket_core.unified_manager import UnifiedWebSocketManager
+
+
+def shared():
+    return UnifiedWebSocketManager()
+''',
+    TOOL: '''\
+#!/usr/bin/env python3
+"""Sends a ping through a user's manager."""
+
+from netra_backend.app.websocket_core.manager import get_websocket_manager
+
+if __name__ == "__main__":
+    get_websocket_manager("cli").send_to_user("cli", "ping")
+''',
+}
+
+BROKEN_SOURCE = '''\
+"""Does not parse."""
+
+from netra_backend.app.websocket_core.manager import WebSocketManager
+
+
+def broken(:
+    return WebSocketManager
+'''
+
+# Imports every consumer: what a user's test command might check after the migration.
+IMPORT_ALL = "import netra_backend.app.services.notifier, netra_backend.app.routes.ws_route, " \
+             "netra_backend.app.agents.runner, netra_backend.app.agents.legacy_singleton"
+
+
+# ----- building repositories -----------------------------------------------------------------
+
+@pytest.fixture(autouse=True)
+def hermetic_git(monkeypatch):
+    """No global or system git configuration (hooks paths, signing, identities) leaks in."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "NO_COLOR", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def git(root: Path, *args: str, check: bool = True) -> str:
+    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=60)
+    if check and done.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed: {done.stderr}")
+    return done.stdout
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> None:
+    for relative, content in files.items():
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+
+
+def make_repo(path: Path, *, broken: bool = True, use_git: bool = True) -> Path:
+    """The netra layout with legacy consumers; committed on `main` when `use_git`."""
+    path.mkdir(parents=True, exist_ok=True)
+    files = dict(FILES)
+    if broken:
+        files[BROKEN] = BROKEN_SOURCE
+    write_tree(path, files)
+    os.chmod(path / TOOL, 0o755)
+    if use_git:
+        git(path, "init", "-q", "-b", "main")
+        git(path, "config", "user.name", "Test User")
+        git(path, "config", "user.email", "test.user@example.com")
+        git(path, "config", "core.autocrlf", "false")
+        git(path, "config", "commit.gpgsign", "false")
+        git(path, "add", "-A")
+        git(path, "commit", "-q", "-m", "Legacy layout")
+    return path
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "repo")
+
+
+def files_of(root: Path) -> dict[str, tuple[bytes, int]]:
+    """Bytes and permission bits of every file outside .git."""
+    found = {}
+    for directory, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != ".git"]
+        for name in filenames:
+            full = Path(directory, name)
+            found[full.relative_to(root).as_posix()] = (full.read_bytes(), stat.S_IMODE(full.lstat().st_mode))
+    return found
+
+
+def git_leftovers(root: Path) -> list[str]:
+    """Lock files, temporary files and migrate-ws files inside .git."""
+    git_dir = root / ".git"
+    found = []
+    for path in git_dir.rglob("*"):
+        relative = path.relative_to(git_dir).as_posix()
+        if path.is_file() and (relative.endswith((".lock", ".tmp")) or "migrate-ws" in relative) \
+                and not relative.startswith("logs/"):
+            found.append(relative)
+    return sorted(found)
+
+
+def repo_state(root: Path) -> dict:
+    """Everything a rollback must leave exactly as it was."""
+    symbolic = subprocess.run(["git", "symbolic-ref", "-q", "HEAD"], cwd=root, capture_output=True, text=True)
+    return {
+        "status": git(root, "status", "--porcelain=v1", "--untracked-files=all", "--ignored"),
+        "head": git(root, "rev-parse", "HEAD").strip(),
+        "symbolic_ref": symbolic.stdout.strip() if symbolic.returncode == 0 else None,
+        "branches": git(root, "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads"),
+        "branch_list": git(root, "branch", "--list"),
+        "index": git(root, "ls-files", "--stage"),
+        "staged": git(root, "diff", "--cached", "--binary"),
+        "unstaged": git(root, "diff", "--binary"),
+        "files": files_of(root),
+        "git_leftovers": git_leftovers(root),
+    }
+
+
+def assert_restored(root: Path, before: dict) -> None:
+    after = repo_state(root)
+    for key in before:
+        assert after[key] == before[key], f"{key} changed:\nbefore={before[key]!r}\nafter={after[key]!r}"
+
+
+# ----- running the command -----------------------------------------------------------------
+
+def cli_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONIOENCODING"] = "utf-8"
+    env.update(extra)
+    return env
+
+
+def run_cli(args: Sequence[str], cwd: Path, env: dict[str, str] | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess:
+    """`python -m migrate_ws ARGS` as a real process."""
+    return subprocess.run([sys.executable, "-m", "migrate_ws", *map(str, args)], cwd=cwd, env=env or cli_env(),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, encoding="utf-8",
+                          errors="replace", timeout=timeout)
+
+
+def invoke(args: Sequence[str]):
+    """The command in-process (typer's CliRunner); stdout and stderr kept apart."""
+    return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def python_cmd(code: str) -> str:
+    return f"{shlex.quote(sys.executable)} -B -c {shlex.quote(code)}"
+
+
+def branches(root: Path) -> list[str]:
+    return git(root, "for-each-ref", "--format=%(refname:short)", "refs/heads").split()
+
+
+def commits_on(root: Path, branch: str, base: str = "main") -> list[dict]:
+    out = git(root, "log", "--reverse", "--format=%H%x00%s%x00%b%x01", f"{base}..{branch}")
+    records = []
+    for entry in filter(None, (e.strip("\n") for e in out.split("\x01"))):
+        sha, subject, body = entry.split("\x00")
+        changed = git(root, "diff-tree", "--no-commit-id", "--name-only", "-r", sha).split()
+        records.append({"sha": sha, "subject": subject, "body": body, "files": changed})
+    return records
+
+
+def tree_of(root: Path, rev: str) -> dict[str, bytes]:
+    names = git(root, "ls-tree", "-r", "-z", "--name-only", rev).split("\0")
+    result = {}
+    for name in filter(None, names):
+        blob = subprocess.run(["git", "cat-file", "blob", f"{rev}:{name}"], cwd=root, capture_output=True,
+                              check=True, timeout=60).stdout
+        result[name] = blob
+    return result
+
+
+def dry_run_result(root: Path, tmp_path: Path, extra: Sequence[str] = ()) -> dict[str, bytes]:
+    """The files as `--dry-run` says they will be: its patch applied to a copy of the tree."""
+    patch = tmp_path / "dry-run.patch"
+    result = invoke(["--dry-run", "-C", root, "--diff-output", patch, *extra])
+    assert result.exit_code == 1, result.output
+    copy = tmp_path / "expected"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".git"))
+    done = subprocess.run(["git", "apply", str(patch)], cwd=copy, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return {path: data for path, (data, _) in files_of(copy).items()}
+
+
+def pr_body(root: Path) -> str:
+    return (root / ".git" / "migrate-ws" / "PR_DESCRIPTION.md").read_text(encoding="utf-8")
+
+
+def default_branch_names() -> set[str]:
+    today = date.today()
+    return {f"migrate-ws/netra-{day:%Y%m%d}" for day in (today, today + timedelta(days=1))}
+
+
+# ----- the happy path ------------------------------------------------------------------------
+
+def test_apply_commits_each_step_on_a_new_branch(repo: Path, tmp_path: Path) -> None:
+    expected = dry_run_result(repo, tmp_path)
+    followups = json.loads(invoke(["--dry-run", "--json", "-C", repo]).stdout)["followups"]
+    main_before = git(repo, "rev-parse", "main").strip()
+    original = files_of(repo)
+
+    done = run_cli(["--apply"], cwd=repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    new = [b for b in branches(repo) if b != "main"]
+    assert len(new) == 1 and new[0] in default_branch_names()
+    branch = new[0]
+    assert git(repo, "symbolic-ref", "HEAD").strip() == f"refs/heads/{branch}"
+    assert git(repo, "rev-parse", "main").strip() == main_before, "the original branch moved"
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+
+    # one commit per step that changes something, in the migration's order, with counts
+    commits = commits_on(repo, branch)
+    steps = []
+    for commit in commits:
+        match = SUBJECT.match(commit["subject"])
+        assert match, commit["subject"]
+        assert commit["files"], f"empty commit: {commit['subject']}"
+        assert int(match["files"]) == len(commit["files"])
+        assert int(match["sites"]) >= 1
+        step = re.search(r"^Step: (\S+)$", commit["body"], re.M).group(1)
+        steps.append(step)
+        for path in commit["files"]:
+            assert f"- {path}" in commit["body"]
+    assert steps == ["canonical", "imports", "aliases", "factory", "legacy-modules"]
+    assert steps == sorted(steps, key=STEP_ORDER.index)
+    assert commits[0]["files"] == [CANONICAL_FILE]
+    assert commits[-1]["files"] == [LEGACY_FILE]
+
+    # the branch holds exactly what --dry-run showed, plus the legacy-module shim
+    tree = tree_of(repo, branch)
+    shim = tree.pop(LEGACY_FILE)
+    expected.pop(LEGACY_FILE)
+    assert tree == expected
+    assert shim.startswith(b'"""Deprecated') and b"warnings.warn(" in shim
+    assert tree[BROKEN] == original[BROKEN][0], "a file that does not parse was written"
+    # the working tree is the branch, modes kept
+    now = files_of(repo)
+    assert {p: d for p, (d, _) in now.items() if p != LEGACY_FILE} == expected
+    assert {p: m for p, (_, m) in now.items()} == {p: m for p, (_, m) in original.items()}
+    assert now[TOOL][1] == 0o755
+
+    # the summary names every commit and where the PR description is
+    for commit in commits:
+        assert commit["sha"][:10] in done.stdout
+    assert str(repo / ".git" / "migrate-ws" / "PR_DESCRIPTION.md") in done.stdout
+    assert f"{BROKEN}:6: not processed" in done.stdout or f"{BROKEN}:0: not processed" in done.stdout
+
+    # the PR description: table, per-step counts, every follow-up, how to verify
+    body = pr_body(repo)
+    assert "| Files changed | 7 |" in body
+    assert f"| Commits | {len(commits)} |" in body
+    for commit in commits:
+        match = SUBJECT.match(commit["subject"])
+        row = next(line for line in body.splitlines() if f"`{commit['sha'][:10]}`" in line)
+        assert f"| {match['sites']} | {match['files']} |" in row
+    assert "| 5 | strings |" in body and "(nothing to change)" in body
+    for item in followups:
+        assert f"{item['path']}:{item['line']}: {item['reason']}" in body
+    assert re.search(rf"{re.escape(BROKEN)}:\d+: not processed: does not parse", body)
+    assert "cannot provide" in body  # the shim's follow-ups from the legacy-module step
+    assert "migrate-ws --check --preset netra" in body
+    assert "## Warnings" in body
+
+
+def test_after_apply_a_second_run_has_nothing_left(repo: Path) -> None:
+    first = invoke(["--apply", "-C", repo, "--branch", "first"])
+    assert first.exit_code == 0, first.output
+    head = git(repo, "rev-parse", "HEAD").strip()
+
+    check = invoke(["--check", "-C", repo])
+    assert "0 files would change" in check.stdout
+    again = invoke(["--apply", "-C", repo, "--branch", "second"])
+    assert again.exit_code == 0, again.output
+    assert "nothing to apply" in again.stdout
+    assert "second" not in branches(repo)
+    assert git(repo, "rev-parse", "HEAD").strip() == head
+
+
+def test_json_report(repo: Path) -> None:
+    result = invoke(["--apply", "--json", "-C", repo, "--branch", "feature/ws"])
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["status"] == "applied"
+    assert document["branch"] == "feature/ws"
+    assert document["base"]["ref"] == "refs/heads/main"
+    log = [c["sha"] for c in commits_on(repo, "feature/ws")]
+    assert [c["sha"] for c in document["commits"]] == log
+    assert [c["step"] for c in document["commits"]] == ["canonical", "imports", "aliases", "factory", "legacy-modules"]
+    assert [s["name"] for s in document["steps"]] == STEP_ORDER
+    strings = next(s for s in document["steps"] if s["name"] == "strings")
+    assert strings == {**strings, "applied": False, "sha": None, "files": []}
+    assert any("not processed" in line for line in document["followups"])
+    assert document["pr_body"] == str(repo / ".git" / "migrate-ws" / "PR_DESCRIPTION.md")
+    assert Path(document["pr_body"]).is_file()
+    assert document["test"] is None
+
+
+def test_pr_body_option_and_subdirectory_root(repo: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out" / "pr.md"
+    result = invoke(["--apply", "-C", repo / "netra_backend", "--branch", "sub", "--pr-body", target])
+
+    assert result.exit_code == 0, result.output
+    text = target.read_text(encoding="utf-8")
+    assert "# migrate-ws" in text
+    assert "-C netra_backend" in text  # the check command runs from the top of the repository
+    assert not (repo / ".git" / "migrate-ws").exists()
+    files = {path for c in commits_on(repo, "sub") for path in c["files"]}
+    assert NOTIFIER in files and TOOL not in files  # tools/ is outside --root
+
+
+# ----- refusals: nothing written ---------------------------------------------------------------
+
+def test_dirty_tree_is_refused(repo: Path) -> None:
+    (repo / "README.md").write_text("# backend\n\nwork in progress\n")
+    (repo / "notes.txt").write_text("scratch\n")
+    before = repo_state(repo)
+
+    result = invoke(["--apply", "-C", repo])
+
+    assert result.exit_code == 1
+    assert "uncommitted changes" in result.stderr and "--allow-dirty" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert_restored(repo, before)
+
+
+def test_untracked_file_alone_makes_the_tree_dirty(repo: Path) -> None:
+    (repo / "scratch.py").write_text("x = 1\n")
+    before = repo_state(repo)
+    result = invoke(["--apply", "-C", repo])
+    assert result.exit_code == 1 and "uncommitted changes" in result.stderr
+    assert_restored(repo, before)
+
+
+def test_allow_dirty_keeps_uncommitted_changes_out_of_the_commits(repo: Path) -> None:
+    (repo / "README.md").write_text("# backend\n\nunstaged edit\n")
+    (repo / "netra_backend/__init__.py").write_text("# staged edit\n")
+    git(repo, "add", "netra_backend/__init__.py")
+    (repo / "notes.txt").write_text("untracked\n")
+    staged_before = git(repo, "diff", "--cached")
+    unstaged_before = git(repo, "diff")
+
+    result = invoke(["--apply", "-C", repo, "--allow-dirty", "--branch", "dirty"])
+
+    assert result.exit_code == 0, result.output
+    committed = {path for c in commits_on(repo, "dirty") for path in c["files"]}
+    assert not committed & {"README.md", "netra_backend/__init__.py", "notes.txt"}
+    assert git(repo, "diff", "--cached") == staged_before
+    assert git(repo, "diff") == unstaged_before
+    assert (repo / "notes.txt").read_text() == "untracked\n"
+    assert git(repo, "show", "dirty:README.md") == FILES["README.md"]
+    assert "left as they were, not committed" in result.stdout
+
+
+def test_allow_dirty_refuses_to_rewrite_a_file_with_uncommitted_changes(repo: Path) -> None:
+    with open(repo / NOTIFIER, "a") as handle:
+        handle.write("\n# local edit\n")
+    before = repo_state(repo)
+
+    result = invoke(["--apply", "-C", repo, "--allow-dirty"])
+
+    assert result.exit_code == 1
+    assert NOTIFIER in result.stderr and "uncommitted changes" in result.stderr
+    assert_restored(repo, before)
+
+
+def test_untracked_python_file_is_reported_not_committed(repo: Path) -> None:
+    (repo / ".gitignore").write_text("generated/\n")
+    git(repo, "add", ".gitignore")
+    git(repo, "commit", "-q", "-m", "ignore generated code")
+    write_tree(repo, {"generated/client.py": "from netra_backend.app.websocket_core.manager import WebSocketManager\n"})
+
+    result = invoke(["--apply", "-C", repo, "--branch", "ignored"])
+
+    assert result.exit_code == 0, result.output
+    assert "generated/client.py:0: not processed: not tracked by git" in result.stdout
+    assert (repo / "generated/client.py").read_text().startswith("from netra_backend.app.websocket_core.manager ")
+
+
+@pytest.mark.parametrize("name", ["taken", "default"])
+def test_existing_branch_is_an_error_not_an_overwrite(repo: Path, name: str) -> None:
+    branch = "taken" if name == "taken" else f"migrate-ws/netra-{date.today():%Y%m%d}"
+    git(repo, "branch", branch)
+    (repo / "x.txt").write_text("x\n")
+    git(repo, "add", "x.txt")
+    git(repo, "commit", "-q", "-m", "moves main ahead of the branch")
+    before = repo_state(repo)
+
+    args = ["--apply", "-C", repo] + (["--branch", branch] if name == "taken" else [])
+    result = invoke(args)
+
+    assert result.exit_code == 1
+    assert f"branch {branch} already exists" in result.stderr
+    assert_restored(repo, before)
+
+
+def test_invalid_branch_name_is_a_usage_error(repo: Path) -> None:
+    before = repo_state(repo)
+    result = invoke(["--apply", "-C", repo, "--branch", "bad..name"])
+    assert result.exit_code == 2
+    assert "not a valid branch name" in result.stderr
+    assert_restored(repo, before)
+
+
+def test_not_a_repository_is_refused(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "plain", use_git=False)
+    before = files_of(root)
+
+    result = invoke(["--apply", "-C", root])
+
+    assert result.exit_code == 1
+    assert "not in a git repository" in result.stderr and "--no-git" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert files_of(root) == before
+
+
+def test_repository_without_commits_is_refused(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "fresh", use_git=False)
+    git(root, "init", "-q", "-b", "main")
+    result = invoke(["--apply", "-C", root, "--allow-dirty"])
+    assert result.exit_code == 1 and "no commits yet" in result.stderr
+
+
+def test_merge_in_progress_is_refused(repo: Path) -> None:
+    (repo / ".git" / "MERGE_HEAD").write_text(git(repo, "rev-parse", "HEAD"))
+    result = invoke(["--apply", "-C", repo])
+    assert result.exit_code == 1 and "a merge is in progress" in result.stderr
+    assert branches(repo) == ["main"]
+
+
+def test_missing_identity_is_refused(repo: Path, monkeypatch) -> None:
+    git(repo, "config", "--unset", "user.name")
+    git(repo, "config", "--unset", "user.email")
+    git(repo, "config", "user.useConfigOnly", "true")
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+    before = repo_state(repo)
+    result = invoke(["--apply", "-C", repo])
+    assert result.exit_code == 1 and "user.name" in result.stderr
+    assert_restored(repo, before)
+
+
+# ----- without git, detached HEAD ------------------------------------------------------------
+
+def test_no_git_applies_in_place(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "plain", use_git=False)
+    expected = dry_run_result(root, tmp_path)
+    modes = {p: m for p, (_, m) in files_of(root).items()}
+
+    result = invoke(["--apply", "--no-git", "-C", root])
+
+    assert result.exit_code == 0, result.output
+    now = files_of(root)
+    assert {p: d for p, (d, _) in now.items() if p != LEGACY_FILE} == \
+        {p: d for p, d in expected.items() if p != LEGACY_FILE}
+    assert now[LEGACY_FILE][0].startswith(b'"""Deprecated')
+    assert {p: m for p, (_, m) in now.items()} == modes
+    assert "applied in place" in result.stdout
+    assert not list(root.rglob("*.tmp")) and not (root / ".git").exists()
+
+
+def test_no_git_writes_the_pr_description_when_asked(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "plain", use_git=False)
+    target = tmp_path / "pr.md"
+    result = invoke(["--apply", "--no-git", "-C", root, "--pr-body", target, "--legacy-modules", "keep"])
+    assert result.exit_code == 0, result.output
+    assert "| Files changed | 6 |" in target.read_text()
+
+
+def test_no_git_with_git_only_options_is_a_usage_error(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "plain", use_git=False)
+    before = files_of(root)
+    result = invoke(["--apply", "--no-git", "-C", root, "--branch", "x"])
+    assert result.exit_code == 2 and "--branch needs git" in result.stderr
+    assert files_of(root) == before
+
+
+def test_detached_head_is_supported(repo: Path) -> None:
+    git(repo, "checkout", "-q", "--detach")
+    base = git(repo, "rev-parse", "HEAD").strip()
+
+    result = invoke(["--apply", "-C", repo, "--branch", "from-detached"])
+
+    assert result.exit_code == 0, result.output
+    assert git(repo, "symbolic-ref", "HEAD").strip() == "refs/heads/from-detached"
+    assert git(repo, "merge-base", "from-detached", base).strip() == base
+    assert "detached HEAD" in result.stdout
+    assert git(repo, "rev-parse", "main").strip() == base
+
+
+# ----- the user's tests ----------------------------------------------------------------------
+
+def test_test_cmd_passing_is_recorded(repo: Path) -> None:
+    command = python_cmd(IMPORT_ALL + "; print('imports ok: 4 modules')")
+    result = invoke(["--apply", "-C", repo, "--branch", "tested", "--test-cmd", command])
+
+    assert result.exit_code == 0, result.output
+    assert "Tests passed" in result.stdout
+    body = pr_body(repo)
+    assert "## Test run" in body and "passed (exit code 0" in body
+    assert "imports ok: 4 modules" in body
+    assert "| Tests | passed |" in body
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_test_cmd_failing_keeps_the_branch_and_records_the_failure(repo: Path) -> None:
+    command = "echo collected 3 items; echo 'FAILED test_ws.py::test_one - boom'; exit 3"
+    result = invoke(["--apply", "-C", repo, "--branch", "red", "--test-cmd", command])
+
+    assert result.exit_code == 4
+    assert "red" in branches(repo)
+    assert git(repo, "symbolic-ref", "HEAD").strip() == "refs/heads/red"
+    assert len(commits_on(repo, "red")) == 5
+    body = pr_body(repo)
+    assert "| Tests | FAILED |" in body and "exit code 3" in body and "test_one - boom" in body
+    assert "the branch is kept" in result.stderr
+
+
+def test_test_cmd_failing_with_rollback_restores_everything(repo: Path) -> None:
+    before = repo_state(repo)
+    result = invoke(["--apply", "-C", repo, "--branch", "red", "--test-cmd", "echo boom; exit 1",
+                     "--rollback-on-fail"])
+
+    assert result.exit_code == 4
+    assert "boom" in result.stdout
+    assert "the repository was restored" in result.stderr
+    assert_restored(repo, before)
+
+
+def test_test_cmd_runs_at_the_top_of_the_repository_on_the_new_branch(repo: Path) -> None:
+    command = python_cmd("import os, subprocess; print('cwd', os.getcwd()); "
+                         "print('on', subprocess.check_output(['git', 'symbolic-ref', 'HEAD'], text=True))")
+    result = invoke(["--apply", "--json", "-C", repo / "netra_backend", "--branch", "where", "--test-cmd", command])
+    assert result.exit_code == 0, result.output
+    tail = json.loads(result.stdout)["test"]["output_tail"]
+    assert f"cwd {repo}" in tail and "on refs/heads/where" in tail
+
+
+def test_rollback_on_fail_needs_a_test_command(repo: Path) -> None:
+    result = invoke(["--apply", "-C", repo, "--rollback-on-fail"])
+    assert result.exit_code == 2 and "--rollback-on-fail needs --test-cmd" in result.stderr
+    assert branches(repo) == ["main"]
+
+
+# ----- opening the PR ------------------------------------------------------------------------
+
+def path_with(tmp_path: Path, tools: dict[str, str]) -> str:
+    """A PATH holding only the given tools (name -> real executable or script text)."""
+    folder = tmp_path / "bin"
+    folder.mkdir(exist_ok=True)
+    for name, target in tools.items():
+        link = folder / name
+        if target.startswith("#!"):
+            link.write_text(target)
+            link.chmod(0o755)
+        else:
+            link.symlink_to(target)
+    return str(folder)
+
+
+def test_open_pr_without_gh_says_so_plainly(repo: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PATH", path_with(tmp_path, {"git": shutil.which("git")}))
+    result = invoke(["--apply", "-C", repo, "--branch", "pr", "--open-pr"])
+
+    assert result.exit_code == 0, result.output
+    assert "gh (the GitHub CLI) is not on PATH, so no PR was opened" in result.stdout
+    assert "pr" in branches(repo)
+
+
+def test_open_pr_runs_gh_with_the_description(repo: Path, tmp_path: Path, monkeypatch) -> None:
+    record = tmp_path / "gh-args.txt"
+    fake_gh = f'#!/bin/sh\nprintf "%s\\n" "$@" > "{record}"\necho https://example.invalid/pr/1\n'
+    monkeypatch.setenv("PATH", path_with(tmp_path, {"git": shutil.which("git"), "gh": fake_gh}))
+
+    result = invoke(["--apply", "-C", repo, "--branch", "pr", "--open-pr"])
+
+    assert result.exit_code == 0, result.output
+    args = record.read_text().splitlines()
+    assert args[:2] == ["pr", "create"]
+    assert args[args.index("--body-file") + 1] == str(repo / ".git" / "migrate-ws" / "PR_DESCRIPTION.md")
+    assert args[args.index("--head") + 1] == "pr"
+    assert "PR opened: https://example.invalid/pr/1" in result.stdout
+
+
+# ----- legacy modules ----------------------------------------------------------------------------
+
+def test_legacy_delete_is_refused_while_references_remain(repo: Path) -> None:
+    result = invoke(["--apply", "-C", repo, "--branch", "del", "--legacy-modules", "delete"])
+
+    assert result.exit_code == 0, result.output
+    assert f"Legacy module netra_backend.app.websocket_core.manager was NOT deleted" in result.stdout
+    assert f"{BROKEN}:3: from netra_backend.app.websocket_core.manager import WebSocketManager" in result.stdout
+    commits = commits_on(repo, "del")
+    assert all(LEGACY_FILE not in c["files"] for c in commits)
+    assert git(repo, "show", f"del:{LEGACY_FILE}") == FILES[LEGACY_FILE]
+    assert "## Legacy modules not deleted" in pr_body(repo)
+
+
+def test_legacy_delete_when_nothing_refers_to_it(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", broken=False)
+    result = invoke(["--apply", "-C", root, "--branch", "del", "--legacy-modules", "delete"])
+
+    assert result.exit_code == 0, result.output
+    last = commits_on(root, "del")[-1]
+    assert last["subject"] == "migrate-ws: Retire the legacy modules (1 sites in 1 files)"
+    assert last["files"] == [LEGACY_FILE]
+    assert not (root / LEGACY_FILE).exists()
+    assert LEGACY_FILE not in tree_of(root, "del")
+
+
+def test_legacy_keep_leaves_the_modules_and_matches_the_dry_run(repo: Path, tmp_path: Path) -> None:
+    expected = dry_run_result(repo, tmp_path)
+    result = invoke(["--apply", "-C", repo, "--branch", "keep", "--legacy-modules", "keep"])
+
+    assert result.exit_code == 0, result.output
+    commits = commits_on(repo, "keep")
+    assert [re.search(r"^Step: (\S+)$", c["body"], re.M).group(1) for c in commits] == \
+        ["canonical", "imports", "aliases", "factory"]
+    assert tree_of(repo, "keep") == expected
