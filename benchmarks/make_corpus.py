@@ -479,3 +479,1116 @@ class BulkWriter:
         module = rng.choice(("types", "handlers", "utils", "auth", "rate_limiter"))
         name = rng.choice(("MessageType", "WebSocketMessage", "create_server_message", "safe_websocket_send"))
         return f"from {PKG}.{module} import {name}\n"
+
+
+# ----- the real package layout ------------------------------------------------------------
+
+WSC = "netra_backend/app/websocket_core"
+
+
+def layout_files(pools: Pools, rng: random.Random) -> dict[str, tuple[str, bool]]:
+    """The websocket_core package as in the user's repository: path -> (source, references legacy managers)."""
+    bulk = BulkWriter(pools, rng, False)
+    files: dict[str, tuple[str, bool]] = {}
+
+    files[f"{WSC}/__init__.py"] = ('''"""WebSocket core: connections, messages, routing and the manager entry points."""
+
+from netra_backend.app.websocket_core.types import (
+    ConnectionInfo,
+    MessageType,
+    WebSocketConfig,
+    WebSocketMessage,
+    create_error_message,
+    create_server_message,
+)
+from netra_backend.app.websocket_core.utils import safe_websocket_close, safe_websocket_send
+from netra_backend.app.websocket_core.auth import WebSocketAuthenticator
+from netra_backend.app.websocket_core.rate_limiter import RateLimiter
+from netra_backend.app.websocket_core.handlers import MessageRouter, get_message_router
+from netra_backend.app.websocket_core.websocket_manager import (
+    WebSocketManager,
+    UnifiedWebSocketManager,
+    WebSocketConnectionManager,
+    get_websocket_manager,
+    create_websocket_manager,
+    create_websocket_manager_sync,
+    WebSocketManagerFactory,
+)
+
+
+def get_websocket_manager_factory():
+    """Deprecated: kept for callers of the removed factory module."""
+    return WebSocketManagerFactory()
+
+
+__all__ = [
+    "ConnectionInfo",
+    "MessageType",
+    "WebSocketConfig",
+    "WebSocketMessage",
+    "create_error_message",
+    "create_server_message",
+    "safe_websocket_close",
+    "safe_websocket_send",
+    "WebSocketAuthenticator",
+    "RateLimiter",
+    "MessageRouter",
+    "get_message_router",
+    "WebSocketManager",
+    "UnifiedWebSocketManager",
+    "WebSocketConnectionManager",
+    "get_websocket_manager",
+    "create_websocket_manager",
+    "create_websocket_manager_sync",
+    "WebSocketManagerFactory",
+    "get_websocket_manager_factory",
+]
+''', True)
+
+    files[f"{WSC}/websocket_manager.py"] = ('''"""Canonical WebSocket manager module (single source of truth).
+
+Obtain a manager with `get_websocket_manager(user_context)`; every user gets an isolated
+instance. The other names here are kept for callers that still use the old spellings.
+"""
+
+import warnings
+from typing import Any, Optional
+
+from netra_backend.app.websocket_core.unified_manager import (
+    WebSocketConnection,
+    WebSocketManagerMode,
+    _UnifiedWebSocketManagerImplementation,
+    _serialize_message_safely,
+)
+
+
+class WebSocketManager:
+    """Public manager type. Do not instantiate: call get_websocket_manager(user_context)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError(
+            "WebSocketManager cannot be instantiated directly; use get_websocket_manager(user_context)"
+        )
+
+
+UnifiedWebSocketManager = _UnifiedWebSocketManagerImplementation
+WebSocketConnectionManager = _UnifiedWebSocketManagerImplementation
+
+
+def get_websocket_manager(user_context: Optional[Any] = None, mode: WebSocketManagerMode = WebSocketManagerMode.UNIFIED):
+    """Return the manager for this user context (an isolated instance per user)."""
+    return _UnifiedWebSocketManagerImplementation(user_context=user_context, mode=mode)
+
+
+async def create_websocket_manager(user_context: Optional[Any] = None):
+    """Deprecated: use get_websocket_manager(user_context)."""
+    warnings.warn("create_websocket_manager is deprecated; use get_websocket_manager", DeprecationWarning, stacklevel=2)
+    return get_websocket_manager(user_context)
+
+
+def create_websocket_manager_sync(user_context: Optional[Any] = None):
+    """Deprecated: use get_websocket_manager(user_context)."""
+    warnings.warn("create_websocket_manager_sync is deprecated; use get_websocket_manager", DeprecationWarning, stacklevel=2)
+    return get_websocket_manager(user_context)
+
+
+class WebSocketManagerFactory:
+    """Deprecated factory object kept for older call sites."""
+
+    def create_isolated(self, user_id: str, user_context: Optional[Any] = None):
+        return get_websocket_manager(user_context)
+
+    async def create_manager(self, user_context: Optional[Any] = None):
+        return get_websocket_manager(user_context)
+
+    async def get_manager_for_user(self, user_id: str, user_context: Optional[Any] = None):
+        return get_websocket_manager(user_context)
+
+    def create_for_user(self, user_context: Optional[Any] = None):
+        return get_websocket_manager(user_context)
+
+
+__all__ = [
+    "WebSocketManager",
+    "WebSocketManagerMode",
+    "WebSocketConnection",
+    "UnifiedWebSocketManager",
+    "WebSocketConnectionManager",
+    "get_websocket_manager",
+    "create_websocket_manager",
+    "create_websocket_manager_sync",
+    "WebSocketManagerFactory",
+    "_serialize_message_safely",
+]
+''', True)
+
+    files[f"{WSC}/manager.py"] = ('''"""Deprecated compatibility module: import from websocket_core.websocket_manager instead."""
+
+import warnings
+
+from netra_backend.app.websocket_core.websocket_manager import (
+    UnifiedWebSocketManager,
+    WebSocketConnection,
+    WebSocketConnectionManager,
+    WebSocketManagerFactory,
+    WebSocketManagerMode,
+    create_websocket_manager,
+    create_websocket_manager_sync,
+    get_websocket_manager,
+)
+
+WebSocketManager = UnifiedWebSocketManager
+
+warnings.warn(
+    "netra_backend.app.websocket_core.manager is deprecated; "
+    "import from netra_backend.app.websocket_core.websocket_manager",
+    DeprecationWarning,
+    stacklevel=2,
+)
+
+__all__ = [
+    "WebSocketManager",
+    "UnifiedWebSocketManager",
+    "WebSocketConnectionManager",
+    "WebSocketManagerMode",
+    "WebSocketConnection",
+    "get_websocket_manager",
+    "create_websocket_manager",
+    "create_websocket_manager_sync",
+    "WebSocketManagerFactory",
+]
+''', True)
+
+    # unified_manager: the long implementation class plus its companions
+    methods = []
+    size = 0
+    while size < 150_000:
+        text = "\n" + bulk.function("    ", method=True)
+        methods.append(text)
+        size += len(text)
+    files[f"{WSC}/unified_manager.py"] = ('''"""Implementation of the WebSocket manager (connections, per-user routing, delivery)."""
+
+import asyncio
+import json
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any, Dict, List, Optional
+
+logger = logging.getLogger(__name__)
+
+
+class WebSocketManagerMode(Enum):
+    UNIFIED = "unified"
+    ISOLATED = "isolated"
+    EMERGENCY = "emergency"
+
+
+@dataclass
+class WebSocketConnection:
+    connection_id: str
+    user_id: str
+    websocket: Any
+    connected_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    metadata: Dict[str, Any] = field(default_factory=dict)
+
+
+def _serialize_message_safely(message: Any) -> str:
+    try:
+        return json.dumps(message, default=str)
+    except (TypeError, ValueError):
+        return json.dumps({"type": "error", "detail": "unserializable message"})
+
+
+class _UnifiedWebSocketManagerImplementation:
+    """Owns every connection of one user context and delivers messages to it."""
+
+    def __init__(self, user_context: Optional[Any] = None, mode: WebSocketManagerMode = WebSocketManagerMode.UNIFIED, **options: Any) -> None:
+        self.user_context = user_context
+        self.mode = mode
+        self._connections: Dict[str, WebSocketConnection] = {}
+        self._metrics = defaultdict(int)
+        self._lock = asyncio.Lock()
+
+    async def add_connection(self, connection: WebSocketConnection) -> None:
+        async with self._lock:
+            self._connections[connection.connection_id] = connection
+
+    async def send_to_user(self, user_id: str, message: Any) -> bool:
+        payload = _serialize_message_safely(message)
+        delivered = False
+        for connection in list(self._connections.values()):
+            if connection.user_id == user_id:
+                await connection.websocket.send_text(payload)
+                delivered = True
+        return delivered
+''' + "".join(methods), True)
+
+    files[f"{WSC}/canonical_imports.py"] = ('''"""Preferred import locations for WebSocket core names (transition helper)."""
+
+from netra_backend.app.websocket_core.websocket_manager import (
+    WebSocketManager,
+    UnifiedWebSocketManager,
+    WebSocketConnectionManager,
+    get_websocket_manager,
+)
+
+
+def create_websocket_manager(user_context=None):
+    """Synchronous helper with the legacy name; returns a manager for the context."""
+    return get_websocket_manager(user_context)
+
+
+__all__ = ["WebSocketManager", "UnifiedWebSocketManager", "WebSocketConnectionManager",
+           "get_websocket_manager", "create_websocket_manager"]
+''', True)
+
+    files[f"{WSC}/canonical_import_patterns.py"] = ('''"""Documented import patterns for WebSocket manager access.
+
+Example:
+    from netra_backend.app.websocket_core.canonical_import_patterns import get_websocket_manager
+"""
+
+from netra_backend.app.websocket_core.websocket_manager import (
+    UnifiedWebSocketManager,
+    WebSocketManager,
+    get_websocket_manager,
+)
+
+__all__ = ["WebSocketManager", "UnifiedWebSocketManager", "get_websocket_manager"]
+''', True)
+
+    files[f"{WSC}/unified_init.py"] = ('''"""Unified initialisation entry points for the WebSocket layer."""
+
+from netra_backend.app.websocket_core.websocket_manager import (
+    UnifiedWebSocketManager,
+    WebSocketManager,
+    create_websocket_manager,
+    get_websocket_manager,
+)
+
+__all__ = ["WebSocketManager", "UnifiedWebSocketManager", "get_websocket_manager", "create_websocket_manager"]
+''', True)
+
+    # Same names, different objects: these are not the legacy managers.
+    files[f"{WSC}/connection_manager.py"] = ('''"""Tracks raw socket connections (not the WebSocket manager)."""
+
+from typing import Any, Dict
+
+
+class ConnectionManager:
+    """Registry of open sockets keyed by connection id."""
+
+    def __init__(self) -> None:
+        self._sockets: Dict[str, Any] = {}
+
+    def register(self, connection_id: str, socket: Any) -> None:
+        self._sockets[connection_id] = socket
+
+    def unregister(self, connection_id: str) -> None:
+        self._sockets.pop(connection_id, None)
+
+
+WebSocketConnectionManager = ConnectionManager
+
+
+class WebSocketConnection:
+    """A raw socket plus bookkeeping, unrelated to the manager's connection record."""
+
+    def __init__(self, socket: Any) -> None:
+        self.socket = socket
+''', False)
+
+    files[f"{WSC}/broadcast_core.py"] = ('''"""Fan-out of system broadcasts to every connected client."""
+
+from typing import Any, Iterable
+
+
+class WebSocketManager:
+    """Broadcast manager: sends one message to many sockets. Not the per-user manager."""
+
+    def __init__(self, sockets: Iterable[Any] = ()) -> None:
+        self.sockets = list(sockets)
+
+    async def broadcast(self, message: str) -> int:
+        for socket in self.sockets:
+            await socket.send_text(message)
+        return len(self.sockets)
+
+
+__all__ = ["WebSocketManager"]
+''', False)
+
+    files[f"{WSC}/types.py"] = ('''"""Message and connection types of the WebSocket layer."""
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Dict
+
+
+class MessageType(str, Enum):
+    USER_MESSAGE = "user_message"
+    AGENT_STARTED = "agent_started"
+    AGENT_THINKING = "agent_thinking"
+    TOOL_EXECUTING = "tool_executing"
+    TOOL_COMPLETED = "tool_completed"
+    AGENT_COMPLETED = "agent_completed"
+    ERROR = "error"
+
+
+@dataclass
+class WebSocketMessage:
+    type: MessageType
+    payload: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ConnectionInfo:
+    connection_id: str
+    user_id: str
+
+
+@dataclass
+class WebSocketConfig:
+    heartbeat_seconds: int = 30
+    max_message_bytes: int = 1_048_576
+
+
+def create_server_message(kind: MessageType, payload: Dict[str, Any]) -> WebSocketMessage:
+    return WebSocketMessage(kind, payload)
+
+
+def create_error_message(detail: str) -> WebSocketMessage:
+    return WebSocketMessage(MessageType.ERROR, {"detail": detail})
+''', False)
+
+    files[f"{WSC}/utils.py"] = ('''"""Socket helpers that never raise on a closed connection."""
+
+import logging
+
+logger = logging.getLogger(__name__)
+
+
+async def safe_websocket_send(websocket, text: str) -> bool:
+    try:
+        await websocket.send_text(text)
+        return True
+    except Exception as exc:
+        logger.debug("send failed: %s", exc)
+        return False
+
+
+async def safe_websocket_close(websocket, code: int = 1000) -> None:
+    try:
+        await websocket.close(code=code)
+    except Exception:
+        pass
+''', False)
+
+    files[f"{WSC}/auth.py"] = ('''"""Authenticates WebSocket handshakes."""
+
+
+class WebSocketAuthenticator:
+    def __init__(self, jwt_validator) -> None:
+        self.jwt_validator = jwt_validator
+
+    async def authenticate(self, token: str):
+        return await self.jwt_validator.validate(token)
+''', False)
+
+    files[f"{WSC}/rate_limiter.py"] = ('''"""Per-connection message rate limiting."""
+
+import time
+
+
+class RateLimiter:
+    def __init__(self, per_second: int = 20) -> None:
+        self.per_second = per_second
+        self._window_start = time.monotonic()
+        self._count = 0
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        if now - self._window_start >= 1.0:
+            self._window_start, self._count = now, 0
+        self._count += 1
+        return self._count <= self.per_second
+''', False)
+
+    files[f"{WSC}/handlers.py"] = ('''"""Routes incoming messages to handlers."""
+
+from typing import Any, Callable, Dict
+
+
+class MessageRouter:
+    def __init__(self) -> None:
+        self._handlers: Dict[str, Callable[..., Any]] = {}
+
+    def register(self, kind: str, handler: Callable[..., Any]) -> None:
+        self._handlers[kind] = handler
+
+
+_router = MessageRouter()
+
+
+def get_message_router() -> MessageRouter:
+    return _router
+''', False)
+
+    # A fourth `create_websocket_manager`: returns a user execution context, not a manager.
+    files["netra_backend/app/services/user_execution_context.py"] = ('''"""User execution contexts: who is running what, and where results go."""
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional
+
+
+@dataclass
+class UserExecutionContext:
+    user_id: str
+    thread_id: str
+    run_id: str
+    request_id: Optional[str] = None
+    metadata: Dict[str, Any] = field(default_factory=dict)
+
+
+def create_websocket_manager(user_id: str, thread_id: str = "thread", run_id: str = "run") -> UserExecutionContext:
+    """Despite the name, builds the execution context a WebSocket manager is created for."""
+    return UserExecutionContext(user_id=user_id, thread_id=thread_id, run_id=run_id)
+''', False)
+    return files
+
+
+# ----- files that reference the legacy managers -------------------------------------------
+
+def relative_module(package: str, target: str) -> str | None:
+    """`target` spelled relative to `package` when both live under netra_backend.app."""
+    p, t = package.split("."), target.split(".")
+    common = 0
+    while common < min(len(p), len(t)) and p[common] == t[common]:
+        common += 1
+    if common < 2:
+        return None
+    return "." * (len(p) - common + 1) + ".".join(t[common:])
+
+
+class Fn:
+    """One function being written: decorators, parameters and body lines (relative indentation)."""
+
+    def __init__(self, name: str, is_async: bool = False):
+        self.name = name
+        self.is_async = is_async
+        self.params: list[str] = []
+        self.decorators: list[str] = []
+        self.lines: list[str] = []
+        self.local: dict[str, str] = {}
+        self.returns = ""
+
+    def render(self, method: bool, doc: str) -> str:
+        prefix = "    " if method else ""
+        params = (["self"] if method else []) + self.params
+        out = [f"{prefix}@{d}\n" for d in self.decorators]
+        out.append(f"{prefix}{'async def' if self.is_async else 'def'} {self.name}({', '.join(params)}){self.returns}:\n")
+        out.append(doc)
+        out.extend(f"{prefix}    {line}\n" if line else "\n" for line in self.lines)
+        if not self.lines:
+            out.append(f"{prefix}    pass\n")
+        return "".join(out)
+
+
+class LegacyFile:
+    """Builds one module that references the legacy managers, site by site."""
+
+    def __init__(self, pools: Pools, rng: random.Random, module: str, package: str, is_test: bool,
+                 shapes: Counter, consumers: list[tuple[str, str]]):
+        self.pools = pools
+        self.rng = rng
+        self.module = module
+        self.package = package
+        self.is_test = is_test
+        self.production = module.startswith("netra_backend.app.")
+        self.shapes = shapes
+        self.consumers = consumers
+        self.bulk = BulkWriter(pools, rng, is_test)
+        self.imports: dict[str, list[tuple[str, str | None]]] = {}   # module -> [(name, alias)]
+        self.placement: dict[str, str] = {}
+        self.bound: dict[str, str] = {}          # legacy name -> local name at module level
+        self.module_objects: dict[str, str] = {}  # legacy module -> expression naming the module object
+        self.module_object_lines: list[str] = []
+        self.extra_imports: set[str] = set()
+        self.top_blocks: list[str] = []
+        self.tail_blocks: list[str] = []
+        self.functions: list[Fn] = []
+        self.sites_module_level: list[str] = []
+        self.no_import = False
+        self.star = False
+        self.pkg_unrelated: list[str] = []
+        self.counter = 0
+
+    # -- binding names ---------------------------------------------------------------------
+
+    def pick_module(self, name: str, exclude: tuple[str, ...] = ()) -> str:
+        candidates = [(m, w) for m, (names, w) in LEGACY_MODULES.items() if name in names and m not in exclude]
+        total = sum(w for _, w in candidates)
+        roll = self.rng.uniform(0, total)
+        for module, weight in candidates:
+            roll -= weight
+            if roll <= 0:
+                return module
+        return candidates[-1][0]
+
+    def pick_alias(self, name: str) -> str | None:
+        rng = self.rng
+        if rng.random() >= 161 / 2112:
+            return None
+        roll = rng.random()
+        if roll < 54 / 161:
+            self.shapes["alias_x_as_x"] += 1
+            return name
+        if roll < 82 / 161 and name in MANAGER_CLASSES:
+            self.shapes["alias_swapped"] += 1
+            return rng.choice([c for c in MANAGER_CLASSES if c != name])
+        self.shapes["alias_other"] += 1
+        if name[0].isupper():
+            return rng.choice(("LegacyWebSocketManager", "WSManager", "ManagerClass", f"Legacy{name}"))
+        return rng.choice(("get_manager", "ws_factory", f"legacy_{name}", "manager_factory"))
+
+    def from_clause(self, module: str) -> str:
+        if self.production and self.rng.random() < 0.3:
+            relative = relative_module(self.package, module)
+            if relative:
+                self.shapes["import_relative"] += 1
+                return relative
+        return module
+
+    def module_import(self, name: str, module: str | None = None) -> str:
+        module = module or self.pick_module(name)
+        alias = self.pick_alias(name)
+        local = alias or name
+        if module not in self.imports:
+            self.imports[module] = []
+            roll = self.rng.random()
+            self.placement[module] = "plain" if roll < 0.75 else "try_importerror" if roll < 0.92 else "try_exception"
+        self.imports[module].append((name, alias))
+        self.bound[name] = local
+        if alias in MANAGER_CLASSES:
+            self.bound.setdefault(alias, local)
+        return local
+
+    def function_import(self, name: str, fn: Fn) -> str:
+        module = self.pick_module(name)
+        alias = self.pick_alias(name)
+        local = alias or name
+        piece = f"{name} as {alias}" if alias else name
+        statement = f"from {self.from_clause(module)} import {piece}"
+        roll = self.rng.random()
+        self.shapes["import_in_function"] += 1
+        if roll < 0.65:
+            fn.lines.append(statement)
+        elif roll < 0.88:
+            self.shapes["import_try_importerror"] += 1
+            fallback = 'pytest.skip("legacy websocket manager module not available")' if self.is_test else "return None"
+            fn.lines += ["try:", f"    {statement}", "except ImportError:", f"    {fallback}"]
+        else:
+            self.shapes["import_try_exception"] += 1
+            handler = 'pytest.fail(f"import failed: {exc}")' if self.is_test else 'logger.error("manager import failed: %s", exc)'
+            fn.lines += ["try:", f"    {statement}", "except Exception as exc:", f"    {handler}"]
+            if not self.is_test:
+                fn.lines.append("    raise")
+        fn.local[name] = local
+        if alias in MANAGER_CLASSES:
+            fn.local.setdefault(alias, local)
+        return local
+
+    def use(self, name: str, fn: Fn | None) -> str:
+        """The local spelling of legacy `name`, importing it at module or function level if needed."""
+        if self.no_import:
+            return name
+        if self.star and name in LEGACY_MODULES[MANAGER][0]:
+            return name
+        if fn is not None and name in fn.local:
+            return fn.local[name]
+        if name in self.bound:
+            return self.bound[name]
+        if fn is None or self.rng.random() < 0.55:
+            return self.module_import(name)
+        return self.function_import(name, fn)
+
+    def module_object(self) -> str:
+        rng = self.rng
+        module = rng.choices((MANAGER, UNIFIED, FACTORY), (60, 25, 15))[0]
+        if module in self.module_objects:
+            return self.module_objects[module]
+        tail = module.rsplit(".", 1)[1]
+        local = rng.choice((f"legacy_{tail}", f"{tail}_module", "ws_manager_module"))
+        if local in self.module_objects.values():
+            local = f"{local}_{len(self.module_objects)}"
+        roll = rng.random()
+        if roll < 0.4:
+            self.module_object_lines.append(f"from {module.rsplit('.', 1)[0]} import {tail} as {local}")
+        elif roll < 0.8:
+            self.module_object_lines.append(f"import {module} as {local}")
+        else:
+            self.module_object_lines.append(f"import {module}")
+            local = module
+        self.shapes["module_object_import"] += 1
+        self.module_objects[module] = local
+        return local
+
+    # -- helpers for sites -----------------------------------------------------------------
+
+    def new_fn(self, is_async: bool = False) -> Fn:
+        self.counter += 1
+        rng = self.rng
+        if self.is_test:
+            name = f"test_{rng.choice(VERBS)}_{rng.choice(('manager', 'websocket_manager', 'ws', 'events', 'delivery', 'isolation'))}_{self.counter}"
+        else:
+            name = f"{rng.choice(VERBS)}_{rng.choice(NOUNS)}_{rng.choice(('manager', 'updates', 'events', 'notifier'))}"
+        fn = Fn(name, is_async)
+        if is_async and self.is_test:
+            fn.decorators.append("pytest.mark.asyncio")
+        self.functions.append(fn)
+        return fn
+
+    def user_context_expr(self, fn: Fn, kind: str | None = None) -> str | None:
+        """Put a context in scope (15% `user_context`, 15% another *_context, 70% none)."""
+        rng = self.rng
+        if kind is None:
+            roll = rng.random()
+            kind = "user" if roll < 0.15 else "other" if roll < 0.30 else "none"
+        self.shapes[f"context_{kind}"] += 1
+        if kind == "none":
+            return None
+        name = "user_context" if kind == "user" else rng.choice(CONTEXT_NAMES)
+        if rng.random() < 0.6:
+            fn.params.append(name)
+        else:
+            self.extra_imports.add("from netra_backend.app.services.user_execution_context import UserExecutionContext")
+            fn.lines.append(f'{name} = UserExecutionContext(user_id="user-{rng.randint(1, 999)}", '
+                            f'thread_id="thread-{rng.randint(1, 999)}", run_id="run-{rng.randint(1, 999)}")')
+        return name
+
+    def finish(self, fn: Fn, var: str) -> None:
+        rng = self.rng
+        if self.is_test:
+            fn.lines.append(rng.choice((f"assert {var} is not None", f"assert {var}",
+                                        f"await {var}.send_to_user(\"user-1\", {{\"type\": \"ping\"}})" if fn.is_async else f"assert hasattr({var}, \"send_to_user\")")))
+        else:
+            fn.lines.append(f"return {var}")
+
+    def mvar(self) -> str:
+        return self.rng.choice(MANAGER_VARS)
+
+    def manager_class(self) -> str:
+        return self.rng.choices(MANAGER_CLASSES, (40, 45, 15))[0]
+
+    # -- sites -----------------------------------------------------------------------------
+
+    def site(self, kind: str) -> None:
+        self.shapes[kind] += 1
+        getattr(self, f"site_{kind}")()
+
+    def site_get_ws_noarg(self) -> None:
+        fn = self.new_fn()
+        self.user_context_expr(fn)
+        var = self.mvar()
+        fn.lines.append(f"{var} = {self.use('get_websocket_manager', fn)}()")
+        self.finish(fn, var)
+
+    def site_get_ws_none(self) -> None:
+        fn = self.new_fn()
+        var = self.mvar()
+        fn.lines.append(f"{var} = {self.use('get_websocket_manager', fn)}(user_context=None)")
+        self.finish(fn, var)
+
+    def site_get_ws_ctx(self) -> None:
+        fn = self.new_fn(is_async=self.rng.random() < 0.4)
+        ctx = self.user_context_expr(fn, "user" if self.rng.random() < 0.7 else "other")
+        var = self.mvar()
+        factory = self.use("get_websocket_manager", fn)
+        roll = self.rng.random()
+        if roll < 0.5:
+            fn.lines.append(f"{var} = {factory}({ctx})")
+        elif roll < 0.85:
+            fn.lines.append(f"{var} = {factory}(user_context={ctx})")
+        else:
+            mode = self.use("WebSocketManagerMode", fn)
+            fn.lines.append(f"{var} = {factory}({ctx}, mode={mode}.ISOLATED)")
+        self.finish(fn, var)
+
+    def site_create_awaited(self) -> None:
+        fn = self.new_fn(is_async=True)
+        var = self.mvar()
+        create = self.use("create_websocket_manager", fn)
+        if self.rng.random() < 0.6:
+            ctx = self.user_context_expr(fn, "user" if self.rng.random() < 0.7 else "other")
+            fn.lines.append(f"{var} = await {create}({ctx})")
+        else:
+            self.user_context_expr(fn)
+            fn.lines.append(f"{var} = await {create}()")
+        self.finish(fn, var)
+
+    def site_create_plain(self) -> None:
+        fn = self.new_fn()
+        var = self.mvar()
+        ctx = self.user_context_expr(fn, "user" if self.rng.random() < 0.6 else "other")
+        if self.rng.random() < 0.7:
+            fn.lines.append(f"{var} = {self.use('create_websocket_manager_sync', fn)}({ctx})")
+        else:
+            self.extra_imports.add("import asyncio")
+            fn.lines.append(f"{var} = asyncio.run({self.use('create_websocket_manager', fn)}({ctx}))")
+        self.finish(fn, var)
+
+    def site_factory_object(self) -> None:
+        rng = self.rng
+        fn = self.new_fn(is_async=rng.random() < 0.5)
+        ctx = self.user_context_expr(fn, rng.choice(("user", "other", "none")))
+        arg = ctx or ""
+        var = self.mvar()
+        fn.lines.append(f"factory = {self.use('WebSocketManagerFactory', fn)}()")
+        options = [f'factory.create_isolated("user-{rng.randint(1, 99)}", {arg or "None"})', f"factory.create_for_user({arg})"]
+        if fn.is_async:
+            options += [f"await factory.create_manager({arg})", f'await factory.get_manager_for_user("user-{rng.randint(1, 99)}")']
+        fn.lines.append(f"{var} = {rng.choice(options)}")
+        self.finish(fn, var)
+
+    def site_factory_getter(self) -> None:
+        rng = self.rng
+        fn = self.new_fn(is_async=True)
+        ctx = self.user_context_expr(fn, rng.choice(("user", "other", "none")))
+        var = self.mvar()
+        getter = self.use("get_websocket_manager_factory", fn)
+        if rng.random() < 0.5:
+            fn.lines.append(f"{var} = {getter}().create_for_user({ctx or ''})")
+        else:
+            fn.lines += [f"factory = {getter}()", f"{var} = await factory.create_manager({ctx or ''})"]
+        self.finish(fn, var)
+
+    def site_create_for_user(self) -> None:
+        fn = self.new_fn()
+        ctx = self.user_context_expr(fn, "user")
+        var = self.mvar()
+        fn.lines.append(f"{var} = {self.use(self.manager_class(), fn)}.create_for_user({ctx})")
+        self.finish(fn, var)
+
+    def site_get_instance(self) -> None:
+        fn = self.new_fn()
+        self.user_context_expr(fn)
+        var = self.mvar()
+        fn.lines.append(f"{var} = {self.use(self.manager_class(), fn)}.get_instance()")
+        self.finish(fn, var)
+
+    def site_instantiate_noarg(self) -> None:
+        fn = self.new_fn()
+        self.user_context_expr(fn)
+        var = self.mvar()
+        name = self.rng.choices(MANAGER_CLASSES + ["IsolatedWebSocketManager"], (35, 45, 15, 5))[0]
+        fn.lines.append(f"{var} = {self.use(name, fn)}()")
+        self.finish(fn, var)
+
+    def site_instantiate_args(self) -> None:
+        rng = self.rng
+        fn = self.new_fn()
+        cls = self.use(self.manager_class(), fn)
+        var = self.mvar()
+        roll = rng.random()
+        if roll < 0.55:
+            ctx = self.user_context_expr(fn, "user" if rng.random() < 0.7 else "other")
+            fn.lines.append(f"{var} = {cls}(user_context={ctx})")
+        elif roll < 0.8:
+            mode = self.use("WebSocketManagerMode", fn)
+            fn.lines.append(f"{var} = {cls}(mode={mode}.{rng.choice(('UNIFIED', 'ISOLATED', 'EMERGENCY'))})")
+        else:
+            fn.lines.append(f"{var} = {cls}(connection_timeout={rng.randint(5, 60)}, max_connections={rng.randint(10, 500)})")
+        self.finish(fn, var)
+
+    def site_isinstance(self) -> None:
+        fn = self.new_fn()
+        var = self.mvar()
+        fn.params.append(var)
+        cls = self.use(self.manager_class(), fn)
+        if self.is_test:
+            fn.lines.append(f"assert isinstance({var}, {cls})")
+        else:
+            fn.lines += [f"if not isinstance({var}, {cls}):", f'    raise TypeError(f"expected a WebSocket manager, got {{type({var}).__name__}}")',
+                         f"return {var}"]
+
+    def site_annotation(self) -> None:
+        fn = self.new_fn()
+        cls = self.use(self.manager_class(), None)
+        var = self.mvar()
+        fn.params.append(f"{var}: {cls}")
+        if self.rng.random() < 0.5:
+            fn.returns = f" -> Optional[{cls}]"
+            self.extra_imports.add("from typing import Optional")
+        fn.lines.append(f"return {var} if {var} is not None else None")
+
+    def site_string_annotation(self) -> None:
+        fn = self.new_fn()
+        cls = self.use(self.manager_class(), None)
+        var = self.mvar()
+        if self.rng.random() < 0.5:
+            fn.params.append(f'{var}: "{cls}"')
+            fn.lines.append(f"return {var}")
+        else:
+            fn.returns = f' -> "{cls}"'
+            fn.params.append(var)
+            fn.lines += [f'cached: "{cls}" = {var}', "return cached"]
+
+    def site_mock_spec(self) -> None:
+        fn = self.new_fn()
+        var = f"mock_{self.mvar()}"
+        mock = self.rng.choice(("Mock", "MagicMock", "AsyncMock"))
+        fn.lines.append(f"{var} = {mock}(spec={self.use(self.manager_class(), fn)})")
+        fn.lines.append(f"{var}.send_to_user.return_value = True")
+        fn.lines.append(f"assert {var} is not None")
+
+    def site_subclass(self) -> None:
+        cls = self.use("UnifiedWebSocketManager", None)
+        self.tail_blocks.append(f'class _Recording{cls}({cls}):\n    """Records every message instead of sending it."""\n\n'
+                                f"    def __init__(self, *args, **kwargs):\n        super().__init__(*args, **kwargs)\n"
+                                f"        self.sent = []\n\n    async def send_to_user(self, user_id, message):\n"
+                                f"        self.sent.append((user_id, message))\n        return True\n")
+
+    def _patched(self, target: str) -> None:
+        rng = self.rng
+        fn = self.new_fn()
+        if rng.random() < 0.5:
+            fn.decorators.append(f'patch("{target}")')
+            fn.params.append("mocked_factory")
+            fn.lines += ["mocked_factory.return_value = MagicMock()", "assert mocked_factory is not None"]
+        else:
+            fn.lines += [f'with patch("{target}") as mocked:', "    mocked.return_value = MagicMock()",
+                         "    assert mocked.return_value is not None"]
+
+    def site_patch_legacy(self) -> None:
+        module = self.rng.choice(LEGACY_PATCH_MODULES)
+        names = [n for n in LEGACY_MODULES[module][0] if n[0].islower() or n in MANAGER_CLASSES]
+        self._patched(f"{module}.{self.rng.choice(names)}")
+
+    def site_patch_consumer(self) -> None:
+        if not self.consumers:
+            self.shapes["patch_consumer"] -= 1
+            self.shapes["patch_legacy"] += 1
+            return self.site_patch_legacy()
+        module, local = self.rng.choice(self.consumers)
+        self._patched(f"{module}.{local}")
+
+    def site_patch_canonical(self) -> None:
+        self._patched(f"{CANONICAL}.{self.rng.choice(('get_websocket_manager', 'UnifiedWebSocketManager', 'create_websocket_manager'))}")
+
+    def site_importlib(self) -> None:
+        self.extra_imports.add("import importlib")
+        fn = self.new_fn()
+        module = self.rng.choice((MANAGER, UNIFIED, FACTORY))
+        fn.lines += [f'module = importlib.import_module("{module}")', 'manager_class = getattr(module, "WebSocketManager", None)',
+                     "assert manager_class is not None" if self.is_test else "return manager_class"]
+
+    def site_sys_modules(self) -> None:
+        self.extra_imports.add("import sys")
+        fn = self.new_fn()
+        module = self.rng.choice((MANAGER, FACTORY, UNIFIED))
+        fn.lines.append(self.rng.choice((f'sys.modules.pop("{module}", None)', f'sys.modules["{module}"] = MagicMock()',
+                                         f'assert "{module}" in sys.modules')))
+
+    def site_getattr(self) -> None:
+        fn = self.new_fn()
+        module = self.module_object()
+        name = self.rng.choice(("WebSocketManager", "UnifiedWebSocketManager", "get_websocket_manager"))
+        fn.lines += [f'resolved = getattr({module}, "{name}")', "assert resolved is not None" if self.is_test else "return resolved"]
+
+    def site_module_attr(self) -> None:
+        fn = self.new_fn()
+        module = self.module_object()
+        name = self.rng.choice(("WebSocketManager", "UnifiedWebSocketManager", "WebSocketConnectionManager"))
+        fn.lines += [f"manager_class = {module}.{name}", "assert manager_class is not None" if self.is_test else "return manager_class"]
+
+    def site_module_passed(self) -> None:
+        self.extra_imports.add("import inspect")
+        self.extra_imports.add("import importlib")
+        fn = self.new_fn()
+        module = self.module_object()
+        fn.lines += [self.rng.choice((f"members = dict(inspect.getmembers({module}))", f"reloaded = importlib.reload({module})",
+                                      f"members = vars({module})")), "assert True"]
+
+    def site_alias_assign(self) -> None:
+        rng = self.rng
+        for _ in range(rng.choice((1, 1, 2))):
+            self.shapes["alias_assignment"] += 1
+            if rng.random() < 0.75:
+                cls = self.use(self.manager_class(), None)
+                alias = rng.choice(("LegacyManager", "ManagerType", "WSManager", f"Default{cls}"))
+            else:
+                cls = self.use("get_websocket_manager", None)
+                alias = rng.choice(("get_manager", "manager_provider", "default_manager_factory"))
+            self.sites_module_level.append(f"{alias} = {cls}")
+
+    def site_dunder_all(self) -> None:
+        names = [self.use(n, None) for n in self.rng.sample(["WebSocketManager", "UnifiedWebSocketManager",
+                                                             "get_websocket_manager", "create_websocket_manager"], self.rng.randint(1, 3))]
+        self.sites_module_level.append("__all__ = [\n" + "".join(f'    "{n}",\n' for n in dict.fromkeys(names)) + "]")
+
+    def site_star_import(self) -> None:
+        self.star = True
+        self.top_blocks.append(f"from {MANAGER} import *  # noqa: F403")
+        fn = self.new_fn()
+        fn.lines += ["manager = WebSocketManager()", "assert manager is not None"]
+
+    def site_type_checking(self) -> None:
+        cls = self.manager_class()
+        module = self.pick_module(cls)
+        self.extra_imports.add("from typing import TYPE_CHECKING")
+        self.top_blocks.append(f"if TYPE_CHECKING:\n    from {module} import {cls}")
+        self.shapes["import_type_checking"] += 1
+        fn = self.new_fn()
+        fn.params.append(f'manager: "{cls}"')
+        fn.lines.append("return manager")
+
+    def site_except_fallback(self) -> None:
+        candidates = [n for n in ("get_websocket_manager", "WebSocketManagerMode", "UnifiedWebSocketManager") if n not in self.bound]
+        if not candidates or self.no_import:
+            return
+        name = candidates[0]
+        legacy = self.pick_module(name, exclude=(CANONICAL,))
+        self.top_blocks.append(f"try:\n    from {CANONICAL} import {name}\nexcept ImportError:\n    from {legacy} import {name}")
+        self.shapes["import_in_except"] += 1
+        self.bound[name] = name
+        fn = self.new_fn()
+        fn.lines += [f"assert {name} is not None"]
+
+    def site_two_aliases_one_statement(self) -> None:
+        if "WebSocketManager" in self.bound:
+            return
+        module = self.rng.choice((MANAGER, FACTORY, UNIFIED))
+        self.top_blocks.append(f"from {module} import WebSocketManager as PrimaryWebSocketManager, WebSocketManager as SecondaryWebSocketManager")
+        fn = self.new_fn()
+        fn.lines.append("assert PrimaryWebSocketManager is SecondaryWebSocketManager")
+
+    def site_mixed_init(self) -> None:
+        names = self.rng.sample(["WebSocketManager", "get_websocket_manager", "UnifiedWebSocketManager"], self.rng.randint(1, 2))
+        for name in names:
+            if name not in self.bound:
+                self.module_import(name, module=PKG)
+        self.pkg_unrelated = sorted(set(self.pkg_unrelated) | set(self.rng.sample(["WebSocketMessage", "MessageType", "create_server_message"], 2)))
+        fn = self.new_fn()
+        if "MessageType" in self.pkg_unrelated:
+            fn.lines.append('kind = MessageType("agent_started")')
+        if "WebSocketMessage" in self.pkg_unrelated:
+            fn.lines.append('message = WebSocketMessage(type="agent_started", payload={})')
+        if "create_server_message" in self.pkg_unrelated:
+            fn.lines.append('server_message = create_server_message("agent_started", {"step": 1})')
+        fn.lines.append(f"assert {self.bound[names[0]]} is not None")
+
+    def site_rebind_local_def(self) -> None:
+        name = self.use("get_websocket_manager", None)
+        fn = self.new_fn()
+        fn.lines += [f"def {name}(*args, **kwargs):", "    return MagicMock()" if self.is_test else "    return None",
+                     f"manager = {name}()", "return manager"]
+
+    def site_layout_import_fails(self) -> None:
+        fn = self.new_fn()
+        self.shapes["import_pytest_raises"] += 1
+        fn.lines += ["with pytest.raises(ImportError):", f"    from {FACTORY} import {self.rng.choice(('WebSocketManagerFactory', 'create_websocket_manager', 'IsolatedWebSocketManager'))}"]
+
+    def site_layout_deprecation(self) -> None:
+        self.extra_imports.add("import warnings")
+        fn = self.new_fn()
+        self.shapes["import_catch_warnings"] += 1
+        fn.lines += ["with warnings.catch_warnings(record=True) as caught:", '    warnings.simplefilter("always")',
+                     f"    from {MANAGER} import WebSocketManager  # noqa: F401",
+                     "assert any(issubclass(w.category, DeprecationWarning) for w in caught)"]
+
+    def site_layout_module_compare(self) -> None:
+        fn = self.new_fn()
+        fn.lines.append(f'assert {self.use(self.manager_class(), fn)}.__module__ == "{UNIFIED}"')
+
+    def site_layout_source_scan(self) -> None:
+        self.extra_imports.add("from pathlib import Path")
+        fn = self.new_fn()
+        fn.lines += ['source = Path(__file__).read_text(encoding="utf-8")',
+                     f'assert "from {MANAGER} import" in source']
+        self.use("WebSocketManager", None)
+
+    def site_layout_exec(self) -> None:
+        fn = self.new_fn()
+        fn.lines += ["namespace = {}", f'exec("from {MANAGER} import WebSocketManager", namespace)',
+                     'assert "WebSocketManager" in namespace']
+
+    def site_reference_only(self) -> None:
+        fn = self.new_fn()
+        if self.is_test:
+            fn.name = fn.name.replace("test_", "", 1) + "_class"
+            fn.decorators.append("pytest.fixture")
+        fn.lines.append(f"return {self.use(self.manager_class(), None)}")
+
+    # -- the whole module ------------------------------------------------------------------
+
+    def render_imports(self) -> list[str]:
+        out = []
+        for module, pairs in self.imports.items():
+            pieces = [f"{n} as {a}" if a else n for n, a in dict.fromkeys(pairs)]
+            if module == PKG and self.pkg_unrelated:
+                pieces += self.pkg_unrelated
+                self.shapes["import_mixed_init"] += 1
+            clause = self.from_clause(module)
+            if len(pieces) >= 3 or self.rng.random() < 0.05:
+                statement = f"from {clause} import (\n" + "".join(f"    {p},\n" for p in pieces) + ")"
+                self.shapes["import_parenthesized"] += 1
+            else:
+                statement = f"from {clause} import {', '.join(pieces)}"
+            placement = self.placement[module]
+            self.shapes["import_module_level"] += 1
+            if placement == "plain":
+                out.append(statement)
+                continue
+            body = indent(statement, "    ")
+            if placement == "try_importerror":
+                self.shapes["import_try_importerror"] += 1
+                roll = self.rng.random()
+                alternatives = [m for m, (names, _) in LEGACY_MODULES.items()
+                                if m != module and m != CANONICAL and all(n in names for n, _ in pairs)]
+                if roll < 0.2 and alternatives:
+                    self.shapes["one_name_two_sources"] += 1
+                    handler = f"    from {self.rng.choice(alternatives)} import {', '.join(pieces[:len(pairs)])}"
+                elif roll < 0.6 or not self.is_test:
+                    self.shapes["rebound_to_none"] += 1
+                    handler = "".join(f"    {a or n} = None\n" for n, a in pairs).rstrip("\n")
+                else:
+                    handler = '    pytest.skip("legacy websocket manager not available", allow_module_level=True)'
+                out.append(f"try:\n{body}\nexcept ImportError:\n{handler}")
+            else:
+                self.shapes["import_try_exception"] += 1
+                handler = "".join(f"    {a or n} = None  # pragma: no cover\n" for n, a in pairs).rstrip("\n")
+                out.append(f"try:\n{body}\nexcept Exception:\n{handler}")
+        return out
+
+    def render(self, target_size: int, docstring_extra: str = "") -> str:
+        rng = self.rng
+        method_style = self.is_test and rng.random() < 0.4
+        functions = []
+        for fn in self.functions:
+            doc = self.pools.doc(rng, "        " if method_style else "    ")
+            functions.append(fn.render(method_style, doc))
+        if method_style and functions:
+            functions = [f"class Test{camel(rng.choice(NOUNS), 'WebSocket', rng.choice(('Migration', 'Manager', 'Events', 'Isolation')))}:\n"
+                         + self.pools.doc(rng, "    ") + "\n" + "\n".join(functions)]
+        legacy_imports = self.render_imports()
+        header = self.bulk.header(sorted(self.extra_imports))
+        head = [self.pools.doc(rng, "", docstring_extra), "\n", header]
+        if self.module_object_lines:
+            head.append("\n".join(self.module_object_lines) + "\n")
+        for block in legacy_imports + self.top_blocks:
+            head.append(block + "\n")
+        head.append("\nlogger = logging.getLogger(__name__)\n")
+        if self.sites_module_level:
+            head.append("\n" + "\n".join(self.sites_module_level) + "\n")
+        specific = functions + self.tail_blocks
+        size = sum(map(len, head)) + sum(len(b) + 2 for b in specific)
+        bulk: list[str] = []
+        self.bulk.fill(bulk, target_size, size)
+        # spread the legacy-specific blocks through the unrelated code
+        for block in specific:
+            bulk.insert(rng.randint(0, len(bulk)), "\n\n" + block)
+        return "".join(head) + "".join(bulk)
