@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from .source import LineIndex
+from .textsearch import WordFinder
 
 DYNAMIC_NAMESPACE_CALLS = frozenset({"globals", "locals", "vars", "exec", "eval", "__import__"})
 ATTRIBUTE_STRING_CALLS = frozenset({"getattr", "hasattr", "setattr", "delattr"})
@@ -120,11 +121,6 @@ def resolve_relative(module: str, is_package: bool, level: int, target: str | No
     if target:
         base = base + target.split(".")
     return ".".join(base) if base else None
-
-
-def identifier_pattern(names: set[str]) -> re.Pattern[str]:
-    ordered = sorted(names, key=lambda n: (-len(n), n))
-    return re.compile(r"(?<![A-Za-z0-9_])(?:" + "|".join(map(re.escape, ordered)) + r")(?![A-Za-z0-9_])")
 
 
 _EXPECTED_IMPORT_FAILURES = ("ImportError", "ModuleNotFoundError")
@@ -563,9 +559,9 @@ class _Walker:
 
 
 def analyze(text: str, tree: ast.Module, module: str, is_package: bool, names: set[str],
-            pattern: re.Pattern[str], string_markers: tuple[str, ...], index: LineIndex | None = None) -> FileFacts:
+            finder: WordFinder, string_markers: tuple[str, ...], index: LineIndex | None = None) -> FileFacts:
     index = index or LineIndex(text)
-    lines = sorted({index.line_of(m.start()) for m in pattern.finditer(text)})
+    lines = sorted({index.line_of(offset) for offset in finder.starts(text)})
     # Local names bound by `as` and the heads of `import a.b.c` lead to uses we must also see.
     walker = _Walker(module, is_package, index, lines, set(names), string_markers)
     walker.index_text = text
@@ -579,8 +575,8 @@ def analyze(text: str, tree: ast.Module, module: str, is_package: bool, names: s
     extra -= walker.names
     if extra:
         walker.names |= extra
-        more = identifier_pattern(extra)
-        walker.lines = sorted(set(lines) | {index.line_of(m.start()) for m in more.finditer(text)})
+        more = WordFinder(extra, as_bytes=False)
+        walker.lines = sorted(set(lines) | {index.line_of(offset) for offset in more.starts(text)})
     module_scope = walker.new_scope("module", tree, None)
     walker.declare(tree.body, module_scope)
     walker.block(tree.body, module_scope)

@@ -174,7 +174,7 @@ def check_import_paths(root: Path, config: Config, report: AuditReport) -> None:
             data = (root / relative).read_bytes()
         except OSError:
             continue
-        if not cache.prefilter.search(data):
+        if not cache.prefilter(data, relative):
             continue
         try:
             text = SourceText.decode(data).text
@@ -183,7 +183,7 @@ def check_import_paths(root: Path, config: Config, report: AuditReport) -> None:
                 tree = ast.parse(text)
         except (UndecodableSource, SyntaxError, ValueError):
             continue
-        facts = analyze(text, tree, module, is_package, cache.names, cache.pattern, cache.markers)
+        facts = analyze(text, tree, module, is_package, cache.names, cache.finder, cache.markers)
         for binding in facts.bindings:
             source = None
             if binding.kind == "import-name" and binding.imported in manager_names and binding.module in definition:

@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from . import safety
-from .analysis import analyze, identifier_pattern, module_name_for
+from .analysis import analyze, module_name_for
 from .codemods import COMMANDS
 from .config import Config
 from .context import FileContext, Targets
 from .model import STEPS, Edit, FileResult, FileStatus, FollowUp, Plan
 from .resolution import canonical_facts
 from .source import SourceText, UndecodableSource
+from .textsearch import WordFinder
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -107,24 +108,52 @@ def discover(root: Path, config: Config) -> tuple[list[str], list[FollowUp]]:
     return found, notes
 
 
-def prefilter_pattern(config: Config) -> re.Pattern[bytes]:
-    """Bytes that any file referring to a legacy manager must contain."""
-    words: set[str] = set(config.legacy_names) | set(config.aliases.values())
-    for module in [*config.legacy_modules, config.canonical_module]:
-        words.add(module.rsplit(".", 1)[-1])
+def manager_names(config: Config) -> set[str]:
+    """Names specific enough that a file containing one must be analysed."""
+    names: set[str] = set(config.legacy_names) | set(config.aliases.values())
     factory = config.factory
-    words.update(factory.functions + factory.classes + factory.factory_objects)
-    words.discard("")
-    ordered = sorted(words, key=lambda w: (-len(w), w))
-    return re.compile(rb"(?<![A-Za-z0-9_])(?:" + b"|".join(re.escape(w.encode()) for w in ordered) + rb")(?![A-Za-z0-9_])")
+    names.update(factory.functions + factory.classes + factory.factory_objects)
+    names.discard("")
+    return names
+
+
+class Prefilter:
+    """Decides from the raw bytes whether a file can refer to a legacy manager at all.
+
+    A file qualifies if it names a manager, or names a retiring legacy module (by its last
+    segment) while it also names that module's parent package or lives inside it (where a
+    relative import can reach the module).
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.names = WordFinder(manager_names(config), as_bytes=True)
+        self.tails: dict[str, tuple[bytes, str]] = {}
+        for module, legacy in config.legacy_modules.items():
+            if not legacy.retire or "." not in module:
+                continue
+            parent, _, tail = module.rpartition(".")
+            self.tails[tail] = (parent.rsplit(".", 1)[-1].encode(), parent.replace(".", "/") + "/")
+        self.tail_finder = WordFinder(self.tails, as_bytes=True)
+
+    def __call__(self, data: bytes, path: str) -> bool:
+        if self.names.search(data) is not None:
+            return True
+        if not self.tails:
+            return False
+        for offset in self.tail_finder.starts(data):
+            match = self.tail_finder.pattern.match(data, offset)
+            parent, folder = self.tails[match.group().decode()]
+            if parent in data or path.startswith(folder):
+                return True
+        return False
 
 
 def interesting_names(config: Config) -> set[str]:
-    names: set[str] = set(config.legacy_names) | set(config.aliases.values())
+    """Identifiers whose bindings and uses the analysis follows."""
+    names = manager_names(config)
     for module in [*config.legacy_modules, config.canonical_module]:
-        names.update(module.split("."))
-    factory = config.factory
-    names.update(factory.functions + factory.classes + factory.factory_objects + factory.context_variables)
+        names.add(module.rsplit(".", 1)[-1])
+    names.update(config.factory.context_variables)
     names.discard("")
     return names
 
@@ -150,8 +179,8 @@ class _Cache:
 
     config: Config | None = None
     names: set[str] = set()
-    pattern: re.Pattern[str] | None = None
-    prefilter: re.Pattern[bytes] | None = None
+    finder: WordFinder | None = None
+    prefilter: Prefilter | None = None
     markers: tuple[str, ...] = ()
 
     @classmethod
@@ -159,8 +188,8 @@ class _Cache:
         if cls.config is not config:
             cls.config = config
             cls.names = interesting_names(config)
-            cls.pattern = identifier_pattern(cls.names)
-            cls.prefilter = prefilter_pattern(config)
+            cls.finder = WordFinder(cls.names, as_bytes=False)
+            cls.prefilter = Prefilter(config)
             cls.markers = string_markers(config)
         return cls
 
@@ -192,7 +221,7 @@ def transform_source(text: str, path: str, targets: Targets, tree: ast.Module | 
         return SourceOutcome(text, [], [])
     if tree is None:
         tree = parse(text, path)
-    facts = analyze(text, tree, module, is_package, cache.names, cache.pattern, cache.markers)
+    facts = analyze(text, tree, module, is_package, cache.names, cache.finder, cache.markers)
     context = FileContext(path=path, text=text, facts=facts, targets=targets)
     for command_class in COMMANDS:
         command = command_class()
@@ -256,7 +285,7 @@ def process_file(root: str, path: str, targets: Targets, check_idempotence: bool
             data = handle.read()
     except OSError as exc:
         return FileResult(path, FileStatus.SKIPPED, reason=f"cannot read: {exc.strerror}"), None, False
-    if not cache.prefilter.search(data):
+    if not cache.prefilter(data, path):
         return None, None, False
     try:
         source = SourceText.decode(data)

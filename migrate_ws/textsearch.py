@@ -1,0 +1,82 @@
+"""Fast whole-word search for a set of identifiers.
+
+Python's `re` is slow on an alternation of many words (it tries every alternative at
+every position: ~15 MB/s). Searching for a few short literal anchors with `bytes.find`
+runs at memory speed, and the word pattern then only runs on a small window around each
+anchor. Every word contains one of the anchors, so nothing is missed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import AnyStr, Generic, Iterable, Iterator
+
+ANCHOR_LENGTH = 6
+
+
+def choose_anchors(words: Iterable[str], length: int = ANCHOR_LENGTH) -> list[str]:
+    """A small set of substrings such that every word contains at least one (greedy set cover)."""
+    remaining = set(words)
+    anchors: list[str] = []
+    while remaining:
+        counts: dict[str, int] = {}
+        for word in remaining:
+            size = min(length, len(word))
+            for piece in {word[i:i + size] for i in range(len(word) - size + 1)}:
+                counts[piece] = counts.get(piece, 0) + 1
+        best = max(counts, key=lambda piece: (counts[piece], len(piece), piece))
+        anchors.append(best)
+        remaining = {word for word in remaining if best not in word}
+    return sorted(anchors)
+
+
+def word_pattern(words: Iterable[str]) -> str:
+    ordered = sorted(set(words), key=lambda w: (-len(w), w))
+    return r"(?<![A-Za-z0-9_])(?:" + "|".join(map(re.escape, ordered)) + r")(?![A-Za-z0-9_])"
+
+
+class WordFinder(Generic[AnyStr]):
+    """Finds whole-word occurrences of `words` in str or bytes, anchored on short literals."""
+
+    def __init__(self, words: Iterable[str], as_bytes: bool) -> None:
+        words = sorted({w for w in words if w})
+        self.words = words
+        self.window = max((len(w) for w in words), default=0)
+        anchors = choose_anchors(words)
+        pattern = word_pattern(words) if words else r"(?!x)x"
+        if as_bytes:
+            self.anchors = [a.encode() for a in anchors]
+            self.pattern = re.compile(pattern.encode())
+        else:
+            self.anchors = anchors
+            self.pattern = re.compile(pattern)
+
+    def _windows(self, data: AnyStr) -> Iterator[tuple[int, int]]:
+        window = self.window
+        for anchor in self.anchors:
+            position = data.find(anchor)
+            while position != -1:
+                yield max(0, position - window), position + len(anchor) + window
+                position = data.find(anchor, position + 1)
+
+    def _whole(self, data: AnyStr, match: re.Match) -> bool:
+        # the window's end looks like the end of the text to the pattern: check the real next character
+        end = match.end()
+        return end >= len(data) or not data[end:end + 1].isalnum() and data[end:end + 1] not in ("_", b"_")
+
+    def search(self, data: AnyStr) -> re.Match | None:
+        """An occurrence (not necessarily the leftmost), or None."""
+        for start, end in self._windows(data):
+            for match in self.pattern.finditer(data, start, end):
+                if self._whole(data, match):
+                    return match
+        return None
+
+    def starts(self, data: AnyStr) -> set[int]:
+        """Offsets of every whole-word occurrence."""
+        found: set[int] = set()
+        for start, end in self._windows(data):
+            for match in self.pattern.finditer(data, start, end):
+                if self._whole(data, match):
+                    found.add(match.start())
+        return found
