@@ -11,10 +11,11 @@ from .context import Targets
 from .engine import SourceOutcome, transform_source
 from .model import STEPS
 
-DIRECTIVE = re.compile(r"^# (path|expect-followup|steps): (.+)$", re.MULTILINE)
+DIRECTIVE = re.compile(r"^# (path|expect-followup|steps|option): (.+)$", re.MULTILINE)
 
 
-def fixture_targets(config: Config | None = None, steps=STEPS, collapse_allowed: bool = True) -> Targets:
+def fixture_targets(config: Config | None = None, steps=STEPS, collapse_allowed: bool = True,
+                    todo_comments: bool = False) -> Targets:
     """Targets as the engine builds them, for a canonical module known only from the configuration."""
     config = config or load_preset("netra")
     definition = {config.canonical_module} | {m for m, legacy in config.legacy_modules.items() if legacy.retire}
@@ -27,6 +28,7 @@ def fixture_targets(config: Config | None = None, steps=STEPS, collapse_allowed:
         collapse_allowed=collapse_allowed,
         definition_modules=frozenset(definition),
         api_modules=frozenset(m for m, legacy in config.legacy_modules.items() if not legacy.retire),
+        todo_comments=todo_comments,
     )
 
 

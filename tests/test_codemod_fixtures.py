@@ -27,7 +27,17 @@ def test_fixture_case(case: Path) -> None:
     before, after, directives = load_case(case)
     steps = directives.get("steps", [",".join(steps_through(case.parent.name))])[0].split(",")
     path = directives.get("path", ["app/consumer.py"])[0]
-    outcome = assert_codemod(before, after, path=path, targets=fixture_targets(steps=steps),
+    options = set(directives.get("option", []))
+    config = None
+    if "async-factory" in options:
+        from dataclasses import replace
+
+        from migrate_ws.config import load_preset
+
+        preset = load_preset("netra")
+        config = replace(preset, factory=replace(preset.factory, is_async=True))
+    targets = fixture_targets(config, steps=steps, todo_comments="todo-comments" in options)
+    outcome = assert_codemod(before, after, path=path, targets=targets,
                              followups=tuple(directives.get("expect-followup", [])))
     if case.name.endswith(".noop.py"):
         assert not outcome.edits

@@ -73,6 +73,22 @@ class MoveImportsCommand(Command):
             if binding.kind != "import-name":
                 continue
             self.from_import(context, binding)
+        self.unbound_names(context)
+
+    def unbound_names(self, context: FileContext) -> None:
+        """A manager name used without any binding in the file (injected at run time, or a bug)."""
+        import builtins
+
+        names = context.config.legacy_names | set(context.config.aliases.values())
+        reported: set[str] = set()
+        for use in context.facts.uses:
+            if use.name in reported or use.name not in names or hasattr(builtins, use.name):
+                continue
+            if use.context != "load" or resolve(use.scope, use.name):
+                continue
+            reported.add(use.name)
+            context.follow_up(use.node.lineno, f"{use.name} is used but never imported or defined in this file "
+                              "(bound at run time?); not rewritten", "unbound")
 
     def names_legacy_path(self, context: FileContext, binding: Binding) -> bool:
         config = context.config
