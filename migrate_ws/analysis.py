@@ -190,19 +190,15 @@ class _Walker:
         return scope
 
     def bind(self, scope: Scope, name: str, kind: str, node: ast.AST, **extra) -> Binding:
+        target = scope
         if name in scope.global_names:
-            target = scope
             while target.parent is not None:
                 target = target.parent
         elif name in scope.nonlocal_names:
-            target = scope.parent
-            while target is not None and (target.kind == "class" or name not in target.bindings):
-                if target.kind in ("function", "lambda") and name in target.bindings:
-                    break
-                target = target.parent
-            target = target or scope
-        else:
-            target = scope
+            enclosing = scope.parent
+            while enclosing is not None and enclosing.kind not in ("function", "lambda"):
+                enclosing = enclosing.parent
+            target = enclosing or scope
         binding = Binding(name=name, kind=kind, scope=target, line=getattr(node, "lineno", 0), node=node,
                           guard=self.guard if kind in ("import-name", "import-module", "star") else None, **extra)
         target.add(binding)
@@ -331,7 +327,8 @@ class _Walker:
                     self.expr(child, scope)
 
     def declare(self, body: list[ast.stmt], scope: Scope) -> None:
-        stack = list(body)
+        """Record `global`/`nonlocal` names of a scope before its bindings are walked."""
+        stack: list[ast.AST] = [statement for statement in body if self.relevant(statement)]
         while stack:
             node = stack.pop()
             if isinstance(node, ast.Global):
@@ -339,11 +336,13 @@ class _Walker:
             elif isinstance(node, ast.Nonlocal):
                 scope.nonlocal_names.update(node.names)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                continue
-            elif isinstance(node, ast.stmt) and self.relevant(node):
-                stack.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case) if hasattr(ast, "match_case") else (ast.stmt, ast.excepthandler)))
-            elif not isinstance(node, ast.stmt):
-                stack.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt))
+                continue  # their declarations belong to their own scope
+            else:
+                for child in ast.iter_child_nodes(node):
+                    if isinstance(child, ast.stmt) or isinstance(child, ast.excepthandler) \
+                            or type(child).__name__ == "match_case":
+                        if self.relevant(child):
+                            stack.append(child)
 
     def arguments_outer(self, args: ast.arguments, scope: Scope) -> None:
         for default in list(args.defaults) + [d for d in args.kw_defaults if d is not None]:
@@ -371,18 +370,20 @@ class _Walker:
             self.expr(node, scope)
 
     def pattern(self, node: ast.AST, scope: Scope, statement: ast.AST, block: list) -> None:
+        """`match` patterns bind capture names and read value patterns (`case Class(...)`, `case m.X`)."""
         for child in ast.walk(node):
-            name = getattr(child, "name", None)
-            if isinstance(name, str) and name in self.names:
-                self.bind(scope, name, "other", child, statement=statement, block=block)
-            rest = getattr(child, "rest", None)
-            if isinstance(rest, str) and rest in self.names:
-                self.bind(scope, rest, "other", child, statement=statement, block=block)
-            if isinstance(child, ast.expr) and not isinstance(child, ast.Name):
-                pass
-        for child in ast.walk(node):
-            if isinstance(child, (ast.Name, ast.Attribute)) and isinstance(getattr(child, "ctx", None), ast.Load):
-                self.expr(child, scope)
+            for attribute in ("name", "rest"):
+                name = getattr(child, attribute, None)
+                if isinstance(name, str) and name in self.names:
+                    self.bind(scope, name, "other", child, statement=statement, block=block)
+            kind = type(child).__name__
+            if kind == "MatchValue":
+                self.expr(child.value, scope)
+            elif kind == "MatchClass":
+                self.expr(child.cls, scope)
+            elif kind == "MatchMapping":
+                for key in child.keys:
+                    self.expr(key, scope)
 
     def all_assignment(self, targets: list[ast.AST], value: ast.AST, scope: Scope) -> None:
         if scope.kind != "module":

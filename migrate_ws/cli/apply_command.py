@@ -335,6 +335,7 @@ def json_document(outcome: Outcome, *, mode: str, migration: Migration | None, s
                   excluded: list[tuple[str, str]], branch: str | None, base: HeadState | None,
                   legacy_policy: str) -> dict:
     committed = {c.step: c for c in outcome.commits}
+    kept = outcome.status in ("applied", "tests-failed")
     return {
         "status": outcome.status,
         "exit_code": outcome.code,
@@ -344,10 +345,10 @@ def json_document(outcome: Outcome, *, mode: str, migration: Migration | None, s
         "commits": [
             {"sha": c.sha, "step": c.step, "subject": c.message()[0], "sites": c.sites, "files": c.files}
             for c in outcome.commits
-        ] if mode == "git" else [],
+        ] if mode == "git" and outcome.status in ("applied", "tests-failed") else [],
         "steps": [
             {"name": s.name, "title": s.title, "sites": s.sites, "files": [c.path for c in s.changes],
-             "applied": s.name in committed, "sha": committed[s.name].sha if s.name in committed else None}
+             "applied": kept and s.name in committed, "sha": committed[s.name].sha if kept and s.name in committed else None}
             for s in steps
         ],
         "followups": followup_lines(migration, excluded) if migration is not None else [],
@@ -407,6 +408,7 @@ class Applier:
         self.excluded: list[tuple[str, str]] = []
         self.base: HeadState | None = None
         self.branch: str | None = None
+        self.writing = False  # the transaction has started
 
     # hooks for the git and in-place variants
     def prepare(self) -> None:
@@ -468,6 +470,7 @@ class Applier:
     def transaction(self) -> Outcome:
         commits: list[CommitRecord] = []
         test_run: TestRun | None = None
+        self.writing = True
         try:
             self.begin()
             for step in self.steps:
@@ -491,10 +494,10 @@ class Applier:
                     self.journal.write(pr_path, text.encode("utf-8"))
                 except OSError as exc:
                     raise Failed(f"cannot write the PR description to {pr_path}: {exc.strerror or exc}") from None
-            self.journal.discard()
             if test_run is not None and not test_run.passed:
-                return Outcome("tests-failed", EXIT_FAILED, commits, test_run, pr_path)
-            return Outcome("applied", EXIT_APPLIED, commits, test_run, pr_path)
+                outcome = Outcome("tests-failed", EXIT_FAILED, commits, test_run, pr_path)
+            else:
+                outcome = Outcome("applied", EXIT_APPLIED, commits, test_run, pr_path)
         except KeyboardInterrupt as exc:
             problems = self.rollback()
             what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
@@ -506,6 +509,9 @@ class Applier:
             problems = self.rollback()
             return self.restored(Outcome("failed", EXIT_INTERNAL, commits, test_run,
                                          error=f"internal error: {type(exc).__name__}: {exc}"), problems)
+        # from here on the change stands: an interruption no longer undoes it
+        self.journal.discard()
+        return outcome
 
     def rollback(self) -> list[str]:
         return uninterruptible(self.undo)
@@ -565,7 +571,8 @@ class Applier:
         if outcome.restored is None:
             state = "nothing was changed"
         elif outcome.restored:
-            state = "the repository was restored" if self.mode == "git" else "every file was restored"
+            state = (f"the repository was restored (branch {self.branch} removed, {self.base.describe()} checked out)"
+                     if self.mode == "git" and self.base is not None else "every file was restored")
         else:
             state = "restoring FAILED, see above"
         if outcome.status == "interrupted":
@@ -793,10 +800,10 @@ def run_apply(out: Console, err: Console, repository: Path, config: Config, *, j
         return EXIT_USAGE
     options = Options(jobs, branch, pr_body, allow_dirty, no_git, legacy_policy, test_cmd, rollback_on_fail,
                       open_pr, todo_comments, as_json)
-    applier_class = InPlaceApplier if no_git else GitApplier
+    applier = (InPlaceApplier if no_git else GitApplier)(ui, repository, config, options)
     with sigterm_raises():
         try:
-            return applier_class(ui, repository, config, options).run()
+            return applier.run()
         except Refused as exc:
             ui.error(str(exc))
             return EXIT_REFUSED
@@ -810,5 +817,5 @@ def run_apply(out: Console, err: Console, repository: Path, config: Config, *, j
             ui.error(f"{exc}; nothing was changed")
             return EXIT_REFUSED
         except KeyboardInterrupt:
-            ui.note("interrupted; nothing was changed")
+            ui.note("interrupted" if applier.writing else "interrupted; nothing was changed")
             return EXIT_INTERRUPTED

@@ -68,8 +68,8 @@ def stop_process(proc: subprocess.Popen, grace: float = 5.0) -> None:
 def _import_gitpython():
     try:
         import git  # GitPython checks for a working git executable when it is imported
-    except ImportError as exc:
-        raise GitUnavailable(f"git is not available ({str(exc).splitlines()[0] if str(exc) else 'cannot run git'})") from None
+    except ImportError:
+        raise GitUnavailable("git is not available (no working git executable on PATH)") from None
     return git
 
 
@@ -83,8 +83,8 @@ class Repository:
             repo = gitpython.Repo(path, search_parent_directories=True)
         except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError):
             raise NotARepository(str(path)) from None
-        except gitpython.GitCommandNotFound as exc:
-            raise GitUnavailable(f"git is not available ({exc})") from None
+        except gitpython.GitCommandNotFound:
+            raise GitUnavailable("git is not available (no working git executable on PATH)") from None
         if repo.bare or repo.working_tree_dir is None:
             repo.close()
             raise NotARepository(str(path))
@@ -110,8 +110,8 @@ class Repository:
         command = [self._executable, *args]
         try:
             handle = self._repo.git.execute(command, as_process=True, start_new_session=True)
-        except self._gitpython.GitCommandNotFound as exc:
-            raise GitUnavailable(f"git is not available ({exc})") from None
+        except self._gitpython.GitCommandNotFound:
+            raise GitUnavailable("git is not available (no working git executable on PATH)") from None
         proc = handle.proc
         self.running = proc
         try:
