@@ -148,6 +148,10 @@ class Pools:
 
     def __init__(self, rng: random.Random, bodies: int = 3000):
         self.sentences = [self._sentence(rng) for _ in range(2500)]
+        self.docs: dict[str, list[str]] = {}
+        self.doc_rng = random.Random(rng.random())
+        for prefix in ("", "    ", "        "):
+            self.docs[prefix] = [self.fresh_doc(self.doc_rng, prefix) for _ in range(1200)]
         self.bodies = []  # (is_async, body at 4 spaces, body at 8 spaces, params)
         for _ in range(bodies):
             is_async = rng.random() < 0.3
@@ -161,7 +165,15 @@ class Pools:
         return cap(" ".join(words)) + "."
 
     def doc(self, rng: random.Random, prefix: str, extra: str = "") -> str:
-        """A docstring at the given indentation (one line or a short paragraph)."""
+        """A docstring at the given indentation, from a pre-rendered pool unless `extra` text is needed."""
+        if not extra:
+            pool = self.docs.get(prefix)
+            if pool is None:
+                pool = self.docs[prefix] = [self.fresh_doc(self.doc_rng, prefix) for _ in range(1200)]
+            return rng.choice(pool)
+        return self.fresh_doc(rng, prefix, extra)
+
+    def fresh_doc(self, rng: random.Random, prefix: str, extra: str = "") -> str:
         if rng.random() < 0.45:
             return f'{prefix}"""{rng.choice(self.sentences)}{extra}"""\n'
         lines = [rng.choice(self.sentences)]
@@ -424,8 +436,10 @@ class BulkWriter:
 
     def fill(self, parts: list[str], target: int, size: int) -> int:
         """Append blocks (separated by two blank lines) until about `target` bytes; return the new size."""
-        while size < target - 600:
+        while size < target:
             text = "\n\n" + self.block()
+            if size + len(text) - target > target - size and parts:
+                break  # closer to the target without this block
             parts.append(text)
             size += len(text)
         return size
@@ -1187,8 +1201,8 @@ class LegacyFile:
     # -- sites -----------------------------------------------------------------------------
 
     def site(self, kind: str) -> None:
-        self.shapes[kind] += 1
-        getattr(self, f"site_{kind}")()
+        if getattr(self, f"site_{kind}")() is not False:
+            self.shapes[kind + ("_without_import" if self.no_import else "")] += 1
 
     def site_get_ws_noarg(self) -> None:
         fn = self.new_fn()
@@ -1370,9 +1384,9 @@ class LegacyFile:
 
     def site_patch_consumer(self) -> None:
         if not self.consumers:
-            self.shapes["patch_consumer"] -= 1
             self.shapes["patch_legacy"] += 1
-            return self.site_patch_legacy()
+            self.site_patch_legacy()
+            return False
         module, local = self.rng.choice(self.consumers)
         self._patched(f"{module}.{local}")
 
@@ -1449,7 +1463,7 @@ class LegacyFile:
     def site_except_fallback(self) -> None:
         candidates = [n for n in ("get_websocket_manager", "WebSocketManagerMode", "UnifiedWebSocketManager") if n not in self.bound]
         if not candidates or self.no_import:
-            return
+            return False
         name = candidates[0]
         legacy = self.pick_module(name, exclude=(CANONICAL,))
         self.top_blocks.append(f"try:\n    from {CANONICAL} import {name}\nexcept ImportError:\n    from {legacy} import {name}")
@@ -1460,7 +1474,7 @@ class LegacyFile:
 
     def site_two_aliases_one_statement(self) -> None:
         if "WebSocketManager" in self.bound:
-            return
+            return False
         module = self.rng.choice((MANAGER, FACTORY, UNIFIED))
         self.top_blocks.append(f"from {module} import WebSocketManager as PrimaryWebSocketManager, WebSocketManager as SecondaryWebSocketManager")
         fn = self.new_fn()
@@ -1592,3 +1606,496 @@ class LegacyFile:
         for block in specific:
             bulk.insert(rng.randint(0, len(bulk)), "\n\n" + block)
         return "".join(head) + "".join(bulk)
+
+
+# ----- traps, unrelated files, files that do not parse -------------------------------------
+
+TRAP_RATES = {"same_name_other_object": 60, "other_create_function": 30, "docstring_import": 40, "dunder_all_unrelated": 3}
+
+
+def trap_parts(kind: str, rng: random.Random) -> tuple[list[str], str, str]:
+    """(imports, block, docstring addition) for a file that looks legacy but is not."""
+    if kind == "same_name_other_object":
+        variant = rng.randrange(5)
+        if variant == 0:
+            return ([f"from {PKG}.broadcast_core import WebSocketManager"],
+                    "async def broadcast_maintenance_notice(sockets):\n    manager = WebSocketManager(sockets)\n"
+                    '    return await manager.broadcast("maintenance in 5 minutes")\n', "")
+        if variant == 1:
+            return ([f"from {PKG}.connection_manager import WebSocketConnectionManager"],
+                    "def register_socket(connection_id, socket):\n    registry = WebSocketConnectionManager()\n"
+                    "    registry.register(connection_id, socket)\n    return registry\n", "")
+        if variant == 2:
+            return ([f"from {PKG}.connection_manager import ConnectionManager as WebSocketConnectionManager"],
+                    "def open_registry():\n    return WebSocketConnectionManager()\n", "")
+        if variant == 3:
+            return ([], 'class WebSocketManager:\n    """Test double that records sent messages."""\n\n'
+                        "    def __init__(self):\n        self.sent = []\n\n"
+                        "    async def send_to_user(self, user_id, message):\n        self.sent.append((user_id, message))\n\n\n"
+                        "def make_fake_manager():\n    manager = WebSocketManager()\n    return manager\n", "")
+        return ([f"from {PKG}.connection_manager import WebSocketConnection"],
+                "def wrap_socket(socket):\n    return WebSocketConnection(socket)\n", "")
+    if kind == "other_create_function":
+        return (["from netra_backend.app.services.user_execution_context import create_websocket_manager"],
+                f"def context_for(user_id):\n    context = create_websocket_manager(user_id, thread_id=\"thread-{rng.randint(1, 99)}\")\n"
+                "    return context\n", "")
+    if kind == "dunder_all_unrelated":
+        return ([], 'class WebSocketManager:\n    """Broadcast helper for the admin console (not the per-user manager)."""\n\n'
+                    "    def __init__(self, sockets=()):\n        self.sockets = list(sockets)\n\n\n"
+                    '__all__ = ["WebSocketManager"]\n', "")
+    # docstring_import
+    return ([], f"# Old path, kept for reference:\n# from {UNIFIED} import UnifiedWebSocketManager\n"
+                f"def describe_migration():\n    return \"use get_websocket_manager(user_context)\"\n",
+            f"\n\nMigration note:\n    from {MANAGER} import WebSocketManager\nis replaced by:\n"
+            f"    from {CANONICAL} import get_websocket_manager\n")
+
+
+def unrelated_source(pools: Pools, rng: random.Random, is_test: bool, target: int, flags: list[str],
+                     trap: str | None = None) -> str:
+    bulk = BulkWriter(pools, rng, is_test)
+    extra_imports, specific, doc_extra = [], [], ""
+    if trap:
+        extra_imports, block, doc_extra = trap_parts(trap, rng)
+        specific.append(block)
+    for flag in flags:
+        if flag == "websocket_core_unrelated":
+            extra_imports.append(bulk.websocket_core_unrelated())
+        else:
+            specific.append(getattr(bulk, flag)())
+    head = [pools.doc(rng, "", doc_extra), "\n", bulk.header([e.rstrip("\n") for e in extra_imports]),
+            "\nlogger = logging.getLogger(__name__)\n"]
+    size = sum(map(len, head)) + sum(len(s) + 2 for s in specific)
+    parts: list[str] = []
+    bulk.fill(parts, target, size)
+    for block in specific:
+        parts.insert(rng.randint(0, len(parts)), "\n\n" + block)
+    return "".join(head) + "".join(parts)
+
+
+def init_source(pools: Pools, rng: random.Random) -> str:
+    roll = rng.random()
+    if roll < 0.5:
+        return ""
+    text = pools.doc(rng, "")
+    if roll < 0.8:
+        return text
+    names = sorted({camel(rng.choice(NOUNS), rng.choice(CLASS_SUFFIXES)) for _ in range(rng.randint(1, 6))})
+    lines = [f"from .{rng.choice(NOUNS)}_{rng.choice(('service', 'models', 'utils'))} import {n}" for n in names]
+    return text + "\n" + "\n".join(lines) + "\n\n__all__ = [" + ", ".join(f'"{n}"' for n in names) + "]\n"
+
+
+def break_source(text: str, rng: random.Random, kind: str) -> str:
+    """Insert something that Python 3.11 cannot parse at a block boundary."""
+    noun = rng.choice(NOUNS)
+    if kind == "pep701":
+        snippet = rng.choice((
+            f'def _render_{noun}(payload):\n    return f"{{payload["{noun}"]}} ({{payload[\'status\']}})"\n',
+            f'def _join_{noun}(items):\n    return f"{noun}s: {{", ".join(str(i) for i in items)}}"\n',
+            f'def _lines_{noun}(lines):\n    return f"{{\'\\n\'.join(lines)}}"\n',
+        ))
+    else:
+        snippet = rng.choice((
+            f"def {rng.choice(VERBS)}_{noun}(:\n    return None\n",
+            f"<<<<<<< HEAD\n{noun}_limit = 10\n=======\n{noun}_limit = 20\n>>>>>>> feature/{noun}-limits\n",
+            f'def report_{noun}():\n    print "{noun} done"\n',
+            f"{noun.upper()}_DEFAULTS = {{\n    \"retries\": 3,\n    \"timeout\": 30,\n\n",
+        ))
+    cuts, position = [], text.find("\n\n\n")
+    while position >= 0 and len(cuts) < 200:
+        cuts.append(position)
+        position = text.find("\n\n\n", position + 3)
+    cut = rng.choice(cuts) if cuts else len(text)
+    return text[:cut] + "\n\n\n" + snippet + text[cut:]
+
+
+# ----- the tree ------------------------------------------------------------------------------
+
+# (base directory, share of files, holds tests, areas)
+GROUPS = [
+    ("netra_backend/app", 0.42, False, ["agents", "services", "routes", "models", "schemas", "core", "db", "llm",
+                                        "middleware", "auth_integration", "monitoring", "utils", "clients", "tools",
+                                        "workflows", "handlers", "config", "background_jobs"]),
+    ("netra_backend/tests", 0.18, True, ["unit", "integration", "e2e", "websocket", "agents", "services", "routes"]),
+    ("tests", 0.22, True, ["unit", "integration", "e2e", "mission_critical", "websocket_core", "agents", "api",
+                           "regression", "performance"]),
+    ("auth_service/auth_core", 0.05, False, ["oauth", "jwt", "sessions", "users", "routes", "database"]),
+    ("analytics_service/analytics_core", 0.04, False, ["events", "reports", "ingest", "storage"]),
+    ("shared", 0.03, False, ["types", "logging", "isolated_environment", "config"]),
+    ("test_framework", 0.03, False, ["fixtures", "ssot", "helpers", "mocks"]),
+    ("scripts", 0.02, False, [""]),
+    ("dev_launcher", 0.01, False, [""]),
+]
+
+
+def scaled(rate: float, files: int, at_least: int = 1) -> int:
+    return max(at_least, round(rate * files / REFERENCE_FILES))
+
+
+def plan_tree(rng: random.Random, files: int, fixed: list[str]) -> tuple[list[str], list[tuple[str, int]]]:
+    """Regular file paths and __init__.py paths (regular, inits) adding up to `files` with `fixed`."""
+    directories: list[tuple[str, int]] = []  # (directory, group index)
+    seen = set()
+    per_dir = 25
+    for index, (base, share, _, areas) in enumerate(GROUPS):
+        for _ in range(max(1, round(share * files / per_dir))):
+            area = rng.choice(areas)
+            path = f"{base}/{area}".rstrip("/")
+            if area and rng.random() < 0.55:
+                path += f"/{rng.choice(NOUNS)}"
+            if path not in seen:
+                seen.add(path)
+                directories.append((path, index))
+    packages = set()
+    for path in [d for d, _ in directories] + [os.path.dirname(f) for f in fixed]:
+        if path.startswith("scripts"):
+            continue
+        parts = path.split("/")
+        for depth in range(1, len(parts) + 1):
+            packages.add("/".join(parts[:depth]))
+    inits = sorted(f"{p}/__init__.py" for p in packages)
+    inits = [i for i in inits if i not in fixed]
+    remaining = files - len(fixed) - len(inits)
+    if remaining < len(directories):
+        raise SystemExit(f"--files {files} is too small for the package tree; use at least 200")
+    weights = [GROUPS[g][1] / sum(1 for _, h in directories if h == g) for _, g in directories]
+    taken = set(fixed) | set(inits)
+    regular: list[tuple[str, int]] = []
+    chosen = rng.choices(range(len(directories)), weights, k=remaining)
+    for slot in chosen:
+        directory, group = directories[slot]
+        is_test_group = GROUPS[group][2]
+        while True:
+            if is_test_group:
+                name = f"test_{rng.choice(NOUNS)}_{rng.choice(VERBS + ADJS)}.py"
+            else:
+                name = f"{rng.choice(NOUNS)}_{rng.choice(('service', 'models', 'utils', 'handler', 'client', 'schemas', 'tasks', 'core', 'routes', 'helpers'))}.py"
+            path = f"{directory}/{name}"
+            if path not in taken:
+                if rng.random() < 0.3:
+                    stem = path[:-3] + f"_{rng.randint(2, 9)}.py"
+                    if stem not in taken:
+                        path = stem
+                taken.add(path)
+                regular.append((path, group))
+                break
+    regular.sort()
+    return inits, regular
+
+
+def module_name(path: str) -> tuple[str, str]:
+    module = path[:-3].replace("/", ".")
+    if module.endswith(".__init__"):
+        module = module[: -len(".__init__")]
+        return module, module
+    return module, module.rsplit(".", 1)[0]
+
+
+def draw_sizes(rng: random.Random, count: int, total: int) -> list[int]:
+    """Log-normal sizes scaled to add up to `total`, each kept under 900 KB."""
+    raw = [min(rng.lognormvariate(0.0, 1.05), 40.0) for _ in range(count)]
+    scale = total / max(1.0, sum(raw))
+    return [max(1_500, min(900_000, int(r * scale))) for r in raw]
+
+
+# ----- generation ----------------------------------------------------------------------------
+
+LEGACY_SITE_KINDS = [k for k in SITE_RATES if k not in TRAP_RATES]
+MANIFEST = ".corpus-manifest.json"
+
+
+def prepare_out_dir(out_dir: str) -> None:
+    if os.path.isdir(out_dir) and os.listdir(out_dir):
+        if not os.path.isfile(os.path.join(out_dir, MANIFEST)):
+            raise SystemExit(f"{out_dir}: exists, is not empty and is not a generated corpus; refusing to overwrite")
+        shutil.rmtree(out_dir)
+    os.makedirs(out_dir, exist_ok=True)
+
+
+def generate(out_dir: str, files: int = 10_000, seed: int = 1) -> dict:
+    """Write the corpus into out_dir and return the manifest."""
+    started = time.monotonic()
+    prepare_out_dir(out_dir)
+    master = random.Random(f"netra-corpus:{seed}:{files}")
+    pools = Pools(random.Random(f"pools:{seed}"))
+    layout = layout_files(pools, random.Random(f"layout:{seed}"))
+    fixed = sorted(layout)
+    inits, regular = plan_tree(master, files, fixed)
+    group_of = dict(regular)
+    paths = [p for p, _ in regular]
+
+    # roles -----------------------------------------------------------------------------
+    def is_test(path: str) -> bool:
+        return GROUPS[group_of[path]][2] and os.path.basename(path).startswith("test_")
+
+    production = [p for p in paths if group_of[p] == 0]
+    tests = [p for p in paths if is_test(p)]
+    others = [p for p in paths if group_of[p] >= 5]
+    legacy_layout = [p for p in fixed if layout[p][1]]
+    n_legacy = max(3, scaled(LEGACY_FILES_PER_REFERENCE, files) - len(legacy_layout))
+    n_production = max(1, round(n_legacy * 0.066))
+    n_other = max(1, round(n_legacy * 0.03))
+    legacy_production = sorted(master.sample(production, n_production))
+    legacy_other = sorted(master.sample(others, n_other))
+    legacy_tests = sorted(master.sample(tests, n_legacy - n_production - n_other))
+    legacy = set(legacy_production) | set(legacy_other) | set(legacy_tests)
+
+    free = [p for p in paths if p not in legacy]
+    master.shuffle(free)
+    traps: dict[str, str] = {}
+    for kind, rate in TRAP_RATES.items():
+        for _ in range(scaled(rate, files)):
+            traps[free.pop()] = kind
+
+    n_broken = scaled(UNPARSEABLE_PER_REFERENCE, files)
+    n_broken_legacy = round(n_broken * 0.4)
+    broken: dict[str, str] = {}
+    for path in master.sample(legacy_tests, min(n_broken_legacy, len(legacy_tests))) + free[-(n_broken - n_broken_legacy):]:
+        broken[path] = "pep701" if master.random() < 0.7 else "syntax-error"
+    free = [p for p in free if p not in broken]
+    clean_tests = [p for p in legacy_tests if p not in broken]
+    no_import = set(master.sample(clean_tests, min(len(clean_tests) // 4, scaled(USE_WITHOUT_IMPORT_PER_REFERENCE, files))))
+
+    # sizes ----------------------------------------------------------------------------
+    giants = set(master.sample(free, max(1, round(files / 2000))))
+    target_total = files * AVERAGE_FILE_BYTES
+    sizes = {p: master.randint(1_050_000, 2_400_000) for p in sorted(giants)}
+    ordinary = [p for p in paths if p not in giants]
+    budget = target_total - sum(sizes.values()) - sum(len(layout[p][0]) for p in fixed) - 300 * len(inits)
+    sizes.update(zip(ordinary, draw_sizes(master, len(ordinary), budget)))
+
+    # legacy sites ---------------------------------------------------------------------
+    site_files: dict[str, list[str]] = {p: [] for p in sorted(legacy)}
+    anywhere = sorted(p for p in legacy if p not in no_import)
+    test_like = sorted(p for p in legacy if p not in no_import and p not in set(legacy_production))
+    quotas = {kind: scaled(SITE_RATES[kind], files) for kind in LEGACY_SITE_KINDS}
+    tokens = [kind for kind in LEGACY_SITE_KINDS for _ in range(quotas[kind])]
+    master.shuffle(tokens)
+    for kind in tokens:
+        site_files[master.choice(test_like if kind in TEST_ONLY_SITES else anywhere)].append(kind)
+    for path in no_import:
+        site_files[path] = [master.choice(("instantiate_noarg", "isinstance", "annotation", "get_ws_noarg"))]
+
+    shapes: Counter = Counter()
+    written: dict[str, int] = {}
+
+    def write(path: str, text: str) -> None:
+        full = os.path.join(out_dir, path)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        data = text.encode("utf-8")
+        with open(full, "wb") as handle:
+            handle.write(data)
+        written[path] = len(data)
+
+    def legacy_source(path: str, consumers: list[tuple[str, str]]) -> tuple[str, LegacyFile]:
+        rng = random.Random(f"{seed}:{path}")
+        module, package = module_name(path)
+        builder = LegacyFile(pools, rng, module, package, is_test(path) or group_of[path] == 6, shapes, consumers)
+        builder.no_import = path in no_import
+        if builder.no_import:
+            shapes["use_without_import"] += 1
+        kinds = site_files[path] or ["reference_only"]
+        # module-level shapes first, so later uses find their bindings
+        kinds.sort(key=lambda k: k not in ("star_import", "except_fallback", "two_aliases_one_statement", "type_checking"))
+        for kind in kinds:
+            builder.site(kind)
+        text = builder.render(sizes[path])
+        if path in broken:
+            text = break_source(text, rng, broken[path])
+        return text, builder
+
+    for path in fixed:
+        write(path, layout[path][0])
+    for path in inits:
+        write(path, init_source(pools, random.Random(f"{seed}:{path}")))
+    consumers: list[tuple[str, str]] = []
+    for path in legacy_production:
+        text, builder = legacy_source(path, [])
+        write(path, text)
+        module = module_name(path)[0]
+        for name, local in sorted(builder.bound.items()):
+            if name[0].islower() or name in MANAGER_CLASSES:
+                consumers.append((module, local))
+    for path in paths:
+        if path in written:
+            continue
+        if path in legacy:
+            text, _ = legacy_source(path, consumers)
+        else:
+            rng = random.Random(f"{seed}:{path}")
+            flags = []
+            for flag, probability in (("manager_identifiers", P_MANAGER_IDENTIFIERS), ("manager_word", P_MANAGER_WORD),
+                                      ("websocket_manager_variable", P_WEBSOCKET_MANAGER_VARIABLE),
+                                      ("websocket_word", P_WEBSOCKET_WORD),
+                                      ("websocket_core_unrelated", P_WEBSOCKET_CORE_UNRELATED)):
+                if rng.random() < probability:
+                    flags.append(flag)
+                    shapes[f"unrelated_{flag}"] += 1
+            if path in traps:
+                shapes[traps[path]] += 1
+            text = unrelated_source(pools, rng, is_test(path), sizes[path], flags, traps.get(path))
+            if path in broken:
+                text = break_source(text, rng, broken[path])
+        write(path, text)
+
+    legacy_all = sorted(set(legacy) | set(legacy_layout))
+    manifest = {
+        "generator": "benchmarks/make_corpus.py",
+        "seed": seed,
+        "files": len(written),
+        "total_bytes": sum(written.values()),
+        "legacy": legacy_all,
+        "unparseable": sorted(broken),
+        "unparseable_kinds": {p: broken[p] for p in sorted(broken)},
+        "traps": {p: traps[p] for p in sorted(traps)},
+        "large_files": sorted(p for p, n in written.items() if n > 1_000_000),
+        "use_without_import": sorted(no_import),
+        "shapes": dict(sorted(shapes.items())),
+        "quotas": dict(sorted(quotas.items())),
+        "seconds": round(time.monotonic() - started, 2),
+    }
+    with open(os.path.join(out_dir, MANIFEST), "w", encoding="utf-8") as handle:
+        json.dump({k: v for k, v in manifest.items() if k != "seconds"}, handle, indent=1, sort_keys=True)
+        handle.write("\n")
+    return manifest
+
+
+def summary(manifest: dict) -> str:
+    files, total = manifest["files"], manifest["total_bytes"]
+    return "\n".join([
+        f"files:                 {files}",
+        f"bytes:                 {total:,} ({total / 1e6:.1f} MB, average {total / files / 1000:.1f} KB)",
+        f"files over 1 MB:       {len(manifest['large_files'])}",
+        f"legacy references:     {len(manifest['legacy'])} files ({100 * len(manifest['legacy']) / files:.1f}%)",
+        f"unparseable on 3.11:   {len(manifest['unparseable'])} files ({100 * len(manifest['unparseable']) / files:.2f}%)",
+        f"look-alike traps:      {len(manifest['traps'])} files (not legacy references)",
+        f"generated in:          {manifest['seconds']:.1f} s",
+    ])
+
+
+# ----- self-check -----------------------------------------------------------------------------
+
+def tree_digest(root: str) -> dict[str, str]:
+    out = {}
+    for directory, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            full = os.path.join(directory, name)
+            with open(full, "rb") as handle:
+                out[os.path.relpath(full, root)] = hashlib.sha256(handle.read()).hexdigest()
+    return out
+
+
+def self_check(files: int = 1500, seed: int = 3) -> int:
+    """Generate twice and verify determinism, proportions and parseability; return an exit code."""
+    problems: list[str] = []
+    notes: list[str] = []
+
+    def expect(condition: bool, message: str) -> None:
+        (notes if condition else problems).append(("ok    " if condition else "FAIL  ") + message)
+
+    with tempfile.TemporaryDirectory(prefix="corpus-self-check-") as tmp:
+        started = time.monotonic()
+        first = generate(os.path.join(tmp, "a"), files, seed)
+        second = generate(os.path.join(tmp, "b"), files, seed)
+        digest_a, digest_b = tree_digest(os.path.join(tmp, "a")), tree_digest(os.path.join(tmp, "b"))
+        expect(digest_a == digest_b, f"determinism: two runs with --files {files} --seed {seed} give identical trees "
+                                     f"({len(digest_a)} entries)")
+        other = generate(os.path.join(tmp, "c"), files, seed + 1)
+        expect(tree_digest(os.path.join(tmp, "c")) != digest_a, "a different --seed gives a different tree")
+        del other
+
+        root = os.path.join(tmp, "a")
+        manifest = first
+        count, total = manifest["files"], manifest["total_bytes"]
+        expect(count == files, f"file count {count} == --files {files}")
+        expect(17_000 <= total / count <= 23_000, f"average size {total / count / 1000:.1f} KB is about 20 KB")
+        expect(len(manifest["large_files"]) >= 1, f"{len(manifest['large_files'])} file(s) over 1 MB")
+        legacy_share = len(manifest["legacy"]) / count
+        expect(0.085 <= legacy_share <= 0.12, f"legacy-referencing share {100 * legacy_share:.1f}% is about 10%")
+        broken_expected = scaled(UNPARSEABLE_PER_REFERENCE, files)
+        expect(len(manifest["unparseable"]) == broken_expected,
+               f"{len(manifest['unparseable'])} unparseable files (expected {broken_expected}, about 0.25%)")
+        expect(not set(manifest["traps"]) & set(manifest["legacy"]), "look-alike trap files are not listed as legacy")
+        shapes = manifest["shapes"]
+        for kind, quota in manifest["quotas"].items():
+            got = shapes.get(kind, 0)
+            if kind == "patch_legacy":
+                got -= max(0, manifest["quotas"].get("patch_consumer", 0) - shapes.get("patch_consumer", 0))
+            ok = got >= 1 and abs(got - quota) <= max(2, quota // 10)
+            (notes if ok else problems).append(f"{'ok    ' if ok else 'FAIL  '}shape {kind}: {got} (quota {quota})")
+        for kind in TRAP_RATES:
+            expect(shapes.get(kind, 0) >= 1, f"trap {kind}: {shapes.get(kind, 0)} file(s)")
+        for name in ("import_in_function", "import_try_importerror", "import_try_exception", "import_in_except",
+                     "import_type_checking", "import_pytest_raises", "import_catch_warnings", "import_parenthesized",
+                     "import_relative", "import_mixed_init", "alias_x_as_x", "alias_swapped", "alias_other",
+                     "module_object_import", "use_without_import"):
+            expect(shapes.get(name, 0) >= 1, f"shape {name}: {shapes.get(name, 0)}")
+
+        # parse every file on this Python
+        modern = sys.version_info >= (3, 12)
+        kinds = manifest["unparseable_kinds"]
+        wrong_fail, wrong_parse, naive_hits, legacy_without_text = [], [], 0, []
+        naive = [b"manager", b"websocket_manager", b"websocket_core"]
+        legacy = set(manifest["legacy"])
+        for path in digest_a:
+            if path == MANIFEST:
+                continue
+            with open(os.path.join(root, path), "rb") as handle:
+                data = handle.read()
+            should_fail = path in kinds and not (modern and kinds[path] == "pep701")
+            try:
+                ast.parse(data, filename=path)
+                if should_fail:
+                    wrong_parse.append(path)
+            except SyntaxError:
+                if not should_fail:
+                    wrong_fail.append(path)
+            if path in legacy:
+                if not any(name.encode() in data for name in ALL_LEGACY_NAMES):
+                    legacy_without_text.append(path)
+            elif any(word in data for word in naive):
+                naive_hits += 1
+        expect(not wrong_fail, f"every other file parses on Python {sys.version.split()[0]}"
+                               + (f" (failed: {wrong_fail[:3]})" if wrong_fail else ""))
+        expect(not wrong_parse, "every file listed as unparseable fails ast.parse"
+                                + (" (PEP 701 files parse on 3.12+, as expected)" if modern else "")
+                                + (f" (parsed: {wrong_parse[:3]})" if wrong_parse else ""))
+        expect(not legacy_without_text, "every legacy-listed file names a legacy manager")
+        share = naive_hits / max(1, count - len(legacy))
+        expect(share >= 0.05, f"{100 * share:.1f}% of files without legacy references still contain "
+                              "'manager'/'websocket_manager'/'websocket_core' (a text filter alone is not enough)")
+        for path in ("websocket_manager.py", "manager.py", "unified_manager.py", "__init__.py"):
+            expect(os.path.isfile(os.path.join(root, WSC, path)), f"{WSC}/{path} exists")
+        expect(not os.path.exists(os.path.join(root, WSC, "websocket_manager_factory.py")),
+               "websocket_manager_factory.py is absent (still imported)")
+        elapsed = time.monotonic() - started
+
+    for line in notes + problems:
+        print(line)
+    print(f"self-check: {len(problems)} problem(s); {elapsed:.1f} s")
+    return 1 if problems else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out_dir", nargs="?", help="directory to write the corpus into (replaced if it is a corpus)")
+    parser.add_argument("--files", type=int, default=10_000, help="number of .py files (default 10000)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    parser.add_argument("--self-check", action="store_true",
+                        help="generate twice into temporary directories and verify the generator; exit 1 on failure")
+    args = parser.parse_args(argv)
+    if args.self_check:
+        return self_check()
+    if not args.out_dir:
+        parser.error("OUT_DIR is required (or use --self-check)")
+    if args.files < 200:
+        parser.error("--files must be at least 200")
+    manifest = generate(args.out_dir, args.files, args.seed)
+    print(f"corpus written to {args.out_dir}")
+    print(summary(manifest))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
