@@ -17,7 +17,6 @@ import itertools
 import os
 import stat
 from dataclasses import dataclass
-from pathlib import Path
 
 TEMP_SUFFIX = ".migrate-ws.tmp"
 

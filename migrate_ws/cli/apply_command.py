@@ -256,9 +256,23 @@ def planned_steps(migration: Migration, root: Path, prefix: str, excluded: set[s
     return steps
 
 
-def verify(steps: list[PlannedStep]) -> list[str]:
-    """Every file's content after every step must compile; return the problems."""
+def not_processed(migration: Migration) -> set[str]:
+    """Files the final plan could not process or rejected: no step may write them."""
+    return {result.path for result in migration.plan.skipped_files}
+
+
+def verify(steps: list[PlannedStep], migration: Migration, excluded: set[str] = frozenset()) -> list[str]:
+    """Every file's content after every step must compile, and the code steps must end exactly
+    on the final plan (what --dry-run shows); return the problems."""
     problems: list[str] = []
+    final = {r.path: r.rewritten for r in migration.plan.changed_files if r.path not in excluded}
+    last: dict[str, bytes] = {}
+    for step in steps:
+        if step.name != "legacy-modules":
+            last.update((change.path, change.data) for change in step.changes)
+    for path in sorted(set(final) | set(last)):
+        if final.get(path) != last.get(path):
+            problems.append(f"{path}: internal error: the steps do not end on the planned content; not written")
     for step in steps:
         for change in step.changes:
             if change.deleted:
@@ -444,7 +458,7 @@ class Applier:
             self.select(self.migration)
             if not any(step.changes for step in self.steps):
                 return self.nothing_to_apply()
-            problems = verify(self.steps)
+            problems = verify(self.steps, self.migration, {path for path, _ in self.excluded})
             if problems:
                 for problem in problems:
                     self.ui.line(f"  {problem}")
@@ -632,7 +646,7 @@ class InPlaceApplier(Applier):
             raise Usage("--open-pr needs git; it cannot be used with --no-git")
 
     def select(self, migration: Migration) -> None:
-        self.steps = planned_steps(migration, self.root, "", set())
+        self.steps = planned_steps(migration, self.root, "", not_processed(migration))
 
     def pr_body_path(self) -> Path | None:
         return Path(os.path.abspath(self.options.pr_body)) if self.options.pr_body is not None else None
@@ -703,7 +717,8 @@ class GitApplier(Applier):
             sample = ", ".join(touched[:5]) + (", ..." if len(touched) > 5 else "")
             raise Refused(f"--allow-dirty: the migration rewrites {len(touched)} files that have uncommitted changes "
                           f"({sample}); commit or stash those first")
-        self.steps = planned_steps(migration, self.root, prefix, {p for p, _ in self.excluded})
+        self.steps = planned_steps(migration, self.root, prefix,
+                                   {p for p, _ in self.excluded} | not_processed(migration))
 
     def begin(self) -> None:
         assert self.repo is not None and self.base is not None and self.branch is not None

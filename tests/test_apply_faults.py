@@ -1,0 +1,321 @@
+"""`migrate-ws --apply` when things go wrong: the repository must end up exactly as it was.
+
+Failures are real: a rename that fails with ENOSPC half way, a read-only file, a git hook
+that rejects a commit, git missing from PATH, and SIGINT/SIGTERM sent to a real
+`migrate-ws` process while a git hook or the user's test command is running. The pauses
+come from the repository itself (a pre-commit hook, a `--test-cmd`), never from hooks in
+the product. After each, status, HEAD, symbolic ref, branches, index and the bytes and
+mode of every file are compared with the state before the run.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import migrate_ws.writer as writer
+from test_apply import (
+    LEGACY_FILE,
+    NOTIFIER,
+    assert_restored,
+    branches,
+    cli_env,
+    files_of,
+    git,
+    invoke,
+    make_repo,
+    repo_state,
+    run_cli,
+)
+
+WAIT = 30.0  # seconds: upper bound for any single wait; the normal case takes well under one
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "repo")
+
+
+def fail_nth_replace(monkeypatch, n: int, code: int = errno.ENOSPC) -> list[tuple[str, str]]:
+    """Make the writer's n-th `os.replace` fail with `code`; the others work."""
+    real = os.replace
+    calls: list[tuple[str, str]] = []
+
+    def replace(src, dst, *args, **kwargs):
+        calls.append((os.fspath(src), os.fspath(dst)))
+        if len(calls) == n:
+            raise OSError(code, os.strerror(code))
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(writer.os, "replace", replace)
+    return calls
+
+
+# ----- failures during the writes ------------------------------------------------------------
+
+def test_a_write_failing_half_way_restores_the_repository(repo: Path, monkeypatch) -> None:
+    before = repo_state(repo)
+    calls = fail_nth_replace(monkeypatch, 2)
+
+    result = invoke(["--apply", "-C", repo, "--branch", "full-disk"])
+
+    assert result.exit_code == 4, result.output
+    assert "No space left on device" in result.stderr
+    assert "the repository was restored" in result.stderr
+    assert len(calls) >= 3, "nothing was restored through the writer"
+    assert_restored(repo, before)
+    assert "full-disk" not in branches(repo)
+
+
+def test_a_write_failing_half_way_with_dirty_changes_keeps_them(repo: Path, monkeypatch) -> None:
+    (repo / "README.md").write_text("# backend\n\nunstaged\n")
+    (repo / "netra_backend/__init__.py").write_text("# staged\n")
+    git(repo, "add", "netra_backend/__init__.py")
+    (repo / "notes.txt").write_bytes(b"untracked\r\n\x00binary")
+    before = repo_state(repo)
+    fail_nth_replace(monkeypatch, 3)
+
+    result = invoke(["--apply", "-C", repo, "--allow-dirty"])
+
+    assert result.exit_code == 4, result.output
+    assert_restored(repo, before)
+
+
+def test_a_read_only_target_file_restores_the_repository(repo: Path) -> None:
+    os.chmod(repo / NOTIFIER, 0o444)  # git does not track write bits: the tree is still clean
+    before = repo_state(repo)
+
+    result = invoke(["--apply", "-C", repo, "--branch", "ro"])
+
+    assert result.exit_code == 4, result.output
+    assert f"cannot write {NOTIFIER}: the file is read-only" in result.stderr
+    assert_restored(repo, before)
+    assert files_of(repo)[NOTIFIER][1] == 0o444
+
+
+def test_a_hook_rejecting_a_commit_restores_the_repository(repo: Path, tmp_path: Path) -> None:
+    count = tmp_path / "commits"
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text(f'#!/bin/sh\necho x >> "{count}"\n'
+                    f'if [ "$(wc -l < "{count}")" -ge 3 ]; then echo "lint: rejected" >&2; exit 1; fi\n')
+    hook.chmod(0o755)
+    before = repo_state(repo)
+
+    result = invoke(["--apply", "-C", repo, "--branch", "hooked"])
+
+    assert result.exit_code == 4, result.output
+    assert "git could not commit the aliases step" in result.stderr and "lint: rejected" in result.stderr
+    assert_restored(repo, before)
+
+
+def test_no_git_write_failure_restores_every_file(tmp_path: Path, monkeypatch) -> None:
+    root = make_repo(tmp_path / "plain", use_git=False)
+    before = files_of(root)
+    fail_nth_replace(monkeypatch, 4)
+
+    result = invoke(["--apply", "--no-git", "-C", root])
+
+    assert result.exit_code == 4, result.output
+    assert "every file was restored" in result.stderr
+    assert files_of(root) == before
+
+
+def test_no_git_failing_tests_with_rollback_restore_every_file(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "plain", use_git=False)
+    before = files_of(root)
+    result = invoke(["--apply", "--no-git", "-C", root, "--test-cmd", "exit 2", "--rollback-on-fail"])
+    assert result.exit_code == 4, result.output
+    assert files_of(root) == before
+
+
+def test_detached_head_is_restored_after_a_rollback(repo: Path) -> None:
+    git(repo, "checkout", "-q", "--detach")
+    before = repo_state(repo)
+    assert before["symbolic_ref"] is None
+
+    result = invoke(["--apply", "-C", repo, "--branch", "d", "--test-cmd", "exit 1", "--rollback-on-fail"])
+
+    assert result.exit_code == 4, result.output
+    assert_restored(repo, before)
+
+
+# ----- git missing -----------------------------------------------------------------------------
+
+def python_only_path(tmp_path: Path) -> dict[str, str]:
+    """An environment whose PATH has python but no git (and no shell tools)."""
+    folder = tmp_path / "python-only"
+    folder.mkdir()
+    (folder / "python").symlink_to(sys.executable)
+    env = cli_env(PATH=str(folder))
+    # the interpreter is reached through a bare symlink: give it this environment's packages
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    return env
+
+
+def test_git_missing_gives_one_line_and_changes_nothing(repo: Path, tmp_path: Path) -> None:
+    before = repo_state(repo)
+    env = python_only_path(tmp_path)
+
+    done = run_cli(["--apply"], cwd=repo, env=env)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("migrate-ws: error: git is not available") and "--no-git" in lines[0]
+    assert_restored(repo, before)
+
+
+def test_no_git_works_without_git_installed(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "plain", use_git=False)
+    done = run_cli(["--apply", "--no-git"], cwd=root, env=python_only_path(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (root / LEGACY_FILE).read_bytes().startswith(b'"""Deprecated')
+
+
+# ----- interrupted from outside ----------------------------------------------------------------
+
+def start_cli(args: list[str], cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "migrate_ws", *args], cwd=cwd, env=cli_env(),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, encoding="utf-8", errors="replace")
+
+
+def wait_for(marker: Path, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + WAIT
+    while not marker.exists():
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            pytest.fail(f"migrate-ws ended (exit {proc.returncode}) before pausing:\n{out}\n{err}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            proc.communicate()
+            pytest.fail("migrate-ws did not reach the pause point in time")
+        time.sleep(0.02)
+
+
+def interrupt(proc: subprocess.Popen, sig: int) -> tuple[int, str, str]:
+    proc.send_signal(sig)
+    try:
+        out, err = proc.communicate(timeout=WAIT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(f"migrate-ws did not stop after the signal:\n{out}\n{err}")
+    return proc.returncode, out, err
+
+
+def assert_gone(pid_file: Path) -> None:
+    pid = int(pid_file.read_text().split()[0])
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    pytest.fail(f"process {pid} started for the apply is still running")
+
+
+def pausing_script(marker: Path) -> str:
+    """Shell: note our pid, signal that we are paused, then wait (a long test run or hook)."""
+    return f'echo $$ > "{marker}.pid"; touch "{marker}"; sleep 60'
+
+
+def test_sigint_during_a_commit_restores_the_repository(repo: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "in-hook"
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text(f'#!/bin/sh\nif [ ! -e "{marker}" ]; then exec /bin/sh -c \'{pausing_script(marker)}\'; fi\n')
+    hook.chmod(0o755)
+    before = repo_state(repo)
+
+    proc = start_cli(["--apply", "--branch", "interrupted"], cwd=repo)
+    wait_for(marker, proc)
+    assert "interrupted" in branches(repo), "the pause should come after the branch was created"
+    code, out, err = interrupt(proc, signal.SIGINT)
+
+    assert code == 130, out + err
+    assert "interrupted; the repository was restored" in err
+    assert_gone(Path(f"{marker}.pid"))
+    assert_restored(repo, before)
+
+
+def test_sigint_during_the_test_command_restores_the_repository(repo: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "in-tests"
+    existing = tmp_path / "pr.md"  # an older description at the --pr-body path stays as it was
+    existing.write_text("an older description\n")
+    before = repo_state(repo)
+
+    proc = start_cli(["--apply", "--branch", "testing", "--pr-body", str(existing),
+                      "--test-cmd", pausing_script(marker)], cwd=repo)
+    wait_for(marker, proc)
+    assert len(git(repo, "log", "--format=%H", "main..testing").split()) == 5
+    code, out, err = interrupt(proc, signal.SIGINT)
+
+    assert code == 130, out + err
+    assert "interrupted; the repository was restored" in err
+    assert_gone(Path(f"{marker}.pid"))
+    assert_restored(repo, before)
+    assert existing.read_text() == "an older description\n"
+
+
+def test_sigterm_during_the_test_command_restores_the_repository(repo: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "in-tests"
+    git(repo, "checkout", "-q", "--detach")
+    (repo / "README.md").write_text("# backend\n\nunstaged\n")
+    before = repo_state(repo)
+
+    proc = start_cli(["--apply", "--allow-dirty", "--test-cmd", pausing_script(marker)], cwd=repo)
+    wait_for(marker, proc)
+    code, out, err = interrupt(proc, signal.SIGTERM)
+
+    assert code == 130, out + err
+    assert "terminated (SIGTERM)" in err
+    assert_gone(Path(f"{marker}.pid"))
+    assert_restored(repo, before)
+
+
+# ----- the journal itself --------------------------------------------------------------------
+
+def test_journal_restores_writes_deletions_and_new_files(tmp_path: Path) -> None:
+    kept = tmp_path / "kept.py"
+    kept.write_bytes(b"original\r\n")
+    kept.chmod(0o640)
+    gone = tmp_path / "gone.py"
+    gone.write_bytes(b"legacy\n")
+    journal = writer.Journal()
+
+    journal.write(kept, b"rewritten\n")
+    journal.write(kept, b"rewritten twice\n")
+    journal.delete(gone)
+    journal.write(tmp_path / "new" / "dir" / "made.md", b"new\n")
+    assert kept.read_bytes() == b"rewritten twice\n" and oct(kept.stat().st_mode & 0o777) == oct(0o640)
+    assert not gone.exists()
+
+    assert journal.restore() == []
+    assert kept.read_bytes() == b"original\r\n" and kept.stat().st_mode & 0o777 == 0o640
+    assert gone.read_bytes() == b"legacy\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gone.py", "kept.py"]
+
+
+def test_a_failed_atomic_write_leaves_the_target_and_no_temporary_file(tmp_path: Path, monkeypatch) -> None:
+    target = tmp_path / "target.py"
+    target.write_bytes(b"before\n")
+    fail_nth_replace(monkeypatch, 1)
+    journal = writer.Journal()
+
+    with pytest.raises(OSError) as caught:
+        journal.write(target, b"after\n")
+
+    assert caught.value.errno == errno.ENOSPC
+    assert target.read_bytes() == b"before\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["target.py"]
+    assert journal.restore() == []
+    assert target.read_bytes() == b"before\n"
