@@ -754,3 +754,15 @@ def test_legacy_keep_leaves_the_modules_and_matches_the_dry_run(repo: Path, tmp_
     assert [re.search(r"^Step: (\S+)$", c["body"], re.M).group(1) for c in commits] == \
         ["canonical", "imports", "aliases", "factory"]
     assert tree_of(repo, "keep") == expected
+
+
+def test_many_files_are_committed_through_stdin(repo: Path, tmp_path: Path, monkeypatch) -> None:
+    import migrate_ws.cli.git as git_module
+
+    monkeypatch.setattr(git_module, "PATHS_ON_COMMAND_LINE", 0)  # as if the paths were too long for argv
+    expected = dry_run_result(repo, tmp_path)
+    result = invoke(["--apply", "-C", repo, "--branch", "stdin", "--legacy-modules", "keep"])
+
+    assert result.exit_code == 0, result.output
+    assert tree_of(repo, "stdin") == expected
+    assert len(commits_on(repo, "stdin")) == 4

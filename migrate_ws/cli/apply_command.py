@@ -398,6 +398,14 @@ def print_followups(ui: UI, migration: Migration, excluded: list[tuple[str, str]
 
 # ----- applying ----------------------------------------------------------------------------
 
+def current_bytes(path: Path) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
 def describe_error(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""
@@ -434,8 +442,8 @@ class Applier:
     def begin(self) -> None:
         pass
 
-    def finish_step(self, record: CommitRecord) -> bool:
-        return True
+    def finish_step(self, record: CommitRecord) -> None:
+        pass
 
     def undo(self) -> list[str]:
         return self.journal.restore()
@@ -468,18 +476,26 @@ class Applier:
         finally:
             self.close()
 
-    def write_step(self, step: PlannedStep) -> None:
+    def write_step(self, step: PlannedStep) -> list[FileChange]:
+        """Write the step's files; return those whose content actually changed."""
+        written = []
         for change in step.changes:
             try:
                 if change.deleted:
+                    if not os.path.lexists(change.full):
+                        continue
                     self.journal.delete(change.full)
                 else:
+                    if current_bytes(change.full) == change.data:
+                        continue
                     self.journal.write(change.full, change.data)
+                written.append(change)
             except ReadOnlyFile:
                 raise Failed(f"cannot write {change.path}: the file is read-only") from None
             except OSError as exc:
                 verb = "delete" if change.deleted else "write"
                 raise Failed(f"cannot {verb} {change.path}: {exc.strerror or exc}") from None
+        return written
 
     def transaction(self) -> Outcome:
         commits: list[CommitRecord] = []
@@ -490,10 +506,12 @@ class Applier:
             for step in self.steps:
                 if not step.changes:
                     continue
-                self.write_step(step)
-                record = CommitRecord(step.name, step.title, step.sites, [c.repo_path for c in step.changes])
-                if self.finish_step(record):
-                    commits.append(record)
+                written = self.write_step(step)
+                if not written:
+                    continue  # never an empty commit
+                record = CommitRecord(step.name, step.title, step.sites, [c.repo_path for c in written])
+                self.finish_step(record)
+                commits.append(record)
             if self.options.test_cmd:
                 test_run = run_tests(self.ui, self.options.test_cmd, self.top)
                 if not test_run.passed and self.options.rollback_on_fail:
@@ -647,6 +665,13 @@ class InPlaceApplier(Applier):
 
     def select(self, migration: Migration) -> None:
         self.steps = planned_steps(migration, self.root, "", not_processed(migration))
+        self.last_step = {change.path: step.name for step in self.steps for change in step.changes}
+
+    def write_step(self, step: PlannedStep) -> list[FileChange]:
+        # without commits only the end state matters: each file is written once, with its final content
+        final = [change for change in step.changes if self.last_step[change.path] == step.name]
+        super().write_step(PlannedStep(step.name, step.title, step.sites, final))
+        return step.changes  # reported per step, as the commits would be
 
     def pr_body_path(self) -> Path | None:
         return Path(os.path.abspath(self.options.pr_body)) if self.options.pr_body is not None else None
@@ -728,16 +753,13 @@ class GitApplier(Applier):
         self.head_switched = True
         self.repo.switch_head(self.branch)
 
-    def finish_step(self, record: CommitRecord) -> bool:
+    def finish_step(self, record: CommitRecord) -> None:
         assert self.repo is not None
-        if not self.repo.has_changes(record.files):
-            return False
         subject, body = record.message()
         try:
             record.sha = self.repo.commit(record.files, subject, body)
         except GitError as exc:
             raise Failed(f"git could not commit the {record.step} step: {exc.stderr.splitlines()[-1] if exc.stderr else exc}") from None
-        return True
 
     def undo(self) -> list[str]:
         repo = self.repo

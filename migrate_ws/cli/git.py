@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+PATHS_ON_COMMAND_LINE = 64 * 1024  # bytes of paths passed as arguments; more go through stdin
+
+
 class GitUnavailable(Exception):
     """The git executable cannot be found or run."""
 
@@ -99,23 +102,24 @@ class Repository:
 
     # ----- running git -------------------------------------------------------------------
 
-    def run(self, *args: str, check: bool = True) -> str:
+    def run(self, *args: str, check: bool = True, stdin: bytes | None = None) -> str:
         """Run `git ARGS` in the working tree; return stdout (raise `GitError` on failure)."""
-        status, out, err = self.run_status(*args)
+        status, out, err = self.run_status(*args, stdin=stdin)
         if check and status != 0:
             raise GitError(list(args), status, err)
         return out
 
-    def run_status(self, *args: str) -> tuple[int, str, str]:
+    def run_status(self, *args: str, stdin: bytes | None = None) -> tuple[int, str, str]:
         command = [self._executable, *args]
+        extra = {"istream": subprocess.PIPE} if stdin is not None else {}
         try:
-            handle = self._repo.git.execute(command, as_process=True, start_new_session=True)
+            handle = self._repo.git.execute(command, as_process=True, start_new_session=True, **extra)
         except self._gitpython.GitCommandNotFound:
             raise GitUnavailable("git is not available (no working git executable on PATH)") from None
         proc = handle.proc
         self.running = proc
         try:
-            out, err = proc.communicate()
+            out, err = proc.communicate(stdin)
         except BaseException:
             stop_process(proc)
             self.stopped_process = True
@@ -158,10 +162,11 @@ class Repository:
         return entries
 
     def tracked(self, paths: list[str]) -> set[str]:
+        """The subset of `paths` (relative to the top of the working tree) that git tracks."""
         if not paths:
             return set()
-        out = self.run("ls-files", "-z", "--full-name", "--", *[f":(literal){p}" for p in paths])
-        return {p for p in out.split("\0") if p}
+        out = self.run("ls-files", "-z", "--full-name")
+        return set(paths) & {p for p in out.split("\0") if p}
 
     def operation_in_progress(self) -> str | None:
         for marker, name in (("MERGE_HEAD", "a merge"), ("CHERRY_PICK_HEAD", "a cherry-pick"),
@@ -216,9 +221,11 @@ class Repository:
 
     def commit(self, paths: list[str], title: str, body: str) -> str:
         """Commit exactly `paths` as they are in the working tree (other staged changes stay staged)."""
-        self.run("commit", "-q", "--only", "--no-edit", "-m", title, "-m", body, "--", *[f":(literal){p}" for p in paths])
+        specs = [f":(literal){p}" for p in paths]
+        command = ["commit", "-q", "--only", "--no-edit", "-m", title, "-m", body]
+        if sum(len(spec) + 1 for spec in specs) < PATHS_ON_COMMAND_LINE:
+            self.run(*command, "--", *specs)
+        else:  # very many files: pass them on stdin rather than risk the argument-length limit
+            self.run(*command, "--pathspec-from-file=-", "--pathspec-file-nul",
+                     stdin="\0".join(specs).encode("utf-8"))
         return self.run("rev-parse", "HEAD").strip()
-
-    def has_changes(self, paths: list[str]) -> bool:
-        out = self.run("status", "--porcelain=v1", "-z", "--", *[f":(literal){p}" for p in paths])
-        return bool(out.strip("\0"))
