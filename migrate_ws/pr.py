@@ -121,7 +121,7 @@ def render(
     out += [
         f"| Files changed | {len(changed)} |",
         f"| Sites rewritten | {sites} |",
-        f"| Commits | {len([c for c in commits if c.sha])} |",
+        (f"| Commits | {len([c for c in commits if c.sha])} |" if branch else f"| Steps applied | {len(commits)} |"),
         f"| Manual follow-ups | {len(followups)} |",
         f"| Files not processed | {not_processed} |",
         f"| Files scanned | {plan.scanned} |",
