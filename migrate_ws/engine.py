@@ -172,6 +172,7 @@ class SourceOutcome:
     renamed_exports: dict[str, str] = field(default_factory=dict)
     depends_on: set[tuple[str, str]] = field(default_factory=set)
     error: str | None = None
+    index: object = None  # the original text's LineIndex, reused by the verification
 
 
 class _Cache:
@@ -233,7 +234,7 @@ def transform_source(text: str, path: str, targets: Targets, tree: ast.Module | 
         context.render_imports()
     new_text, error = apply_edits(text, context.edits)
     return SourceOutcome(new_text, sorted(context.edits, key=lambda e: e.start), context.followups,
-                         context.renamed_exports, context.depends_on, error)
+                         context.renamed_exports, context.depends_on, error, facts.index)
 
 
 def apply_edits(text: str, edits: list[Edit]) -> tuple[str, str | None]:
@@ -261,18 +262,112 @@ def apply_edits(text: str, edits: list[Edit]) -> tuple[str, str | None]:
     return "".join(pieces), None
 
 
+NEWER_SYNTAX_LIMIT = 256 * 1024
+
+
 def parse_failure_reason(text: str, error: SyntaxError) -> str:
+    """One line: why the file does not parse, and whether a newer Python would accept it."""
     import sys
 
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     where = f"line {error.lineno}" if error.lineno else "unknown line"
-    try:
-        import libcst
+    newer = False
+    if len(text) <= NEWER_SYNTAX_LIMIT:
+        try:
+            import libcst
 
-        libcst.parse_module(text)
-    except Exception:
-        return f"does not parse: {error.msg} ({where})"
-    return f"does not parse on Python {version}: {error.msg} ({where}); valid only on a newer Python"
+            libcst.parse_module(text)  # LibCST's grammar follows newer Python releases
+            newer = True
+        except Exception:
+            newer = False
+    elif (error.msg or "").startswith("f-string"):
+        newer = True  # PEP 701 lifted most f-string restrictions in Python 3.12
+    if newer:
+        return f"does not parse on Python {version}: {error.msg} ({where}); valid only on a newer Python"
+    return f"does not parse: {error.msg} ({where})"
+
+
+_BODY_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _innermost_statement(tree: ast.Module, index, start: int, end: int) -> ast.stmt | None:
+    """The innermost statement whose lines contain [start, end), following only the path to it."""
+    found = None
+    statements: list = list(tree.body)
+    while statements:
+        inner: list = []
+        for node in statements:
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            node_start = index.offset(first, 0)
+            node_end = index.offset(node.end_lineno, node.end_col_offset)
+            if node_start <= start and end <= node_end:
+                if isinstance(node, ast.stmt):
+                    found = node
+                for field in _BODY_FIELDS:
+                    for child in getattr(node, field, None) or []:
+                        inner.extend(child.body if isinstance(child, ast.excepthandler) or type(child).__name__ == "match_case"
+                                     else [child])
+                break
+        statements = inner
+    return found
+
+
+def changed_regions_parse(text: str, tree: ast.Module, edits: list[Edit], new_text: str, index=None) -> str | None:
+    """Check that the statements the edits touched still parse; None when they do.
+
+    Each touched statement's lines (innermost statement, in its own block) are parsed on
+    their own after removing the block's indentation, and must keep that indentation.
+    Text outside them is byte-identical to a file that parsed, and each region closes its
+    own brackets and strings, so this proves the whole file parses without a second full
+    parse. Anything it cannot localise is checked by parsing the whole file.
+    """
+    import textwrap
+
+    from .source import LineIndex
+
+    index = index or LineIndex(text)
+    regions: list[list[int]] = []
+    for edit in sorted(edits, key=lambda e: e.start):
+        statement = _innermost_statement(tree, index, edit.start, edit.end)
+        if statement is None:
+            start, end = edit.start, edit.end
+        else:
+            first = min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", [])])
+            start = index.starts[first - 1]
+            end = index.offset(statement.end_lineno, statement.end_col_offset)
+        line_start = index.starts[index.line_of(min(start, edit.start)) - 1]
+        last_line = index.line_of(max(end, edit.end) - 1 if max(end, edit.end) > 0 else 0)
+        line_end = index.starts[last_line - 1] + len(index.line_text(last_line))
+        if regions and line_start < regions[-1][1]:
+            regions[-1][1] = max(regions[-1][1], line_end)
+        else:
+            regions.append([line_start, line_end])
+    ordered = sorted(edits, key=lambda e: e.start)
+    for start, end in regions:
+        delta_before = sum(len(e.text) - (e.end - e.start) for e in ordered if e.end <= start and e.start < start)
+        delta_inside = sum(len(e.text) - (e.end - e.start) for e in ordered if start <= e.start and e.end <= end)
+        region = new_text[start + delta_before:end + delta_before + delta_inside]
+        first_line = text[start:index.starts[index.line_of(start) - 1] + len(index.line_text(index.line_of(start)))]
+        indentation = first_line[: len(first_line) - len(first_line.lstrip(" \t"))]
+        dedented = textwrap.dedent(region)
+        kept_margin = region.lstrip("\r\n")[: len(region.lstrip("\r\n")) - len(dedented.lstrip("\r\n"))] if dedented.strip() else indentation
+        if not region.strip():
+            continue
+        if kept_margin != indentation or "\f" in region or "\t" in indentation:
+            return _whole_file_problem(new_text)
+        try:
+            parse(dedented, "<region>")
+        except SyntaxError:
+            return _whole_file_problem(new_text)
+    return None
+
+
+def _whole_file_problem(new_text: str) -> str | None:
+    try:
+        parse(new_text, "<rewrite>")
+    except SyntaxError as exc:
+        return f"{exc.msg}, line {exc.lineno}"
+    return None
 
 
 def process_file(root: str, path: str, targets: Targets, check_idempotence: bool) -> tuple[FileResult | None, SourceOutcome | None, bool]:
@@ -301,21 +396,29 @@ def process_file(root: str, path: str, targets: Targets, check_idempotence: bool
         outcome = transform_source(source.text, path, targets, tree)
     except Exception as exc:  # an engine defect must not stop the run; the file is reported and left alone
         return FileResult(path, FileStatus.FAILED, original=data, reason=f"internal error: {type(exc).__name__}: {exc}"), None, True
-    result = finish(path, data, source, outcome, targets, check_idempotence)
+    result = finish(path, data, source, outcome, targets, check_idempotence, tree)
     result.mode = stat.S_IMODE(info.st_mode)
     return result, outcome, True
 
 
-def finish(path: str, data: bytes, source: SourceText, outcome: SourceOutcome, targets: Targets, check_idempotence: bool) -> FileResult:
+def finish(path: str, data: bytes, source: SourceText, outcome: SourceOutcome, targets: Targets,
+           check_idempotence: bool, tree: ast.Module | None = None) -> FileResult:
     if outcome.error:
         return FileResult(path, FileStatus.FAILED, original=data, followups=outcome.followups, reason=outcome.error)
     if not outcome.edits:
         return FileResult(path, FileStatus.UNCHANGED, followups=outcome.followups)
-    try:
-        parse(outcome.text, path)
-    except SyntaxError as exc:
-        return FileResult(path, FileStatus.FAILED, original=data, followups=outcome.followups,
-                          reason=f"internal error: the rewrite does not parse ({exc.msg}, line {exc.lineno}); not written")
+    if check_idempotence or tree is None:
+        try:
+            parse(outcome.text, path)
+            problem = None
+        except SyntaxError as exc:
+            problem = f"{exc.msg}, line {exc.lineno}"
+    else:
+        problem = changed_regions_parse(source.text, tree, outcome.edits, outcome.text, outcome.index)
+    if problem is not None:
+        return FileResult(path, FileStatus.FAILED, original=data, rewritten=source.encode(outcome.text),
+                          followups=outcome.followups,
+                          reason=f"internal error: the rewrite does not parse ({problem}); not written")
     if check_idempotence:
         again = transform_source(outcome.text, path, targets)
         if again.edits:
@@ -364,9 +467,21 @@ def _run_chunk(root: str, paths: list[str], check_idempotence: bool, targets: Ta
 
 
 def _chunks(paths: list[str], sizes: dict[str, int], jobs: int) -> list[list[str]]:
-    target = max(1, min(256, len(paths) // (jobs * 8) or 1))
-    ordered = sorted(paths, key=lambda p: -sizes.get(p, 0))
-    return [ordered[i:i + target] for i in range(0, len(ordered), target)]
+    """Chunks of about equal bytes, largest files first, many more chunks than workers."""
+    total = sum(sizes.get(p, 0) for p in paths) or 1
+    budget = max(total // (jobs * 32), 1)
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    filled = 0
+    for path in sorted(paths, key=lambda p: -sizes.get(p, 0)):
+        current.append(path)
+        filled += sizes.get(path, 0)
+        if filled >= budget or len(current) >= 256:
+            chunks.append(current)
+            current, filled = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def build_targets(root: Path, config: Config, steps: Iterable[str], todo_comments: bool = False) -> tuple[Targets, list[str]]:

@@ -7,6 +7,7 @@ multi-line import survive when names are renamed, moved out or removed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import libcst as cst
@@ -88,6 +89,9 @@ def rewrite_statement(code: str, module: str | None, level: int | None, aliases:
     `aliases` lists, in order, the original alias positions to keep and what each becomes.
     `module`/`level` replace the source module of a `from` import when given.
     """
+    simple = _simple_rewrite(code, module, level, aliases)
+    if simple is not None:
+        return simple
     statement = cst.parse_statement(code)
     assert isinstance(statement, cst.SimpleStatementLine)
     node = statement.body[0]
@@ -110,9 +114,29 @@ def rewrite_statement(code: str, module: str | None, level: int | None, aliases:
     return _EMPTY.code_for_node(node)
 
 
-def render_from_import(module: str, level: int, specs: list[AliasSpec]) -> str:
+_SIMPLE_FROM = re.compile(r"from[ \t]+(\.*)[ \t]*([\w.]*)[ \t]+import[ \t]+[\w., \t]+")
+_SIMPLE_IMPORT = re.compile(r"import[ \t]+[\w., \t]+")
+
+
+def _simple_rewrite(code: str, module: str | None, level: int | None, aliases: list[tuple[int, AliasSpec]]) -> str | None:
+    """A one-line import without parentheses, comments or continuations needs no concrete syntax tree."""
+    if not aliases:
+        return None
+    specs = [spec for _, spec in aliases]
+    match = _SIMPLE_FROM.fullmatch(code)
+    if match is not None:
+        dots, original_module = match.group(1), match.group(2)
+        if module is not None or level is not None:
+            dots, original_module = "." * (level or 0), module or ""
+        return render_from_import(original_module, len(dots), specs)
+    if _SIMPLE_IMPORT.fullmatch(code) is not None and module is None and level is None:
+        return render_import(specs)
+    return None
+
+
+def render_from_import(module: str | None, level: int, specs: list[AliasSpec]) -> str:
     names = ", ".join(spec.name if spec.asname is None else f"{spec.name} as {spec.asname}" for spec in specs)
-    return f"from {'.' * level}{module} import {names}"
+    return f"from {'.' * level}{module or ''} import {names}"
 
 
 def render_import(specs: list[AliasSpec]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import io
+from itertools import accumulate
 import re
 import tokenize
 from dataclasses import dataclass
@@ -58,7 +59,13 @@ def dominant_newline(text: str) -> str:
 
 def split_lines(text: str) -> list[str]:
     """Physical lines as Python's tokenizer counts them (only CR, LF and CRLF end a line)."""
-    return _LINE.findall(text)
+    if "\r" in text:
+        return _LINE.findall(text)
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
 
 
 def line_ending(line: str) -> str:
@@ -74,19 +81,18 @@ class LineIndex:
 
     def __init__(self, text: str) -> None:
         self.lines = split_lines(text)
-        self.starts: list[int] = []
-        offset = 0
-        for line in self.lines:
-            self.starts.append(offset)
-            offset += len(line)
-        self.length = offset
-        self._ascii = [line.isascii() for line in self.lines]
+        self.starts = [0, *accumulate(map(len, self.lines))]
+        self.length = self.starts.pop() if self.lines else 0
+        if not self.lines:
+            self.starts = []
+        self._all_ascii = text.isascii()
+        self._ascii = None if self._all_ascii else [line.isascii() for line in self.lines]
 
     def offset(self, lineno: int, col_bytes: int) -> int:
         if lineno > len(self.lines):
             return self.length
         index = lineno - 1
-        if self._ascii[index]:
+        if self._all_ascii or self._ascii[index]:
             return self.starts[index] + col_bytes
         line = self.lines[index]
         return self.starts[index] + len(line.encode("utf-8")[:col_bytes].decode("utf-8", errors="ignore"))

@@ -54,3 +54,34 @@ def test_engine_never_writes_a_rewrite_that_fails_the_check(tmp_path, monkeypatc
     assert file_result.status is FileStatus.FAILED
     assert "safety check failed" in file_result.reason
     assert (tmp_path / "app" / "consumer.py").read_text(encoding="utf-8") == BEFORE
+
+
+def test_dry_run_region_check_catches_a_rewrite_that_does_not_parse() -> None:
+    import ast
+
+    from migrate_ws.engine import apply_edits, changed_regions_parse
+    from migrate_ws.model import Edit
+
+    text = "import os\n\n\ndef f():\n    return os.sep\n\n\nX = 1\n"
+    tree = ast.parse(text)
+    start = text.index("os.sep")
+    broken = [Edit(start, start + 2, "(os", "aliases", 5, "broken")]
+    new_text, _ = apply_edits(text, list(broken))
+    assert changed_regions_parse(text, tree, broken, new_text) is not None
+    fine = [Edit(start, start + 2, "os ", "aliases", 5, "fine")]
+    new_text, _ = apply_edits(text, list(fine))
+    assert changed_regions_parse(text, tree, fine, new_text) is None
+
+
+def test_region_check_covers_decorators() -> None:
+    from migrate_ws.testing import run_codemod
+
+    before = ('from unittest.mock import patch\n\n\n@patch("netra_backend.app.websocket_core.manager.WebSocketManager")\n'
+              'def test_it(mock):\n    pass\n')
+    import ast
+
+    from migrate_ws.engine import changed_regions_parse
+
+    outcome = run_codemod(before)
+    assert outcome.edits
+    assert changed_regions_parse(before, ast.parse(before), outcome.edits, outcome.text) is None
