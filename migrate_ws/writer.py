@@ -72,11 +72,12 @@ def atomic_write(path: str | os.PathLike, data: bytes, mode: int | None = None,
     whoever owns the set can remove it after an interruption at any point.
     """
     target = os.fspath(path)
+    try:
+        existing: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        existing = None
     if mode is None:
-        try:
-            mode = stat.S_IMODE(os.stat(target).st_mode)
-        except FileNotFoundError:
-            mode = _default_mode()
+        mode = stat.S_IMODE(existing.st_mode) if existing is not None else _default_mode()
     temp = temp_path_for(target)
     if temps is not None:
         temps.add(temp)
@@ -87,6 +88,11 @@ def atomic_write(path: str | os.PathLike, data: bytes, mode: int | None = None,
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
+            if existing is not None and (existing.st_uid, existing.st_gid) != (os.geteuid(), os.getegid()):
+                try:  # keep the owner where allowed (the new file is a new inode)
+                    os.fchown(fd, existing.st_uid, existing.st_gid)
+                except OSError:
+                    pass
             os.fchmod(fd, mode)
             os.fsync(fd)
         finally:

@@ -321,3 +321,15 @@ def test_a_failed_atomic_write_leaves_the_target_and_no_temporary_file(tmp_path:
     assert [p.name for p in tmp_path.iterdir()] == ["target.py"]
     assert journal.restore() == []
     assert target.read_bytes() == b"before\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="changing a file's owner needs root")
+def test_journal_writes_keep_the_owner(tmp_path: Path) -> None:
+    target = tmp_path / "owned.py"
+    target.write_bytes(b"x = 1\n")
+    os.chown(target, 4321, 4321)
+    journal = writer.Journal()
+    journal.write(target, b"x = 2\n")
+    assert (target.stat().st_uid, target.stat().st_gid) == (4321, 4321)
+    assert journal.restore() == []
+    assert (target.stat().st_uid, target.stat().st_gid, target.read_bytes()) == (4321, 4321, b"x = 1\n")
