@@ -5,7 +5,8 @@ Exit codes:
   1    changes pending (--dry-run / --check), or --apply refused before writing anything
   2    usage or configuration error
   3    nothing pending, but some files could not be read or parsed (listed)
-  4    --apply verification or --test-cmd failed; the repository was restored
+  4    --apply failed (verification, a write or git error, or --test-cmd); the repository was
+       restored, except when --test-cmd fails without --rollback-on-fail: the branch is kept
   123  internal error
   130  interrupted; the repository was restored
 """
