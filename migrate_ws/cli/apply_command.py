@@ -178,6 +178,12 @@ def signals_deferred() -> Iterator[list[int]]:
             signal.signal(sig, handler)
 
 
+def ignore_further_signals() -> None:
+    if _in_main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+
+
 def uninterruptible(action: Callable[[], list[str]]) -> list[str]:
     """Run `action` (idempotent) to completion even when signals arrive; retry if one got through."""
     while True:
@@ -532,6 +538,7 @@ class Applier:
                 outcome = Outcome("applied", EXIT_APPLIED, commits, test_run, pr_path)
         except KeyboardInterrupt as exc:
             problems = self.rollback()
+            ignore_further_signals()  # the run is ending with 130: a late signal must not cut the exit short
             what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
             return self.restored(Outcome("interrupted", EXIT_INTERRUPTED, commits, test_run, error=what), problems)
         except (Failed, GitError, GitUnavailable, OSError) as exc:
