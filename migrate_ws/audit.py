@@ -114,9 +114,8 @@ def check_implementations(reader: ModuleReader, config: Config, report: AuditRep
                 origins.setdefault(origin, []).append(f"{module}.{name}")
     report.implementations = origins
     if len(origins) > 1:
-        described = "; ".join(f"{origin} <- {', '.join(names)}" for origin, names in sorted(origins.items()))
-        report.findings.append(Finding("implementations", f"manager names resolve to {len(origins)} different classes: "
-                                       f"{described}", sorted(origins)))
+        report.findings.append(Finding("implementations", f"manager names resolve to {len(origins)} different classes",
+                                       [f"{origin} <- {', '.join(names)}" for origin, names in sorted(origins.items())]))
 
 
 def check_aliases(reader: ModuleReader, config: Config, report: AuditReport) -> None:
@@ -130,9 +129,8 @@ def check_aliases(reader: ModuleReader, config: Config, report: AuditReport) -> 
                 if origin is not None:
                     seen.setdefault(origin, []).append(f"{module}.{name}")
         if len(seen) > 1:
-            described = "; ".join(f"{', '.join(names)} -> {origin}" for origin, names in sorted(seen.items()))
-            report.findings.append(Finding("aliases", f"{alias} and {target} resolve to {len(seen)} different objects: "
-                                           f"{described}", sorted(seen)))
+            report.findings.append(Finding("aliases", f"{alias} and {target} resolve to {len(seen)} different objects",
+                                           [f"{origin} <- {', '.join(names)}" for origin, names in sorted(seen.items())]))
 
 
 def check_factory(root: Path, config: Config, report: AuditReport) -> None:
@@ -199,9 +197,9 @@ def check_import_paths(root: Path, config: Config, report: AuditReport) -> None:
     report.import_paths = dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
     legacy_in_use = {path: count for path, count in counts.items() if path != config.canonical_module}
     if legacy_in_use:
-        described = ", ".join(f"{path} ({count})" for path, count in report.import_paths.items())
-        report.findings.append(Finding("import-paths", f"managers are imported from {len(counts)} module paths: {described}",
-                                       [loc for path in legacy_in_use for loc in locations[path]]))
+        report.findings.append(Finding("import-paths", f"managers are imported from {len(counts)} module paths "
+                                       f"({len(legacy_in_use)} legacy)",
+                                       [f"{loc}: {path}" for path in legacy_in_use for loc in locations[path]]))
 
 
 def _package_modules(root: Path, package: str) -> dict[str, Path]:

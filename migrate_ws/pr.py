@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import report
+from .report import plural
 from .migration import Migration
 
 OUTPUT_TAIL_LINES = 30
@@ -25,7 +26,7 @@ class CommitRecord:
 
     def message(self) -> tuple[str, str]:
         """The commit's subject line and body."""
-        subject = f"migrate-ws: {self.title} ({self.sites} sites in {len(self.files)} files)"
+        subject = f"migrate-ws: {self.title} ({plural(self.sites, 'site')} in {plural(len(self.files), 'file')})"
         body = "\n".join([f"Step: {self.step}", "", "Files:", *[f"- {path}" for path in self.files]])
         return subject, body
 

@@ -12,6 +12,10 @@ from .source import SourceText, split_lines
 NO_NEWLINE = "\\ No newline at end of file"
 
 
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 _GIT_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 
 

@@ -65,6 +65,7 @@ from ..config import Config
 from ..migration import Migration, stage
 from ..pr import OUTPUT_TAIL_LINES, CommitRecord, TestRun, followup_lines, render, title
 from ..writer import Journal, ReadOnlyFile
+from ..report import plural
 from .git import GitError, GitUnavailable, HeadState, NotARepository, Repository, stop_process
 
 EXIT_APPLIED = 0
@@ -641,7 +642,7 @@ class Applier:
                 ui.line(f"  {'-':<10}  {step.name:<15} nothing to change")
                 continue
             label = commit.sha[:10] if commit.sha else "written"
-            ui.line(f"  {label:<10}  {step.name:<15} {commit.sites} sites in {len(commit.files)} files  {step.title}")
+            ui.line(f"  {label:<10}  {step.name:<15} {plural(commit.sites, 'site')} in {plural(len(commit.files), 'file')}  {step.title}")
         print_refused_deletions(ui, self.migration)
         print_followups(ui, self.migration, self.excluded)
         if outcome.test_run is not None:
