@@ -36,7 +36,7 @@ BROKEN = "netra_backend/app/services/broken.py"
 TOOL = "tools/send_ping.py"  # executable: its mode must survive
 
 STEP_ORDER = ["canonical", "imports", "aliases", "factory", "strings", "legacy-modules"]
-SUBJECT = re.compile(r"^migrate-ws: (?P<title>.+) \((?P<sites>\d+) sites in (?P<files>\d+) files\)$")
+SUBJECT = re.compile(r"^migrate-ws: (?P<title>.+) \((?P<sites>\d+) sites? in (?P<files>\d+) files?\)$")
 
 FILES: dict[str, str] = {
     "README.md": "# backend\n\nThe service.\n",
@@ -739,7 +739,7 @@ def test_legacy_delete_when_nothing_refers_to_it(tmp_path: Path) -> None:
 
     assert result.exit_code == 0, result.output
     last = commits_on(root, "del")[-1]
-    assert last["subject"] == "migrate-ws: Retire the legacy modules (1 sites in 1 files)"
+    assert last["subject"] == "migrate-ws: Retire the legacy modules (1 site in 1 file)"
     assert last["files"] == [LEGACY_FILE]
     assert not (root / LEGACY_FILE).exists()
     assert LEGACY_FILE not in tree_of(root, "del")
