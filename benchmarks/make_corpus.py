@@ -26,6 +26,7 @@ import math
 import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -1872,7 +1873,7 @@ def generate(out_dir: str, files: int = 10_000, seed: int = 1) -> dict:
     master.shuffle(tokens)
     for kind in tokens:
         site_files[master.choice(test_like if kind in TEST_ONLY_SITES else anywhere)].append(kind)
-    for path in no_import:
+    for path in sorted(no_import):
         site_files[path] = [master.choice(("instantiate_noarg", "isinstance", "annotation", "get_ws_noarg"))]
 
     shapes: Counter = Counter()
@@ -1996,10 +1997,15 @@ def self_check(files: int = 1500, seed: int = 3) -> int:
     with tempfile.TemporaryDirectory(prefix="corpus-self-check-") as tmp:
         started = time.monotonic()
         first = generate(os.path.join(tmp, "a"), files, seed)
-        second = generate(os.path.join(tmp, "b"), files, seed)
+        # the second run is a separate process with another string-hash seed, as a user's run would be
+        env = dict(os.environ, PYTHONHASHSEED="2" if os.environ.get("PYTHONHASHSEED") == "1" else "1")
+        subprocess.run([sys.executable, os.path.abspath(__file__), os.path.join(tmp, "b"), "--files", str(files),
+                        "--seed", str(seed)], env=env, check=True, stdout=subprocess.DEVNULL)
         digest_a, digest_b = tree_digest(os.path.join(tmp, "a")), tree_digest(os.path.join(tmp, "b"))
-        expect(digest_a == digest_b, f"determinism: two runs with --files {files} --seed {seed} give identical trees "
-                                     f"({len(digest_a)} entries)")
+        differing = sorted(p for p in set(digest_a) | set(digest_b) if digest_a.get(p) != digest_b.get(p))
+        expect(not differing, f"determinism: two runs (separate processes, different hash seeds) with --files {files} "
+                              f"--seed {seed} give identical trees ({len(digest_a)} entries)"
+                              + (f"; differing: {differing[:3]}" if differing else ""))
         other = generate(os.path.join(tmp, "c"), files, seed + 1)
         expect(tree_digest(os.path.join(tmp, "c")) != digest_a, "a different --seed gives a different tree")
         del other
@@ -2080,18 +2086,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out_dir", nargs="?", help="directory to write the corpus into (replaced if it is a corpus)")
-    parser.add_argument("--files", type=int, default=10_000, help="number of .py files (default 10000)")
+    parser.add_argument("--files", type=int, default=None,
+                        help="number of .py files (default 10000; with --self-check default 1500)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--self-check", action="store_true",
                         help="generate twice into temporary directories and verify the generator; exit 1 on failure")
     args = parser.parse_args(argv)
+    if args.files is not None and args.files < 200:
+        parser.error("--files must be at least 200")
     if args.self_check:
-        return self_check()
+        return self_check(args.files or 1500)
     if not args.out_dir:
         parser.error("OUT_DIR is required (or use --self-check)")
-    if args.files < 200:
-        parser.error("--files must be at least 200")
-    manifest = generate(args.out_dir, args.files, args.seed)
+    manifest = generate(args.out_dir, args.files or 10_000, args.seed)
     print(f"corpus written to {args.out_dir}")
     print(summary(manifest))
     return 0

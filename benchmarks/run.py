@@ -459,7 +459,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             libcst_row(table, corpus, workdir, jobs, libcst_step, dry if dry_ok else None, args.timeout)
         if fractions:
-            reuse = (files, dry, summary, manifest) if not args.corpus and dry_ok else None
+            same = manifest.get("files") == files and manifest.get("seed") == args.seed
+            reuse = (files, dry, summary, manifest) if same and dry_ok else None
             linear = linearity(files, args.seed, fractions, workdir, jobs, args.repeat, args.timeout, reuse)
     finally:
         if args.keep:
