@@ -118,33 +118,88 @@ def manager_names(config: Config) -> set[str]:
 
 
 class Prefilter:
-    """Decides from the raw bytes whether a file can refer to a legacy manager at all.
+    """Decides from the raw bytes whether a file can need any change at all.
 
-    A file qualifies if it names a manager, or names a retiring legacy module (by its last
-    segment) while it also names that module's parent package or lives inside it (where a
-    relative import can reach the module).
+    A file qualifies if it contains a legacy-only spelling (an alias, a deprecated factory),
+    a canonical spelling used the legacy way (`get_websocket_manager()` without a context,
+    `WebSocketManager(...)`, `WebSocketManager.get_instance()`), or a reference to a legacy
+    module (absolute, relative, as a module object, or in a string). A file that is already
+    migrated only names the canonical module and the canonical names, so `--check` on a
+    migrated tree reads it and moves on without parsing it.
     """
 
-    def __init__(self, config: Config) -> None:
-        self.names = WordFinder(manager_names(config), as_bytes=True)
-        self.tails: dict[str, tuple[bytes, str]] = {}
-        for module, legacy in config.legacy_modules.items():
-            if not legacy.retire or "." not in module:
-                continue
-            parent, _, tail = module.rpartition(".")
-            self.tails[tail] = (parent.rsplit(".", 1)[-1].encode(), parent.replace(".", "/") + "/")
-        self.tail_finder = WordFinder(self.tails, as_bytes=True)
+    WINDOW = 4096
 
-    def __call__(self, data: bytes, path: str) -> bool:
-        if self.names.search(data) is not None:
+    def __init__(self, config: Config) -> None:
+        factory = config.factory
+        names = manager_names(config)
+        canonical_spellings = set(config.aliases.values())
+        if factory.function:
+            canonical_spellings.add(factory.function)
+        self.strong = WordFinder(names - canonical_spellings, as_bytes=True)
+        contexts: dict[str, re.Pattern[bytes]] = {}
+        for name in sorted(canonical_spellings & names):
+            alternatives: list[bytes] = []
+            if name == factory.function:
+                parameter = re.escape(factory.context_parameter.encode())
+                alternatives.append(rb"\s*\(\s*(?:\)|None\s*[,)]|" + parameter + rb"\s*=\s*None\b)")
+            if name in factory.classes:
+                alternatives.append(rb"\s*\(")
+                if factory.class_methods:
+                    methods = b"|".join(re.escape(m.encode()) for m in factory.class_methods)
+                    alternatives.append(rb"\s*\.\s*(?:" + methods + rb")\b")
+            if alternatives:
+                contexts[name] = re.compile(b"|".join(alternatives))
+        self.contexts = contexts
+        self.weak = WordFinder(contexts, as_bytes=True) if contexts else None
+        self.modules: list[tuple[bytes, re.Pattern[bytes]]] = []
+        self.relatives: list[tuple[bytes, re.Pattern[bytes]]] = []
+        for module, legacy in sorted(config.legacy_modules.items()):
+            path = re.escape(module.encode())
+            carried = b"|".join(re.escape(n.encode()) for n in sorted(legacy.names, key=len, reverse=True))
+            forms = [
+                path + rb"\s+import\s+(?:\([^)]*?|[^\n]*?)(?<![\w.])(?:" + carried + rb"|\*)(?!\w)",
+                rb"import\s+" + path + rb"(?![\w.])",
+                path + rb"\.(?:" + carried + rb")(?!\w)",
+                rb"[\"']" + path + rb"[\"']",
+            ]
+            if legacy.retire:
+                forms.append(path + rb"(?![\w.])")
+            self.modules.append((module.encode(), re.compile(b"|".join(forms))))
+            if "." in module:
+                parent, _, tail = module.rpartition(".")
+                tail_bytes = re.escape(tail.encode())
+                parent_bytes = re.escape(parent.encode())
+                relative = [
+                    rb"from\s+\.+" + tail_bytes + rb"\s+import\s+(?:\([^)]*?|[^\n]*?)(?<![\w.])(?:" + carried + rb"|\*)(?!\w)",
+                    rb"from\s+(?:\.+|" + parent_bytes + rb")\s+import\s+(?:\([^)]*?|[^\n]*?)(?<![\w.])" + tail_bytes + rb"(?!\w)",
+                ]
+                if legacy.retire:
+                    relative.append(rb"from\s+\.+" + tail_bytes + rb"(?![\w.])")
+                self.relatives.append((tail.encode(), re.compile(b"|".join(relative))))
+
+    def __call__(self, data: bytes, path: str = "") -> bool:
+        if self.strong.search(data) is not None:
             return True
-        if not self.tails:
-            return False
-        for offset in self.tail_finder.starts(data):
-            match = self.tail_finder.pattern.match(data, offset)
-            parent, folder = self.tails[match.group().decode()]
-            if parent in data or path.startswith(folder):
+        if self.weak is not None:
+            for offset in self.weak.starts(data):
+                word = self.weak.pattern.match(data, offset)
+                if self.contexts[word.group().decode()].match(data, word.end()):
+                    return True
+        for anchor, pattern in self.modules:
+            if self._near(data, anchor, pattern, before=256):
                 return True
+        for anchor, pattern in self.relatives:
+            if self._near(data, anchor, pattern, before=self.WINDOW):
+                return True
+        return False
+
+    def _near(self, data: bytes, anchor: bytes, pattern: re.Pattern[bytes], before: int) -> bool:
+        position = data.find(anchor)
+        while position != -1:
+            if pattern.search(data, max(0, position - before), position + len(anchor) + self.WINDOW):
+                return True
+            position = data.find(anchor, position + 1)
         return False
 
 

@@ -48,3 +48,37 @@ def test_every_codemod_has_cases_and_noops() -> None:
         names = [p.name for p in folder.glob("*.py")]
         assert any(n.endswith(".before.py") for n in names), f"{folder.name} has no rewrite case"
         assert any(n.endswith(".noop.py") for n in names), f"{folder.name} has no no-op case"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: f"{p.parent.name}/{p.name.split('.')[0]}")
+def test_prefilter_lets_every_case_with_work_through(case: Path) -> None:
+    """A file the engine would change or report must never be skipped by the text prefilter."""
+    from migrate_ws.engine import Prefilter
+    from migrate_ws.testing import run_codemod
+
+    before, _, directives = load_case(case)
+    path = directives.get("path", ["app/consumer.py"])[0]
+    outcome = run_codemod(before, path)
+    if outcome.edits or outcome.followups:
+        assert Prefilter(fixture_targets().config)(before.encode(), path)
+
+
+def test_prefilter_skips_migrated_code() -> None:
+    from migrate_ws.engine import Prefilter
+
+    migrated = (
+        "from netra_backend.app.websocket_core.websocket_manager import WebSocketManager, get_websocket_manager\n"
+        "from netra_backend.app.websocket_core import events\n\n"
+        "def handle(user_context) -> WebSocketManager:\n"
+        "    manager = get_websocket_manager(user_context)\n"
+        "    assert isinstance(manager, WebSocketManager)\n"
+        "    websocket_manager = manager\n"
+        "    return websocket_manager\n"
+    )
+    prefilter = Prefilter(fixture_targets().config)
+    assert not prefilter(migrated.encode(), "app/handlers.py")
+    assert prefilter(migrated.replace("get_websocket_manager(user_context)", "get_websocket_manager()").encode(), "app/x.py")
+    assert prefilter(migrated.replace("WebSocketManager)", "UnifiedWebSocketManager)").encode(), "app/x.py")
+    assert prefilter(b"from netra_backend.app.websocket_core import (\n    events,\n    WebSocketManager,\n)\n", "app/x.py")
+    assert prefilter(b"from . import manager as m\n", "netra_backend/app/websocket_core/x.py")
+    assert prefilter(b'sys.modules["netra_backend.app.websocket_core.manager"] = None\n', "tests/t.py")
