@@ -284,6 +284,8 @@ def check_row(table: Table, corpus: str, workdir: str, jobs: int, repeat: int, r
             table.unavailable(name, f"--check exited {result.rc}: {result.last_error_line()}", target)
             return
         ratio = result.wall / read.wall if read else None
+        if read:
+            table.notes.append(f"--check vs read in CPU time: {result.cpu / max(1e-9, read.cpu):.2f}x")
         table.add(name, result.wall, result.cpu, result.maxrss_kib,
                   f"{ratio:.2f}x read" if ratio else "", target,
                   verdict(ratio is not None and ratio <= TARGET_CHECK_VS_READ) if ratio else "")
@@ -346,7 +348,8 @@ def libcst_row(table: Table, corpus: str, workdir: str, jobs: int, step: int, dr
 
 def linearity(files: int, seed: int, fractions: list[float], workdir: str, jobs: int, repeat: int, timeout: float,
               reuse: tuple[int, Measurement, dict | None, dict] | None) -> list[str]:
-    rows = [("fraction", "files", "affected", "changed", "wall", "CPU", "peak RSS", "per affected file")]
+    rows = [("fraction", "files", "affected", "changed", "wall", "CPU", "peak RSS", "wall/affected file",
+             "CPU/affected file")]
     for fraction in fractions:
         count = max(200, round(files * fraction))
         try:
@@ -361,13 +364,14 @@ def linearity(files: int, seed: int, fractions: list[float], workdir: str, jobs:
                 shutil.rmtree(root, ignore_errors=True)
             affected = len(manifest["legacy"])
             if not dry_run_ok(result):
-                rows.append((f"{fraction:g}", str(count), str(affected), "-", f"n/a (exit {result.rc}: {result.last_error_line()})", "", "", ""))
+                rows.append((f"{fraction:g}", str(count), str(affected), "-", f"n/a (exit {result.rc}: {result.last_error_line()})", "", "", "", ""))
                 continue
             changed = str(summary.get("changed", "?")) if summary else "?"
             rows.append((f"{fraction:g}", str(count), str(affected), changed, seconds(result.wall), seconds(result.cpu),
-                         megabytes(result.maxrss_kib), f"{1000 * result.wall / max(1, affected):.1f} ms"))
+                         megabytes(result.maxrss_kib), f"{1000 * result.wall / max(1, affected):.1f} ms",
+                         f"{1000 * result.cpu / max(1, affected):.1f} ms"))
         except Exception as exc:
-            rows.append((f"{fraction:g}", str(count), "-", "-", f"n/a ({type(exc).__name__}: {str(exc)[:100]})", "", "", ""))
+            rows.append((f"{fraction:g}", str(count), "-", "-", f"n/a ({type(exc).__name__}: {str(exc)[:100]})", "", "", "", ""))
     widths = [max(len(r[i]) for r in rows if not r[4].startswith("n/a")) for i in range(len(rows[0]))]
     out = ["  ".join(c.ljust(w) for c, w in zip(rows[0], widths)).rstrip(), "  ".join("-" * w for w in widths)]
     out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows[1:]]
@@ -440,6 +444,8 @@ def main(argv: list[str] | None = None) -> int:
             rss_mb = dry.rss_mb
             table.add("  peak RSS of the dry-run (per process)", rss_kib=dry.maxrss_kib, target=f"< {TARGET_PEAK_RSS_MB:g} MB",
                       result=verdict(rss_mb < TARGET_PEAK_RSS_MB))
+            table.notes.append(f"dry-run vs floor in CPU time (less sensitive to other load on the machine): "
+                               f"{dry.cpu / max(1e-9, floor.cpu):.2f}x")
             if summary:
                 table.notes.append(
                     f"dry-run exit {dry.rc} ({'changes pending, as expected' if dry.rc == 1 else 'nothing pending'}); "
@@ -468,6 +474,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
 
+    try:
+        header.append("load:     average %.2f %.2f %.2f at the end (other processes share these cores)" % os.getloadavg())
+    except OSError:
+        pass
     out = ["migrate-ws benchmark", ""] + header + ["", table.render()]
     if table.notes:
         out += [""] + [f"note: {n}" for n in table.notes]
