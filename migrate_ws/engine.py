@@ -152,6 +152,15 @@ class Prefilter:
                 contexts[name] = re.compile(b"|".join(alternatives))
         self.contexts = contexts
         self.weak = WordFinder(contexts, as_bytes=True) if contexts else None
+        # a canonical spelling in a file that never names the canonical module is bound some
+        # other way (a legacy path, a star import, or not at all): the file needs a look
+        self.canonical_spellings = WordFinder(canonical_spellings & names, as_bytes=True)
+        canonical_tail = config.canonical_module.rsplit(".", 1)[-1].encode()
+        self.canonical_tail = canonical_tail
+        tail = re.escape(canonical_tail)
+        self.canonical_import = re.compile(
+            rb"(?:from|import)\s+[\w.]*(?<![\w])" + tail + rb"(?![\w])"
+            rb"|from\s+[\w.]+\s+import\s+(?:\([^)]*?|[^\n]*?)(?<![\w.])" + tail + rb"(?!\w)")
         self.modules: list[tuple[bytes, re.Pattern[bytes]]] = []
         self.relatives: list[tuple[bytes, re.Pattern[bytes]]] = []
         for module, legacy in sorted(config.legacy_modules.items()):
@@ -171,15 +180,18 @@ class Prefilter:
                 tail_bytes = re.escape(tail.encode())
                 parent_bytes = re.escape(parent.encode())
                 relative = [
-                    rb"from\s+\.+" + tail_bytes + rb"\s+import\s+(?:\([^)]*?|[^\n]*?)(?<![\w.])(?:" + carried + rb"|\*)(?!\w)",
+                    rb"from\s+\.+(?:\w+\.)*" + tail_bytes + rb"\s+import\s+(?:\([^)]*?|[^\n]*?)(?<![\w.])(?:" + carried + rb"|\*)(?!\w)",
                     rb"from\s+(?:\.+|" + parent_bytes + rb")\s+import\s+(?:\([^)]*?|[^\n]*?)(?<![\w.])" + tail_bytes + rb"(?!\w)",
                 ]
                 if legacy.retire:
-                    relative.append(rb"from\s+\.+" + tail_bytes + rb"(?![\w.])")
+                    relative.append(rb"from\s+\.+(?:\w+\.)*" + tail_bytes + rb"(?![\w.])")
                 self.relatives.append((tail.encode(), re.compile(b"|".join(relative))))
 
     def __call__(self, data: bytes, path: str = "") -> bool:
         if self.strong.search(data) is not None:
+            return True
+        if self.canonical_spellings.search(data) is not None \
+                and not self._near(data, self.canonical_tail, self.canonical_import, before=self.WINDOW):
             return True
         if self.weak is not None:
             for offset in self.weak.starts(data):

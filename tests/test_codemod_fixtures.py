@@ -82,3 +82,12 @@ def test_prefilter_skips_migrated_code() -> None:
     assert prefilter(b"from netra_backend.app.websocket_core import (\n    events,\n    WebSocketManager,\n)\n", "app/x.py")
     assert prefilter(b"from . import manager as m\n", "netra_backend/app/websocket_core/x.py")
     assert prefilter(b'sys.modules["netra_backend.app.websocket_core.manager"] = None\n', "tests/t.py")
+
+
+def test_prefilter_sees_deep_relative_imports_and_unbound_names() -> None:
+    from migrate_ws.engine import Prefilter
+
+    prefilter = Prefilter(fixture_targets().config)
+    assert prefilter(b"from ...websocket_core.manager import WebSocketManager\n", "netra_backend/app/x/y.py")
+    assert prefilter(b"def f(m: WebSocketManager) -> None:\n    pass\n", "tests/t.py")
+    assert prefilter(b"def f(websocket_manager: WebSocketManager) -> None:\n    pass\n", "tests/t.py")
