@@ -513,7 +513,10 @@ _WORKER_TARGETS: Targets | None = None
 def _init_worker(targets: Targets) -> None:
     global _WORKER_TARGETS
     _WORKER_TARGETS = targets
-    gc.disable()  # short-lived workers building many small trees: collection only costs time
+    # Automatic collection would walk every freshly built syntax tree again and again; the
+    # per-file analysis graphs (scopes and bindings point at each other) are freed in one
+    # collection after each chunk instead.
+    gc.disable()
 
 
 def _run_chunk(root: str, paths: list[str], check_idempotence: bool, targets: Targets | None = None):
@@ -530,6 +533,8 @@ def _run_chunk(root: str, paths: list[str], check_idempotence: bool, targets: Ta
         if result.status is FileStatus.UNCHANGED and not result.followups and not extra[0] and not extra[1]:
             continue
         results.append((result, extra))
+    if not gc.isenabled():
+        gc.collect()
     return results, parsed, len(paths)
 
 

@@ -58,6 +58,11 @@ class CollapseAliasesCommand(Command):
         context.rebind_import(binding, AliasSpec(target, asname), module, "aliases", f"{spec.name} -> {target}")
 
     def collapse_attributes(self, context: FileContext, binding: Binding) -> None:
+        """`m.Alias` -> `m.Canonical`, only where `m` is (or now becomes) the canonical module."""
+        if context.module_object(binding) != context.config.canonical_module:
+            change = context.import_changes.get(id(binding.node))
+            if change is None or change.spec is None:
+                return  # the legacy module object stays: its attributes keep their legacy names
         exports = context.targets.canonical_exports
         for use in uses_of(context, binding):
             if not use.chain or use.chain[0] not in context.config.aliases:
