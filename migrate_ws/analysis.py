@@ -97,6 +97,7 @@ class FileFacts:
     uses: list[Use]
     strings: list[StringRef]
     calls: list[CallSite]
+    argument_of: dict[int, str]  # id(call) -> spelling of the call it is passed to
     all_entries: list[tuple[ast.Constant, str]]
     star_imports: list[Binding]
 
@@ -170,6 +171,7 @@ class _Walker:
         self.star_imports: list[Binding] = []
         self.guard: str | None = None
         self.current_line = 1
+        self.argument_of: dict[int, str] = {}
 
     # pruning ---------------------------------------------------------------
     def relevant(self, node: ast.AST) -> bool:
@@ -497,6 +499,9 @@ class _Walker:
             callee in ATTRIBUTE_STRING_CALLS or callee.endswith("patch.object")) and len(node.args) >= 2 \
             and isinstance(node.args[0], ast.Name) and isinstance(node.args[1], ast.Constant) \
             and isinstance(node.args[1].value, str)
+        for argument in [*node.args, *(k.value for k in node.keywords)]:
+            if isinstance(argument, ast.Call) and callee:
+                self.argument_of[id(argument)] = callee
         for position, argument in enumerate(node.args):
             if attribute_call and position == 0:
                 continue  # recorded below as an attribute use of the module object
@@ -584,7 +589,7 @@ def analyze(text: str, tree: ast.Module, module: str, is_package: bool, names: s
     return FileFacts(
         module=module, is_package=is_package, tree=tree, index=index, module_scope=module_scope,
         scopes=walker.scopes, bindings=walker.bindings, uses=walker.uses, strings=walker.strings,
-        calls=walker.calls, all_entries=walker.all_entries, star_imports=walker.star_imports,
+        calls=walker.calls, argument_of=walker.argument_of, all_entries=walker.all_entries, star_imports=walker.star_imports,
     )
 
 

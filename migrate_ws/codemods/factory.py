@@ -12,6 +12,11 @@ from .base import Command
 from .imports import uses_of
 
 
+# callables that take a coroutine: a legacy async factory call passed to them cannot become a sync call
+COROUTINE_CONSUMERS = frozenset({"run", "run_until_complete", "create_task", "ensure_future", "gather", "wait_for",
+                                 "shield", "run_coroutine_threadsafe", "wait"})
+
+
 @dataclass
 class Callee:
     kind: str  # function | class | class-method | factory-method
@@ -155,8 +160,16 @@ class FactoryCallsCommand(Command):
                 self.todo_comment(context, site, f"{spelled} needs the user's context: use {factory.function}(<user context>)")
             return False
         if not self.factory_name_available(context, site, callee):
-            context.follow_up(call.lineno, f"{spelled}: {factory.function} means something else here; kept as is",
-                              "factory")
+            other = next((b for b in resolve(site.scope, factory.function)), None)
+            where = f" (bound at line {other.line})" if other is not None else ""
+            context.follow_up(call.lineno, f"{spelled}: {factory.function} is bound to something else here{where}; "
+                              "kept as is", "factory")
+            return False
+        outer = context.facts.argument_of.get(id(call), "")
+        if site.awaited is None and not factory.is_async and outer.rsplit(".", 1)[-1] in COROUTINE_CONSUMERS \
+                and callee.kind == "function":
+            context.follow_up(call.lineno, f"{spelled}: its coroutine is passed to {outer}(...), but "
+                              f"{factory.function} is not async; kept as is", "factory")
             return False
         keyword = any(k.arg == factory.context_parameter for k in call.keywords)
         argument_text = f"{factory.context_parameter}={argument}" if keyword else argument
