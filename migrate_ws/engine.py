@@ -437,35 +437,50 @@ def _whole_file_problem(new_text: str) -> str | None:
     return None
 
 
-def process_file(root: str, path: str, targets: Targets, check_idempotence: bool) -> tuple[FileResult | None, SourceOutcome | None, bool]:
-    """Read, prefilter, transform and verify one file. Never raises for a bad file."""
-    cache = _Cache.get(targets.config)
+def process_file(root: str, path: str, stages: list[Targets], check_idempotence: bool) -> tuple[list, bool]:
+    """Read, prefilter, parse once, then transform and verify one file for each stage.
+
+    Returns one `(FileResult, SourceOutcome | None)` per stage, or an empty list when the
+    prefilter rules the file out, and whether the file was parsed. Never raises for a bad
+    file. Only the last stage is checked for idempotence and by the safety check.
+    """
+    cache = _Cache.get(stages[0].config)
     full = os.path.join(root, path)
     try:
         info = os.lstat(full)
         with open(full, "rb") as handle:
             data = handle.read()
     except OSError as exc:
-        return FileResult(path, FileStatus.SKIPPED, reason=f"cannot read: {exc.strerror}"), None, False
+        skipped = FileResult(path, FileStatus.SKIPPED, reason=f"cannot read: {exc.strerror}")
+        return [(skipped, None)] * len(stages), False
     if not cache.prefilter(data, path):
-        return None, None, False
+        return [], False
     try:
         source = SourceText.decode(data)
     except UndecodableSource as exc:
-        return FileResult(path, FileStatus.SKIPPED, reason=f"cannot decode: {exc}"), None, False
+        skipped = FileResult(path, FileStatus.SKIPPED, reason=f"cannot decode: {exc}")
+        return [(skipped, None)] * len(stages), False
     try:
         tree = parse(source.text, path)
     except (SyntaxError, ValueError) as exc:
         reason = parse_failure_reason(source.text, exc) if isinstance(exc, SyntaxError) else f"does not parse: {exc}"
         line = (exc.lineno or 0) if isinstance(exc, SyntaxError) else 0
-        return FileResult(path, FileStatus.SKIPPED, original=data, reason=reason, line=line), None, True
-    try:
-        outcome = transform_source(source.text, path, targets, tree)
-    except Exception as exc:  # an engine defect must not stop the run; the file is reported and left alone
-        return FileResult(path, FileStatus.FAILED, original=data, reason=f"internal error: {type(exc).__name__}: {exc}"), None, True
-    result = finish(path, data, source, outcome, targets, check_idempotence, tree)
-    result.mode = stat.S_IMODE(info.st_mode)
-    return result, outcome, True
+        skipped = FileResult(path, FileStatus.SKIPPED, original=data, reason=reason, line=line)
+        return [(skipped, None)] * len(stages), True
+    mode = stat.S_IMODE(info.st_mode)
+    results = []
+    for position, targets in enumerate(stages):
+        last = position == len(stages) - 1
+        try:
+            outcome = transform_source(source.text, path, targets, tree)
+        except Exception as exc:  # an engine defect must not stop the run; the file is reported and left alone
+            failed = FileResult(path, FileStatus.FAILED, original=data, reason=f"internal error: {type(exc).__name__}: {exc}")
+            results.append((failed, None))
+            continue
+        result = finish(path, data, source, outcome, targets, check_idempotence and last, tree)
+        result.mode = mode
+        results.append((result, outcome))
+    return results, True
 
 
 def finish(path: str, data: bytes, source: SourceText, outcome: SourceOutcome, targets: Targets,
@@ -507,32 +522,40 @@ def finish(path: str, data: bytes, source: SourceText, outcome: SourceOutcome, t
 
 # ----- the whole repository ------------------------------------------------------------------
 
-_WORKER_TARGETS: Targets | None = None
+_WORKER_STAGES: list[Targets] | None = None
 
 
-def _init_worker(targets: Targets) -> None:
-    global _WORKER_TARGETS
-    _WORKER_TARGETS = targets
+def _init_worker(stages: list[Targets]) -> None:
+    global _WORKER_STAGES
+    _WORKER_STAGES = stages
     # Automatic collection would walk every freshly built syntax tree again and again; the
     # per-file analysis graphs (scopes and bindings point at each other) are freed in one
     # collection after each chunk instead.
     gc.disable()
 
 
-def _run_chunk(root: str, paths: list[str], check_idempotence: bool, targets: Targets | None = None):
-    targets = targets or _WORKER_TARGETS
-    assert targets is not None
-    results = []
+def _run_chunk(root: str, paths: list[str], check_idempotence: bool, stages: list[Targets] | None = None):
+    """Per path, the stage results worth returning (a file with nothing to say is dropped)."""
+    stages = stages or _WORKER_STAGES
+    assert stages is not None
+    results: list[tuple[str, list]] = []
     parsed = 0
     for path in paths:
-        result, outcome, was_parsed = process_file(root, path, targets, check_idempotence)
+        per_stage, was_parsed = process_file(root, path, stages, check_idempotence)
         parsed += was_parsed
-        if result is None:
-            continue
-        extra = (outcome.renamed_exports, outcome.depends_on) if outcome is not None else ({}, set())
-        if result.status is FileStatus.UNCHANGED and not result.followups and not extra[0] and not extra[1]:
-            continue
-        results.append((result, extra))
+        kept = []
+        previous: bytes | None = None
+        for result, outcome in per_stage:
+            extra = (outcome.renamed_exports, outcome.depends_on) if outcome is not None else ({}, set())
+            if result.status is FileStatus.UNCHANGED and not result.followups and not extra[0] and not extra[1]:
+                kept.append(None)
+                continue
+            if result.rewritten and result.rewritten == previous:
+                result.rewritten = previous  # one object for identical stage contents: pickled once
+            previous = result.rewritten or previous
+            kept.append((result, extra))
+        if any(item is not None for item in kept):
+            results.append((path, kept))
     if not gc.isenabled():
         gc.collect()
     return results, parsed, len(paths)
@@ -574,23 +597,45 @@ def build_targets(root: Path, config: Config, steps: Iterable[str], todo_comment
 def plan(root: Path, config: Config, steps: Iterable[str] = STEPS, jobs: int | None = None,
          check_idempotence: bool = False, progress: ProgressCallback | None = None,
          todo_comments: bool = False, paths: list[str] | None = None) -> Plan:
+    """Plan the migration's `steps` over the repository (files are read, never written)."""
+    return plan_stages(root, config, [steps], jobs, check_idempotence, progress, todo_comments, paths)[0]
+
+
+def plan_stages(root: Path, config: Config, stages: list[Iterable[str]], jobs: int | None = None,
+                check_idempotence: bool = False, progress: ProgressCallback | None = None,
+                todo_comments: bool = False, paths: list[str] | None = None) -> list[Plan]:
+    """One plan per stage (each a set of steps), from a single pass that parses every file once.
+
+    `check_idempotence` applies the full verification (second run, safety check) to the
+    last stage, which is the one that gets written.
+    """
     root = root.resolve()
-    steps = tuple(s for s in STEPS if s in set(steps))
-    targets, messages = build_targets(root, config, steps, todo_comments)
+    ordered_stages = [tuple(s for s in STEPS if s in set(steps)) for steps in stages]
+    built = [build_targets(root, config, steps, todo_comments) for steps in ordered_stages]
+    stage_targets = [targets for targets, _ in built]
     notes: list[FollowUp] = []
     if paths is None:
         paths, notes = discover(root, config)
-    result = Plan(root=str(root), config_source=config.source, steps=steps, warnings=list(messages), followups=notes)
-    result.scanned = len(paths)
+    plans = [Plan(root=str(root), config_source=config.source, steps=steps, warnings=list(messages),
+                  followups=list(notes)) for steps, (_, messages) in zip(ordered_stages, built)]
     jobs = max(1, jobs or os.cpu_count() or 1)
-    collected = _run(str(root), paths, targets, jobs, check_idempotence, progress, result)
+    collected, parsed = _run(str(root), paths, stage_targets, jobs, check_idempotence, progress)
+    for position, (targets, result) in enumerate(zip(stage_targets, plans)):
+        result.scanned = len(paths)
+        result.parsed = parsed
+        stage = {path: items[position] for path, items in collected.items() if items[position] is not None}
+        stage = _follow_reexports(str(root), stage, targets, check_idempotence and position == len(plans) - 1)
+        result.files = sorted((file_result for file_result, _ in stage.values()), key=lambda r: r.path)
+    return plans
 
-    # A consumer module whose module-level alias was collapsed no longer binds the old name:
-    # its importers follow it to the canonical name (re-exports resolved across modules).
+
+def _follow_reexports(root: str, stage: dict[str, tuple], targets: Targets, check_idempotence: bool) -> dict[str, tuple]:
+    """A consumer module whose module-level name changed no longer binds the old name: its
+    importers and patch targets follow it (re-exports resolved across modules)."""
     derived: dict[tuple[str, str], str] = {}
     for _ in range(5):
         new = {}
-        for path, (file_result, (renamed, _)) in collected.items():
+        for path, (file_result, (renamed, _)) in stage.items():
             module, _ = module_name_for(path)
             for local, target in renamed.items():
                 if (module, local) not in derived:
@@ -599,22 +644,24 @@ def plan(root: Path, config: Config, steps: Iterable[str] = STEPS, jobs: int | N
             break
         derived.update(new)
         targets = replace(targets, derived=tuple((m, n, c) for (m, n), c in sorted(derived.items())))
-        again = [p for p, (_, (_, deps)) in collected.items() if deps & set(new)]
+        again = [p for p, (_, (_, deps)) in stage.items() if deps & set(new)]
         if not again:
             break
-        collected.update(_run(str(root), again, targets, 1, check_idempotence, None, None))
-    result.files = [file_result for file_result, _ in collected.values()]
-    result.files.sort(key=lambda r: r.path)
-    return result
+        rerun, _ = _run(root, again, [targets], 1, check_idempotence, None)
+        for path, items in rerun.items():
+            if items[0] is not None:
+                stage[path] = items[0]
+    return stage
 
 
-def _run(root: str, paths: list[str], targets: Targets, jobs: int, check_idempotence: bool,
-         progress: ProgressCallback | None, plan_result: Plan | None) -> dict[str, tuple]:
-    collected: dict[str, tuple] = {}
-    done = 0
+def _run(root: str, paths: list[str], stages: list[Targets], jobs: int, check_idempotence: bool,
+         progress: ProgressCallback | None) -> tuple[dict[str, list], int]:
+    collected: dict[str, list] = {}
     parsed_total = 0
     if jobs == 1 or len(paths) < 64:
-        outputs = [_run_chunk(root, paths, check_idempotence, targets)]
+        outputs = [_run_chunk(root, paths, check_idempotence, stages)]
+        if progress is not None:
+            progress(len(paths), len(paths))
     else:
         sizes = {}
         for path in paths:
@@ -622,22 +669,18 @@ def _run(root: str, paths: list[str], targets: Targets, jobs: int, check_idempot
                 sizes[path] = os.path.getsize(os.path.join(root, path))
             except OSError:
                 sizes[path] = 0
-        chunks = _chunks(paths, sizes, jobs)
+        done = 0
         outputs = []
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(targets,)) as pool:
-            futures = [pool.submit(_run_chunk, root, chunk, check_idempotence) for chunk in chunks]
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(stages,)) as pool:
+            futures = [pool.submit(_run_chunk, root, chunk, check_idempotence) for chunk in _chunks(paths, sizes, jobs)]
             for future in futures:
                 output = future.result()
                 outputs.append(output)
                 done += output[2]
                 if progress is not None:
                     progress(done, len(paths))
-    for items, parsed, count in outputs:
+    for items, parsed, _ in outputs:
         parsed_total += parsed
-        for file_result, extra in items:
-            collected[file_result.path] = (file_result, extra)
-    if progress is not None and (jobs == 1 or len(paths) < 64):
-        progress(len(paths), len(paths))
-    if plan_result is not None:
-        plan_result.parsed += parsed_total
-    return collected
+        for path, per_stage in items:
+            collected[path] = per_stage
+    return collected, parsed_total

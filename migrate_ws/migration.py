@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config
-from .engine import ProgressCallback, build_targets, discover, plan
+from .engine import ProgressCallback, build_targets, discover, plan_stages
 from .legacy_modules import LegacyModulesOutcome, plan_legacy_modules
 from .model import STEP_TITLES, STEPS, FileResult, FollowUp, Plan
 
@@ -40,29 +40,22 @@ def stage(root: Path, config: Config, legacy_policy: str = "shim", jobs: int | N
     root = root.resolve()
     code_steps = [s for s in STEPS if s != "legacy-modules"]
     paths, _ = discover(root, config)
+    stages = [code_steps[: index + 1] for index in range(len(code_steps))]
+    states = plan_stages(root, config, stages, jobs=jobs, check_idempotence=True, todo_comments=todo_comments,
+                         progress=progress, paths=paths)
     previous: dict[str, bytes] = {}
-    previous_counts: dict[str, int] = {}
     steps: list[Step] = []
-    final: Plan | None = None
-    for index, name in enumerate(code_steps):
-        last = index == len(code_steps) - 1
-        state = plan(root, config, steps=code_steps[: index + 1], jobs=jobs, check_idempotence=last,
-                     todo_comments=todo_comments, progress=progress if last else None, paths=paths)
-        if last:
-            final = state
+    for name, state in zip(code_steps, states):
         files = []
         sites = 0
         for result in state.changed_files:
             if previous.get(result.path) != result.rewritten:
                 files.append(result)
-            count = result.edits_by_kind().get(name, 0)
-            sites += count
+            sites += result.edits_by_kind().get(name, 0)
         for result in state.changed_files:
             previous[result.path] = result.rewritten
         steps.append(Step(name, STEP_TITLES[name], files, sites))
-        previous_counts[name] = sites
-    assert final is not None
-    final.scanned = len(paths)
+    final = states[-1]
     targets, _ = build_targets(root, config, code_steps)
     legacy = plan_legacy_modules(root, config, legacy_policy, final, paths, targets.canonical_exports)
     steps.append(Step("legacy-modules", STEP_TITLES["legacy-modules"], legacy.files, len(legacy.files)))
