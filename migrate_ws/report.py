@@ -35,6 +35,10 @@ def _display_lines(data: bytes) -> list[str]:
 
 def unified_diff(result: FileResult, for_patch: bool = True, context: int = 3) -> str:
     """The change to one file as a git-style unified diff (byte-exact when `for_patch`)."""
+    if not for_patch and result.edits:
+        fast = _diff_from_edits(result, context)
+        if fast is not None:
+            return fast
     before = _lines(result.original) if for_patch else _display_lines(result.original)
     after = _lines(result.rewritten) if for_patch else _display_lines(result.rewritten)
     out = [f"diff --git a/{result.path} b/{result.path}\n", f"--- a/{result.path}\n", f"+++ b/{result.path}\n"]
@@ -51,6 +55,72 @@ def unified_diff(result: FileResult, for_patch: bool = True, context: int = 3) -
                 out.extend(_mark("-", line, for_patch) for line in before[i1:i2])
             if tag in ("replace", "insert"):
                 out.extend(_mark("+", line, for_patch) for line in after[j1:j2])
+    return "".join(out)
+
+
+def _diff_from_edits(result: FileResult, context: int) -> str | None:
+    """The display diff built from the declared edits' spans: no sequence matching needed."""
+    try:
+        source = SourceText.decode(result.original)
+        rewritten = SourceText.decode(result.rewritten).text
+    except Exception:
+        return None
+    from .source import LineIndex
+
+    old = LineIndex(source.text)
+    new_lines = split_lines(rewritten)
+    if not old.lines:
+        return None
+    # changed line blocks in the original, with the matching blocks of the rewrite
+    blocks: list[list[int]] = []  # [old_first, old_last, new_first, new_last] (0-based, inclusive / exclusive)
+    delta_lines = 0
+    for edit in sorted(result.edits, key=lambda e: e.start):
+        first = old.line_of(edit.start) - 1
+        last = old.line_of(max(edit.end - 1, edit.start)) - 1 if edit.end > edit.start else first
+        if edit.start == edit.end and edit.start == old.length:
+            first = last = len(old.lines) - 1
+        block_start = old.starts[first]
+        block_end = old.starts[last] + len(old.lines[last])
+        old_text = source.text[block_start:block_end]
+        new_text = old_text[: edit.start - block_start] + edit.text + old_text[edit.end - block_start:]
+        added = len(split_lines(new_text)) - (last - first + 1)
+        if blocks and first <= blocks[-1][1]:
+            extension = max(0, last + 1 - blocks[-1][1])
+            blocks[-1][1] += extension
+            blocks[-1][3] += extension + added
+        else:
+            blocks.append([first, last + 1, first + delta_lines, first + delta_lines + (last - first + 1) + added])
+        delta_lines += added
+    out = [f"diff --git a/{result.path} b/{result.path}\n", f"--- a/{result.path}\n", f"+++ b/{result.path}\n"]
+    changes: list[tuple[int, int, int, int]] = []
+    for a1, a2, b1, b2 in blocks:
+        # the blocks are a few lines each: matching inside them keeps the diff minimal
+        matcher = difflib.SequenceMatcher(a=old.lines[a1:a2], b=new_lines[b1:b2], autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag != "equal":
+                changes.append((a1 + i1, a1 + i2, b1 + j1, b1 + j2))
+    hunks: list[list] = []
+    for a1, a2, b1, b2 in changes:
+        if hunks and a1 - hunks[-1][1] <= 2 * context:
+            hunks[-1][1], hunks[-1][3] = a2, b2
+            hunks[-1][4].append((a1, a2, b1, b2))
+        else:
+            hunks.append([a1, a2, b1, b2, [(a1, a2, b1, b2)]])
+    if not hunks:
+        return None
+    for a1, a2, b1, b2, changes in hunks:
+        start_a = max(0, a1 - context)
+        start_b = b1 - (a1 - start_a)
+        end_a = min(len(old.lines), a2 + context)
+        end_b = b2 + (end_a - a2)
+        out.append(f"@@ -{_range(start_a, end_a)} +{_range(start_b, end_b)} @@\n")
+        cursor = start_a
+        for c_a1, c_a2, c_b1, c_b2 in changes:
+            out.extend(_mark(" ", line, False) for line in old.lines[cursor:c_a1])
+            out.extend(_mark("-", line, False) for line in old.lines[c_a1:c_a2])
+            out.extend(_mark("+", line, False) for line in new_lines[c_b1:c_b2])
+            cursor = c_a2
+        out.extend(_mark(" ", line, False) for line in old.lines[cursor:end_a])
     return "".join(out)
 
 

@@ -113,7 +113,7 @@ def print_diff(console: Console, result_plan: Plan) -> None:
     for result in result_plan.changed_files:
         text = unified_diff(result, for_patch=False)
         if console.no_color or not console.is_terminal:
-            console.out(text, end="", highlight=False)
+            console.file.write(text)
         else:
             console.print(Syntax(text, "diff", theme="ansi_dark", background_color="default", word_wrap=False))
 
