@@ -148,9 +148,10 @@ class FactoryCallsCommand(Command):
     def rewrite(self, context: FileContext, site: CallSite, callee: Callee) -> bool:
         factory = context.config.factory
         call = site.node
-        if callee.kind == "function" and callee.legacy_name == factory.function and call.args \
-                and not (isinstance(call.args[0], ast.Constant) and call.args[0].value is None):
-            return False  # already the factory with a context
+        if callee.kind == "function" and callee.legacy_name == factory.function:
+            supplied = [*call.args[:1], *(k.value for k in call.keywords if k.arg == factory.context_parameter)]
+            if supplied and not (isinstance(supplied[0], ast.Constant) and supplied[0].value is None):
+                return False  # already the factory with a context
         argument, reason = self.context_argument(context, site, callee)
         spelled = f"{callee.legacy_name}(...)" if callee.kind != "class-method" else f"{callee.legacy_name}()"
         if argument is None:
@@ -188,6 +189,8 @@ class FactoryCallsCommand(Command):
                 return False
             replacement = f"await {replacement}"
         start, end = context.span(target)
+        if context.text[start:end] == replacement:
+            return False
         context.replace(start, end, replacement, "factory", f"{spelled} -> {factory.function}({argument})")
         return True
 
