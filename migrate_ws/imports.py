@@ -10,9 +10,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import libcst as cst
+from typing import TYPE_CHECKING
 
-_EMPTY = cst.Module(body=[])
+if TYPE_CHECKING:
+    import libcst as cst
+
+_LIBCST = None
+
+
+def _libcst():
+    """LibCST is imported on first use: most runs only meet one-line imports (half a second saved)."""
+    global _LIBCST
+    if _LIBCST is None:
+        import libcst
+
+        _LIBCST = libcst
+    return _LIBCST
 
 
 @dataclass(frozen=True)
@@ -23,7 +36,8 @@ class AliasSpec:
     asname: str | None
 
 
-def _dotted_node(dotted: str) -> cst.Name | cst.Attribute:
+def _dotted_node(dotted: str) -> "cst.Name | cst.Attribute":
+    cst = _libcst()
     parts = dotted.split(".")
     node: cst.Name | cst.Attribute = cst.Name(parts[0])
     for part in parts[1:]:
@@ -31,12 +45,13 @@ def _dotted_node(dotted: str) -> cst.Name | cst.Attribute:
     return node
 
 
-def _spec_of(alias: cst.ImportAlias) -> AliasSpec:
+def _spec_of(alias: "cst.ImportAlias") -> AliasSpec:
     asname = alias.asname.name.value if alias.asname is not None else None
-    return AliasSpec(_EMPTY.code_for_node(alias.name), asname)
+    return AliasSpec(_libcst().Module(body=[]).code_for_node(alias.name), asname)
 
 
-def _with_alias(original: cst.ImportAlias, spec: AliasSpec) -> cst.ImportAlias:
+def _with_alias(original: "cst.ImportAlias", spec: AliasSpec) -> "cst.ImportAlias":
+    cst = _libcst()
     asname = original.asname
     if spec.asname is None:
         asname = None
@@ -48,11 +63,13 @@ def _with_alias(original: cst.ImportAlias, spec: AliasSpec) -> cst.ImportAlias:
 
 
 def _has_comment(whitespace) -> bool:
+    cst = _libcst()
     return isinstance(whitespace, cst.ParenthesizedWhitespace) and whitespace.first_line.comment is not None
 
 
-def _fix_commas(aliases: list[cst.ImportAlias], original: list[cst.ImportAlias], parenthesized: bool) -> list[cst.ImportAlias]:
+def _fix_commas(aliases: "list[cst.ImportAlias]", original: "list[cst.ImportAlias]", parenthesized: bool) -> "list[cst.ImportAlias]":
     """Commas after a names list lost or gained members, keeping comments and the closing layout."""
+    cst = _libcst()
     if not aliases:
         return aliases
     original_last = original[-1]
@@ -92,6 +109,7 @@ def rewrite_statement(code: str, module: str | None, level: int | None, aliases:
     simple = _simple_rewrite(code, module, level, aliases)
     if simple is not None:
         return simple
+    cst = _libcst()
     statement = cst.parse_statement(code)
     assert isinstance(statement, cst.SimpleStatementLine)
     node = statement.body[0]
@@ -111,7 +129,7 @@ def rewrite_statement(code: str, module: str | None, level: int | None, aliases:
         node = node.with_changes(names=_fix_commas(kept, original, False))
     else:  # pragma: no cover - the engine only hands over import statements
         raise ValueError("not an import statement")
-    return _EMPTY.code_for_node(node)
+    return cst.Module(body=[]).code_for_node(node)
 
 
 _SIMPLE_FROM = re.compile(r"from[ \t]+(\.*)[ \t]*([\w.]*)[ \t]+import[ \t]+[\w., \t]+")
