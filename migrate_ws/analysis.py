@@ -101,6 +101,11 @@ class FileFacts:
     all_entries: list[tuple[ast.Constant, str]]
     star_imports: list[Binding]
 
+    def release(self) -> None:
+        """Break the scope <-> binding cycles so the whole analysis is freed by reference counting."""
+        for scope in self.scopes:
+            scope.bindings.clear()
+
 
 def module_name_for(relative_path: str) -> tuple[str, bool]:
     """`a/b/c.py` -> ("a.b.c", False); `a/b/__init__.py` -> ("a.b", True)."""

@@ -300,6 +300,7 @@ def transform_source(text: str, path: str, targets: Targets, tree: ast.Module | 
     if context.import_changes:
         context.render_imports()
     new_text, error = apply_edits(text, context.edits)
+    facts.release()
     return SourceOutcome(new_text, sorted(context.edits, key=lambda e: e.start), context.followups,
                          context.renamed_exports, context.depends_on, error, facts.index)
 
@@ -355,6 +356,7 @@ def parse_failure_reason(text: str, error: SyntaxError) -> str:
 
 
 _BODY_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 def _innermost_statement(tree: ast.Module, index, start: int, end: int) -> ast.stmt | None:
@@ -395,6 +397,8 @@ def changed_regions_parse(text: str, tree: ast.Module, edits: list[Edit], new_te
     index = index or LineIndex(text)
     regions: list[list[int]] = []
     for edit in sorted(edits, key=lambda e: e.start):
+        if _TOKEN.fullmatch(edit.text) and _TOKEN.fullmatch(text[edit.start:edit.end]):
+            continue  # a name or dotted path replacing a name or dotted path: cannot break the syntax
         statement = _innermost_statement(tree, index, edit.start, edit.end)
         if statement is None:
             start, end = edit.start, edit.end
@@ -528,9 +532,9 @@ _WORKER_STAGES: list[Targets] | None = None
 def _init_worker(stages: list[Targets]) -> None:
     global _WORKER_STAGES
     _WORKER_STAGES = stages
-    # Automatic collection would walk every freshly built syntax tree again and again; the
-    # per-file analysis graphs (scopes and bindings point at each other) are freed in one
-    # collection after each chunk instead.
+    # Automatic collection would walk every freshly built syntax tree again and again, and
+    # there is nothing for it to find: the analysis breaks its own reference cycles
+    # (FileFacts.release), so reference counting frees each file's trees.
     gc.disable()
 
 
@@ -556,8 +560,6 @@ def _run_chunk(root: str, paths: list[str], check_idempotence: bool, stages: lis
             kept.append((result, extra))
         if any(item is not None for item in kept):
             results.append((path, kept))
-    if not gc.isenabled():
-        gc.collect()
     return results, parsed, len(paths)
 
 
