@@ -512,7 +512,7 @@ def finish(path: str, data: bytes, source: SourceText, outcome: SourceOutcome, t
                               followups=outcome.followups,
                               reason=f"internal error: a second run would change line {again.edits[0].line} again; not written")
         try:
-            safety.check(source.text, outcome.text, outcome.edits)
+            safety.check(source.text, outcome.text, outcome.edits, tree)
         except (safety.UnsafeRewrite, SyntaxError) as exc:
             return FileResult(path, FileStatus.FAILED, original=data, rewritten=source.encode(outcome.text),
                               followups=outcome.followups, reason=f"internal error: safety check failed: {exc}; not written")
@@ -542,25 +542,31 @@ def _run_chunk(root: str, paths: list[str], check_idempotence: bool, stages: lis
     """Per path, the stage results worth returning (a file with nothing to say is dropped)."""
     stages = stages or _WORKER_STAGES
     assert stages is not None
-    results: list[tuple[str, list]] = []
-    parsed = 0
-    for path in paths:
-        per_stage, was_parsed = process_file(root, path, stages, check_idempotence)
-        parsed += was_parsed
-        kept = []
-        previous: bytes | None = None
-        for result, outcome in per_stage:
-            extra = (outcome.renamed_exports, outcome.depends_on) if outcome is not None else ({}, set())
-            if result.status is FileStatus.UNCHANGED and not result.followups and not extra[0] and not extra[1]:
-                kept.append(None)
-                continue
-            if result.rewritten and result.rewritten == previous:
-                result.rewritten = previous  # one object for identical stage contents: pickled once
-            previous = result.rewritten or previous
-            kept.append((result, extra))
-        if any(item is not None for item in kept):
-            results.append((path, kept))
-    return results, parsed, len(paths)
+    collecting = gc.isenabled()
+    gc.disable()  # as in _init_worker, also when the run stays in this process (-j 1, small runs)
+    try:
+        results: list[tuple[str, list]] = []
+        parsed = 0
+        for path in paths:
+            per_stage, was_parsed = process_file(root, path, stages, check_idempotence)
+            parsed += was_parsed
+            kept = []
+            previous: bytes | None = None
+            for result, outcome in per_stage:
+                extra = (outcome.renamed_exports, outcome.depends_on) if outcome is not None else ({}, set())
+                if result.status is FileStatus.UNCHANGED and not result.followups and not extra[0] and not extra[1]:
+                    kept.append(None)
+                    continue
+                if result.rewritten and result.rewritten == previous:
+                    result.rewritten = previous  # one object for identical stage contents: pickled once
+                previous = result.rewritten or previous
+                kept.append((result, extra))
+            if any(item is not None for item in kept):
+                results.append((path, kept))
+        return results, parsed, len(paths)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _chunks(paths: list[str], sizes: dict[str, int], jobs: int) -> list[list[str]]:

@@ -169,8 +169,51 @@ def _insert(locator: _Locator, offset: int, statements: list[ast.stmt]) -> None:
     body[at:at] = statements
 
 
-def check(original: str, rewritten: str, edits: list[Edit]) -> None:
-    """Raise UnsafeRewrite when the rewritten AST is not the original with the declared edits."""
+def check(original: str, rewritten: str, edits: list[Edit], tree: ast.Module | None = None) -> None:
+    """Raise UnsafeRewrite when the rewritten AST is not the original with the declared edits.
+
+    Only the top-level statements the edits touch are compared: the text between them is the
+    same in both files (the edits are the only splices), so it parses to the same statements.
+    """
+    if not edits:
+        if original != rewritten:
+            raise UnsafeRewrite("the file changed without any declared edit")
+        return
+    tree = tree or _parse(original)
+    index = LineIndex(original)
+    bounds = []
+    for statement in tree.body:
+        first = min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", [])])
+        end_line = statement.end_lineno
+        bounds.append((index.starts[first - 1], index.starts[end_line - 1] + len(index.line_text(end_line))))
+    regions: list[list[int]] = []
+    for edit in sorted(edits, key=lambda e: e.start):
+        touched = [(a, b) for a, b in bounds if a <= edit.end and edit.start <= b]
+        start = min([a for a, _ in touched] + [index.starts[index.line_of(edit.start) - 1]])
+        end = max([b for _, b in touched] + [edit.end])
+        if regions and start <= regions[-1][1]:
+            regions[-1][1] = max(regions[-1][1], end)
+        else:
+            regions.append([start, end])
+    ordered = sorted(edits, key=lambda e: e.start)
+    outside = []
+    cursor_old = cursor_new = 0
+    for start, end in regions:
+        before = sum(len(e.text) - (e.end - e.start) for e in ordered if e.start < start)
+        inside = [e for e in ordered if start <= e.start and e.end <= end]
+        if sum(1 for e in ordered if e.start < end and e.end > start) != len(inside):
+            return _check_whole(original, rewritten, edits)
+        growth = sum(len(e.text) - (e.end - e.start) for e in inside)
+        outside.append((original[cursor_old:start], rewritten[cursor_new:start + before]))
+        cursor_old, cursor_new = end, end + before + growth
+        shifted = [Edit(e.start - start, e.end - start, e.text, e.kind, e.line, e.description) for e in inside]
+        _check_whole(original[start:end], rewritten[start + before:end + before + growth], shifted)
+    outside.append((original[cursor_old:], rewritten[cursor_new:]))
+    if any(old != new for old, new in outside):
+        raise UnsafeRewrite("text outside the declared edits changed")
+
+
+def _check_whole(original: str, rewritten: str, edits: list[Edit]) -> None:
     expected = ast.dump(expected_tree(original, edits), include_attributes=False)
     actual = ast.dump(_parse(rewritten), include_attributes=False)
     if expected != actual:

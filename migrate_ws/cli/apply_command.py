@@ -116,6 +116,7 @@ class FileChange:
     full: Path
     data: bytes
     deleted: bool
+    planned_from: bytes | None = None  # the file's bytes when the migration was planned
 
 
 @dataclass
@@ -257,7 +258,7 @@ def planned_steps(migration: Migration, root: Path, prefix: str, excluded: set[s
                 dropped += result.edits_by_kind().get(step.name, 0)
                 continue
             changes.append(FileChange(result.path, prefix + result.path, root / result.path,
-                                      b"" if result.deleted else result.rewritten, result.deleted))
+                                      b"" if result.deleted else result.rewritten, result.deleted, result.original))
         sites = len(changes) if step.name == "legacy-modules" else max(0, step.sites - dropped)
         steps.append(PlannedStep(step.name, step.title, sites, changes))
     return steps
@@ -487,6 +488,11 @@ class Applier:
         """Write the step's files; return those whose content actually changed."""
         written = []
         for change in step.changes:
+            if self.journal.original(change.full) is None and change.planned_from is not None:
+                # first write of this file in this run: it must still be what was planned from
+                if current_bytes(change.full) != change.planned_from:
+                    raise Failed(f"{change.path} changed on disk after the migration was planned; "
+                                 "nothing of it was written (run migrate-ws again)")
             try:
                 if change.deleted:
                     if not os.path.lexists(change.full):
