@@ -266,7 +266,9 @@ class FileContext:
                         and len(kept) == len(statement.names)
                     parts.append(code if unchanged else rewrite_statement(code, None, None, kept))
                 if moved:
-                    parts.append(render_from_import(module, level, [spec for _, spec in moved]))
+                    comments = self._alias_comments(statement, [position for position, _ in moved])
+                    parts.append(render_from_import(module, level, [spec for _, spec in moved])
+                                 + (f"  {' '.join(comments)}" if comments else ""))
             for module_name, specs in added.items():
                 if isinstance(statement, ast.ImportFrom):
                     relative_module, relative_level = self.relative_form(statement, module_name)
@@ -279,6 +281,25 @@ class FileContext:
             self.replace(start, end, self._join(statement, parts), kind, description)
         for statement, description in emptied:
             self.delete_statement(statement, "imports", description)
+
+    def _alias_comments(self, statement: ast.stmt, positions: list[int]) -> list[str]:
+        """Comments that end the line of a name moving out of a multi-line import: they go with it."""
+        import re
+
+        comments: list[str] = []
+        if statement.lineno == statement.end_lineno:
+            return comments
+        for position in positions:
+            alias = statement.names[position]
+            line = getattr(alias, "end_lineno", None)
+            if line is None or line == statement.end_lineno:
+                continue
+            start = self.facts.index.offset(line, alias.end_col_offset)
+            rest = self.facts.index.line_text(line)[start - self.facts.index.starts[line - 1]:]
+            match = re.match(r"\s*,?\s*(#[^\r\n]*)", rest)
+            if match:
+                comments.append(match.group(1).rstrip())
+        return comments
 
     def _module_of(self, statement: ast.ImportFrom) -> str | None:
         return resolve_relative(self.facts.module, self.facts.is_package, statement.level, statement.module)
