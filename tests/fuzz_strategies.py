@@ -212,7 +212,15 @@ def _simple(scope: Scope, legacy_weight: int) -> st.SearchStrategy[list[Line]]:
 def _block(scope: Scope, budget: int) -> st.SearchStrategy[list[Line]]:
     """A non-empty list of statements at `scope.depth`."""
     statement = _simple(scope, 1) if budget <= 0 else st.one_of(_simple(scope, 1), _compound(scope, budget - 1))
-    return st.lists(statement, min_size=1, max_size=4).map(lambda parts: [line for part in parts for line in part])
+    return st.lists(statement, min_size=1, max_size=4).map(lambda parts: _with_a_statement(scope, parts))
+
+
+def _with_a_statement(scope: Scope, parts: list[list[Line]]) -> list[Line]:
+    """The block's lines; a block of comments alone is not valid Python, so it gets a `pass`."""
+    lines = [line for part in parts for line in part]
+    if all(line.text.startswith("#") for line in lines if line.depth == scope.depth):
+        lines.append(Line(scope.depth, "pass", False))
+    return lines
 
 
 @st.composite
