@@ -53,7 +53,7 @@ def test_every_codemod_has_cases_and_noops() -> None:
 @pytest.mark.parametrize("case", CASES, ids=lambda p: f"{p.parent.name}/{p.name.split('.')[0]}")
 def test_prefilter_lets_every_case_with_work_through(case: Path) -> None:
     """A file the engine would change or report must never be skipped by the text prefilter."""
-    from migrate_ws.engine import Prefilter
+    from migrate_ws.prefilter import Prefilter
     from migrate_ws.testing import run_codemod
 
     before, _, directives = load_case(case)
@@ -64,7 +64,7 @@ def test_prefilter_lets_every_case_with_work_through(case: Path) -> None:
 
 
 def test_prefilter_skips_migrated_code() -> None:
-    from migrate_ws.engine import Prefilter
+    from migrate_ws.prefilter import Prefilter
 
     migrated = (
         "from netra_backend.app.websocket_core.websocket_manager import WebSocketManager, get_websocket_manager\n"
@@ -85,7 +85,7 @@ def test_prefilter_skips_migrated_code() -> None:
 
 
 def test_prefilter_sees_deep_relative_imports_and_unbound_names() -> None:
-    from migrate_ws.engine import Prefilter
+    from migrate_ws.prefilter import Prefilter
 
     prefilter = Prefilter(fixture_targets().config)
     assert prefilter(b"from ...websocket_core.manager import WebSocketManager\n", "netra_backend/app/x/y.py")
