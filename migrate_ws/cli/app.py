@@ -118,17 +118,23 @@ def print_diff(console: Console, result_plan: Plan) -> None:
             console.print(Syntax(text, "diff", theme="ansi_dark", background_color="default", word_wrap=False))
 
 
+def print_lines(console: Console, lines: list[str]) -> None:
+    if console.is_terminal:
+        for line in lines:
+            console.print(Text(line), highlight=False)
+    else:
+        # rich measures and wraps every line it prints: piped output (CI logs, files) skips that
+        console.file.write("".join(f"{line}\n" for line in lines))
+
+
 def print_report(console: Console, result_plan: Plan, mode: str) -> None:
-    for message in result_plan.warnings:
-        console.print(Text(f"warning: {message}"), highlight=False)
-    lines = summary_lines(result_plan, mode)
-    for line in lines:
-        console.print(Text(line), highlight=False)
+    lines = [f"warning: {message}" for message in result_plan.warnings]
+    lines += summary_lines(result_plan, mode)
     follow = followup_lines(result_plan)
     if follow:
-        console.print(Text(f"Manual follow-ups ({len(follow)}):"), highlight=False)
-        for line in follow:
-            console.print(Text(f"  {line}"), highlight=False)
+        lines.append(f"Manual follow-ups ({len(follow)}):")
+        lines += [f"  {line}" for line in follow]
+    print_lines(console, lines)
 
 
 def save_rejected(err: Console, result_plan: Plan) -> None:
@@ -216,7 +222,7 @@ def main_command(
             except OSError as exc:
                 raise UsageError(f"--diff-output {diff_output}: {exc.strerror}") from None
         if as_json:
-            out.out(to_json(result_plan), highlight=False)
+            out.file.write(to_json(result_plan) + "\n")
         else:
             if not check:
                 print_diff(out, result_plan)
@@ -250,10 +256,9 @@ def audit_command(
         raise fail(err, str(exc), EXIT_USAGE) from None
     report = audit(repository, config)
     if as_json:
-        out.out(json.dumps(report.to_json(), indent=2), highlight=False)
+        out.file.write(json.dumps(report.to_json(), indent=2) + "\n")
     else:
-        for line in render(report):
-            out.print(Text(line), highlight=False)
+        print_lines(out, render(report))
     raise typer.Exit(EXIT_PENDING if report.violations else EXIT_CLEAN)
 
 

@@ -215,7 +215,7 @@ class UI:
         self.err.print(Text(f"migrate-ws: error: {text}"), highlight=False)
 
     def json(self, document: dict) -> None:
-        self.out.out(json.dumps(document, indent=2), highlight=False)
+        self.out.file.write(json.dumps(document, indent=2) + "\n")
 
     @contextmanager
     def working(self, message: str) -> Iterator[None]:
