@@ -32,7 +32,7 @@ ProgressCallback = Callable[[int, int], None]
 
 # ----- selecting files ----------------------------------------------------------------------
 
-def glob_to_regex(pattern: str) -> re.Pattern[str]:
+def glob_source(pattern: str) -> str:
     """`**` crosses directories, `*` and `?` do not; a bare directory pattern matches its contents."""
     out = []
     i = 0
@@ -53,60 +53,90 @@ def glob_to_regex(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(char))
             i += 1
-    return re.compile("^" + "".join(out) + "(?:/.*)?$")
+    return "".join(out)
+
+
+def globs_to_regex(patterns: Iterable[str]) -> re.Pattern[str]:
+    """One pattern matching a relative path (or anything under it) that any of the globs matches."""
+    sources = [glob_source(p) for p in patterns]
+    if not sources:
+        return re.compile(r"(?!x)x")
+    return re.compile("^(?:" + "|".join(f"(?:{s})" for s in sources) + ")(?:/.*)?$")
 
 
 @dataclass(frozen=True)
 class FileSelector:
-    include: tuple[re.Pattern[str], ...]
-    exclude: tuple[re.Pattern[str], ...]
+    include: re.Pattern[str]
+    exclude: re.Pattern[str]
 
     @classmethod
     def from_config(cls, config: Config) -> "FileSelector":
-        return cls(tuple(map(glob_to_regex, config.include)), tuple(map(glob_to_regex, config.exclude)))
+        return cls(globs_to_regex(config.include), globs_to_regex(config.exclude))
 
     def excluded(self, relative: str) -> bool:
-        return any(p.match(relative) for p in self.exclude)
+        return self.exclude.match(relative) is not None
 
     def selected(self, relative: str) -> bool:
-        return any(p.match(relative) for p in self.include) and not self.excluded(relative)
+        return self.include.match(relative) is not None and self.exclude.match(relative) is None
+
+
+FileStat = tuple[int, int]  # (st_mtime_ns, st_size) taken before the file is read
 
 
 def discover(root: Path, config: Config) -> tuple[list[str], list[FollowUp]]:
     """Python files under root that the configuration selects; symlinks are reported, not followed."""
+    paths, notes, _ = discover_with_stats(root, config, stats=False)
+    return paths, notes
+
+
+def discover_with_stats(root: Path, config: Config, stats: bool = True) -> tuple[list[str], list[FollowUp], dict[str, FileStat]]:
+    """`discover`, plus each file's modification time and size when `stats` is set."""
     selector = FileSelector.from_config(config)
     found: list[str] = []
     notes: list[FollowUp] = []
+    seen: dict[str, FileStat] = {}
     root_text = str(root)
-    for directory, dirnames, filenames in os.walk(root_text, followlinks=False):
-        relative_dir = os.path.relpath(directory, root_text).replace(os.sep, "/")
-        prefix = "" if relative_dir == "." else relative_dir + "/"
-        kept = []
-        for name in dirnames:
+    pending = [(root_text, "")]
+    while pending:
+        directory, prefix = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
             relative = prefix + name
-            if name == ".git" or selector.excluded(relative):
+            try:
+                is_link = entry.is_symlink()
+                is_dir = not is_link and entry.is_dir(follow_symlinks=False)
+            except OSError:
                 continue
-            if os.path.islink(os.path.join(directory, name)):
-                if selector.selected(relative + "/x.py"):
-                    notes.append(FollowUp(relative, 0, "symlinked directory: not followed", "skipped"))
+            if is_dir or (is_link and os.path.isdir(entry.path)):
+                if name == ".git" or selector.excluded(relative):
+                    continue
+                if is_link:
+                    if selector.selected(relative + "/x.py"):
+                        notes.append(FollowUp(relative, 0, "symlinked directory: not followed", "skipped"))
+                    continue
+                pending.append((entry.path, relative + "/"))
                 continue
-            kept.append(name)
-        dirnames[:] = sorted(kept)
-        for name in filenames:
-            if not name.endswith(".py"):
+            if not name.endswith(".py") or not selector.selected(relative):
                 continue
-            relative = prefix + name
-            if not selector.selected(relative):
-                continue
-            full = os.path.join(directory, name)
-            if os.path.islink(full):
-                target = os.path.realpath(full)
+            if is_link:
+                target = os.path.realpath(entry.path)
                 where = "outside the repository" if not target.startswith(root_text + os.sep) else "inside the repository"
                 notes.append(FollowUp(relative, 0, f"symlink to a file {where}: not followed", "skipped"))
                 continue
             found.append(relative)
+            if stats:
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                seen[relative] = (info.st_mtime_ns, info.st_size)
     found.sort()
-    return found, notes
+    notes.sort(key=lambda note: note.path)
+    return found, notes, seen
 
 
 # ----- transforming one file --------------------------------------------------------------
