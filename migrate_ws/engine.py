@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
+from . import cache as result_cache
 from . import safety
 from .analysis import analyze, module_name_for
 from .codemods import COMMANDS
@@ -24,6 +25,7 @@ from .context import FileContext, Targets
 from .model import STEPS, Edit, FileResult, FileStatus, FollowUp, Plan
 from .resolution import canonical_facts
 from .source import SourceText, UndecodableSource
+from .report import unified_diff
 from .prefilter import Prefilter, interesting_names, manager_names, string_markers  # noqa: F401 (re-exported)
 from .textsearch import WordFinder
 
@@ -80,7 +82,7 @@ class FileSelector:
         return self.include.match(relative) is not None and self.exclude.match(relative) is None
 
 
-FileStat = tuple[int, int]  # (st_mtime_ns, st_size) taken before the file is read
+FileStat = result_cache.FileStat
 
 
 def discover(root: Path, config: Config) -> tuple[list[str], list[FollowUp]]:
@@ -351,12 +353,17 @@ def _whole_file_problem(new_text: str) -> str | None:
     return None
 
 
-def process_file(root: str, path: str, stages: list[Targets], check_idempotence: bool) -> tuple[list, bool]:
+def process_file(root: str, path: str, stages: list[Targets], check_idempotence: bool,
+                 known: tuple[str, list | None] | None = None) -> tuple[list, bool, str | None]:
     """Read, prefilter, parse once, then transform and verify one file for each stage.
 
     Returns one `(FileResult, SourceOutcome | None)` per stage, or an empty list when the
-    prefilter rules the file out, and whether the file was parsed. Never raises for a bad
-    file. Only the last stage is checked for idempotence and by the safety check.
+    prefilter rules the file out; whether the file was parsed; and the digest of its bytes
+    when it was decoded (what the result cache keys on). With `known`, the digest and the
+    cached outcome of an earlier run, a file whose bytes have that digest is not parsed:
+    its stages come back as cached `(FileResult, (renamed, depends))` pairs instead.
+    Never raises for a bad file. Only the last stage is checked for idempotence and by the
+    safety check.
     """
     cache = _Cache.get(stages[0].config)
     full = os.path.join(root, path)
@@ -366,21 +373,27 @@ def process_file(root: str, path: str, stages: list[Targets], check_idempotence:
             data = handle.read()
     except OSError as exc:
         skipped = FileResult(path, FileStatus.SKIPPED, reason=f"cannot read: {exc.strerror}")
-        return [(skipped, None)] * len(stages), False
+        return [(skipped, None)] * len(stages), False, None
     if not cache.prefilter(data, path):
-        return [], False
+        return [], False, None
+    file_digest = None
+    if known is not None:
+        file_digest = result_cache.digest(data)
+        if file_digest == known[0]:
+            return CachedOutcome(result_cache.decode_outcome(path, known[1]) if known[1] else []), False, file_digest
     try:
         source = SourceText.decode(data)
     except UndecodableSource as exc:
         skipped = FileResult(path, FileStatus.SKIPPED, reason=f"cannot decode: {exc}")
-        return [(skipped, None)] * len(stages), False
+        return [(skipped, None)] * len(stages), False, None
+    file_digest = file_digest or result_cache.digest(data)
     try:
         tree = parse(source.text, path)
     except (SyntaxError, ValueError) as exc:
         reason = parse_failure_reason(source.text, exc) if isinstance(exc, SyntaxError) else f"does not parse: {exc}"
         line = (exc.lineno or 0) if isinstance(exc, SyntaxError) else 0
         skipped = FileResult(path, FileStatus.SKIPPED, original=data, reason=reason, line=line)
-        return [(skipped, None)] * len(stages), True
+        return [(skipped, None)] * len(stages), True, file_digest
     mode = stat.S_IMODE(info.st_mode)
     results = []
     for position, targets in enumerate(stages):
@@ -394,7 +407,11 @@ def process_file(root: str, path: str, stages: list[Targets], check_idempotence:
         result = finish(path, data, source, outcome, targets, check_idempotence and last, tree)
         result.mode = mode
         results.append((result, outcome))
-    return results, True
+    return results, True, file_digest
+
+
+class CachedOutcome(list):
+    """Per-stage items taken from the result cache: already in the form `_run_chunk` returns."""
 
 
 def finish(path: str, data: bytes, source: SourceText, outcome: SourceOutcome, targets: Targets,
@@ -439,6 +456,12 @@ def finish(path: str, data: bytes, source: SourceText, outcome: SourceOutcome, t
 _WORKER_STAGES: list[Targets] | None = None
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    check_idempotence: bool = False  # full verification of the last stage (what gets written)
+    with_diffs: bool = False  # render each changed file's display diff in the worker
+
+
 def _init_worker(stages: list[Targets]) -> None:
     global _WORKER_STAGES
     _WORKER_STAGES = stages
@@ -448,18 +471,26 @@ def _init_worker(stages: list[Targets]) -> None:
     gc.disable()
 
 
-def _run_chunk(root: str, paths: list[str], check_idempotence: bool, stages: list[Targets] | None = None):
-    """Per path, the stage results worth returning (a file with nothing to say is dropped)."""
+def _run_chunk(root: str, paths: list[str], options: RunOptions, stages: list[Targets] | None = None,
+               known: dict[str, tuple[str, list | None]] | None = None):
+    """Per path, the stage results worth returning, and the file's digest when its outcome may
+    be cached; a file with nothing to say and no digest (ruled out unread) is dropped."""
     stages = stages or _WORKER_STAGES
     assert stages is not None
+    known = known or {}
     collecting = gc.isenabled()
     gc.disable()  # as in _init_worker, also when the run stays in this process (-j 1, small runs)
     try:
-        results: list[tuple[str, list]] = []
-        parsed = 0
+        results: list[tuple[str, list, str | None]] = []
+        parsed = cached = 0
         for path in paths:
-            per_stage, was_parsed = process_file(root, path, stages, check_idempotence)
+            per_stage, was_parsed, file_digest = process_file(root, path, stages, options.check_idempotence,
+                                                              known.get(path))
             parsed += was_parsed
+            if isinstance(per_stage, CachedOutcome):
+                cached += 1
+                results.append((path, list(per_stage) or [None] * len(stages), file_digest))
+                continue
             kept = []
             previous: bytes | None = None
             for result, outcome in per_stage:
@@ -470,10 +501,12 @@ def _run_chunk(root: str, paths: list[str], check_idempotence: bool, stages: lis
                 if result.rewritten and result.rewritten == previous:
                     result.rewritten = previous  # one object for identical stage contents: pickled once
                 previous = result.rewritten or previous
+                if options.with_diffs and result.status is FileStatus.CHANGED:
+                    result.diff = unified_diff(result, for_patch=False)
                 kept.append((result, extra))
-            if any(item is not None for item in kept):
-                results.append((path, kept))
-        return results, parsed, len(paths)
+            if any(item is not None for item in kept) or file_digest is not None:
+                results.append((path, kept or [None] * len(stages), file_digest))
+        return results, parsed, cached, len(paths)
     finally:
         if collecting:
             gc.enable()
@@ -514,40 +547,56 @@ def build_targets(root: Path, config: Config, steps: Iterable[str], todo_comment
 
 def plan(root: Path, config: Config, steps: Iterable[str] = STEPS, jobs: int | None = None,
          check_idempotence: bool = False, progress: ProgressCallback | None = None,
-         todo_comments: bool = False, paths: list[str] | None = None) -> Plan:
+         todo_comments: bool = False, paths: list[str] | None = None, with_diffs: bool = False,
+         cache_directory: Path | None = None) -> Plan:
     """Plan the migration's `steps` over the repository (files are read, never written)."""
-    return plan_stages(root, config, [steps], jobs, check_idempotence, progress, todo_comments, paths)[0]
+    return plan_stages(root, config, [steps], jobs, check_idempotence, progress, todo_comments, paths, with_diffs,
+                       cache_directory)[0]
 
 
 def plan_stages(root: Path, config: Config, stages: list[Iterable[str]], jobs: int | None = None,
                 check_idempotence: bool = False, progress: ProgressCallback | None = None,
-                todo_comments: bool = False, paths: list[str] | None = None) -> list[Plan]:
+                todo_comments: bool = False, paths: list[str] | None = None, with_diffs: bool = False,
+                cache_directory: Path | None = None) -> list[Plan]:
     """One plan per stage (each a set of steps), from a single pass that parses every file once.
 
     `check_idempotence` applies the full verification (second run, safety check) to the
-    last stage, which is the one that gets written.
+    last stage, which is the one that gets written. `with_diffs` renders each changed file's
+    display diff in the workers. With `cache_directory`, files whose outcome an earlier run
+    with the same code, configuration and repository facts remembered are not parsed again
+    (see `cache.py`); the plan is the same either way.
     """
     root = root.resolve()
     ordered_stages = [tuple(s for s in STEPS if s in set(steps)) for steps in stages]
     built = [build_targets(root, config, steps, todo_comments) for steps in ordered_stages]
     stage_targets = [targets for targets, _ in built]
     notes: list[FollowUp] = []
+    stats: dict[str, FileStat] = {}
     if paths is None:
-        paths, notes = discover(root, config)
+        paths, notes, stats = discover_with_stats(root, config, stats=cache_directory is not None)
     plans = [Plan(root=str(root), config_source=config.source, steps=steps, warnings=list(messages),
                   followups=list(notes)) for steps, (_, messages) in zip(ordered_stages, built)]
     jobs = max(1, jobs or os.cpu_count() or 1)
-    collected, parsed = _run(str(root), paths, stage_targets, jobs, check_idempotence, progress)
+    options = RunOptions(check_idempotence, with_diffs)
+    cache = None
+    if cache_directory is not None:
+        cache = result_cache.ResultCache.load(cache_directory, str(root), stage_targets)
+    collected, counts = _run(str(root), paths, stage_targets, jobs, options, progress, cache, stats)
+    if cache is not None:
+        cache.keep_only(set(paths))
+        cache.save()
+    last_options = options
     for position, (targets, result) in enumerate(zip(stage_targets, plans)):
         result.scanned = len(paths)
-        result.parsed = parsed
+        result.parsed, result.cached = counts
         stage = {path: items[position] for path, items in collected.items() if items[position] is not None}
-        stage = _follow_reexports(str(root), stage, targets, check_idempotence and position == len(plans) - 1)
+        verify = replace(last_options, check_idempotence=check_idempotence and position == len(plans) - 1)
+        stage = _follow_reexports(str(root), stage, targets, verify)
         result.files = sorted((file_result for file_result, _ in stage.values()), key=lambda r: r.path)
     return plans
 
 
-def _follow_reexports(root: str, stage: dict[str, tuple], targets: Targets, check_idempotence: bool) -> dict[str, tuple]:
+def _follow_reexports(root: str, stage: dict[str, tuple], targets: Targets, options: RunOptions) -> dict[str, tuple]:
     """A consumer module whose module-level name changed no longer binds the old name: its
     importers and patch targets follow it (re-exports resolved across modules)."""
     derived: dict[tuple[str, str], str] = {}
@@ -565,40 +614,77 @@ def _follow_reexports(root: str, stage: dict[str, tuple], targets: Targets, chec
         again = [p for p, (_, (_, deps)) in stage.items() if deps & set(new)]
         if not again:
             break
-        rerun, _ = _run(root, again, [targets], 1, check_idempotence, None)
+        rerun, _ = _run(root, again, [targets], 1, options, None)
         for path, items in rerun.items():
             if items[0] is not None:
                 stage[path] = items[0]
     return stage
 
 
-def _run(root: str, paths: list[str], stages: list[Targets], jobs: int, check_idempotence: bool,
-         progress: ProgressCallback | None) -> tuple[dict[str, list], int]:
+def _run(root: str, paths: list[str], stages: list[Targets], jobs: int, options: RunOptions,
+         progress: ProgressCallback | None, cache: result_cache.ResultCache | None = None,
+         stats: dict[str, FileStat] | None = None) -> tuple[dict[str, list], tuple[int, int]]:
+    """Per path with something to say, its per-stage items; and (files parsed, outcomes from the cache)."""
     collected: dict[str, list] = {}
+    stats = stats or {}
+    remembered = 0
+    pending = paths
+    known: dict[str, tuple[str, list | None]] = {}
+    if cache is not None:
+        pending = []
+        for path in paths:
+            hit, encoded = cache.by_stat(path, stats.get(path))
+            if not hit:
+                pending.append(path)
+                entry = cache.known_digest(path)
+                if entry is not None:
+                    known[path] = entry
+                continue
+            remembered += 1
+            if encoded:
+                collected[path] = result_cache.decode_outcome(path, encoded)
     parsed_total = 0
-    if jobs == 1 or len(paths) < 64:
-        outputs = [_run_chunk(root, paths, check_idempotence, stages)]
+    if jobs == 1 or len(pending) < 64:
+        outputs = [_run_chunk(root, pending, options, stages, known)]
         if progress is not None:
             progress(len(paths), len(paths))
     else:
         sizes = {}
-        for path in paths:
+        for path in pending:
             try:
                 sizes[path] = os.path.getsize(os.path.join(root, path))
             except OSError:
                 sizes[path] = 0
-        done = 0
+        done = len(paths) - len(pending)
         outputs = []
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(stages,)) as pool:
-            futures = [pool.submit(_run_chunk, root, chunk, check_idempotence) for chunk in _chunks(paths, sizes, jobs)]
+            futures = []
+            for chunk in _chunks(pending, sizes, jobs):
+                chunk_known = {p: known[p] for p in chunk if p in known}
+                futures.append(pool.submit(_run_chunk, root, chunk, options, None, chunk_known))
             for future in futures:
                 output = future.result()
                 outputs.append(output)
-                done += output[2]
+                done += output[3]
                 if progress is not None:
                     progress(done, len(paths))
-    for items, parsed, _ in outputs:
+    digests: dict[str, str | None] = {}
+    for items, parsed, cached, _ in outputs:
         parsed_total += parsed
-        for path, per_stage in items:
-            collected[path] = per_stage
-    return collected, parsed_total
+        remembered += cached
+        for path, per_stage, file_digest in items:
+            digests[path] = file_digest
+            if any(item is not None for item in per_stage):
+                collected[path] = per_stage
+    if cache is not None:
+        for path in pending:
+            if path not in digests:
+                cache.remember(path, stats.get(path), None, None)  # ruled out by the prefilter
+                continue
+            items = collected.get(path)
+            encoded = result_cache.encode_outcome(items) if items is not None else []
+            if digests[path] is None or encoded is None:
+                cache.forget(path)
+            else:
+                cache.remember(path, stats.get(path), digests[path], encoded)
+    return collected, (parsed_total, remembered)

@@ -64,6 +64,7 @@ class FileResult:
     mode: int | None = None
     deleted: bool = False  # the legacy-module step removes this file
     line: int = 0  # where a file that was not processed failed, when known
+    diff: str = ""  # the display diff, when the workers were asked to render it
 
     @property
     def changed(self) -> bool:
@@ -86,6 +87,7 @@ class Plan:
     followups: list[FollowUp] = field(default_factory=list)  # repository-level ones
     scanned: int = 0
     parsed: int = 0
+    cached: int = 0  # files whose outcome came from the result cache (neither read nor parsed again)
 
     @property
     def changed_files(self) -> list[FileResult]:
@@ -121,6 +123,7 @@ class Plan:
             "summary": {
                 "scanned": self.scanned,
                 "parsed": self.parsed,
+                "cached": self.cached,
                 "changed": len(self.changed_files),
                 "skipped": len(self.skipped_files),
                 "followups": len(self.all_followups),

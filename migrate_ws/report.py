@@ -35,6 +35,8 @@ def _display_lines(data: bytes) -> list[str]:
 
 def unified_diff(result: FileResult, for_patch: bool = True, context: int = 3) -> str:
     """The change to one file as a git-style unified diff (byte-exact when `for_patch`)."""
+    if not for_patch and result.diff:
+        return result.diff
     if not for_patch and result.edits:
         fast = _diff_from_edits(result, context)
         if fast is not None:
@@ -159,16 +161,23 @@ def summary_lines(plan: Plan, mode: str) -> list[str]:
     counts = plan.edits_by_kind()
     total = sum(counts.values())
     if not changed and not skipped and not followups:
-        return [f"migrate-ws: nothing to migrate ({plan.scanned} files scanned, {plan.parsed} parsed)."]
+        return [f"migrate-ws: nothing to migrate ({_scan_counts(plan)})."]
     verb = "would change" if mode != "apply" else "changed"
     lines = [
         f"migrate-ws: {len(changed)} files {verb} ({total} edits), {len(followups)} manual follow-ups, "
-        f"{len(skipped)} files not processed; {plan.scanned} files scanned, {plan.parsed} parsed."
+        f"{len(skipped)} files not processed; {_scan_counts(plan)}."
     ]
     for step in plan.steps:
         if counts.get(step):
             lines.append(f"  {step:<15} {counts[step]:>6} edits  {STEP_TITLES[step]}")
     return lines
+
+
+def _scan_counts(plan: Plan) -> str:
+    text = f"{plan.scanned} files scanned, {plan.parsed} parsed"
+    if plan.cached:
+        text += f", {plan.cached} results reused from the cache"
+    return text
 
 
 def followup_lines(plan: Plan) -> list[str]:

@@ -16,3 +16,12 @@ from helpers import make_legacy_repo  # noqa: E402
 def legacy_repo(tmp_path: Path) -> Path:
     """A committed git repository in the netra layout whose consumers still use legacy imports."""
     return make_legacy_repo(tmp_path / "repo")
+
+
+@pytest.fixture(autouse=True)
+def private_result_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own result cache (inherited by the CLI subprocesses it starts), so
+    no test reads another's results or writes into the user's cache directory."""
+    directory = tmp_path_factory.mktemp("result-cache")
+    monkeypatch.setenv("MIGRATE_WS_CACHE_DIR", str(directory))
+    return directory

@@ -119,8 +119,8 @@ def test_dry_run_prints_diff_then_summary_then_followups(legacy_repo: Path) -> N
 
 
 def test_dry_run_is_the_default_mode(legacy_repo: Path) -> None:
-    explicit = invoke("--dry-run", "--root", legacy_repo)
-    default = invoke("--root", legacy_repo)
+    explicit = invoke("--dry-run", "--root", legacy_repo, "--no-cache")
+    default = invoke("--root", legacy_repo, "--no-cache")
     assert default.exit_code == explicit.exit_code == 1
     assert default.stdout == explicit.stdout
 

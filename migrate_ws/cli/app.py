@@ -26,6 +26,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from .. import __version__
+from ..cache import default_directory as default_cache_directory
 from ..config import ConfigError, load_config
 from ..engine import plan as build_plan
 from ..model import STEPS, Plan
@@ -81,11 +82,13 @@ def resolve_root(root: Path) -> Path:
 
 
 def run_plan(root: Path, config, err: Console, jobs: Optional[int], steps=STEPS, check_idempotence: bool = False,
-             todo_comments: bool = False, show_progress: bool = True) -> Plan:
+             todo_comments: bool = False, show_progress: bool = True, with_diffs: bool = False,
+             cache_directory: Optional[Path] = None) -> Plan:
     """Run the engine, with a progress bar on a terminal when the run takes more than a second."""
+    options = dict(steps=steps, jobs=jobs, check_idempotence=check_idempotence, todo_comments=todo_comments,
+                   with_diffs=with_diffs, cache_directory=cache_directory)
     if not (show_progress and err.is_terminal):
-        return build_plan(root, config, steps=steps, jobs=jobs, check_idempotence=check_idempotence,
-                          todo_comments=todo_comments)
+        return build_plan(root, config, **options)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     started = time.monotonic()
@@ -102,8 +105,7 @@ def run_plan(root: Path, config, err: Console, jobs: Optional[int], steps=STEPS,
             progress.update(task, completed=done, total=total)
 
     try:
-        return build_plan(root, config, steps=steps, jobs=jobs, check_idempotence=check_idempotence,
-                          progress=update, todo_comments=todo_comments)
+        return build_plan(root, config, progress=update, **options)
     finally:
         if task is not None:
             progress.stop()
@@ -189,6 +191,7 @@ def main_command(
     test_cmd: Annotated[Optional[str], typer.Option("--test-cmd", help="Run the project's tests on the new branch and record the result.")] = None,
     rollback_on_fail: Annotated[bool, typer.Option("--rollback-on-fail", help="Remove the branch when --test-cmd fails.")] = False,
     open_pr: Annotated[bool, typer.Option("--open-pr", help="Open the PR with `gh pr create` when gh is installed.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the result cache (see MIGRATE_WS_CACHE_DIR).")] = False,
     version: Annotated[Optional[bool], typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version.")] = None,
 ) -> None:
     """Migrate every import of the legacy WebSocket managers to the canonical path.
@@ -214,7 +217,9 @@ def main_command(
                 rollback_on_fail=rollback_on_fail, open_pr=open_pr, todo_comments=todo_comments, as_json=as_json,
             )
             raise typer.Exit(code)
-        result_plan = run_plan(repository, config, err, jobs, todo_comments=todo_comments, show_progress=not as_json)
+        result_plan = run_plan(repository, config, err, jobs, todo_comments=todo_comments, show_progress=not as_json,
+                               with_diffs=as_json or not check,
+                               cache_directory=None if no_cache else default_cache_directory())
         save_rejected(err, result_plan)
         if diff_output is not None:
             try:

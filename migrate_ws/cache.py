@@ -1,0 +1,192 @@
+"""Results of files that need no change, remembered between runs (in the spirit of black's cache).
+
+`--check` in a pre-commit hook or CI job runs over a tree that is already migrated, where a
+few hundred files still carry manual follow-ups: without a cache each run would parse and
+analyse them again only to report the same follow-ups. The cache remembers, per file, what
+the engine concluded when the file needed no change (nothing at all, or only follow-ups,
+or "does not parse"), and is trusted only while everything that result depends on is the
+same:
+
+- the file: its modification time and size, or else (a fresh clone, a touched file) the
+  digest of its bytes; a file whose bytes differ is planned again;
+- the run: migrate-ws's own code, the Python version that parses, the repository root and
+  everything the workers are told about the repository (configuration, steps, canonical
+  exports). Any difference selects another cache file, so a stale result is never read.
+
+Files that change are never cached: their diff is rendered on every run. A cache that
+cannot be read or written is ignored; it only ever saves time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .model import FileResult, FileStatus, FollowUp
+
+CACHE_FORMAT = 1
+ENVIRONMENT_VARIABLE = "MIGRATE_WS_CACHE_DIR"
+
+FileStat = tuple[int, int]  # (st_mtime_ns, st_size), taken before the file is read
+
+
+def default_directory() -> Path:
+    configured = os.environ.get(ENVIRONMENT_VARIABLE)
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "migrate-ws"
+
+
+def stable_form(value: Any) -> Any:
+    """A JSON-able form of `value` that is the same in every process (sets are sorted)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [type(value).__name__] + [[f.name, stable_form(getattr(value, f.name))]
+                                         for f in dataclasses.fields(value)]
+    if isinstance(value, enum.Enum):
+        return stable_form(value.value)
+    if isinstance(value, dict):
+        return sorted(([stable_form(k), stable_form(v)] for k, v in value.items()), key=repr)
+    if isinstance(value, (set, frozenset)):
+        return sorted((stable_form(v) for v in value), key=repr)
+    if isinstance(value, (list, tuple)):
+        return [stable_form(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
+def _code_fingerprint() -> list:
+    # the engine's own source: results computed by other code are not reused
+    package = Path(__file__).resolve().parent
+    files = []
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".toml") and path.is_file():
+            info = path.stat()
+            files.append([str(path.relative_to(package)), info.st_size, info.st_mtime_ns])
+    return files
+
+
+def run_key(root: str, stages: list) -> str:
+    document = [CACHE_FORMAT, __version__, sys.version, sys.implementation.name, root, _code_fingerprint(),
+                stable_form(stages)]
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode("utf-8")).hexdigest()[:40]
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+# ----- what is remembered for one file ------------------------------------------------------
+#
+# A file's outcome is a list with one item per stage: None (nothing to say) or a FileResult
+# with the extras the engine uses across files. Only results that leave the file as it is
+# are cacheable.
+
+CACHEABLE = (FileStatus.UNCHANGED, FileStatus.SKIPPED)
+
+
+def encode_outcome(stage_items: list) -> list | None:
+    """The JSON form of a file's per-stage outcome, or None when it must not be cached."""
+    encoded = []
+    for item in stage_items:
+        if item is None:
+            encoded.append(None)
+            continue
+        result, (renamed, depends) = item
+        if result.status not in CACHEABLE:
+            return None
+        encoded.append([result.status.value, result.reason, result.line,
+                        [[f.line, f.reason, f.kind] for f in result.followups],
+                        sorted(renamed.items()), sorted(depends)])
+    return encoded
+
+
+def decode_outcome(path: str, encoded: list) -> list:
+    items: list = []
+    for item in encoded:
+        if item is None:
+            items.append(None)
+            continue
+        status, reason, line, followups, renamed, depends = item
+        result = FileResult(path, FileStatus(status), reason=reason, line=line,
+                            followups=[FollowUp(path, f_line, f_reason, f_kind) for f_line, f_reason, f_kind in followups])
+        items.append((result, (dict(map(tuple, renamed)), {tuple(d) for d in depends})))
+    return items
+
+
+class ResultCache:
+    """One run configuration's remembered results: path -> [mtime_ns, size, digest, outcome]."""
+
+    def __init__(self, file: Path | None, entries: dict[str, list]) -> None:
+        self.file = file
+        self.entries = entries
+        self.dirty = False
+
+    @classmethod
+    def load(cls, directory: Path, root: str, stages: list) -> "ResultCache":
+        file = directory / f"results-{run_key(root, stages)}.json"
+        try:
+            with open(file, encoding="utf-8") as handle:
+                document = json.load(handle)
+            entries = document["files"] if document.get("format") == CACHE_FORMAT else {}
+            if not isinstance(entries, dict):
+                entries = {}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            entries = {}
+        return cls(file, entries)
+
+    def by_stat(self, path: str, stat: FileStat | None) -> tuple[bool, list | None]:
+        """(hit, encoded outcome) when the file's mtime and size are the remembered ones."""
+        entry = self.entries.get(path)
+        if entry is None or stat is None or entry[0] != stat[0] or entry[1] != stat[1]:
+            return False, None
+        return True, entry[3]
+
+    def known_digest(self, path: str) -> tuple[str, list | None] | None:
+        entry = self.entries.get(path)
+        if entry is None or entry[2] is None:
+            return None
+        return entry[2], entry[3]
+
+    def remember(self, path: str, stat: FileStat | None, file_digest: str | None, encoded: list | None) -> None:
+        if stat is None:
+            self.forget(path)
+            return
+        entry = [stat[0], stat[1], file_digest, encoded]
+        if self.entries.get(path) != entry:
+            self.entries[path] = entry
+            self.dirty = True
+
+    def forget(self, path: str) -> None:
+        if self.entries.pop(path, None) is not None:
+            self.dirty = True
+
+    def keep_only(self, paths: set[str]) -> None:
+        for path in [p for p in self.entries if p not in paths]:
+            self.forget(path)
+
+    def save(self) -> None:
+        if not self.dirty or self.file is None:
+            return
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.file.parent, prefix=".results-", suffix=".tmp")
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as out:
+                    json.dump({"format": CACHE_FORMAT, "files": self.entries}, out, separators=(",", ":"))
+                os.replace(temporary, self.file)
+            except BaseException:
+                os.unlink(temporary)
+                raise
+        except OSError:
+            return  # a cache that cannot be written only costs time on the next run
+        self.dirty = False
