@@ -518,3 +518,33 @@ def test_patch_for_a_file_name_outside_latin1(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     assert git_apply(root, patch_file).returncode == 0
     assert (root / "app/модуль.py").read_bytes() == expected
+
+
+def test_piped_output_does_not_load_rich(legacy_repo: Path) -> None:
+    """On a pipe the report is plain text, written without importing rich (start-up time)."""
+    probe = ("import runpy, sys\n"
+             "sys.argv = ['migrate-ws', '--check']\n"
+             "try:\n"
+             "    runpy.run_module('migrate_ws', run_name='__main__')\n"
+             "except SystemExit:\n"
+             "    pass\n"
+             "sys.stderr.write('rich loaded: %s' % any(m == 'rich' or m.startswith('rich.') for m in sys.modules))\n")
+    env = {k: v for k, v in cli_env().items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")}
+    completed = subprocess.run([sys.executable, "-c", probe], cwd=legacy_repo, capture_output=True, text=True,
+                               env=env, timeout=60)
+    assert any(SUMMARY.match(line) for line in completed.stdout.splitlines()), completed.stdout
+    assert completed.stderr.endswith("rich loaded: False"), completed.stderr
+
+
+@pytest.mark.parametrize("setting", [{"color": True}, {"env": "FORCE_COLOR"}, {"env": "TTY_COMPATIBLE"}])
+def test_colour_or_a_terminal_hint_selects_rich(setting: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    from migrate_ws.cli.terminal import PlainConsole, make_consoles
+
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    assert all(isinstance(c, PlainConsole) for c in make_consoles(None)), "a pipe gets plain output"
+    if "env" in setting:
+        monkeypatch.setenv(setting["env"], "1")
+    assert all(isinstance(c, Console) for c in make_consoles(setting.get("color")))

@@ -18,12 +18,9 @@ import sys
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
-from rich.console import Console
-from rich.syntax import Syntax
-from rich.text import Text
 
 from .. import __version__
 from ..cache import default_directory as default_cache_directory
@@ -31,6 +28,7 @@ from ..config import ConfigError, load_config
 from ..engine import plan as build_plan
 from ..model import STEPS, Plan
 from ..report import followup_lines, patch, summary_lines, to_json, unified_diff
+from .terminal import make_consoles, say
 
 EXIT_CLEAN = 0
 EXIT_PENDING = 1
@@ -60,17 +58,9 @@ class UsageError(Exception):
     """Bad input: reported as one line, exit 2."""
 
 
-def fail(console: Console, message: str, code: int) -> typer.Exit:
-    console.print(Text(f"migrate-ws: error: {message}"), highlight=False)
+def fail(console: Any, message: str, code: int) -> typer.Exit:
+    say(console, f"migrate-ws: error: {message}")
     return typer.Exit(code)
-
-
-def make_consoles(color: Optional[bool]) -> tuple[Console, Console]:
-    no_color = color is False or (color is None and "NO_COLOR" in os.environ)
-    force = True if color else None
-    out = Console(no_color=no_color, force_terminal=force, highlight=False, soft_wrap=True)
-    err = Console(stderr=True, no_color=no_color, force_terminal=force, highlight=False, soft_wrap=True)
-    return out, err
 
 
 def resolve_root(root: Path) -> Path:
@@ -81,7 +71,7 @@ def resolve_root(root: Path) -> Path:
     return root.resolve()
 
 
-def run_plan(root: Path, config, err: Console, jobs: Optional[int], steps=STEPS, check_idempotence: bool = False,
+def run_plan(root: Path, config, err: Any, jobs: Optional[int], steps=STEPS, check_idempotence: bool = False,
              todo_comments: bool = False, show_progress: bool = True, with_diffs: bool = False,
              cache_directory: Optional[Path] = None) -> Plan:
     """Run the engine, with a progress bar on a terminal when the run takes more than a second."""
@@ -111,25 +101,27 @@ def run_plan(root: Path, config, err: Console, jobs: Optional[int], steps=STEPS,
             progress.stop()
 
 
-def print_diff(console: Console, result_plan: Plan) -> None:
+def print_diff(console: Any, result_plan: Plan) -> None:
     for result in result_plan.changed_files:
         text = unified_diff(result, for_patch=False)
         if console.no_color or not console.is_terminal:
             console.file.write(text)
         else:
+            from rich.syntax import Syntax
+
             console.print(Syntax(text, "diff", theme="ansi_dark", background_color="default", word_wrap=False))
 
 
-def print_lines(console: Console, lines: list[str]) -> None:
+def print_lines(console: Any, lines: list[str]) -> None:
     if console.is_terminal:
         for line in lines:
-            console.print(Text(line), highlight=False)
+            say(console, line)
     else:
         # rich measures and wraps every line it prints: piped output (CI logs, files) skips that
         console.file.write("".join(f"{line}\n" for line in lines))
 
 
-def print_report(console: Console, result_plan: Plan, mode: str) -> None:
+def print_report(console: Any, result_plan: Plan, mode: str) -> None:
     lines = [f"warning: {message}" for message in result_plan.warnings]
     lines += summary_lines(result_plan, mode)
     follow = followup_lines(result_plan)
@@ -139,7 +131,7 @@ def print_report(console: Console, result_plan: Plan, mode: str) -> None:
     print_lines(console, lines)
 
 
-def save_rejected(err: Console, result_plan: Plan) -> None:
+def save_rejected(err: Any, result_plan: Plan) -> None:
     """Keep the diff of every rewrite the engine rejected, so it can be attached to a bug report."""
     import tempfile
 
@@ -151,8 +143,8 @@ def save_rejected(err: Console, result_plan: Plan) -> None:
     folder = Path(tempfile.mkdtemp(prefix="migrate-ws-bug-report-"))
     for number, (path, diff) in enumerate(sorted(rejected.items())):
         (folder / f"{number:03d}-{path.replace('/', '__')}.diff").write_text(diff, encoding="utf-8")
-    err.print(Text(f"migrate-ws: {len(rejected)} rewrites failed the safety checks and were not written; "
-                   f"their diffs are in {folder} (please attach them to a bug report)"), highlight=False)
+    say(err, f"migrate-ws: {len(rejected)} rewrites failed the safety checks and were not written; "
+             f"their diffs are in {folder} (please attach them to a bug report)")
 
 
 def exit_code_for(result_plan: Plan) -> int:

@@ -56,10 +56,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
-from rich.console import Console
-from rich.text import Text
+from .terminal import say
 
 from ..config import Config
 from ..migration import Migration, stage
@@ -199,20 +198,20 @@ def uninterruptible(action: Callable[[], list[str]]) -> list[str]:
 # ----- output ----------------------------------------------------------------------------
 
 class UI:
-    def __init__(self, out: Console, err: Console, as_json: bool) -> None:
+    def __init__(self, out: Any, err: Any, as_json: bool) -> None:
         self.out = out
         self.err = err
         self.as_json = as_json
 
     def line(self, text: str = "") -> None:
         """A line of the human-readable report (stderr when printing JSON)."""
-        (self.err if self.as_json else self.out).print(Text(text), highlight=False)
+        say(self.err if self.as_json else self.out, text)
 
     def note(self, text: str) -> None:
-        self.err.print(Text(f"migrate-ws: {text}"), highlight=False)
+        say(self.err, f"migrate-ws: {text}")
 
     def error(self, text: str) -> None:
-        self.err.print(Text(f"migrate-ws: error: {text}"), highlight=False)
+        say(self.err, f"migrate-ws: error: {text}")
 
     def json(self, document: dict) -> None:
         self.out.file.write(json.dumps(document, indent=2) + "\n")
@@ -327,7 +326,7 @@ def run_tests(ui: UI, command: str, cwd: Path) -> TestRun:
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             tail.append(line)
             if tee:
-                ui.err.print(Text(line), highlight=False)
+                say(ui.err, line)
         proc.wait()
     except BaseException:
         stop_process(proc)
@@ -839,7 +838,7 @@ class GitApplier(Applier):
         ui.line(f"PR opened: {result.stdout.strip()}")
 
 
-def run_apply(out: Console, err: Console, repository: Path, config: Config, *, jobs: Optional[int] = None,
+def run_apply(out: Any, err: Any, repository: Path, config: Config, *, jobs: Optional[int] = None,
               branch: Optional[str] = None, pr_body: Optional[Path] = None, allow_dirty: bool = False,
               no_git: bool = False, legacy_policy: str = "shim", test_cmd: Optional[str] = None,
               rollback_on_fail: bool = False, open_pr: bool = False, todo_comments: bool = False,
