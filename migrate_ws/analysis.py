@@ -12,6 +12,7 @@ import ast
 import bisect
 import re
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from .source import LineIndex
 from .textsearch import WordFinder
@@ -637,3 +638,25 @@ def resolve(use_scope: Scope, name: str) -> list[Binding]:
 def binding_scope(use_scope: Scope, name: str) -> Scope | None:
     found = resolve(use_scope, name)
     return found[0].scope if found else None
+
+
+def module_level_statements(tree: ast.Module, type_checking: bool = True) -> Iterator[ast.stmt]:
+    """Statements that run when the module is imported: the top level, and the bodies of
+    top-level `if` and `try` blocks (`if TYPE_CHECKING:` bodies only with `type_checking`)."""
+
+    def visit(statements: list[ast.stmt]) -> Iterator[ast.stmt]:
+        for statement in statements:
+            if isinstance(statement, ast.If):
+                if type_checking or "TYPE_CHECKING" not in ast.unparse(statement.test):
+                    yield from visit(statement.body)
+                yield from visit(statement.orelse)
+            elif isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
+                yield from visit(statement.body)
+                for handler in statement.handlers:
+                    yield from visit(handler.body)
+                yield from visit(statement.orelse)
+                yield from visit(statement.finalbody)
+            else:
+                yield statement
+
+    return visit(tree.body)

@@ -18,11 +18,10 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .analysis import analyze, module_name_for, resolve_relative
-from .codemods.canonical import module_level_bindings
+from .analysis import analyze, module_level_statements, module_name_for, resolve_relative
 from .config import Config
 from .engine import _Cache, discover
-from .resolution import ModuleReader, module_file
+from .resolution import ModuleReader, module_file, module_level_bindings
 from .source import SourceText, UndecodableSource
 
 CHECKS = ("implementations", "import-paths", "aliases", "factory", "import-cycles")
@@ -218,26 +217,8 @@ def _package_modules(root: Path, package: str) -> dict[str, Path]:
 
 
 def _module_level_imports(tree: ast.Module) -> list[ast.stmt]:
-    found: list[ast.stmt] = []
-
-    def visit(statements: list[ast.stmt]) -> None:
-        for statement in statements:
-            if isinstance(statement, (ast.Import, ast.ImportFrom)):
-                found.append(statement)
-            elif isinstance(statement, ast.If):
-                test = ast.unparse(statement.test)
-                if "TYPE_CHECKING" not in test:
-                    visit(statement.body)
-                visit(statement.orelse)
-            elif isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
-                visit(statement.body)
-                for handler in statement.handlers:
-                    visit(handler.body)
-                visit(statement.orelse)
-                visit(statement.finalbody)
-
-    visit(tree.body)
-    return found
+    # imports under `if TYPE_CHECKING:` do not run, so they cannot close an import cycle
+    return [s for s in module_level_statements(tree, type_checking=False) if isinstance(s, (ast.Import, ast.ImportFrom))]
 
 
 def check_import_cycles(root: Path, config: Config, report: AuditReport) -> None:

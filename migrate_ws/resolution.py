@@ -11,9 +11,28 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .analysis import resolve_relative
-from .codemods.canonical import module_level_bindings
+from .analysis import module_level_statements, resolve_relative
 from .config import Config, ConfigError
+
+
+def module_level_bindings(tree: ast.Module) -> dict[str, list[ast.stmt]]:
+    """Module-level statements (see `module_level_statements`) binding each name."""
+    found: dict[str, list[ast.stmt]] = {}
+    for statement in module_level_statements(tree):
+        if isinstance(statement, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.setdefault(statement.name, []).append(statement)
+        elif isinstance(statement, ast.Assign):
+            for target in statement.targets:
+                if isinstance(target, ast.Name):
+                    found.setdefault(target.id, []).append(statement)
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.value is not None:
+            found.setdefault(statement.target.id, []).append(statement)
+        elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+            for alias in statement.names:
+                if alias.name != "*":
+                    local = alias.asname or alias.name.split(".")[0]
+                    found.setdefault(local, []).append(statement)
+    return found
 
 
 def module_file(root: Path, module: str) -> Path | None:

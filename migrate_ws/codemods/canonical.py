@@ -5,40 +5,8 @@ from __future__ import annotations
 import ast
 
 from ..context import FileContext
+from ..resolution import module_level_bindings
 from .base import Command
-
-
-def module_level_bindings(tree: ast.Module) -> dict[str, list[ast.stmt]]:
-    """Top-level statements (including those nested in top-level if/try blocks) binding each name."""
-    found: dict[str, list[ast.stmt]] = {}
-
-    def visit(statements: list[ast.stmt]) -> None:
-        for statement in statements:
-            if isinstance(statement, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-                found.setdefault(statement.name, []).append(statement)
-            elif isinstance(statement, ast.Assign):
-                for target in statement.targets:
-                    if isinstance(target, ast.Name):
-                        found.setdefault(target.id, []).append(statement)
-            elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.value is not None:
-                found.setdefault(statement.target.id, []).append(statement)
-            elif isinstance(statement, (ast.Import, ast.ImportFrom)):
-                for alias in statement.names:
-                    if alias.name != "*":
-                        local = alias.asname or alias.name.split(".")[0]
-                        found.setdefault(local, []).append(statement)
-            elif isinstance(statement, ast.If):
-                visit(statement.body)
-                visit(statement.orelse)
-            elif isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
-                visit(statement.body)
-                for handler in statement.handlers:
-                    visit(handler.body)
-                visit(statement.orelse)
-                visit(statement.finalbody)
-
-    visit(tree.body)
-    return found
 
 
 def bound_to(statement: ast.stmt, name: str) -> str | None:
