@@ -13,28 +13,7 @@ from dataclasses import dataclass, field
 from .analysis import Binding, FileFacts, Scope, Use, resolve, resolve_relative
 from .config import Config
 from .imports import AliasSpec, render_from_import, render_import, rewrite_statement
-from .model import Edit, FollowUp
-
-
-@dataclass(frozen=True)
-class Targets:
-    """What every worker needs to know about the whole repository (picklable)."""
-
-    config: Config
-    steps: frozenset[str]
-    canonical_exports: frozenset[str]
-    collapse_allowed: bool
-    # (module, name) pairs bound in consumer modules from legacy paths, whose name the
-    # migration changes; importers of these follow to the canonical name.
-    derived: tuple[tuple[str, str, str], ...] = ()
-    # files that are part of the legacy layout itself and are not rewritten here
-    definition_modules: frozenset[str] = frozenset()
-    # legacy modules kept after the migration: their module-level names are public API
-    api_modules: frozenset[str] = frozenset()
-    todo_comments: bool = False
-
-    def derived_map(self) -> dict[tuple[str, str], str]:
-        return {(m, n): c for m, n, c in self.derived}
+from .model import Edit, FollowUp, Targets  # noqa: F401 (Targets is part of the context's API)
 
 
 @dataclass

@@ -17,12 +17,9 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from . import cache as result_cache
-from . import safety
 from .analysis import analyze, module_name_for
-from .codemods import COMMANDS
 from .config import Config
-from .context import FileContext, Targets
-from .model import STEPS, Edit, FileResult, FileStatus, FollowUp, Plan
+from .model import STEPS, Edit, FileResult, FileStatus, FollowUp, Plan, Targets
 from .resolution import canonical_facts
 from .source import SourceText, UndecodableSource
 from .report import unified_diff
@@ -202,6 +199,10 @@ def transform_source(text: str, path: str, targets: Targets, tree: ast.Module | 
     if tree is None:
         tree = parse(text, path)
     facts = analyze(text, tree, module, is_package, cache.names, cache.finder, cache.markers)
+    # the codemods are loaded on first use: a run whose every result is cached never needs them
+    from .codemods import COMMANDS
+    from .context import FileContext
+
     context = FileContext(path=path, text=text, facts=facts, targets=targets)
     for command_class in COMMANDS:
         command = command_class()
@@ -438,6 +439,8 @@ def finish(path: str, data: bytes, source: SourceText, outcome: SourceOutcome, t
             return FileResult(path, FileStatus.FAILED, original=data, rewritten=source.encode(outcome.text),
                               followups=outcome.followups,
                               reason=f"internal error: a second run would change line {again.edits[0].line} again; not written")
+        from . import safety
+
         try:
             safety.check(source.text, outcome.text, outcome.edits, tree)
         except (safety.UnsafeRewrite, SyntaxError) as exc:

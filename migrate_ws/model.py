@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import Config
 
 # The migration's steps, in the order `--apply` commits them.
 STEPS = ("canonical", "imports", "aliases", "factory", "strings", "legacy-modules")
@@ -144,3 +148,24 @@ class Plan:
             ],
             "followups": [asdict(f) for f in self.all_followups],
         }
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What every worker needs to know about the whole repository (picklable)."""
+
+    config: Config
+    steps: frozenset[str]
+    canonical_exports: frozenset[str]
+    collapse_allowed: bool
+    # (module, name) pairs bound in consumer modules from legacy paths, whose name the
+    # migration changes; importers of these follow to the canonical name.
+    derived: tuple[tuple[str, str, str], ...] = ()
+    # files that are part of the legacy layout itself and are not rewritten here
+    definition_modules: frozenset[str] = frozenset()
+    # legacy modules kept after the migration: their module-level names are public API
+    api_modules: frozenset[str] = frozenset()
+    todo_comments: bool = False
+
+    def derived_map(self) -> dict[tuple[str, str], str]:
+        return {(m, n): c for m, n, c in self.derived}

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from .config import Config, load_preset
-from .context import Targets
+from .model import Targets
 from .engine import SourceOutcome, transform_source
 from .model import STEPS
 
