@@ -8,10 +8,11 @@ edit or a follow-up passes it (tests/test_codemod_fixtures.py).
 
 from __future__ import annotations
 
+import os
 import re
 
 from .config import Config
-from .textsearch import WordFinder
+from .textsearch import choose_anchors
 
 
 def manager_names(config: Config) -> set[str]:
@@ -42,7 +43,7 @@ class Prefilter:
         canonical_spellings = set(config.aliases.values())
         if factory.function:
             canonical_spellings.add(factory.function)
-        self.strong = WordFinder(names - canonical_spellings, as_bytes=True)
+        self.strong_words = sorted(w.encode() for w in names - canonical_spellings if w)
         contexts: dict[str, re.Pattern[bytes]] = {}
         for name in sorted(canonical_spellings & names):
             alternatives: list[bytes] = []
@@ -57,10 +58,10 @@ class Prefilter:
             if alternatives:
                 contexts[name] = re.compile(b"|".join(alternatives))
         self.contexts = contexts
-        self.weak = WordFinder(contexts, as_bytes=True) if contexts else None
         # a canonical spelling in a file that never names the canonical module is bound some
         # other way (a legacy path, a star import, or not at all): the file needs a look
-        self.canonical_spellings = WordFinder(canonical_spellings & names, as_bytes=True)
+        self.spelling_words = sorted(w.encode() for w in canonical_spellings & names if w)
+        self.context_words = sorted(w.encode() for w in contexts)
         canonical_tail = config.canonical_module.rsplit(".", 1)[-1].encode()
         self.canonical_tail = canonical_tail
         tail = re.escape(canonical_tail)
@@ -68,6 +69,7 @@ class Prefilter:
             rb"(?:from|import)\s+[\w.]*(?<![\w])" + tail + rb"(?![\w])"
             rb"|from\s+[\w.]+\s+import\s+(?:\([^)]*?|[^\n]*?)(?<![\w.])" + tail + rb"(?!\w)")
         self.modules: list[tuple[bytes, re.Pattern[bytes]]] = []
+        self.shared_prefix = os.path.commonprefix([m.encode() for m in config.legacy_modules]) if config.legacy_modules else b""
         self.relatives: list[tuple[bytes, re.Pattern[bytes]]] = []
         for module, legacy in sorted(config.legacy_modules.items()):
             path = re.escape(module.encode())
@@ -93,32 +95,147 @@ class Prefilter:
                     relative.append(rb"from\s+\.+(?:\w+\.)*" + tail_bytes + rb"(?![\w.])")
                 self.relatives.append((tail.encode(), re.compile(b"|".join(relative))))
 
+        # Every spelling the checks look for is found through a few short anchors, each
+        # searched once per file with bytes.find (memory speed); a dozen separate scans of
+        # every file cost more than everything else the prefilter does.
+        needles = set(self.strong_words) | set(self.spelling_words) | set(self.context_words) | {canonical_tail}
+        needles |= {tail for tail, _ in self.relatives}
+        if len(self.shared_prefix) >= 8:  # a short shared prefix would be found everywhere
+            needles.add(self.shared_prefix)
+        else:
+            needles |= {anchor for anchor, _ in self.modules}
+        needles.discard(b"")
+        # longer anchors are found faster (bytes.find skips further)
+        anchors = [a.encode() for a in choose_anchors({n.decode() for n in needles}, length=8)]
+        self.anchors = anchors
+        self.needles_by_anchor: dict[bytes, list[tuple[bytes, int]]] = {a: [] for a in anchors}
+        for needle in sorted(needles):
+            anchor = next(a for a in anchors if a in needle)
+            self.needles_by_anchor[anchor].append((needle, needle.index(anchor)))
+
     def __call__(self, data: bytes, path: str = "") -> bool:
-        if self.strong.search(data) is not None:
+        found = self._occurrences(data)
+        if not found:
+            return False
+        if any(self._whole_words(data, found, self.strong_words)):
             return True
-        if self.canonical_spellings.search(data) is not None \
-                and not self._near(data, self.canonical_tail, self.canonical_import, before=self.WINDOW):
+        if any(self._whole_words(data, found, self.spelling_words)) and not self._imports_canonical(data, found):
             return True
-        if self.weak is not None:
-            for offset in self.weak.starts(data):
-                word = self.weak.pattern.match(data, offset)
-                if self.contexts[word.group().decode()].match(data, word.end()):
+        for word in self.context_words:
+            context = self.contexts[word.decode()]
+            for position in self._whole_words(data, found, [word]):
+                if context.match(data, position + len(word)):
                     return True
-        for anchor, pattern in self.modules:
-            if self._near(data, anchor, pattern, before=256):
-                return True
-        for anchor, pattern in self.relatives:
-            if self._near(data, anchor, pattern, before=self.WINDOW):
-                return True
+        if self._names_legacy_module(data, found):
+            return True
+        for tail, pattern in self.relatives:
+            for position in found.get(tail, ()):
+                end = position + len(tail)
+                if self._may_be_relative_import(data, position, end) \
+                        and pattern.search(data, max(0, position - self.WINDOW), end + self.WINDOW):
+                    return True
         return False
 
-    def _near(self, data: bytes, anchor: bytes, pattern: re.Pattern[bytes], before: int) -> bool:
-        position = data.find(anchor)
-        while position != -1:
-            if pattern.search(data, max(0, position - before), position + len(anchor) + self.WINDOW):
-                return True
-            position = data.find(anchor, position + 1)
+    def _occurrences(self, data: bytes) -> dict[bytes, list[int]]:
+        """Start offsets of every needle in `data` (empty when none occurs)."""
+        found: dict[bytes, list[int]] = {}
+        for anchor in self.anchors:
+            position = data.find(anchor)
+            if position == -1:
+                continue
+            needles = self.needles_by_anchor[anchor]
+            while position != -1:
+                for needle, offset in needles:
+                    start = position - offset
+                    if start >= 0 and data.startswith(needle, start):
+                        found.setdefault(needle, []).append(start)
+                position = data.find(anchor, position + 1)
+        return found
+
+    @staticmethod
+    def _whole_words(data: bytes, found: dict[bytes, list[int]], words: list[bytes]):
+        for word in words:
+            for position in found.get(word, ()):
+                if not _word_byte(data, position - 1) and not _word_byte(data, position + len(word)):
+                    yield position
+
+    def _imports_canonical(self, data: bytes, found: dict[bytes, list[int]]) -> bool:
+        # Only occurrences that can be part of an import are tried: missing one here only
+        # lets a file through, so the cheap tests may be stricter than the pattern.
+        tail = self.canonical_tail
+        for position in found.get(tail, ()):
+            end = position + len(tail)
+            if _word_byte(data, position - 1) or _word_byte(data, end):
+                continue
+            line_start = data.rfind(b"\n", 0, position) + 1
+            line_end = data.find(b"\n", end)
+            line = data[line_start:line_end if line_end != -1 else len(data)]
+            if not (b"import" in line or _previous_significant(data, position) in b",("):
+                continue
+            for match in self.canonical_import.finditer(data, max(0, position - self.WINDOW), end):
+                # the import of this occurrence, and one that starts its own line: not text
+                # in a comment or a string that only quotes an import
+                if match.end() == end and not data[data.rfind(b"\n", 0, match.start()) + 1:match.start()].strip():
+                    return True
         return False
+
+    def _names_legacy_module(self, data: bytes, found: dict[bytes, list[int]]) -> bool:
+        shared = self.shared_prefix
+        if len(shared) >= 8:
+            # one scan for the part every legacy path shares, instead of one scan per module
+            for position in found.get(shared, ()):
+                for anchor, pattern in self.modules:
+                    if data.startswith(anchor, position) \
+                            and pattern.search(data, max(0, position - 256), position + len(anchor) + self.WINDOW):
+                        return True
+            return False
+        for anchor, pattern in self.modules:
+            for position in found.get(anchor, ()):
+                if pattern.search(data, max(0, position - 256), position + len(anchor) + self.WINDOW):
+                    return True
+        return False
+
+    def _may_be_relative_import(self, data: bytes, position: int, end: int) -> bool:
+        """A necessary condition for a relative form to match with the module's last part at
+        `position` (the common word `manager` is mostly something else)."""
+        # every relative form has the last part as a whole word
+        if _word_byte(data, position - 1) or _word_byte(data, end):
+            return False
+        if data[position - 1:position] == b".":
+            # `from .tail import ...`, `from ..pkg.tail import ...`, `from .tail` (retired):
+            # a dotted name that starts with a dot, after `from` and whitespace
+            start = position
+            while start > 0 and (data[start - 1] in _WORD_BYTES or data[start - 1] == 0x2E):
+                start -= 1
+            if data[start:start + 1] != b".":
+                return False
+            keyword = start
+            while keyword > 0 and data[keyword - 1] in b" \t\r\n\x0c\x0b":
+                keyword -= 1
+            return keyword < start and data[keyword - 4:keyword] == b"from"
+        # `from . import tail` / `from .. import (a, tail)`: after `import` on the same line,
+        # or inside a parenthesis that `import` opened
+        window_start = max(0, position - self.WINDOW)
+        line_start = data.rfind(b"\n", window_start, position) + 1 or window_start
+        if data.find(b"import", line_start, position) != -1:
+            return True
+        opening = data.rfind(b"(", window_start, position)
+        return opening != -1 and data.find(b")", opening, position) == -1 \
+            and data.find(b"import", window_start, opening) != -1
+
+
+_WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def _word_byte(data: bytes, index: int) -> bool:
+    return 0 <= index < len(data) and data[index] in _WORD_BYTES
+
+
+def _previous_significant(data: bytes, position: int) -> bytes:
+    index = position - 1
+    while index >= 0 and data[index] in b" \t\r\n\\":
+        index -= 1
+    return data[index:index + 1] if index >= 0 else b""
 
 
 def interesting_names(config: Config) -> set[str]:
