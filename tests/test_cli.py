@@ -548,3 +548,38 @@ def test_colour_or_a_terminal_hint_selects_rich(setting: dict, monkeypatch: pyte
     if "env" in setting:
         monkeypatch.setenv(setting["env"], "1")
     assert all(isinstance(c, Console) for c in make_consoles(setting.get("color")))
+
+
+def _run_on_a_terminal(root: Path, args: list[str], env: dict[str, str]) -> str:
+    """Run the real command with stdout and stderr on a pseudo-terminal; return what it wrote."""
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "migrate_ws", *args], cwd=root, stdin=subprocess.DEVNULL,
+                                stdout=follower, stderr=follower, env=env)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed: the command is done
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        proc.wait(timeout=60)
+    finally:
+        os.close(leader)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_a_terminal_gets_a_progress_bar_and_a_pipe_does_not(legacy_repo: Path) -> None:
+    env = {**cli_env(), "MIGRATE_WS_PROGRESS_DELAY": "0", "COLUMNS": "100"}
+    on_terminal = _run_on_a_terminal(legacy_repo, ["--check", "--no-cache"], env)
+    assert "scanning" in on_terminal and "migrate-ws:" in on_terminal
+    piped = subprocess.run([sys.executable, "-m", "migrate_ws", "--check", "--no-cache"], cwd=legacy_repo,
+                           capture_output=True, text=True, env=env, timeout=60)
+    assert "scanning" not in piped.stdout + piped.stderr
+    assert ANSI not in piped.stdout + piped.stderr

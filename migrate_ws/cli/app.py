@@ -81,6 +81,12 @@ def run_plan(root: Path, config, err: Any, jobs: Optional[int], steps=STEPS, che
         return build_plan(root, config, **options)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    # a bar for a run that ends within a second would only flicker; the variable lets a test
+    # (or an impatient user) see it at once
+    try:
+        delay = float(os.environ.get("MIGRATE_WS_PROGRESS_DELAY", "1.0"))
+    except ValueError:
+        delay = 1.0
     started = time.monotonic()
     progress = Progress(TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=err, transient=True)
@@ -88,7 +94,7 @@ def run_plan(root: Path, config, err: Any, jobs: Optional[int], steps=STEPS, che
 
     def update(done: int, total: int) -> None:
         nonlocal task
-        if task is None and time.monotonic() - started > 1.0:
+        if task is None and time.monotonic() - started > delay:
             progress.start()
             task = progress.add_task("scan", total=total)
         if task is not None:
