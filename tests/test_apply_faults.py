@@ -181,10 +181,16 @@ def test_no_git_works_without_git_installed(tmp_path: Path) -> None:
 
 # ----- interrupted from outside ----------------------------------------------------------------
 
+def _default_sigint() -> None:
+    # A test run started in the background of a shell inherits an ignored SIGINT, and Python
+    # keeps it ignored; the command under test gets Ctrl-C as it would from a terminal.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_cli(args: list[str], cwd: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "migrate_ws", *args], cwd=cwd, env=cli_env(),
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, encoding="utf-8", errors="replace")
+                            text=True, encoding="utf-8", errors="replace", preexec_fn=_default_sigint)
 
 
 def wait_for(marker: Path, proc: subprocess.Popen) -> None:
