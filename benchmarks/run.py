@@ -468,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
                 table.notes.append(
                     f"dry-run exit {dry.rc} ({'changes pending, as expected' if dry.rc == 1 else 'nothing pending'}); "
                     f"JSON summary: {summary.get('changed')} files changed, {summary.get('skipped')} not processed, "
-                    f"{summary.get('followups')} manual follow-ups, {summary.get('scanned')} scanned, "
+                    f"{summary.get('findings')} manual follow-ups, {summary.get('scanned')} scanned, "
                     f"{summary.get('parsed')} parsed (manifest: {len(manifest['legacy'])} files reference legacy managers, "
                     f"{len(manifest['unparseable'])} unparseable).")
             else:

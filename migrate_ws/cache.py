@@ -30,9 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .model import FileResult, FileStatus, FollowUp
+from .findings import Finding
+from .model import FileResult, FileStatus
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 ENVIRONMENT_VARIABLE = "MIGRATE_WS_CACHE_DIR"
 
 FileStat = tuple[int, int]  # (st_mtime_ns, st_size), taken before the file is read
@@ -105,7 +106,7 @@ def encode_outcome(stage_items: list) -> list | None:
         if result.status not in CACHEABLE:
             return None
         encoded.append([result.status.value, result.reason, result.line,
-                        [[f.line, f.reason, f.kind] for f in result.followups],
+                        [[f.code, f.line, f.message] for f in result.findings], result.code,
                         sorted(renamed.items()), sorted(depends)])
     return encoded
 
@@ -116,9 +117,9 @@ def decode_outcome(path: str, encoded: list) -> list:
         if item is None:
             items.append(None)
             continue
-        status, reason, line, followups, renamed, depends = item
-        result = FileResult(path, FileStatus(status), reason=reason, line=line,
-                            followups=[FollowUp(path, f_line, f_reason, f_kind) for f_line, f_reason, f_kind in followups])
+        status, reason, line, findings, code, renamed, depends = item
+        result = FileResult(path, FileStatus(status), reason=reason, line=line, code=code,
+                            findings=[Finding(f_code, path, f_line, f_message) for f_code, f_line, f_message in findings])
         items.append((result, (dict(map(tuple, renamed)), {tuple(d) for d in depends})))
     return items
 

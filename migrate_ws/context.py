@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from .analysis import Binding, FileFacts, Scope, Use, resolve, resolve_relative
 from .config import Config
 from .imports import AliasSpec, render_from_import, render_import, rewrite_statement
-from .model import Edit, FollowUp, Targets  # noqa: F401 (Targets is part of the context's API)
+from .findings import Code, Finding
+from .model import Edit, Targets  # noqa: F401 (Targets is part of the context's API)
 
 
 @dataclass
@@ -32,7 +33,7 @@ class FileContext:
     facts: FileFacts
     targets: Targets
     edits: list[Edit] = field(default_factory=list)
-    followups: list[FollowUp] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     import_changes: dict[int, ImportChange] = field(default_factory=dict)  # id(alias node) -> change
     renamed: dict[tuple[int, str], str] = field(default_factory=dict)  # (id(scope), local) -> new local
     renamed_exports: dict[str, str] = field(default_factory=dict)
@@ -41,7 +42,7 @@ class FileContext:
     extra_imports: dict[int, tuple[ast.stmt, list[tuple[str, AliasSpec, str]]]] = field(default_factory=dict)
     _followup_keys: set = field(default_factory=set)
     _deleted_ids: set = field(default_factory=set)
-    _followups_by_binding: dict = field(default_factory=dict)
+    _findings_by_binding: dict = field(default_factory=dict)
 
     @property
     def config(self) -> Config:
@@ -61,15 +62,15 @@ class FileContext:
             return
         self.edits.append(Edit(start, end, text, kind, self.facts.index.line_of(start), description))
 
-    def follow_up(self, line: int, reason: str, kind: str = "manual", binding: Binding | None = None) -> None:
+    def follow_up(self, line: int, message: str, code: Code, binding: Binding | None = None) -> None:
         """Report a site left for a person; one tied to a binding is withdrawn if a later step rewrites it."""
-        key = (line, reason)
+        key = (line, message)
         if key not in self._followup_keys:
             self._followup_keys.add(key)
-            followup = FollowUp(self.path, line, reason, kind)
-            self.followups.append(followup)
+            finding = Finding(code.code, self.path, line, message)
+            self.findings.append(finding)
             if binding is not None:
-                self._followups_by_binding.setdefault(id(binding.node), []).append(followup)
+                self._findings_by_binding.setdefault(id(binding.node), []).append(finding)
 
     # ----- what names are bound to ----------------------------------------------------
     def legacy_target(self, binding: Binding) -> str | None:
@@ -135,8 +136,8 @@ class FileContext:
     # ----- queued import changes ---------------------------------------------------
     def rebind_import(self, binding: Binding, spec: AliasSpec | None, module: str | None, kind: str, description: str) -> None:
         key = id(binding.node)
-        for withdrawn in self._followups_by_binding.pop(key, []):
-            self.followups.remove(withdrawn)
+        for withdrawn in self._findings_by_binding.pop(key, []):
+            self.findings.remove(withdrawn)
         previous = self.import_changes.get(key)
         if previous is not None and previous.kind != kind and spec is not None:
             kind = previous.kind if previous.kind == "imports" and module is None else kind

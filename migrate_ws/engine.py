@@ -19,7 +19,8 @@ from typing import Callable, Iterable
 from . import cache as result_cache
 from .analysis import analyze, module_name_for
 from .config import Config
-from .model import STEPS, Edit, FileResult, FileStatus, FollowUp, Plan, Targets
+from .findings import CANNOT_DECODE, CANNOT_READ, DOES_NOT_PARSE, NEWER_SYNTAX, REWRITE_REJECTED, SYMLINK, Finding
+from .model import STEPS, Edit, FileResult, FileStatus, Plan, Targets
 from .resolution import canonical_facts
 from .source import SourceText, UndecodableSource
 from .report import unified_diff
@@ -82,17 +83,17 @@ class FileSelector:
 FileStat = result_cache.FileStat
 
 
-def discover(root: Path, config: Config) -> tuple[list[str], list[FollowUp]]:
+def discover(root: Path, config: Config) -> tuple[list[str], list[Finding]]:
     """Python files under root that the configuration selects; symlinks are reported, not followed."""
     paths, notes, _ = discover_with_stats(root, config, stats=False)
     return paths, notes
 
 
-def discover_with_stats(root: Path, config: Config, stats: bool = True) -> tuple[list[str], list[FollowUp], dict[str, FileStat]]:
+def discover_with_stats(root: Path, config: Config, stats: bool = True) -> tuple[list[str], list[Finding], dict[str, FileStat]]:
     """`discover`, plus each file's modification time and size when `stats` is set."""
     selector = FileSelector.from_config(config)
     found: list[str] = []
-    notes: list[FollowUp] = []
+    notes: list[Finding] = []
     seen: dict[str, FileStat] = {}
     root_text = str(root)
     pending = [(root_text, "")]
@@ -115,7 +116,7 @@ def discover_with_stats(root: Path, config: Config, stats: bool = True) -> tuple
                     continue
                 if is_link:
                     if selector.selected(relative + "/x.py"):
-                        notes.append(FollowUp(relative, 0, "symlinked directory: not followed", "skipped"))
+                        notes.append(Finding(SYMLINK.code, relative, 0, "symlinked directory: not followed"))
                     continue
                 pending.append((entry.path, relative + "/"))
                 continue
@@ -124,7 +125,7 @@ def discover_with_stats(root: Path, config: Config, stats: bool = True) -> tuple
             if is_link:
                 target = os.path.realpath(entry.path)
                 where = "outside the repository" if not target.startswith(root_text + os.sep) else "inside the repository"
-                notes.append(FollowUp(relative, 0, f"symlink to a file {where}: not followed", "skipped"))
+                notes.append(Finding(SYMLINK.code, relative, 0, f"symlink to a file {where}: not followed"))
                 continue
             found.append(relative)
             if stats:
@@ -144,7 +145,7 @@ def discover_with_stats(root: Path, config: Config, stats: bool = True) -> tuple
 class SourceOutcome:
     text: str
     edits: list[Edit]
-    followups: list[FollowUp]
+    findings: list[Finding]
     renamed_exports: dict[str, str] = field(default_factory=dict)
     depends_on: set[tuple[str, str]] = field(default_factory=set)
     error: str | None = None
@@ -214,7 +215,7 @@ def transform_source(text: str, path: str, targets: Targets, tree: ast.Module | 
         context.render_imports()
     new_text, error = apply_edits(text, context.edits)
     facts.release()
-    return SourceOutcome(new_text, sorted(context.edits, key=lambda e: e.start), context.followups,
+    return SourceOutcome(new_text, sorted(context.edits, key=lambda e: e.start), context.findings,
                          context.renamed_exports, context.depends_on, error, facts.index)
 
 
@@ -244,6 +245,7 @@ def apply_edits(text: str, edits: list[Edit]) -> tuple[str, str | None]:
 
 
 NEWER_SYNTAX_LIMIT = 256 * 1024
+NEWER_PYTHON_ONLY = "valid only on a newer Python"
 
 
 def parse_failure_reason(text: str, error: SyntaxError) -> str:
@@ -264,7 +266,7 @@ def parse_failure_reason(text: str, error: SyntaxError) -> str:
     elif (error.msg or "").startswith("f-string"):
         newer = True  # PEP 701 lifted most f-string restrictions in Python 3.12
     if newer:
-        return f"does not parse on Python {version}: {error.msg} ({where}); valid only on a newer Python"
+        return f"does not parse on Python {version}: {error.msg} ({where}); {NEWER_PYTHON_ONLY}"
     return f"does not parse: {error.msg} ({where})"
 
 
@@ -373,7 +375,7 @@ def process_file(root: str, path: str, stages: list[Targets], check_idempotence:
         with open(full, "rb") as handle:
             data = handle.read()
     except OSError as exc:
-        skipped = FileResult(path, FileStatus.SKIPPED, reason=f"cannot read: {exc.strerror}")
+        skipped = FileResult(path, FileStatus.SKIPPED, reason=f"cannot read: {exc.strerror}", code=CANNOT_READ.code)
         return [(skipped, None)] * len(stages), False, None
     if not cache.prefilter(data, path):
         return [], False, None
@@ -385,7 +387,7 @@ def process_file(root: str, path: str, stages: list[Targets], check_idempotence:
     try:
         source = SourceText.decode(data)
     except UndecodableSource as exc:
-        skipped = FileResult(path, FileStatus.SKIPPED, reason=f"cannot decode: {exc}")
+        skipped = FileResult(path, FileStatus.SKIPPED, reason=f"cannot decode: {exc}", code=CANNOT_DECODE.code)
         return [(skipped, None)] * len(stages), False, None
     file_digest = file_digest or result_cache.digest(data)
     try:
@@ -393,7 +395,8 @@ def process_file(root: str, path: str, stages: list[Targets], check_idempotence:
     except (SyntaxError, ValueError) as exc:
         reason = parse_failure_reason(source.text, exc) if isinstance(exc, SyntaxError) else f"does not parse: {exc}"
         line = (exc.lineno or 0) if isinstance(exc, SyntaxError) else 0
-        skipped = FileResult(path, FileStatus.SKIPPED, original=data, reason=reason, line=line)
+        code = NEWER_SYNTAX.code if reason.endswith(NEWER_PYTHON_ONLY) else DOES_NOT_PARSE.code
+        skipped = FileResult(path, FileStatus.SKIPPED, original=data, reason=reason, line=line, code=code)
         return [(skipped, None)] * len(stages), True, file_digest
     mode = stat.S_IMODE(info.st_mode)
     results = []
@@ -402,7 +405,7 @@ def process_file(root: str, path: str, stages: list[Targets], check_idempotence:
         try:
             outcome = transform_source(source.text, path, targets, tree)
         except Exception as exc:  # an engine defect must not stop the run; the file is reported and left alone
-            failed = FileResult(path, FileStatus.FAILED, original=data, reason=f"internal error: {type(exc).__name__}: {exc}")
+            failed = FileResult(path, FileStatus.FAILED, code=REWRITE_REJECTED.code, original=data, reason=f"internal error: {type(exc).__name__}: {exc}")
             results.append((failed, None))
             continue
         result = finish(path, data, source, outcome, targets, check_idempotence and last, tree)
@@ -418,9 +421,9 @@ class CachedOutcome(list):
 def finish(path: str, data: bytes, source: SourceText, outcome: SourceOutcome, targets: Targets,
            check_idempotence: bool, tree: ast.Module | None = None) -> FileResult:
     if outcome.error:
-        return FileResult(path, FileStatus.FAILED, original=data, followups=outcome.followups, reason=outcome.error)
+        return FileResult(path, FileStatus.FAILED, code=REWRITE_REJECTED.code, original=data, findings=outcome.findings, reason=outcome.error)
     if not outcome.edits:
-        return FileResult(path, FileStatus.UNCHANGED, followups=outcome.followups)
+        return FileResult(path, FileStatus.UNCHANGED, findings=outcome.findings)
     if check_idempotence or tree is None:
         try:
             parse(outcome.text, path)
@@ -430,28 +433,28 @@ def finish(path: str, data: bytes, source: SourceText, outcome: SourceOutcome, t
     else:
         problem = changed_regions_parse(source.text, tree, outcome.edits, outcome.text, outcome.index)
     if problem is not None:
-        return FileResult(path, FileStatus.FAILED, original=data, rewritten=source.encode(outcome.text),
-                          followups=outcome.followups,
+        return FileResult(path, FileStatus.FAILED, code=REWRITE_REJECTED.code, original=data, rewritten=source.encode(outcome.text),
+                          findings=outcome.findings,
                           reason=f"internal error: the rewrite does not parse ({problem}); not written")
     if check_idempotence:
         again = transform_source(outcome.text, path, targets)
         if again.edits:
-            return FileResult(path, FileStatus.FAILED, original=data, rewritten=source.encode(outcome.text),
-                              followups=outcome.followups,
+            return FileResult(path, FileStatus.FAILED, code=REWRITE_REJECTED.code, original=data, rewritten=source.encode(outcome.text),
+                              findings=outcome.findings,
                               reason=f"internal error: a second run would change line {again.edits[0].line} again; not written")
         from . import safety
 
         try:
             safety.check(source.text, outcome.text, outcome.edits, tree)
         except (safety.UnsafeRewrite, SyntaxError) as exc:
-            return FileResult(path, FileStatus.FAILED, original=data, rewritten=source.encode(outcome.text),
-                              followups=outcome.followups, reason=f"internal error: safety check failed: {exc}; not written")
+            return FileResult(path, FileStatus.FAILED, code=REWRITE_REJECTED.code, original=data, rewritten=source.encode(outcome.text),
+                              findings=outcome.findings, reason=f"internal error: safety check failed: {exc}; not written")
     try:
         rewritten = source.encode(outcome.text)
     except UnicodeEncodeError as exc:
-        return FileResult(path, FileStatus.FAILED, original=data, reason=f"cannot encode the rewrite as {source.encoding}: {exc}")
+        return FileResult(path, FileStatus.FAILED, code=REWRITE_REJECTED.code, original=data, reason=f"cannot encode the rewrite as {source.encoding}: {exc}")
     return FileResult(path, FileStatus.CHANGED, original=data, rewritten=rewritten, edits=outcome.edits,
-                      followups=outcome.followups)
+                      findings=outcome.findings)
 
 
 # ----- the whole repository ------------------------------------------------------------------
@@ -498,7 +501,7 @@ def _run_chunk(root: str, paths: list[str], options: RunOptions, stages: list[Ta
             previous: bytes | None = None
             for result, outcome in per_stage:
                 extra = (outcome.renamed_exports, outcome.depends_on) if outcome is not None else ({}, set())
-                if result.status is FileStatus.UNCHANGED and not result.followups and not extra[0] and not extra[1]:
+                if result.status is FileStatus.UNCHANGED and not result.findings and not extra[0] and not extra[1]:
                     kept.append(None)
                     continue
                 if result.rewritten and result.rewritten == previous:
@@ -573,12 +576,12 @@ def plan_stages(root: Path, config: Config, stages: list[Iterable[str]], jobs: i
     ordered_stages = [tuple(s for s in STEPS if s in set(steps)) for steps in stages]
     built = [build_targets(root, config, steps, todo_comments) for steps in ordered_stages]
     stage_targets = [targets for targets, _ in built]
-    notes: list[FollowUp] = []
+    notes: list[Finding] = []
     stats: dict[str, FileStat] = {}
     if paths is None:
         paths, notes, stats = discover_with_stats(root, config, stats=cache_directory is not None)
     plans = [Plan(root=str(root), config_source=config.source, steps=steps, warnings=list(messages),
-                  followups=list(notes)) for steps, (_, messages) in zip(ordered_stages, built)]
+                  findings=list(notes)) for steps, (_, messages) in zip(ordered_stages, built)]
     jobs = max(1, jobs or os.cpu_count() or 1)
     options = RunOptions(check_idempotence, with_diffs)
     cache = None

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config
-from .model import FileResult, FileStatus, FollowUp, Plan
+from .findings import SHIM_MISSING_NAME, Finding
+from .model import FileResult, FileStatus, Plan
 from .resolution import module_file
 from .source import SourceText, UndecodableSource
 
@@ -23,7 +24,7 @@ POLICIES = ("shim", "delete", "keep")
 @dataclass
 class LegacyModulesOutcome:
     files: list[FileResult] = field(default_factory=list)
-    followups: list[FollowUp] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     refused: dict[str, list[str]] = field(default_factory=dict)  # module -> remaining references
 
 
@@ -132,8 +133,8 @@ def plan_legacy_modules(root: Path, config: Config, policy: str, migrated: Plan,
             source = SourceText("", "utf-8", False, "\n")
         text, missing = shim_source(config, module, exports, source.newline)
         for name in missing:
-            outcome.followups.append(FollowUp(relative, 1, f"the shim for {module} cannot provide {name}: "
-                                              f"{config.canonical_module} does not export it", "shim"))
+            outcome.findings.append(Finding(SHIM_MISSING_NAME.code, relative, 1, f"the shim for {module} cannot provide "
+                                            f"{name}: {config.canonical_module} does not export it"))
         rewritten = source.encode(text) if source.text else text.encode("utf-8")
         if rewritten != original:
             outcome.files.append(FileResult(relative, FileStatus.CHANGED, original=original, rewritten=rewritten,

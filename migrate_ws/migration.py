@@ -12,7 +12,8 @@ from pathlib import Path
 from .config import Config
 from .engine import ProgressCallback, build_targets, discover, plan_stages
 from .legacy_modules import LegacyModulesOutcome, plan_legacy_modules
-from .model import STEP_TITLES, STEPS, FileResult, FollowUp, Plan
+from .findings import MODULE_STILL_USED, Finding
+from .model import STEP_TITLES, STEPS, FileResult, Plan
 
 
 @dataclass
@@ -28,7 +29,7 @@ class Migration:
     plan: Plan  # the final state of every code step (what --dry-run shows)
     steps: list[Step]
     legacy: LegacyModulesOutcome
-    followups: list[FollowUp] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -59,11 +60,11 @@ def stage(root: Path, config: Config, legacy_policy: str = "shim", jobs: int | N
     targets, _ = build_targets(root, config, code_steps)
     legacy = plan_legacy_modules(root, config, legacy_policy, final, paths, targets.canonical_exports)
     steps.append(Step("legacy-modules", STEP_TITLES["legacy-modules"], legacy.files, len(legacy.files)))
-    followups = list(legacy.followups)
+    findings = list(legacy.findings)
     for module, references in legacy.refused.items():
         for reference in references:
             where, _, text = reference.partition(": ")
             path, _, line = where.rpartition(":")
-            followups.append(FollowUp(path, int(line or 0), f"still refers to legacy module {module}, so it was not "
-                                      f"deleted: {text}", "legacy-module"))
-    return Migration(plan=final, steps=steps, legacy=legacy, followups=followups)
+            findings.append(Finding(MODULE_STILL_USED.code, path, int(line or 0), f"still refers to legacy module "
+                                    f"{module}, so it was not deleted: {text}"))
+    return Migration(plan=final, steps=steps, legacy=legacy, findings=findings)

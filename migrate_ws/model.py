@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from .findings import Finding
+
 if TYPE_CHECKING:
     from .config import Config
 
@@ -45,17 +47,6 @@ class Edit:
     description: str
 
 
-@dataclass(frozen=True)
-class FollowUp:
-    path: str
-    line: int
-    reason: str
-    kind: str = "manual"
-
-    def render(self) -> str:
-        return f"{self.path}:{self.line}: {self.reason}"
-
-
 @dataclass
 class FileResult:
     path: str
@@ -63,8 +54,9 @@ class FileResult:
     original: bytes = b""
     rewritten: bytes = b""
     edits: list[Edit] = field(default_factory=list)
-    followups: list[FollowUp] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     reason: str = ""
+    code: str = ""  # the finding code of `reason` for a file that was not processed
     mode: int | None = None
     deleted: bool = False  # the legacy-module step removes this file
     line: int = 0  # where a file that was not processed failed, when known
@@ -88,7 +80,7 @@ class Plan:
     steps: tuple[str, ...]
     files: list[FileResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    followups: list[FollowUp] = field(default_factory=list)  # repository-level ones
+    findings: list[Finding] = field(default_factory=list)  # repository-level ones
     scanned: int = 0
     parsed: int = 0
     cached: int = 0  # files whose outcome came from the result cache (neither read nor parsed again)
@@ -102,11 +94,11 @@ class Plan:
         return [f for f in self.files if f.status in (FileStatus.SKIPPED, FileStatus.FAILED)]
 
     @property
-    def all_followups(self) -> list[FollowUp]:
-        items = list(self.followups)
+    def all_findings(self) -> list[Finding]:
+        items = list(self.findings)
         for result in self.files:
-            items.extend(result.followups)
-        return sorted(items, key=lambda f: (f.path, f.line, f.reason))
+            items.extend(result.findings)
+        return sorted(items, key=Finding.sort_key)
 
     def edits_by_kind(self) -> dict[str, int]:
         counts = {step: 0 for step in self.steps}
@@ -130,7 +122,7 @@ class Plan:
                 "cached": self.cached,
                 "changed": len(self.changed_files),
                 "skipped": len(self.skipped_files),
-                "followups": len(self.all_followups),
+                "findings": len(self.all_findings),
                 "edits": self.edits_by_kind(),
             },
             "warnings": list(self.warnings),
@@ -144,9 +136,9 @@ class Plan:
                     ],
                 }
                 for result in sorted(self.files, key=lambda r: r.path)
-                if result.status is not FileStatus.UNCHANGED or result.followups
+                if result.status is not FileStatus.UNCHANGED or result.findings
             ],
-            "followups": [asdict(f) for f in self.all_followups],
+            "findings": [f.to_json() for f in self.all_findings],
         }
 
 

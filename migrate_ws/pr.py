@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import report
+from .findings import NOT_TRACKED, Finding
 from .report import plural
 from .migration import Migration
 
@@ -57,8 +58,8 @@ class TestRun:
 def followup_lines(migration: Migration, excluded: list[tuple[str, str]] = ()) -> list[str]:
     """Every follow-up as `path:line: reason`: the plan's, the legacy-module step's, files not processed."""
     lines = report.followup_lines(migration.plan)  # the plan's follow-ups, then files not processed
-    lines.extend(f.render() for f in sorted(migration.followups, key=lambda f: (f.path, f.line, f.reason)))
-    lines.extend(f"{path}:0: not processed: {reason}" for path, reason in excluded)
+    lines.extend(f.render() for f in sorted(migration.findings, key=Finding.sort_key))
+    lines.extend(f"{path}:0: {NOT_TRACKED.code} not processed: {reason}" for path, reason in excluded)
     return lines
 
 
@@ -106,7 +107,7 @@ def render(
     legacy_policy: str = "shim",
 ) -> str:
     plan = migration.plan
-    followups = followup_lines(migration, list(excluded))
+    findings = followup_lines(migration, list(excluded))
     changed = sorted({path for commit in commits for path in commit.files})
     sites = sum(commit.sites for commit in commits)
     not_processed = len(plan.skipped_files) + len(excluded)
@@ -123,7 +124,7 @@ def render(
         f"| Files changed | {len(changed)} |",
         f"| Sites rewritten | {sites} |",
         (f"| Commits | {len([c for c in commits if c.sha])} |" if branch else f"| Steps applied | {len(commits)} |"),
-        f"| Manual follow-ups | {len(followups)} |",
+        f"| Manual follow-ups | {len(findings)} |",
         f"| Files not processed | {not_processed} |",
         f"| Files scanned | {plan.scanned} |",
         f"| Legacy modules | {legacy_policy} |",
@@ -150,10 +151,10 @@ def render(
             out.extend(f"  - {_code(reference)}" for reference in references)
         out.append("")
 
-    out += [f"## Manual follow-ups ({len(followups)})", ""]
-    if followups:
+    out += [f"## Manual follow-ups ({len(findings)})", ""]
+    if findings:
         out += ["Each of these needs a person; nothing here was changed silently.", ""]
-        out.extend(f"- {_code(line)}" for line in followups)
+        out.extend(f"- {_code(line)}" for line in findings)
     else:
         out.append("None.")
     out.append("")

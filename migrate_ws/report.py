@@ -157,14 +157,14 @@ def _patch_bytes(result: FileResult) -> bytes:
 def summary_lines(plan: Plan, mode: str) -> list[str]:
     changed = plan.changed_files
     skipped = plan.skipped_files
-    followups = plan.all_followups
+    findings = plan.all_findings
     counts = plan.edits_by_kind()
     total = sum(counts.values())
-    if not changed and not skipped and not followups:
+    if not changed and not skipped and not findings:
         return [f"migrate-ws: nothing to migrate ({_scan_counts(plan)})."]
     verb = "would change" if mode != "apply" else "changed"
     lines = [
-        f"migrate-ws: {len(changed)} files {verb} ({total} edits), {len(followups)} manual follow-ups, "
+        f"migrate-ws: {len(changed)} files {verb} ({total} edits), {len(findings)} manual follow-ups, "
         f"{len(skipped)} files not processed; {_scan_counts(plan)}."
     ]
     for step in plan.steps:
@@ -181,8 +181,8 @@ def _scan_counts(plan: Plan) -> str:
 
 
 def followup_lines(plan: Plan) -> list[str]:
-    lines = [f.render() for f in plan.all_followups]
-    lines.extend(f"{r.path}:{r.line}: not processed: {r.reason}" for r in plan.skipped_files)
+    lines = [f.render() for f in plan.all_findings]
+    lines.extend(f"{r.path}:{r.line}: {r.code} not processed: {r.reason}" for r in plan.skipped_files)
     return lines
 
 
@@ -193,7 +193,7 @@ def to_json(plan: Plan, include_diff: bool = True) -> str:
         for entry in document["files"]:
             if entry["path"] in diffs:
                 entry["diff"] = diffs[entry["path"]]
-    document["skipped"] = [{"path": r.path, "reason": r.reason} for r in plan.skipped_files]
+    document["skipped"] = [{"path": r.path, "code": r.code, "reason": r.reason} for r in plan.skipped_files]
     return json.dumps(document, indent=2, sort_keys=False)
 
 

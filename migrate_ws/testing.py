@@ -37,7 +37,7 @@ def run_codemod(before: str, path: str = "app/consumer.py", targets: Targets | N
 
 
 def assert_codemod(before: str, after: str, path: str = "app/consumer.py", targets: Targets | None = None,
-                   followups: tuple[str, ...] = ()) -> SourceOutcome:
+                   findings: tuple[str, ...] = ()) -> SourceOutcome:
     """The rewrite of `before` is exactly `after`, parses, and a second run changes nothing."""
     targets = targets or fixture_targets()
     outcome = run_codemod(before, path, targets)
@@ -53,8 +53,8 @@ def assert_codemod(before: str, after: str, path: str = "app/consumer.py", targe
     check(before, outcome.text, outcome.edits)
     again = run_codemod(outcome.text, path, targets)
     assert again.text == outcome.text, "a second run changed the output again"
-    reasons = [f"{f.line}: {f.reason}" for f in outcome.followups]
-    for expected in followups:
+    reasons = [f"{f.line}: {f.code} {f.message}" for f in outcome.findings]
+    for expected in findings:
         assert any(expected in reason for reason in reasons), f"missing follow-up {expected!r} in {reasons}"
     return outcome
 

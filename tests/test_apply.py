@@ -331,7 +331,7 @@ def default_branch_names() -> set[str]:
 
 def test_apply_commits_each_step_on_a_new_branch(repo: Path, tmp_path: Path) -> None:
     expected = dry_run_result(repo, tmp_path)
-    followups = json.loads(invoke(["--dry-run", "--json", "-C", repo]).stdout)["followups"]
+    findings = json.loads(invoke(["--dry-run", "--json", "-C", repo]).stdout)["findings"]
     main_before = git(repo, "rev-parse", "main").strip()
     original = files_of(repo)
 
@@ -380,7 +380,7 @@ def test_apply_commits_each_step_on_a_new_branch(repo: Path, tmp_path: Path) -> 
     for commit in commits:
         assert commit["sha"][:10] in done.stdout
     assert str(repo / ".git" / "migrate-ws" / "PR_DESCRIPTION.md") in done.stdout
-    assert f"{BROKEN}:6: not processed" in done.stdout or f"{BROKEN}:0: not processed" in done.stdout
+    assert re.search(rf"{re.escape(BROKEN)}:\d+: MW901 not processed", done.stdout)
 
     # the PR description: table, per-step counts, every follow-up, how to verify
     body = pr_body(repo)
@@ -391,9 +391,9 @@ def test_apply_commits_each_step_on_a_new_branch(repo: Path, tmp_path: Path) -> 
         row = next(line for line in body.splitlines() if f"`{commit['sha'][:10]}`" in line)
         assert f"| {match['sites']} | {match['files']} |" in row
     assert "| 5 | strings |" in body and "(nothing to change)" in body
-    for item in followups:
-        assert f"{item['path']}:{item['line']}: {item['reason']}" in body
-    assert re.search(rf"{re.escape(BROKEN)}:\d+: not processed: does not parse", body)
+    for item in findings:
+        assert f"{item['path']}:{item['line']}: {item['code']} {item['message']}" in body
+    assert re.search(rf"{re.escape(BROKEN)}:\d+: MW901 not processed: does not parse", body)
     assert "cannot provide" in body  # the shim's follow-ups from the legacy-module step
     assert "migrate-ws --check --preset netra" in body
     assert "## Warnings" in body
@@ -427,7 +427,7 @@ def test_json_report(repo: Path) -> None:
     assert [s["name"] for s in document["steps"]] == STEP_ORDER
     strings = next(s for s in document["steps"] if s["name"] == "strings")
     assert strings == {**strings, "applied": False, "sha": None, "files": []}
-    assert any("not processed" in line for line in document["followups"])
+    assert any("not processed" in line for line in document["findings"])
     assert document["pr_body"] == str(repo / ".git" / "migrate-ws" / "PR_DESCRIPTION.md")
     assert Path(document["pr_body"]).is_file()
     assert document["test"] is None
@@ -510,7 +510,7 @@ def test_untracked_python_file_is_reported_not_committed(repo: Path) -> None:
     result = invoke(["--apply", "-C", repo, "--branch", "ignored"])
 
     assert result.exit_code == 0, result.output
-    assert "generated/client.py:0: not processed: not tracked by git" in result.stdout
+    assert "generated/client.py:0: MW906 not processed: not tracked by git" in result.stdout
     assert (repo / "generated/client.py").read_text().startswith("from netra_backend.app.websocket_core.manager ")
 
 

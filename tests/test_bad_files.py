@@ -145,8 +145,8 @@ def test_symlinks_are_reported_and_not_followed(tmp_path: Path) -> None:
     os.symlink(root / "app" / "good.py", root / "app" / "to_inside.py")
     result = run(root, "--dry-run", "--no-color")
     assert result.exit_code == 1
-    assert "app/to_outside.py:0: symlink to a file outside the repository: not followed" in result.output
-    assert "app/to_inside.py:0: symlink to a file inside the repository: not followed" in result.output
+    assert "app/to_outside.py:0: MW905 symlink to a file outside the repository: not followed" in result.output
+    assert "app/to_inside.py:0: MW905 symlink to a file inside the repository: not followed" in result.output
     assert "a/app/to_outside.py" not in result.output
     assert outside.read_text(encoding="utf-8") == LEGACY
 

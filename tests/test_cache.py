@@ -58,7 +58,7 @@ def test_a_migrated_tree_is_not_parsed_again(legacy_repo: Path, tmp_path: Path) 
     cache = tmp_path / "cache"
     migrate(legacy_repo)
     fresh = make_plan(legacy_repo, None)
-    assert not fresh.changed_files and fresh.all_followups, "the example keeps some follow-ups after the migration"
+    assert not fresh.changed_files and fresh.all_findings, "the example keeps some follow-ups after the migration"
     first = make_plan(legacy_repo, cache)
     second = make_plan(legacy_repo, cache)
     assert outcome(first) == outcome(second) == outcome(fresh)

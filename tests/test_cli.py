@@ -22,6 +22,7 @@ import migrate_ws
 from migrate_ws.cli import app
 from migrate_ws.config import load_config
 from migrate_ws.engine import plan as build_plan
+from migrate_ws.findings import CODES
 from migrate_ws.model import STEPS
 
 from helpers import (
@@ -81,7 +82,7 @@ def legacy_imports(tree: ast.Module) -> list[str]:
 
 # ----- --dry-run ------------------------------------------------------------------------------
 
-def test_dry_run_prints_diff_then_summary_then_followups(legacy_repo: Path) -> None:
+def test_dry_run_prints_diff_then_summary_then_findings(legacy_repo: Path) -> None:
     before = snapshot(legacy_repo)
     result = invoke("--dry-run", "--root", legacy_repo)
 
@@ -101,15 +102,15 @@ def test_dry_run_prints_diff_then_summary_then_followups(legacy_repo: Path) -> N
     summary_at = next(i for i, line in enumerate(lines) if SUMMARY.match(line))
     header_at = next(i for i, line in enumerate(lines) if line.startswith("Manual follow-ups ("))
     assert last_diff_line < summary_at < header_at
-    changed, edits, _followups, not_processed = map(int, SUMMARY.match(lines[summary_at]).groups())
+    changed, edits, _findings, not_processed = map(int, SUMMARY.match(lines[summary_at]).groups())
     assert changed >= len(CONSUMERS) and edits >= changed and not_processed == 1
 
-    followups = lines[header_at + 1:]
-    assert followups, "the follow-up list is empty"
-    assert int(re.search(r"\((\d+)\)", lines[header_at]).group(1)) == len(followups)
-    for line in followups:
+    findings = lines[header_at + 1:]
+    assert findings, "the follow-up list is empty"
+    assert int(re.search(r"\((\d+)\)", lines[header_at]).group(1)) == len(findings)
+    for line in findings:
         assert FOLLOWUP_LINE.match(line), f"not `path:line: reason`: {line!r}"
-    broken = [line for line in followups if BROKEN_FILE in line]
+    broken = [line for line in findings if BROKEN_FILE in line]
     assert len(broken) == 1
     assert "not processed" in broken[0] and "does not parse" in broken[0]
 
@@ -218,7 +219,7 @@ def test_json_report(legacy_repo: Path) -> None:
     summary = document["summary"]
     assert summary["changed"] >= len(CONSUMERS)
     assert summary["skipped"] == 1
-    assert summary["followups"] == len(document["followups"])
+    assert summary["findings"] == len(document["findings"])
     assert set(summary["edits"]) == set(STEPS)
 
     files = {entry["path"]: entry for entry in document["files"]}
@@ -234,10 +235,10 @@ def test_json_report(legacy_repo: Path) -> None:
     assert sum(len(entry["edits"]) for entry in document["files"]) == sum(summary["edits"].values())
     assert files[BROKEN_FILE]["status"] == "skipped"
 
-    for followup in document["followups"]:
-        assert {"path", "line", "reason"} <= set(followup)
-        assert isinstance(followup["line"], int) and followup["reason"]
-    assert document["skipped"] == [{"path": BROKEN_FILE, "reason": files[BROKEN_FILE]["reason"]}]
+    for finding in document["findings"]:
+        assert {"code", "name", "severity", "path", "line", "column", "message"} <= set(finding)
+        assert isinstance(finding["line"], int) and finding["message"] and finding["code"] in CODES
+    assert document["skipped"] == [{"path": BROKEN_FILE, "code": "MW901", "reason": files[BROKEN_FILE]["reason"]}]
     assert "does not parse" in document["skipped"][0]["reason"]
 
 

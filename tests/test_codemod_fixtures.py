@@ -38,7 +38,7 @@ def test_fixture_case(case: Path) -> None:
         config = replace(preset, factory=replace(preset.factory, is_async=True))
     targets = fixture_targets(config, steps=steps, todo_comments="todo-comments" in options)
     outcome = assert_codemod(before, after, path=path, targets=targets,
-                             followups=tuple(directives.get("expect-followup", [])))
+                             findings=tuple(directives.get("expect-followup", [])))
     if case.name.endswith(".noop.py"):
         assert not outcome.edits
 
@@ -59,7 +59,7 @@ def test_prefilter_lets_every_case_with_work_through(case: Path) -> None:
     before, _, directives = load_case(case)
     path = directives.get("path", ["app/consumer.py"])[0]
     outcome = run_codemod(before, path)
-    if outcome.edits or outcome.followups:
+    if outcome.edits or outcome.findings:
         assert Prefilter(fixture_targets().config)(before.encode(), path)
 
 

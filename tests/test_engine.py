@@ -111,7 +111,7 @@ def test_name_missing_from_the_real_canonical_module_is_a_followup(tmp_path: Pat
         """)
     result = plan(tmp_path, load_preset("netra"), jobs=1)
     assert "app/uses_factory.py" not in {r.path for r in result.changed_files}
-    reasons = [f.render() for f in result.all_followups]
+    reasons = [f.render() for f in result.all_findings]
     assert any(r.startswith("app/uses_factory.py:1:") and "does not export WebSocketManagerFactory" in r for r in reasons)
 
 

@@ -93,9 +93,9 @@ def assert_the_engine_accepts(before: str, outcome) -> None:
     assert result.status is not FileStatus.FAILED, result.reason
 
 
-def leftover_legacy_imports(before: str, after: str, followups) -> list[str]:
+def leftover_legacy_imports(before: str, after: str, findings) -> list[str]:
     """Imports from legacy modules of names the canonical module exports, without a follow-up."""
-    reported_lines = {f.line for f in followups}
+    reported_lines = {f.line for f in findings}
     excused: set[tuple[str, str, str | None]] = set()
     for node in ast.walk(ast.parse(before)):
         if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in LEGACY_MODULE_NAMES:
@@ -143,8 +143,8 @@ def check_legacy_module(before: str, filler: list[str] | None = None) -> None:
     assert parses(before), f"the generator produced a module that does not parse:\n{before}"
     outcome = rewrite(before)
     assert_parses_and_is_idempotent(before, outcome.text)
-    left = leftover_legacy_imports(before, outcome.text, outcome.followups)
-    reasons = [f"{f.line}: {f.reason}" for f in outcome.followups]
+    left = leftover_legacy_imports(before, outcome.text, outcome.findings)
+    reasons = [f"{f.line}: {f.code} {f.message}" for f in outcome.findings]
     assert not left, f"legacy imports left without a follow-up: {left}; follow-ups: {reasons}\n{outcome.text}"
     assert_contains_lines(outcome.text, untouchable_lines(before), "lines outside the edits")
     if filler is not None:

@@ -70,7 +70,7 @@ def test_lets_through(name: str) -> None:
 def test_skips_what_cannot_need_a_change(name: str) -> None:
     text = MAY_SKIP[name]
     outcome = run_codemod(text, CONSUMER)
-    assert not outcome.edits and not outcome.followups, "the example is meant to need nothing"
+    assert not outcome.edits and not outcome.findings, "the example is meant to need nothing"
     assert not PREFILTER(text.encode(), CONSUMER)
 
 
@@ -85,5 +85,5 @@ def test_every_spelling_is_found_through_an_anchor() -> None:
 @given(legacy_modules())
 def test_a_generated_module_with_work_is_never_skipped(generated) -> None:
     outcome = run_codemod(generated.text, CONSUMER)
-    if outcome.edits or outcome.followups:
+    if outcome.edits or outcome.findings:
         assert PREFILTER(generated.text.encode(), CONSUMER)

@@ -372,7 +372,7 @@ def json_document(outcome: Outcome, *, mode: str, migration: Migration | None, s
              "applied": kept and s.name in committed, "sha": committed[s.name].sha if kept and s.name in committed else None}
             for s in steps
         ],
-        "followups": followup_lines(migration, excluded) if migration is not None else [],
+        "findings": followup_lines(migration, excluded) if migration is not None else [],
         "not_processed": ([{"path": r.path, "reason": r.reason} for r in migration.plan.skipped_files]
                           + [{"path": p, "reason": r} for p, r in excluded]) if migration is not None else [],
         "warnings": list(migration.plan.warnings) if migration is not None else [],
@@ -393,7 +393,7 @@ def print_refused_deletions(ui: UI, migration: Migration) -> None:
             ui.line(f"  {reference}")
 
 
-def print_followups(ui: UI, migration: Migration, excluded: list[tuple[str, str]]) -> None:
+def print_findings(ui: UI, migration: Migration, excluded: list[tuple[str, str]]) -> None:
     for message in migration.plan.warnings:
         ui.line(f"warning: {message}")
     lines = followup_lines(migration, excluded)
@@ -593,7 +593,7 @@ class Applier:
         self.ui.line(f"migrate-ws: nothing to apply ({self.migration.plan.scanned} files scanned); no branch was created."
                      if self.mode == "git" else f"migrate-ws: nothing to apply ({self.migration.plan.scanned} files scanned).")
         print_refused_deletions(self.ui, self.migration)
-        print_followups(self.ui, self.migration, self.excluded)
+        print_findings(self.ui, self.migration, self.excluded)
         return outcome.code
 
     def finish(self, outcome: Outcome) -> int:
@@ -649,7 +649,7 @@ class Applier:
             label = commit.sha[:10] if commit.sha else "written"
             ui.line(f"  {label:<10}  {step.name:<15} {plural(commit.sites, 'site')} in {plural(len(commit.files), 'file')}  {step.title}")
         print_refused_deletions(ui, self.migration)
-        print_followups(ui, self.migration, self.excluded)
+        print_findings(ui, self.migration, self.excluded)
         if outcome.test_run is not None:
             describe_test_run(ui, outcome.test_run)
         if outcome.pr_body is not None:

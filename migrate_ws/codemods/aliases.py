@@ -7,6 +7,7 @@ import ast
 from ..analysis import Binding, Scope, resolve
 from ..context import FileContext, scope_chain
 from ..imports import AliasSpec
+from ..findings import ALIAS_KEPT
 from .base import Command
 from .imports import attribute_node, attribute_span, uses_of
 
@@ -40,7 +41,7 @@ class CollapseAliasesCommand(Command):
             reason = self.blocker(context, scope, local, target)
             if reason is not None:
                 line = scope.bindings[local][0].line
-                context.follow_up(line, f"{local} kept: {reason}", "alias-kept")
+                context.follow_up(line, f"{local} kept: {reason}", ALIAS_KEPT)
                 continue
             self.rename(context, scope, local, target)
         self.drop_self_assignments(context)

@@ -6,6 +6,7 @@ import ast
 
 from ..context import FileContext
 from ..resolution import module_level_bindings
+from ..findings import CONDITIONAL_BINDING, IMPLEMENTATION_NOT_BOUND, SHADOWED_DEFINITION
 from .base import Command
 
 
@@ -41,7 +42,7 @@ class RebindCanonicalCommand(Command):
         local_implementation = self.local_name_of_implementation(context, bindings)
         if local_implementation is None:
             context.follow_up(1, f"{config.canonical_module} does not bind {config.implementation}; "
-                              "cannot rebind the canonical name to it", "canonical")
+                              "cannot rebind the canonical name to it", IMPLEMENTATION_NOT_BOUND)
             return
         # canonical names first: an alias assigned from a canonical name after its rebinding follows it
         names = sorted(set(config.aliases.values())) + sorted(set(config.aliases) - set(config.aliases.values()))
@@ -56,7 +57,7 @@ class RebindCanonicalCommand(Command):
             rebound[name] = last.end_lineno
             if last not in tree.body:
                 context.follow_up(last.lineno, f"{name} is bound inside a conditional block; rebind it to "
-                                  f"{local_implementation} by hand", "canonical")
+                                  f"{local_implementation} by hand", CONDITIONAL_BINDING)
                 continue
             index = context.facts.index
             line_end = index.starts[last.end_lineno - 1] + len(index.line_text(last.end_lineno))
@@ -69,7 +70,7 @@ class RebindCanonicalCommand(Command):
                             f"bind {name} to {config.implementation}")
             if isinstance(last, ast.ClassDef):
                 context.follow_up(last.lineno, f"class {name} is now shadowed by {local_implementation}; "
-                                  "remove it once nothing refers to it", "info")
+                                  "remove it once nothing refers to it", SHADOWED_DEFINITION)
 
     def local_name_of_implementation(self, context: FileContext, bindings: dict[str, list[ast.stmt]]) -> str | None:
         config = context.config

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from ..analysis import Binding, CallSite, Scope, resolve
 from ..context import FileContext, scope_chain
 from ..imports import AliasSpec
+from ..findings import (Code, ASYNC_FACTORY_IN_SYNC_CODE, COROUTINE_EXPECTED, FACTORY_NAME_TAKEN, FACTORY_OBJECT, NO_CONTEXT,
+                        UNMAPPED_ARGUMENTS)
 from .base import Command
 from .imports import uses_of
 
@@ -54,7 +56,7 @@ class FactoryCallsCommand(Command):
                 if id(site.node) not in inner_calls:
                     context.follow_up(site.node.lineno, f"{callee.legacy_name}() creates a legacy factory object; "
                                       f"its create_* calls must become {factory.function}({factory.context_parameter}) "
-                                      "by hand", "factory")
+                                      "by hand", FACTORY_OBJECT)
                 continue
             outcome = self.rewrite(context, site, callee)
             if outcome:
@@ -118,15 +120,15 @@ class FactoryCallsCommand(Command):
             if maker is not None and maker.kind == "factory-object":
                 if owner.args or owner.keywords:
                     context.follow_up(site.node.lineno, f"{maker.legacy_name}(...) takes arguments that "
-                                      f"{factory.function} has no place for; left as is", "factory")
+                                      f"{factory.function} has no place for; left as is", UNMAPPED_ARGUMENTS)
                     return None
                 return Callee("factory-method", f"{maker.legacy_name}().{func.attr}", maker.binding, maker.via_module,
                               maker.node, maker.all_bindings)
         return None
 
     # ----- rewriting ---------------------------------------------------------------
-    def context_argument(self, context: FileContext, site: CallSite, callee: Callee) -> tuple[str | None, str | None]:
-        """The source text of the context to pass, and a reason when there is none."""
+    def context_argument(self, context: FileContext, site: CallSite, callee: Callee) -> tuple[str | None, str | None, Code | None]:
+        """The source text of the context to pass; or, when there is none, why (and its finding code)."""
         factory = context.config.factory
         call = site.node
         keyword = next((k for k in call.keywords if k.arg == factory.context_parameter), None)
@@ -134,16 +136,16 @@ class FactoryCallsCommand(Command):
         positional_context = callee.kind in ("function", "class-method", "factory-method")
         if others or any(isinstance(a, ast.Starred) for a in call.args) or \
                 len(call.args) > (1 if positional_context else 0) or (call.args and keyword is not None):
-            return None, "its arguments cannot be mapped onto the factory's"
+            return None, "its arguments cannot be mapped onto the factory's", UNMAPPED_ARGUMENTS
         supplied = keyword.value if keyword is not None else (call.args[0] if call.args else None)
         if supplied is not None and not (isinstance(supplied, ast.Constant) and supplied.value is None):
             start, end = context.span(supplied)
-            return context.text[start:end], None
+            return context.text[start:end], None, None
         for name in factory.context_variables:
             bindings = resolve(site.scope, name)
             if bindings and all(b.scope.kind != "class" for b in bindings):
-                return name, None
-        return None, f"no {' or '.join(factory.context_variables)} in scope"
+                return name, None, None
+        return None, f"no {' or '.join(factory.context_variables)} in scope", NO_CONTEXT
 
     def rewrite(self, context: FileContext, site: CallSite, callee: Callee) -> bool:
         factory = context.config.factory
@@ -152,11 +154,11 @@ class FactoryCallsCommand(Command):
             supplied = [*call.args[:1], *(k.value for k in call.keywords if k.arg == factory.context_parameter)]
             if supplied and not (isinstance(supplied[0], ast.Constant) and supplied[0].value is None):
                 return False  # already the factory with a context
-        argument, reason = self.context_argument(context, site, callee)
+        argument, reason, code = self.context_argument(context, site, callee)
         spelled = f"{callee.legacy_name}(...)" if callee.kind != "class-method" else f"{callee.legacy_name}()"
         if argument is None:
-            context.follow_up(call.lineno, f"{spelled}: {reason}; kept as is (pass the user's context to "
-                              f"{factory.function} by hand)", "no-context")
+            context.follow_up(call.lineno, f"{spelled}: {reason}; kept as is (pass the caller's context to "
+                              f"{factory.function} by hand)", code)
             if context.targets.todo_comments:
                 self.todo_comment(context, site, f"{spelled} needs the user's context: use {factory.function}(<user context>)")
             return False
@@ -164,13 +166,13 @@ class FactoryCallsCommand(Command):
             other = next((b for b in resolve(site.scope, factory.function)), None)
             where = f" (bound at line {other.line})" if other is not None else ""
             context.follow_up(call.lineno, f"{spelled}: {factory.function} is bound to something else here{where}; "
-                              "kept as is", "factory")
+                              "kept as is", FACTORY_NAME_TAKEN)
             return False
         outer = context.facts.argument_of.get(id(call), "")
         if site.awaited is None and not factory.is_async and outer.rsplit(".", 1)[-1] in COROUTINE_CONSUMERS \
                 and callee.kind == "function":
             context.follow_up(call.lineno, f"{spelled}: its coroutine is passed to {outer}(...), but "
-                              f"{factory.function} is not async; kept as is", "factory")
+                              f"{factory.function} is not async; kept as is", COROUTINE_EXPECTED)
             return False
         keyword = any(k.arg == factory.context_parameter for k in call.keywords)
         argument_text = f"{factory.context_parameter}={argument}" if keyword else argument
@@ -185,7 +187,7 @@ class FactoryCallsCommand(Command):
         elif factory.is_async and site.awaited is None:
             if not self.in_async_function(site.scope):
                 context.follow_up(call.lineno, f"{spelled}: the factory is async but this code is not; kept as is",
-                                  "factory")
+                                  ASYNC_FACTORY_IN_SYNC_CODE)
                 return False
             replacement = f"await {replacement}"
         start, end = context.span(target)

@@ -7,6 +7,8 @@ import ast
 from ..analysis import Binding, Use, resolve
 from ..context import FileContext
 from ..imports import AliasSpec
+from ..findings import (LEGACY_LAYOUT_TEST, MODULE_AS_VALUE, MODULE_ATTRIBUTE_UNMAPPED, MODULE_UNUSED,
+                        NOT_EXPORTED, STAR_IMPORT, STRING_NOT_LITERAL, UNBOUND_NAME, UNMAPPED_NAME)
 from .base import Command
 
 
@@ -52,13 +54,13 @@ class MoveImportsCommand(Command):
         for binding in context.facts.bindings:
             if binding.guard and self.names_legacy_path(context, binding):
                 context.follow_up(binding.line, f"test asserts the legacy layout ({binding.guard}); not edited",
-                                  "legacy-layout-test")
+                                  LEGACY_LAYOUT_TEST)
                 continue
             if binding.kind == "star":
                 if binding.module in config.legacy_modules:
                     context.follow_up(binding.line, f"star import from legacy module {binding.module}: the names it "
                                       f"provides cannot be resolved statically; import them from {config.canonical_module}",
-                                      "star-import")
+                                      STAR_IMPORT)
                 continue
             if binding.kind not in ("import-name", "import-module"):
                 continue
@@ -88,7 +90,7 @@ class MoveImportsCommand(Command):
                 continue
             reported.add(use.name)
             context.follow_up(use.node.lineno, f"{use.name} is used but never imported or defined in this file "
-                              "(bound at run time?); not rewritten", "unbound")
+                              "(bound at run time?); not rewritten", UNBOUND_NAME)
 
     def names_legacy_path(self, context: FileContext, binding: Binding) -> bool:
         config = context.config
@@ -103,7 +105,7 @@ class MoveImportsCommand(Command):
         if target is None:
             if legacy is not None and legacy.retire and binding.imported not in legacy.names:
                 context.follow_up(binding.line, f"{binding.imported} is imported from legacy module {binding.module}, "
-                                  "which the configuration does not map to the canonical module; left as is", "unmapped-name",
+                                  "which the configuration does not map to the canonical module; left as is", UNMAPPED_NAME,
                                   binding)
             elif legacy is None and binding.module != config.canonical_module and binding.imported in config.legacy_names:
                 context.depends_on.add((binding.module or "", binding.imported or ""))
@@ -115,7 +117,7 @@ class MoveImportsCommand(Command):
         if name is None:
             context.follow_up(binding.line, f"{config.canonical_module} does not export {target} "
                               f"(imported as {binding.imported} from {binding.module}); import left unchanged",
-                              "not-exported", binding)
+                              NOT_EXPORTED, binding)
             return
         alias = binding.node
         assert isinstance(alias, ast.alias)
@@ -134,22 +136,22 @@ class MoveImportsCommand(Command):
         if not uses:
             if legacy.retire:
                 context.follow_up(binding.line, f"legacy module {module_path} is imported but none of its names are "
-                                  "used here (imported for its side effects?); left unchanged", "module-object")
+                                  "used here (imported for its side effects?); left unchanged", MODULE_UNUSED)
             return
         for use in uses:
             if use.escapes or not use.chain:
                 context.follow_up(use.node.lineno, f"module object {binding.name} ({module_path}) is used as a value; "
-                                  "its import was left unchanged", "module-object")
+                                  "its import was left unchanged", MODULE_AS_VALUE)
                 return
             attribute = use.chain[0]
             if attribute not in legacy.names:
                 context.follow_up(use.node.lineno, f"{binding.name}.{attribute}: {module_path} carries {attribute}, "
-                                  "which the configuration does not map; module import left unchanged", "module-object")
+                                  "which the configuration does not map; module import left unchanged", MODULE_ATTRIBUTE_UNMAPPED)
                 return
             name = exported_name(context, attribute, True)
             if name is None:
                 context.follow_up(use.node.lineno, f"{config.canonical_module} does not export "
-                                  f"{config.canonical_name_for(attribute)}; module import left unchanged", "not-exported")
+                                  f"{config.canonical_name_for(attribute)}; module import left unchanged", NOT_EXPORTED)
                 return
             renames.append((use, name))
         statement = binding.statement
@@ -166,7 +168,7 @@ class MoveImportsCommand(Command):
     def rename_attribute(self, context: FileContext, use: Use, depth: int, name: str) -> None:
         if use.context == "getattr-string":
             if use.string_span is None:
-                context.follow_up(use.node.lineno, f"getattr string for {use.chain[0]} could not be rewritten", "string")
+                context.follow_up(use.node.lineno, f"getattr string for {use.chain[0]} could not be rewritten", STRING_NOT_LITERAL)
                 return
             context.replace(*use.string_span, name, "imports", f"{use.chain[0]} -> {name}")
             return
@@ -190,18 +192,18 @@ class MoveImportsCommand(Command):
                 continue
             if len(use.chain) <= depth:
                 context.follow_up(use.node.lineno, f"legacy module {path} is used as a value; import left unchanged",
-                                  "module-object")
+                                  MODULE_AS_VALUE)
                 return
             attribute = use.chain[depth]
             name = exported_name(context, attribute, True) if attribute in legacy.names else None
             if name is None:
                 context.follow_up(use.node.lineno, f"{path}.{attribute} has no counterpart in {config.canonical_module}; "
-                                  "import left unchanged", "module-object")
+                                  "import left unchanged", MODULE_ATTRIBUTE_UNMAPPED)
                 return
             sites.append((use, name))
         if not sites:
             context.follow_up(binding.line, f"import of legacy module {path} without any use of its names "
-                              "(imported for its side effects?); left unchanged", "module-object")
+                              "(imported for its side effects?); left unchanged", MODULE_UNUSED)
             return
         if config.canonical_module.split(".")[0] != binding.name and binding.name in context.facts.module_scope.bindings \
                 and len(context.facts.module_scope.bindings[binding.name]) > 1:

@@ -13,6 +13,7 @@ import re
 
 from ..analysis import StringRef
 from ..context import FileContext
+from ..findings import LEGACY_LAYOUT_TEST, NOT_EXPORTED, STRING_NOT_LITERAL, STRING_OUTSIDE_PATCH, STRING_UNMAPPED_NAME
 from .base import Command
 
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
@@ -45,7 +46,7 @@ class StringReferencesCommand(Command):
                 legacy = next(m for m in sorted(config.legacy_modules, key=len, reverse=True) if m in value)
                 if re.search(r"(?<![\w.])" + re.escape(legacy) + r"(?![\w])", value):
                     context.follow_up(reference.line, f"string mentions legacy module {legacy} in text "
-                                      "(exec/source scan/message); not edited", "legacy-layout-test")
+                                      "(exec/source scan/message); not edited", LEGACY_LAYOUT_TEST)
             return
         parts = value.split(".")
         derived = context.targets.derived_map()
@@ -80,22 +81,22 @@ class StringReferencesCommand(Command):
             if name not in legacy.names:
                 if legacy.retire:
                     context.follow_up(reference.line, f"string target {reference.value} names {name}, which the "
-                                      f"configuration does not map from {module}; not edited", "string")
+                                      f"configuration does not map from {module}; not edited", STRING_UNMAPPED_NAME)
                 return
             target = config.canonical_name_for(name)
             if name in exports and not (context.targets.collapse_allowed and name in config.aliases):
                 target = name
             if target not in exports:
                 context.follow_up(reference.line, f"string target {reference.value}: {config.canonical_module} does "
-                                  f"not export {target}; not edited", "not-exported")
+                                  f"not export {target}; not edited", NOT_EXPORTED)
                 return
         if reference.call and reference.call.startswith("sys.modules"):
             context.follow_up(reference.line, f"sys.modules[{reference.value!r}] manipulates the legacy layout; "
-                              "not edited", "legacy-layout-test")
+                              "not edited", LEGACY_LAYOUT_TEST)
             return
         if not _is_patch_call(reference.call):
             context.follow_up(reference.line, f"string {reference.value!r} names a legacy path outside a patch or "
-                              "import call; not edited", "string")
+                              "import call; not edited", STRING_OUTSIDE_PATCH)
             return
         self.replace(context, reference, ".".join([config.canonical_module, target, *rest[1:]]), "legacy path")
 
@@ -106,11 +107,11 @@ class StringReferencesCommand(Command):
             reason = f"imports legacy module {module} by name; the module object's uses cannot be checked"
         else:
             reason = f"string names legacy module {module} (a test of the legacy layout?)"
-        context.follow_up(reference.line, f"{reason}; not edited", "legacy-layout-test")
+        context.follow_up(reference.line, f"{reason}; not edited", LEGACY_LAYOUT_TEST)
 
     def replace(self, context: FileContext, reference: StringRef, new_value: str, why: str) -> None:
         if reference.span is None:
             context.follow_up(reference.line, f"string {reference.value!r} is not a plain literal; "
-                              f"change it to {new_value!r} by hand", "string")
+                              f"change it to {new_value!r} by hand", STRING_NOT_LITERAL)
             return
         context.replace(*reference.span, new_value, "strings", f"{reference.value} -> {new_value} ({why})")
