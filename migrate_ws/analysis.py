@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import bisect
-import re
 from dataclasses import dataclass, field
 from typing import Iterator
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import ast
 import os
 import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from .analysis import analyze, module_level_statements, module_name_for, resolve
 from .config import Config
 from .engine import _Cache, discover
 from .resolution import ModuleReader, module_file, module_level_bindings
-from .source import SourceText, UndecodableSource
+from .source import SourceText, UndecodableSource, parse_source
 
 CHECKS = ("implementations", "import-paths", "aliases", "factory", "import-cycles")
 SINGLETON_NAMES = re.compile(r"^(_\w*(instance|singleton)|instance|singleton|getInstance)$")
@@ -138,9 +137,7 @@ def check_factory(root: Path, config: Config, report: AuditReport) -> None:
         if path is None:
             continue
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(path.read_bytes())
+            tree = parse_source(path.read_bytes())
         except (SyntaxError, ValueError, OSError):
             continue
         relative = path.relative_to(root).as_posix()
@@ -175,9 +172,7 @@ def check_import_paths(root: Path, config: Config, report: AuditReport) -> None:
             continue
         try:
             text = SourceText.decode(data).text
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(text)
+            tree = parse_source(text)
         except (UndecodableSource, SyntaxError, ValueError):
             continue
         facts = analyze(text, tree, module, is_package, cache.names, cache.finder, cache.markers)
@@ -228,9 +223,7 @@ def check_import_cycles(root: Path, config: Config, report: AuditReport) -> None
     lines: dict[tuple[str, str], str] = {}
     for module, path in modules.items():
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(path.read_bytes())
+            tree = parse_source(path.read_bytes())
         except (SyntaxError, ValueError, OSError):
             continue
         is_package = path.name == "__init__.py"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .analysis import Binding, FileFacts, Scope, Use, resolve, resolve_relative
 from .config import Config
-from .imports import AliasSpec, render_from_import, render_import, rewrite_statement
+from .import_statements import AliasSpec, render_from_import, rewrite_statement
 from .findings import Code, Finding
 from .model import Edit, Targets  # noqa: F401 (Targets is part of the context's API)
 

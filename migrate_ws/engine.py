@@ -10,7 +10,6 @@ import gc
 import os
 import re
 import stat
-import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,7 +21,7 @@ from .config import Config
 from .findings import CANNOT_DECODE, CANNOT_READ, DOES_NOT_PARSE, NEWER_SYNTAX, REWRITE_REJECTED, SYMLINK, Finding
 from .model import STEPS, Edit, FileResult, FileStatus, Plan, Targets
 from .resolution import canonical_facts
-from .source import SourceText, UndecodableSource
+from .source import SourceText, UndecodableSource, parse_source
 from .report import unified_diff
 from .prefilter import Prefilter, interesting_names, manager_names, string_markers  # noqa: F401 (re-exported)
 from .textsearch import WordFinder
@@ -172,10 +171,7 @@ class _Cache:
         return cls
 
 
-def parse(text: str, path: str) -> ast.Module:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return ast.parse(text, filename=path)
+parse = parse_source
 
 
 def file_role(module: str, targets: Targets) -> str:

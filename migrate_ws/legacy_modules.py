@@ -43,7 +43,7 @@ def shim_source(config: Config, module: str, exports: frozenset[str], newline: s
     body = [
         f'"""Deprecated: import from {canonical} instead.',
         "",
-        f"This module only re-exports the canonical names under their legacy spellings",
+        "This module only re-exports the canonical names under their legacy spellings",
         "(kept by migrate-ws so that code outside the repository keeps working).",
         '"""',
         "",

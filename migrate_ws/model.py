@@ -6,7 +6,7 @@ CLI can render it; the engine itself never prints.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 

@@ -7,12 +7,12 @@ come from), never the whole repository.
 from __future__ import annotations
 
 import ast
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .analysis import module_level_statements, resolve_relative
 from .config import Config, ConfigError
+from .source import parse_source
 
 
 def module_level_bindings(tree: ast.Module) -> dict[str, list[ast.stmt]]:
@@ -59,9 +59,7 @@ class ModuleReader:
                 self._cache[module] = None
             else:
                 try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        tree = ast.parse(path.read_bytes(), filename=str(path))
+                    tree = parse_source(path.read_bytes(), str(path))
                 except (SyntaxError, ValueError, OSError):
                     self._cache[module] = None
                 else:

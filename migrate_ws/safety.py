@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import ast
 import textwrap
-import warnings
 
 from .model import Edit
-from .source import LineIndex
+from .source import LineIndex, parse_source
 
 
 class UnsafeRewrite(Exception):
     """The rewrite does not match its declared edits."""
 
 
-def _parse(text: str) -> ast.Module:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return ast.parse(text)
+_parse = parse_source
 
 
 def _statements(text: str, indentation: str) -> list[ast.stmt]:

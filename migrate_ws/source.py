@@ -7,14 +7,23 @@ survive a rewrite unchanged outside the edited spans.
 
 from __future__ import annotations
 
+import ast
 import codecs
 import io
+import warnings
 from itertools import accumulate
 import re
 import tokenize
 from dataclasses import dataclass
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def parse_source(source: str | bytes, filename: str = "<unknown>") -> ast.Module:
+    """`ast.parse` as the running Python parses, without the SyntaxWarnings of the code being read."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source, filename=filename)
 
 
 class UndecodableSource(ValueError):

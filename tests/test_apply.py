@@ -725,7 +725,7 @@ def test_legacy_delete_is_refused_while_references_remain(repo: Path) -> None:
     result = invoke(["--apply", "-C", repo, "--branch", "del", "--legacy-modules", "delete"])
 
     assert result.exit_code == 0, result.output
-    assert f"Legacy module netra_backend.app.websocket_core.manager was NOT deleted" in result.stdout
+    assert "Legacy module netra_backend.app.websocket_core.manager was NOT deleted" in result.stdout
     assert f"{BROKEN}:3: from netra_backend.app.websocket_core.manager import WebSocketManager" in result.stdout
     commits = commits_on(repo, "del")
     assert all(LEGACY_FILE not in c["files"] for c in commits)

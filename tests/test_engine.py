@@ -58,7 +58,7 @@ def by_path(result):
 def test_patch_target_in_consumer_namespace_follows_the_consumer(tmp_path: Path) -> None:
     layout(tmp_path)
     write(tmp_path, "pkg/__init__.py", "")
-    write(tmp_path, "pkg/handlers.py", f"""
+    write(tmp_path, "pkg/handlers.py", """
         from netra_backend.app.websocket_core.websocket_manager_factory import create_websocket_manager
 
 
@@ -85,7 +85,7 @@ def test_patch_target_in_consumer_namespace_follows_the_consumer(tmp_path: Path)
 def test_collapsed_module_level_alias_is_followed_by_importers(tmp_path: Path) -> None:
     layout(tmp_path)
     write(tmp_path, "app/__init__.py", "")
-    write(tmp_path, "app/deps.py", f"""
+    write(tmp_path, "app/deps.py", """
         from netra_backend.app.websocket_core.manager import UnifiedWebSocketManager
 
         KIND = UnifiedWebSocketManager

@@ -40,7 +40,6 @@ Exit codes:
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import re
@@ -50,7 +49,6 @@ import signal
 import subprocess
 import threading
 import time
-import warnings
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -65,6 +63,7 @@ from ..migration import Migration, stage
 from ..pr import OUTPUT_TAIL_LINES, CommitRecord, TestRun, followup_lines, render, title
 from ..writer import Journal, ReadOnlyFile
 from ..report import plural
+from ..source import parse_source
 from .git import GitError, GitUnavailable, HeadState, NotARepository, Repository, stop_process
 
 EXIT_APPLIED = 0
@@ -285,9 +284,7 @@ def verify(steps: list[PlannedStep], migration: Migration, excluded: set[str] = 
             if change.deleted:
                 continue
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    compile(change.data, change.path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+                parse_source(change.data, change.path)
             except (SyntaxError, ValueError) as exc:
                 where = f"line {exc.lineno}" if isinstance(exc, SyntaxError) and exc.lineno else "?"
                 message = exc.msg if isinstance(exc, SyntaxError) else str(exc)

@@ -6,7 +6,7 @@ import ast
 
 from ..analysis import Binding, Scope, resolve
 from ..context import FileContext, scope_chain
-from ..imports import AliasSpec
+from ..import_statements import AliasSpec
 from ..findings import ALIAS_KEPT
 from .base import Command
 from .imports import attribute_node, attribute_span, uses_of

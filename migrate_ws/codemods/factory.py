@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..analysis import Binding, CallSite, Scope, resolve
 from ..context import FileContext, scope_chain
-from ..imports import AliasSpec
+from ..import_statements import AliasSpec
 from ..findings import (Code, ASYNC_FACTORY_IN_SYNC_CODE, COROUTINE_EXPECTED, FACTORY_NAME_TAKEN, FACTORY_OBJECT, NO_CONTEXT,
                         UNMAPPED_ARGUMENTS)
 from .base import Command

@@ -6,7 +6,7 @@ import ast
 
 from ..analysis import Binding, Use, resolve
 from ..context import FileContext
-from ..imports import AliasSpec
+from ..import_statements import AliasSpec
 from ..findings import (LEGACY_LAYOUT_TEST, MODULE_AS_VALUE, MODULE_ATTRIBUTE_UNMAPPED, MODULE_UNUSED,
                         NOT_EXPORTED, STAR_IMPORT, STRING_NOT_LITERAL, UNBOUND_NAME, UNMAPPED_NAME)
 from .base import Command
