@@ -34,6 +34,9 @@ class LegacyModule:
     module: str
     names: tuple[str, ...]
     retire: bool = True
+    # module-level names a retired module's shim leaves out on purpose (its own singleton state,
+    # say); the import check still refuses the change if code in the repository uses one
+    drop: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -155,14 +158,15 @@ def parse_config(table: dict[str, Any], source: str, where: str = "tool.migrate-
             spec = {"names": spec}
         if not isinstance(spec, dict):
             raise ConfigError(f"{key}: expected a list of names or a table with 'names'")
-        extra = sorted(set(spec) - {"names", "retire"})
+        extra = sorted(set(spec) - {"names", "retire", "drop"})
         if extra:
             raise ConfigError(f"{key}.{extra[0]}: unknown key")
         names = _str_list(spec, "names", key, _IDENT)
         if not names:
             raise ConfigError(f"{key}.names: expected a non-empty list of names")
         retire = _expect(spec, "retire", bool, key)
-        legacy[module] = LegacyModule(module, names, True if retire is None else retire)
+        drop = _str_list(spec, "drop", key, _IDENT) or ()
+        legacy[module] = LegacyModule(module, names, True if retire is None else retire, drop)
     if not legacy:
         raise ConfigError(f"{where}.legacy-modules: at least one legacy module is required")
 

@@ -180,8 +180,7 @@ def file_role(module: str, targets: Targets) -> str:
         return "canonical"
     if module == config.implementation_module:
         return "definition"
-    legacy = config.legacy_modules.get(module)
-    if legacy is not None and legacy.retire:
+    if module in targets.definition_modules:
         return "definition"
     return "consumer"
 
@@ -532,14 +531,24 @@ def _chunks(paths: list[str], sizes: dict[str, int], jobs: int) -> list[list[str
     return chunks
 
 
-def build_targets(root: Path, config: Config, steps: Iterable[str], todo_comments: bool = False) -> tuple[Targets, list[str]]:
+def build_targets(root: Path, config: Config, steps: Iterable[str], todo_comments: bool = False,
+                  legacy_policy: str = "shim") -> tuple[Targets, list[str]]:
     steps = frozenset(steps)
     rebinding = config.implementation is not None and "canonical" in steps
     facts = canonical_facts(root, config, rebinding)
-    definition = {config.canonical_module} | {m for m, l in config.legacy_modules.items() if l.retire}
+    retiring = {m for m, legacy in config.legacy_modules.items() if legacy.retire}
+    # a retiring module that defines code of its own stays (no shim): it is migrated like any
+    # other module, and its module-level names are public API
+    kept: set[str] = set()
+    if legacy_policy == "shim":
+        from .legacy_modules import retirements
+
+        kept = {module for module, retirement in retirements(root, config, facts.exports).items()
+                if not retirement.shimmed}
+    definition = {config.canonical_module} | (retiring - kept)
     if config.implementation_module:
         definition.add(config.implementation_module)
-    api = {m for m, l in config.legacy_modules.items() if not l.retire}
+    api = {m for m, legacy in config.legacy_modules.items() if not legacy.retire} | kept
     targets = Targets(
         config=config, steps=steps, canonical_exports=facts.exports, collapse_allowed=facts.collapse_allowed,
         definition_modules=frozenset(definition), api_modules=frozenset(api), todo_comments=todo_comments,
@@ -550,16 +559,16 @@ def build_targets(root: Path, config: Config, steps: Iterable[str], todo_comment
 def plan(root: Path, config: Config, steps: Iterable[str] = STEPS, jobs: int | None = None,
          check_idempotence: bool = False, progress: ProgressCallback | None = None,
          todo_comments: bool = False, paths: list[str] | None = None, with_diffs: bool = False,
-         cache_directory: Path | None = None) -> Plan:
+         cache_directory: Path | None = None, legacy_policy: str = "shim") -> Plan:
     """Plan the migration's `steps` over the repository (files are read, never written)."""
     return plan_stages(root, config, [steps], jobs, check_idempotence, progress, todo_comments, paths, with_diffs,
-                       cache_directory)[0]
+                       cache_directory, legacy_policy)[0]
 
 
 def plan_stages(root: Path, config: Config, stages: list[Iterable[str]], jobs: int | None = None,
                 check_idempotence: bool = False, progress: ProgressCallback | None = None,
                 todo_comments: bool = False, paths: list[str] | None = None, with_diffs: bool = False,
-                cache_directory: Path | None = None) -> list[Plan]:
+                cache_directory: Path | None = None, legacy_policy: str = "shim") -> list[Plan]:
     """One plan per stage (each a set of steps), from a single pass that parses every file once.
 
     `check_idempotence` applies the full verification (second run, safety check) to the
@@ -570,7 +579,7 @@ def plan_stages(root: Path, config: Config, stages: list[Iterable[str]], jobs: i
     """
     root = root.resolve()
     ordered_stages = [tuple(s for s in STEPS if s in set(steps)) for steps in stages]
-    built = [build_targets(root, config, steps, todo_comments) for steps in ordered_stages]
+    built = [build_targets(root, config, steps, todo_comments, legacy_policy) for steps in ordered_stages]
     stage_targets = [targets for targets, _ in built]
     notes: list[Finding] = []
     stats: dict[str, FileStat] = {}

@@ -13,59 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config
-from .findings import SHIM_MISSING_NAME, Finding
+from .findings import LEGACY_MODULE_KEPT, NAMES_DROPPED, SHIM_MISSING_NAME, Finding
 from .model import FileResult, FileStatus, Plan
 from .resolution import module_file
+from .retirement import OwnDefinition, Retirement, plan_retirement
 from .source import SourceText, UndecodableSource
-
-POLICIES = ("shim", "delete", "keep")
-
 
 @dataclass
 class LegacyModulesOutcome:
     files: list[FileResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     refused: dict[str, list[str]] = field(default_factory=dict)  # module -> remaining references
-
-
-def shim_source(config: Config, module: str, exports: frozenset[str], newline: str = "\n") -> tuple[str, list[str]]:
-    """The shim for one legacy module, and the legacy names it cannot provide."""
-    legacy = config.legacy_modules[module]
-    lines: list[str] = []
-    missing: list[str] = []
-    for name in legacy.names:
-        target = name if name in exports else config.canonical_name_for(name)
-        if target not in exports:
-            missing.append(name)
-            continue
-        lines.append(name if target == name else f"{target} as {name}")
-    canonical = config.canonical_module
-    body = [
-        f'"""Deprecated: import from {canonical} instead.',
-        "",
-        "This module only re-exports the canonical names under their legacy spellings",
-        "(kept by migrate-ws so that code outside the repository keeps working).",
-        '"""',
-        "",
-        "import warnings",
-        "",
-    ]
-    if lines:
-        body.append(f"from {canonical} import (")
-        body.extend(f"    {line}," for line in lines)
-        body.append(")")
-        body.append("")
-    body.extend([
-        "warnings.warn(",
-        f'    "{module} is deprecated; import from {canonical}",',
-        "    DeprecationWarning,",
-        "    stacklevel=2,",
-        ")",
-        "",
-        "__all__ = [" + ", ".join(f'"{name}"' for name in legacy.names if name not in missing) + "]",
-        "",
-    ])
-    return newline.join(body), missing
 
 
 def _final_text(root: Path, relative: str, changed: dict[str, FileResult]) -> str | None:
@@ -104,12 +62,34 @@ def remaining_references(root: Path, config: Config, module: str, migrated: Plan
     return hits
 
 
+def retirements(root: Path, config: Config, exports: frozenset[str]) -> dict[str, Retirement]:
+    """How each retiring legacy module that exists in the repository would be retired as a shim."""
+    found: dict[str, Retirement] = {}
+    for module, legacy in sorted(config.legacy_modules.items()):
+        if not legacy.retire:
+            continue
+        path = module_file(root, module)
+        if path is None:
+            continue
+        try:
+            text = SourceText.decode(path.read_bytes()).text
+        except (OSError, UndecodableSource):
+            text = None
+        if text is None:
+            found[module] = Retirement(module, None, own_definitions=[OwnDefinition(0, "the module cannot be read")])
+            continue
+        found[module] = plan_retirement(config, module, text, exports)
+    return found
+
+
 def plan_legacy_modules(root: Path, config: Config, policy: str, migrated: Plan, paths: list[str],
-                        exports: frozenset[str]) -> LegacyModulesOutcome:
+                        exports: frozenset[str], planned: dict[str, Retirement] | None = None) -> LegacyModulesOutcome:
     """What the legacy-module step does to each retiring legacy module, given the migrated tree."""
     outcome = LegacyModulesOutcome()
     if policy == "keep":
         return outcome
+    if policy == "shim" and planned is None:
+        planned = retirements(root, config, exports)
     for module, legacy in sorted(config.legacy_modules.items()):
         if not legacy.retire:
             continue
@@ -127,15 +107,26 @@ def plan_legacy_modules(root: Path, config: Config, policy: str, migrated: Plan,
             outcome.files.append(FileResult(relative, FileStatus.CHANGED, original=original, rewritten=b"",
                                             mode=mode, deleted=True, reason=f"delete legacy module {module}"))
             continue
-        try:
-            source = SourceText.decode(original)
-        except UndecodableSource:
-            source = SourceText("", "utf-8", False, "\n")
-        text, missing = shim_source(config, module, exports, source.newline)
-        for name in missing:
+        retirement = planned[module]
+        if not retirement.shimmed:
+            where = "; ".join(f"{d.description} (line {d.line})" for d in retirement.own_definitions[:5])
+            more = len(retirement.own_definitions) - 5
+            outcome.findings.append(Finding(
+                LEGACY_MODULE_KEPT.code, relative, retirement.own_definitions[0].line if retirement.own_definitions else 1,
+                f"legacy module {module} stays: it defines {where}" + (f" and {more} more" if more > 0 else "")
+                + "; only its imports of legacy paths were migrated"))
+            continue
+        for name in retirement.missing:
             outcome.findings.append(Finding(SHIM_MISSING_NAME.code, relative, 1, f"the shim for {module} cannot provide "
                                             f"{name}: {config.canonical_module} does not export it"))
-        rewritten = source.encode(text) if source.text else text.encode("utf-8")
+        if retirement.dropped:
+            outcome.findings.append(Finding(NAMES_DROPPED.code, relative, 1, f"the shim for {module} leaves out "
+                                            f"{', '.join(retirement.dropped)} (`drop` in the configuration)"))
+        try:
+            source = SourceText.decode(original)
+            rewritten = source.encode(retirement.shim)
+        except (UndecodableSource, UnicodeEncodeError):
+            rewritten = retirement.shim.encode("utf-8")
         if rewritten != original:
             outcome.files.append(FileResult(relative, FileStatus.CHANGED, original=original, rewritten=rewritten,
                                             mode=mode, reason=f"replace legacy module {module} with a shim"))

@@ -43,7 +43,7 @@ def stage(root: Path, config: Config, legacy_policy: str = "shim", jobs: int | N
     paths, _ = discover(root, config)
     stages = [code_steps[: index + 1] for index in range(len(code_steps))]
     states = plan_stages(root, config, stages, jobs=jobs, check_idempotence=True, todo_comments=todo_comments,
-                         progress=progress, paths=paths)
+                         progress=progress, paths=paths, legacy_policy=legacy_policy)
     previous: dict[str, bytes] = {}
     steps: list[Step] = []
     for name, state in zip(code_steps, states):
@@ -57,7 +57,7 @@ def stage(root: Path, config: Config, legacy_policy: str = "shim", jobs: int | N
             previous[result.path] = result.rewritten
         steps.append(Step(name, STEP_TITLES[name], files, sites))
     final = states[-1]
-    targets, _ = build_targets(root, config, code_steps)
+    targets, _ = build_targets(root, config, code_steps, legacy_policy=legacy_policy)
     legacy = plan_legacy_modules(root, config, legacy_policy, final, paths, targets.canonical_exports)
     steps.append(Step("legacy-modules", STEP_TITLES["legacy-modules"], legacy.files, len(legacy.files)))
     findings = list(legacy.findings)
