@@ -1,11 +1,12 @@
 """`migrate-ws audit`: the SSOT violations of a repository, found statically.
 
 Five checks, for any configuration:
-  1. implementations  - the manager names resolve to more than one class
-  2. import paths     - manager names are imported from more than one module path
+  1. implementations  - the canonical names resolve to more than one class
+  2. import paths     - the canonical names are imported from more than one module path
   3. aliases          - an alias and its canonical name resolve to different objects
-  4. factory          - module-level singleton state, or more than one get_*websocket*manager-style
-                        factory function, in the canonical or a legacy module
+  4. factory          - module-level singleton state, or more than one factory function (a function
+                        named like a configured factory that does not delegate to the configured
+                        factory), in the canonical or a legacy module
   5. import cycles    - module-level import cycles among the package's modules
 """
 
@@ -19,7 +20,8 @@ from pathlib import Path
 
 from .analysis import analyze, module_level_statements, module_name_for, resolve_relative
 from .config import Config
-from .engine import _Cache, discover
+from .engine import discover
+from .transform import Patterns
 from .resolution import ModuleReader, module_file, module_level_bindings
 from .source import SourceText, UndecodableSource, parse_source
 
@@ -28,7 +30,7 @@ SINGLETON_NAMES = re.compile(r"^(_\w*(instance|singleton)|instance|singleton|get
 
 
 @dataclass
-class Finding:
+class Violation:
     check: str
     message: str
     locations: list[str] = field(default_factory=list)
@@ -36,7 +38,7 @@ class Finding:
 
 @dataclass
 class AuditReport:
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Violation] = field(default_factory=list)
     import_paths: dict[str, int] = field(default_factory=dict)
     implementations: dict[str, list[str]] = field(default_factory=dict)
 
@@ -44,8 +46,8 @@ class AuditReport:
     def violations(self) -> bool:
         return bool(self.findings)
 
-    def by_check(self) -> dict[str, list[Finding]]:
-        grouped: dict[str, list[Finding]] = {check: [] for check in CHECKS}
+    def by_check(self) -> dict[str, list[Violation]]:
+        grouped: dict[str, list[Violation]] = {check: [] for check in CHECKS}
         for finding in self.findings:
             grouped[finding.check].append(finding)
         return grouped
@@ -66,7 +68,7 @@ def _package(config: Config) -> str:
     return config.canonical_module.rpartition(".")[0]
 
 
-def _manager_names(config: Config) -> set[str]:
+def _canonical_names(config: Config) -> set[str]:
     names = set(config.aliases) | set(config.aliases.values()) | set(config.factory.classes)
     if config.implementation_name:
         names.add(config.implementation_name)
@@ -103,7 +105,7 @@ def _origin_with_stars(reader: ModuleReader, module: str, name: str, depth: int 
 def check_implementations(reader: ModuleReader, config: Config, report: AuditReport) -> None:
     origins: dict[str, list[str]] = {}
     for module in _modules_of_interest(config):
-        names = _manager_names(config)
+        names = _canonical_names(config)
         if module in config.legacy_modules:
             names &= set(config.legacy_modules[module].names) | ({config.implementation_name} if config.implementation_name else set())
         for name in sorted(names):
@@ -112,7 +114,7 @@ def check_implementations(reader: ModuleReader, config: Config, report: AuditRep
                 origins.setdefault(origin, []).append(f"{module}.{name}")
     report.implementations = origins
     if len(origins) > 1:
-        report.findings.append(Finding("implementations", f"manager names resolve to {len(origins)} different classes",
+        report.findings.append(Violation("implementations", f"the canonical names resolve to {len(origins)} different classes",
                                        [f"{origin} <- {', '.join(names)}" for origin, names in sorted(origins.items())]))
 
 
@@ -127,11 +129,29 @@ def check_aliases(reader: ModuleReader, config: Config, report: AuditReport) -> 
                 if origin is not None:
                     seen.setdefault(origin, []).append(f"{module}.{name}")
         if len(seen) > 1:
-            report.findings.append(Finding("aliases", f"{alias} and {target} resolve to {len(seen)} different objects",
+            report.findings.append(Violation("aliases", f"{alias} and {target} resolve to {len(seen)} different objects",
                                            [f"{origin} <- {', '.join(names)}" for origin, names in sorted(seen.items())]))
 
 
+def _delegates(function: ast.FunctionDef | ast.AsyncFunctionDef, factory: str) -> bool:
+    """Every `return` of the function returns a call of the configured factory (a thin wrapper)."""
+    returns = [node for node in ast.walk(function) if isinstance(node, ast.Return)]
+    if not returns or not factory:
+        return False
+    for node in returns:
+        value = node.value.value if isinstance(node.value, ast.Await) else node.value
+        if not isinstance(value, ast.Call):
+            return False
+        callee = value.func
+        name = callee.attr if isinstance(callee, ast.Attribute) else getattr(callee, "id", None)
+        if name != factory:
+            return False
+    return True
+
+
 def check_factory(root: Path, config: Config, report: AuditReport) -> None:
+    factory = config.factory
+    factory_names = {*factory.functions, *factory.factory_objects, *([factory.function] if factory.function else [])}
     for module in _modules_of_interest(config):
         path = module_file(root, module)
         if path is None:
@@ -143,18 +163,19 @@ def check_factory(root: Path, config: Config, report: AuditReport) -> None:
         relative = path.relative_to(root).as_posix()
         for name, statements in sorted(module_level_bindings(tree).items()):
             if SINGLETON_NAMES.match(name) and any(isinstance(s, (ast.Assign, ast.AnnAssign)) for s in statements):
-                report.findings.append(Finding("factory", f"{module} holds module-level singleton state `{name}`",
+                report.findings.append(Violation("factory", f"{module} holds module-level singleton state `{name}`",
                                                [f"{relative}:{statements[0].lineno}"]))
         factories = [s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
-                     and "get_" in s.name and "websocket" in s.name.lower() and "manager" in s.name.lower()]
+                     and s.name in factory_names and (s.name == config.factory.function
+                                                      or not _delegates(s, config.factory.function))]
         if len(factories) > 1:
-            report.findings.append(Finding("factory", f"{module} defines {len(factories)} manager factory functions: "
+            report.findings.append(Violation("factory", f"{module} defines {len(factories)} factory functions: "
                                            f"{', '.join(f.name for f in factories)}",
                                            [f"{relative}:{f.lineno}" for f in factories]))
 
 
 def check_import_paths(root: Path, config: Config, report: AuditReport) -> None:
-    cache = _Cache.get(config)
+    cache = Patterns.get(config)
     paths, _ = discover(root, config)
     definition = set(config.legacy_modules) | {config.canonical_module}
     counts: dict[str, int] = {}
@@ -191,7 +212,7 @@ def check_import_paths(root: Path, config: Config, report: AuditReport) -> None:
     report.import_paths = dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
     legacy_in_use = {path: count for path, count in counts.items() if path != config.canonical_module}
     if legacy_in_use:
-        report.findings.append(Finding("import-paths", f"managers are imported from {len(counts)} module paths "
+        report.findings.append(Violation("import-paths", f"the canonical names are imported from {len(counts)} module paths "
                                        f"({len(legacy_in_use)} legacy)",
                                        [f"{loc}: {path}" for path in legacy_in_use for loc in locations[path]]))
 
@@ -243,7 +264,7 @@ def check_import_cycles(root: Path, config: Config, report: AuditReport) -> None
         if len(component) > 1:
             ordered = sorted(component)
             edges = [lines[(a, b)] for a in ordered for b in ordered if (a, b) in lines]
-            report.findings.append(Finding("import-cycles", "import cycle among " + ", ".join(ordered), edges))
+            report.findings.append(Violation("import-cycles", "import cycle among " + ", ".join(ordered), edges))
 
 
 def _strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:

@@ -31,9 +31,9 @@ from typing import Any
 
 from . import __version__
 from .findings import Finding
-from .model import FileResult, FileStatus
+from .model import FileOutcome, FileResult, FileStatus
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 ENVIRONMENT_VARIABLE = "MIGRATE_WS_CACHE_DIR"
 
 FileStat = tuple[int, int]  # (st_mtime_ns, st_size), taken before the file is read
@@ -76,9 +76,9 @@ def _code_fingerprint() -> list:
     return files
 
 
-def run_key(root: str, stages: list) -> str:
+def run_key(root: str, targets) -> str:
     document = [CACHE_FORMAT, __version__, sys.version, sys.implementation.name, root, _code_fingerprint(),
-                stable_form(stages)]
+                stable_form(targets)]
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode("utf-8")).hexdigest()[:40]
 
 
@@ -88,40 +88,26 @@ def digest(data: bytes) -> str:
 
 # ----- what is remembered for one file ------------------------------------------------------
 #
-# A file's outcome is a list with one item per stage: None (nothing to say) or a FileResult
-# with the extras the engine uses across files. Only results that leave the file as it is
-# are cacheable.
+# A file's outcome is `[]` (nothing to say) or its result with the facts the engine uses
+# across files. Only results that leave the file as it is are cacheable.
 
 CACHEABLE = (FileStatus.UNCHANGED, FileStatus.SKIPPED)
 
 
-def encode_outcome(stage_items: list) -> list | None:
-    """The JSON form of a file's per-stage outcome, or None when it must not be cached."""
-    encoded = []
-    for item in stage_items:
-        if item is None:
-            encoded.append(None)
-            continue
-        result, (renamed, depends) = item
-        if result.status not in CACHEABLE:
-            return None
-        encoded.append([result.status.value, result.reason, result.line,
-                        [[f.code, f.line, f.message] for f in result.findings], result.code,
-                        sorted(renamed.items()), sorted(depends)])
-    return encoded
+def encode_outcome(outcome: FileOutcome) -> list | None:
+    """The JSON form of a file's outcome, or None when it must not be cached."""
+    result = outcome.result
+    if result.status not in CACHEABLE:
+        return None
+    return [result.status.value, result.reason, result.line, [[f.code, f.line, f.message] for f in result.findings],
+            result.code, sorted(outcome.renamed_exports.items()), sorted(outcome.depends_on)]
 
 
-def decode_outcome(path: str, encoded: list) -> list:
-    items: list = []
-    for item in encoded:
-        if item is None:
-            items.append(None)
-            continue
-        status, reason, line, findings, code, renamed, depends = item
-        result = FileResult(path, FileStatus(status), reason=reason, line=line, code=code,
-                            findings=[Finding(f_code, path, f_line, f_message) for f_code, f_line, f_message in findings])
-        items.append((result, (dict(map(tuple, renamed)), {tuple(d) for d in depends})))
-    return items
+def decode_outcome(path: str, encoded: list) -> FileOutcome:
+    status, reason, line, findings, code, renamed, depends = encoded
+    result = FileResult(path, FileStatus(status), reason=reason, line=line, code=code,
+                        findings=[Finding(f_code, path, f_line, f_message) for f_code, f_line, f_message in findings])
+    return FileOutcome(result, dict(map(tuple, renamed)), {tuple(d) for d in depends})
 
 
 class ResultCache:
@@ -133,8 +119,8 @@ class ResultCache:
         self.dirty = False
 
     @classmethod
-    def load(cls, directory: Path, root: str, stages: list) -> "ResultCache":
-        file = directory / f"results-{run_key(root, stages)}.json"
+    def load(cls, directory: Path, root: str, targets) -> "ResultCache":
+        file = directory / f"results-{run_key(root, targets)}.json"
         try:
             with open(file, encoding="utf-8") as handle:
                 document = json.load(handle)

@@ -19,7 +19,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-DEFAULT_PRESET = "netra"
 LEGACY_MODULE_POLICIES = ("shim", "delete", "keep")
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -42,8 +41,8 @@ class LegacyModule:
 @dataclass(frozen=True)
 class FactoryConfig:
     function: str = ""
-    context_parameter: str = "user_context"
-    context_variables: tuple[str, ...] = ("user_context",)
+    context_parameter: str = ""
+    context_variables: tuple[str, ...] = ()
     is_async: bool = False
     functions: tuple[str, ...] = ()
     classes: tuple[str, ...] = ()
@@ -64,6 +63,21 @@ class Config:
     exclude: tuple[str, ...] = ()
     factory: FactoryConfig = field(default_factory=FactoryConfig)
     source: str = "<built-in>"
+    title: str = ""  # the PR title and commit heading ("" for a generic one)
+    detected: bool = False  # no configuration was given: a preset was chosen because its canonical module exists
+    step_titles: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def heading(self) -> str:
+        """What the change does, in one line: the configured title or a generic one."""
+        if self.title:
+            return self.title
+        legacy = sorted(self.legacy_modules)
+        if len(legacy) <= 2:
+            names = " and ".join(legacy)
+        else:
+            names = f"{legacy[0]} and {len(legacy) - 1} other legacy modules"
+        return f"move imports of {names} to {self.canonical_module}"
 
     def canonical_name_for(self, legacy_name: str) -> str:
         return self.aliases.get(legacy_name, legacy_name)
@@ -116,7 +130,7 @@ def _dotted(table: dict[str, Any], key: str, where: str, required: bool = False)
 
 
 _KNOWN_KEYS = {
-    "name", "preset", "canonical-module", "canonical-exports", "implementation", "include",
+    "name", "preset", "title", "step-titles", "canonical-module", "canonical-exports", "implementation", "include",
     "exclude", "aliases", "legacy-modules", "factory",
 }
 _FACTORY_KEYS = {
@@ -178,10 +192,15 @@ def parse_config(table: dict[str, Any], source: str, where: str = "tool.migrate-
     function = _expect(factory_table, "function", str, fwhere) or ""
     if function and not _IDENT.match(function):
         raise ConfigError(f"{fwhere}.function: {function!r} is not a valid Python name")
+    parameter = _expect(factory_table, "context-parameter", str, fwhere) or ""
+    if function and not parameter:
+        raise ConfigError(f"{fwhere}.context-parameter: required with factory.function (the factory's context argument)")
+    if parameter and not _IDENT.match(parameter):
+        raise ConfigError(f"{fwhere}.context-parameter: {parameter!r} is not a valid Python name")
     factory = FactoryConfig(
         function=function,
-        context_parameter=_expect(factory_table, "context-parameter", str, fwhere) or "user_context",
-        context_variables=_str_list(factory_table, "context-variables", fwhere, _IDENT) or ("user_context",),
+        context_parameter=parameter,
+        context_variables=_str_list(factory_table, "context-variables", fwhere, _IDENT) or ((parameter,) if parameter else ()),
         is_async=bool(_expect(factory_table, "async", bool, fwhere)),
         functions=_str_list(factory_table, "functions", fwhere, _IDENT) or (),
         classes=_str_list(factory_table, "classes", fwhere, _IDENT) or (),
@@ -190,6 +209,10 @@ def parse_config(table: dict[str, Any], source: str, where: str = "tool.migrate-
         factory_methods=_str_list(factory_table, "factory-methods", fwhere, _IDENT) or (),
     )
     name = _expect(table, "name", str, where) or "migration"
+    titles = _expect(table, "step-titles", dict, where) or {}
+    for step, text in titles.items():
+        if not isinstance(text, str) or not text.strip():
+            raise ConfigError(f"{where}.step-titles.{step}: expected a non-empty string, got {text!r}")
     return Config(
         name=name,
         canonical_module=canonical,
@@ -201,6 +224,8 @@ def parse_config(table: dict[str, Any], source: str, where: str = "tool.migrate-
         exclude=_str_list(table, "exclude", where) or (),
         factory=factory,
         source=source,
+        title=_expect(table, "title", str, where) or "",
+        step_titles=dict(titles),
     )
 
 
@@ -243,7 +268,7 @@ def load_preset(name: str) -> Config:
 
 
 def _from_table(table: dict[str, Any], source: str) -> Config:
-    # `preset = "netra"` inside a user's table starts from that preset's values.
+    # `preset = "<name>"` inside a user's table starts from that preset's values.
     preset = table.get("preset")
     if preset is not None:
         if not isinstance(preset, str):
@@ -257,7 +282,8 @@ def _from_table(table: dict[str, Any], source: str) -> Config:
 
 
 def load_config(root: Path, config_file: Path | None = None, preset: str | None = None) -> Config:
-    """Resolve the configuration: `--config`, then `--preset`, then pyproject.toml, then the default preset."""
+    """Resolve the configuration: `--config`, then `--preset`, then pyproject.toml, then a built-in preset
+    whose canonical module is in the repository (`detected`); with none of these, ConfigError."""
     if config_file is not None and preset is not None:
         raise ConfigError("--config and --preset: give one or the other")
     if config_file is not None:
@@ -268,9 +294,35 @@ def load_config(root: Path, config_file: Path | None = None, preset: str | None 
         return _from_table(table, source=str(config_file))
     if preset is not None:
         return load_preset(preset)
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        table = _tool_table(_read_toml(pyproject, str(pyproject)))
-        if table is not None:
-            return _from_table(table, source=str(pyproject))
-    return load_preset(DEFAULT_PRESET)
+    for folder in project_folders(root):
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            table = _tool_table(_read_toml(pyproject, str(pyproject)))
+            if table is not None:
+                return _from_table(table, source=str(pyproject))
+    return detect_preset(root)
+
+
+def project_folders(root: Path) -> list[Path]:
+    """`root` and its parents up to the top of its repository (the first holding `.git`), as black looks
+    for a project's pyproject.toml."""
+    folders: list[Path] = []
+    for folder in [root, *root.parents]:
+        folders.append(folder)
+        if (folder / ".git").exists():
+            return folders
+    return [root]  # not in a repository: only the root itself
+
+
+def detect_preset(root: Path) -> Config:
+    """With no configuration: the built-in preset whose canonical module is in the repository, if one is."""
+    from dataclasses import replace
+
+    from .resolution import module_file
+
+    for name in available_presets():
+        config = load_preset(name)
+        if any(module_file(folder, config.canonical_module) is not None for folder in project_folders(root)):
+            return replace(config, detected=True)
+    raise ConfigError(f"no configuration: add a [tool.migrate-ws] table to {root / 'pyproject.toml'}, pass --config "
+                      f"FILE, or choose a preset with --preset NAME (available: {', '.join(available_presets())})")

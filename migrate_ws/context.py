@@ -1,78 +1,47 @@
-"""The per-file context the codemods share: what a name is bound to, and queued changes.
+"""What the codemods of one file share, in three pieces with public interfaces.
+
+- `NameResolver`: what a binding stands for (a legacy path's name, a module object, ...);
+- `EditQueue`: text edits and findings, each tagged with the step that is running;
+- `StatementRenderer`: queued import changes and statement removals, rendered once at the
+  end, as one version of each touched statement per step (so that the state after any step
+  is the original with that step's and the earlier steps' edits applied).
 
 Codemods never edit import statements by hand: they queue what each import binding
-becomes through `FileContext.rebind_import`, and the context renders every touched
-statement once, merging the duplicates a rewrite produces.
+becomes through `StatementRenderer.rebind`, and the renderer writes every touched statement,
+merging the duplicates a rewrite produces.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from .analysis import Binding, FileFacts, Scope, Use, resolve, resolve_relative
 from .config import Config
-from .import_statements import AliasSpec, render_from_import, rewrite_statement
 from .findings import Code, Finding
-from .model import Edit, Targets  # noqa: F401 (Targets is part of the context's API)
+from .import_statements import AliasSpec, render_from_import, rewrite_statement
+from .model import Edit, Targets
+from .source import line_ending
 
 
-@dataclass
-class ImportChange:
-    binding: Binding
-    spec: AliasSpec | None  # None: remove this alias (a duplicate after the rewrite)
-    module: str | None  # new absolute source module for `from` imports
-    kind: str
-    description: str
+def scope_chain(scope: Scope | None) -> Iterator[Scope]:
+    while scope is not None:
+        yield scope
+        scope = scope.parent
 
 
-@dataclass
-class FileContext:
-    path: str
-    text: str
-    facts: FileFacts
-    targets: Targets
-    edits: list[Edit] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    import_changes: dict[int, ImportChange] = field(default_factory=dict)  # id(alias node) -> change
-    renamed: dict[tuple[int, str], str] = field(default_factory=dict)  # (id(scope), local) -> new local
-    renamed_exports: dict[str, str] = field(default_factory=dict)
-    depends_on: set[tuple[str, str]] = field(default_factory=set)
-    # new imports queued next to an existing import statement: id(statement) -> (statement, [(module, spec, kind)])
-    extra_imports: dict[int, tuple[ast.stmt, list[tuple[str, AliasSpec, str]]]] = field(default_factory=dict)
-    _followup_keys: set = field(default_factory=set)
-    _deleted_ids: set = field(default_factory=set)
-    _findings_by_binding: dict = field(default_factory=dict)
+# ----- name resolution ----------------------------------------------------------------------
 
-    @property
-    def config(self) -> Config:
-        return self.targets.config
+class NameResolver:
+    """What the file's bindings stand for, by the configuration and the repository's facts."""
 
-    @property
-    def steps(self) -> frozenset[str]:
-        return self.targets.steps
+    def __init__(self, targets: Targets, facts: FileFacts) -> None:
+        self.targets = targets
+        self.config = targets.config
+        self.facts = facts
 
-    # ----- positions -------------------------------------------------------------
-    def span(self, node: ast.AST) -> tuple[int, int]:
-        index = self.facts.index
-        return index.offset(node.lineno, node.col_offset), index.offset(node.end_lineno, node.end_col_offset)
-
-    def replace(self, start: int, end: int, text: str, kind: str, description: str) -> None:
-        if self.text[start:end] == text:
-            return
-        self.edits.append(Edit(start, end, text, kind, self.facts.index.line_of(start), description))
-
-    def follow_up(self, line: int, message: str, code: Code, binding: Binding | None = None) -> None:
-        """Report a site left for a person; one tied to a binding is withdrawn if a later step rewrites it."""
-        key = (line, message)
-        if key not in self._followup_keys:
-            self._followup_keys.add(key)
-            finding = Finding(code.code, self.path, line, message)
-            self.findings.append(finding)
-            if binding is not None:
-                self._findings_by_binding.setdefault(id(binding.node), []).append(finding)
-
-    # ----- what names are bound to ----------------------------------------------------
     def legacy_target(self, binding: Binding) -> str | None:
         """The canonical name a `from m import n` binding stands for, if it comes from a legacy path."""
         if binding.kind != "import-name" or binding.module is None or binding.imported is None or binding.guard:
@@ -85,15 +54,13 @@ class FileContext:
             return config.aliases[binding.imported]
         if binding.module == config.canonical_module and binding.imported in self.targets.canonical_exports:
             return binding.imported
-        derived = self.targets.derived_map().get((binding.module, binding.imported))
-        return derived
+        return self.targets.derived_map().get((binding.module, binding.imported))
 
     def is_legacy_path(self, binding: Binding) -> bool:
         return binding.module != self.config.canonical_module
 
     def module_object(self, binding: Binding) -> str | None:
         """The module a binding holds when it is a module object from a legacy path or the canonical one."""
-        config = self.config
         if binding.guard:
             return None
         if binding.kind == "import-name" and binding.module and binding.imported:
@@ -102,24 +69,16 @@ class FileContext:
             path = binding.module
         else:
             return None
-        if path in config.legacy_modules or path == config.canonical_module:
+        if path in self.config.legacy_modules or path == self.config.canonical_module:
             return path
         return None
 
-    def target_of_use(self, use: Use) -> str | None:
-        """The canonical name a plain name use refers to, when every binding it can see agrees."""
-        bindings = resolve(use.scope, use.name)
-        return self.target_of_bindings(bindings)
-
     def target_of_bindings(self, bindings: list[Binding], seen: set[int] | None = None) -> str | None:
+        """The canonical name every one of `bindings` stands for, when they agree."""
         if not bindings:
             return None
-        targets: set[str | None] = set()
-        for binding in bindings:
-            targets.add(self.target_of_binding(binding, seen))
-        if len(targets) == 1:
-            return targets.pop()
-        return None
+        targets = {self.target_of_binding(binding, seen) for binding in bindings}
+        return targets.pop() if len(targets) == 1 else None
 
     def target_of_binding(self, binding: Binding, seen: set[int] | None = None) -> str | None:
         if binding.kind == "import-name":
@@ -133,80 +92,233 @@ class FileContext:
             return self.target_of_bindings([b for b in value_bindings if b is not binding], seen)
         return None
 
-    # ----- queued import changes ---------------------------------------------------
-    def rebind_import(self, binding: Binding, spec: AliasSpec | None, module: str | None, kind: str, description: str) -> None:
-        key = id(binding.node)
-        for withdrawn in self._findings_by_binding.pop(key, []):
-            self.findings.remove(withdrawn)
-        previous = self.import_changes.get(key)
-        if previous is not None and previous.kind != kind and spec is not None:
-            kind = previous.kind if previous.kind == "imports" and module is None else kind
-        if module is None and previous is not None:
-            module = previous.module
-        self.import_changes[key] = ImportChange(binding, spec, module, kind, description)
+    def uses_of(self, binding: Binding) -> list[Use]:
+        return [u for u in self.facts.uses
+                if u.name == binding.name and any(b is binding for b in resolve(u.scope, u.name))]
 
-    def add_import_near(self, statement: ast.stmt, module: str, spec: AliasSpec, kind: str) -> None:
+
+# ----- edits and findings -------------------------------------------------------------------
+
+class EditQueue:
+    """Text edits and findings of one file, tagged with the step that is running (`step`)."""
+
+    def __init__(self, path: str, text: str, facts: FileFacts) -> None:
+        self.path = path
+        self.text = text
+        self.index = facts.index
+        self.step = ""
+        self.edits: list[Edit] = []
+        self.findings: list[Finding] = []
+        self._reported: set[tuple[int, str]] = set()
+        self._by_binding: dict[int, list[Finding]] = {}
+
+    def span(self, node: ast.AST) -> tuple[int, int]:
+        index = self.index
+        return index.offset(node.lineno, node.col_offset), index.offset(node.end_lineno, node.end_col_offset)
+
+    def newline_at(self, lineno: int) -> str:
+        """The line ending of a line (for text inserted next to it)."""
+        return line_ending(self.index.line_text(lineno)) or "\n"
+
+    def replace(self, start: int, end: int, text: str, description: str, step: str | None = None) -> None:
+        if self.text[start:end] == text:
+            return
+        self.add(start, end, text, description, step)
+
+    def add(self, start: int, end: int, text: str, description: str, step: str | None = None) -> None:
+        """An edit even when it restores the original text (a later step's version of a span)."""
+        self.edits.append(Edit(start, end, text, step or self.step, self.index.line_of(start), description))
+
+    def report(self, code: Code, line: int, message: str, binding: Binding | None = None) -> None:
+        """A site left for a person; one tied to a binding is withdrawn if a later step rewrites it."""
+        key = (line, message)
+        if key in self._reported:
+            return
+        self._reported.add(key)
+        finding = Finding(code.code, self.path, line, message)
+        self.findings.append(finding)
+        if binding is not None:
+            self._by_binding.setdefault(id(binding.node), []).append(finding)
+
+    def withdraw(self, binding: Binding) -> None:
+        for finding in self._by_binding.pop(id(binding.node), []):
+            self.findings.remove(finding)
+
+
+# ----- statements: queued import changes and removals ------------------------------------------
+
+@dataclass
+class ImportChange:
+    binding: Binding
+    spec: AliasSpec | None  # None: remove this alias (a duplicate after the rewrite)
+    module: str | None  # new absolute source module for `from` imports
+    step: str
+    description: str
+
+
+@dataclass
+class _ExtraImport:
+    module: str
+    spec: AliasSpec
+    step: str
+
+
+@dataclass
+class _Version:
+    step: str
+    start: int
+    end: int
+    text: str
+    description: str
+
+
+class StatementRenderer:
+    """Import changes and statement removals, rendered as one version per step at the end."""
+
+    def __init__(self, text: str, facts: FileFacts, edits: EditQueue) -> None:
+        self.text = text
+        self.facts = facts
+        self.edits = edits
+        self.changes: dict[int, list[ImportChange]] = {}  # id(alias node) -> changes in the order queued
+        self.extra: dict[int, tuple[ast.stmt, list[_ExtraImport]]] = {}  # id(statement) -> imports added after it
+        self.removed: dict[int, str] = {}  # id(statement) -> step that removed it
+        self._blocks: dict[int, list] = {}
+        for binding in facts.bindings:
+            if binding.statement is not None and binding.block is not None:
+                self._blocks.setdefault(id(binding.statement), binding.block)
+
+    # ----- queueing ---------------------------------------------------------------------------
+    def rebind(self, binding: Binding, spec: AliasSpec | None, module: str | None, description: str) -> None:
+        """`binding`'s alias becomes `spec` imported from `module` (None: the module it has now)."""
+        self.edits.withdraw(binding)
+        history = self.changes.setdefault(id(binding.node), [])
+        if module is None and history:
+            module = history[-1].module
+        history.append(ImportChange(binding, spec, module, self.edits.step, description))
+
+    def add_import_near(self, statement: ast.stmt, module: str, spec: AliasSpec) -> None:
         """Queue `from module import spec` right after `statement`, in the same block."""
-        entry = self.extra_imports.setdefault(id(statement), (statement, []))
-        if (module, spec, kind) not in entry[1]:
-            entry[1].append((module, spec, kind))
+        entry = self.extra.setdefault(id(statement), (statement, []))
+        if not any(e.module == module and e.spec == spec for e in entry[1]):
+            entry[1].append(_ExtraImport(module, spec, self.edits.step))
+
+    def change_of(self, binding: Binding) -> ImportChange | None:
+        history = self.changes.get(id(binding.node))
+        return history[-1] if history else None
 
     def current_spec(self, binding: Binding) -> tuple[AliasSpec, str | None]:
-        change = self.import_changes.get(id(binding.node))
+        change = self.change_of(binding)
         if change is not None and change.spec is not None:
             return change.spec, change.module
         alias = binding.node
         assert isinstance(alias, ast.alias)
         return AliasSpec(alias.name, alias.asname), binding.module
 
-    # ----- rendering --------------------------------------------------------------
-    def relative_form(self, statement: ast.ImportFrom, absolute: str) -> tuple[str | None, int]:
-        """Keep a relative import relative when the new module lives under the same base."""
-        if statement.level == 0:
-            return absolute, 0
-        base = resolve_relative(self.facts.module, self.facts.is_package, statement.level, None) or ""
-        if base and absolute == base:
-            return None, statement.level
-        if base and absolute.startswith(base + "."):
-            return absolute[len(base) + 1:], statement.level
-        return absolute, 0
+    def block_of(self, statement: ast.stmt) -> list:
+        return self._blocks.get(id(statement), [])
 
-    def render_imports(self) -> None:
-        by_statement: dict[int, list[ImportChange]] = {}
+    def remove_statement(self, statement: ast.stmt, description: str) -> None:
+        """Remove a statement (now, in the running step); a block it leaves empty gets `pass`."""
+        start, end, text = self._removal(statement, self.edits.step)
+        self.removed[id(statement)] = self.edits.step
+        self.edits.replace(start, end, text, description)
+
+    def _removal(self, statement: ast.stmt, step: str, removed_before: set[int] | None = None) -> tuple[int, int, str]:
+        index = self.facts.index
+        block = self.block_of(statement)
+        start, end = self.edits.span(statement)
+        gone = removed_before if removed_before is not None else set(self.removed)
+        remaining = [s for s in block if s is not statement and id(s) not in gone]
+        if not remaining:
+            return start, end, "pass"
+        line_start = index.starts[statement.lineno - 1]
+        indentation = index.indentation(statement.lineno)
+        last_line = index.line_text(statement.end_lineno)
+        line_end = index.starts[statement.end_lineno - 1] + len(last_line)
+        rest = self.text[end:line_end]
+        if self.text[line_start:start] == indentation and rest.strip(" \t\r\n") == "":
+            return line_start, line_end, ""
+        stripped = rest.lstrip(" \t")
+        if stripped.startswith(";"):
+            after = end + (len(rest) - len(stripped)) + 1
+            while after < len(self.text) and self.text[after] in " \t":
+                after += 1
+            return start, after, ""
+        return start, end, "pass"
+
+    # ----- rendering ----------------------------------------------------------------------------
+    def render(self, step_order: tuple[str, ...]) -> None:
+        """Write every touched import statement: one version per step that changes it."""
+        steps = [s for s in step_order if any(c.step == s for h in self.changes.values() for c in h)
+                 or any(e.step == s for _, extra in self.extra.values() for e in extra)]
+        versions: dict[int, list[_Version]] = {}
         statements: dict[int, ast.stmt] = {}
-        for change in self.import_changes.values():
+        previous: dict[int, str | None] = {}
+        for position, step in enumerate(steps):
+            active = set(step_order[: step_order.index(step) + 1])
+            for statement, rendered in self._render_at(active):
+                key = id(statement)
+                statements[key] = statement
+                if previous.get(key) == (rendered[0], rendered[1], rendered[2]):
+                    continue
+                previous[key] = (rendered[0], rendered[1], rendered[2])
+                versions.setdefault(key, []).append(_Version(step, *rendered))
+        for key, statement_versions in versions.items():
+            start = min(v.start for v in statement_versions)
+            end = max(v.end for v in statement_versions)
+            for version in statement_versions:
+                text = self.text[start:version.start] + version.text + self.text[version.end:end]
+                if len(statement_versions) == 1 and text == self.text[start:end]:
+                    continue
+                self.edits.add(start, end, text, version.description, version.step)
+
+    def _render_at(self, active: set[str]) -> list[tuple[ast.stmt, tuple[int, int, str, str]]]:
+        """Each touched statement as it reads after the `active` steps: (start, end, text, description)."""
+        current: dict[int, ImportChange] = {}
+        for key, history in self.changes.items():
+            chosen = [c for c in history if c.step in active]
+            if chosen:
+                current[key] = chosen[-1]
+        statements: dict[int, ast.stmt] = {}
+        by_statement: dict[int, list[ImportChange]] = {}
+        for change in current.values():
             statement = change.binding.statement
             assert statement is not None
             by_statement.setdefault(id(statement), []).append(change)
             statements[id(statement)] = statement
-        for statement, _ in self.extra_imports.values():
-            statements[id(statement)] = statement
-        # imports already in place (unchanged) that a rewritten import may duplicate, by block
+        extras: dict[int, list[_ExtraImport]] = {}
+        for key, (statement, extra) in self.extra.items():
+            chosen = [e for e in extra if e.step in active]
+            if chosen:
+                extras[key] = chosen
+                statements[key] = statement
+        # imports already in place (unchanged so far) that a rewritten import may duplicate, by block
         existing: dict[int, dict[tuple, int]] = {}
         for binding in self.facts.bindings:
-            if binding.kind == "import-name" and id(binding.node) not in self.import_changes and binding.block is not None:
+            if binding.kind == "import-name" and id(binding.node) not in current and binding.block is not None:
                 alias = binding.node
                 key = (binding.module, AliasSpec(alias.name, alias.asname))
                 lines = existing.setdefault(id(binding.block), {})
                 lines[key] = min(lines.get(key, binding.line), binding.line)
+        removed_before = {key for key, step in self.removed.items() if step in active}
         seen_in_block: dict[int, dict[tuple, int]] = {}
-        ordered = sorted(statements.values(), key=lambda s: (s.lineno, s.col_offset))
+        rendered: list[tuple[ast.stmt, tuple[int, int, str, str]]] = []
         emptied: list[tuple[ast.stmt, str]] = []
-        for statement in ordered:
+        for statement in sorted(statements.values(), key=lambda s: (s.lineno, s.col_offset)):
             changes = {id(c.binding.node): c for c in by_statement.get(id(statement), [])}
-            block_key = id(self._block_of(statement))
+            block_key = id(self.block_of(statement))
             seen = seen_in_block.setdefault(block_key, dict(existing.get(block_key, {})))
             kept: list[tuple[int, AliasSpec]] = []
             moved: list[tuple[int, AliasSpec]] = []
             target_module: str | None = None
-            kinds: list[str] = []
             descriptions: list[str] = []
+            touched = False
             for position, alias in enumerate(statement.names):
                 change = changes.get(id(alias))
                 if change is None:
                     kept.append((position, AliasSpec(alias.name, alias.asname)))
                     continue
-                kinds.append(change.kind)
+                touched = True
                 descriptions.append(change.description)
                 if change.spec is None:
                     continue
@@ -221,19 +333,18 @@ class FileContext:
                     moved.append((position, change.spec))
                     target_module = change.module
             added: dict[str, list[AliasSpec]] = {}
-            for module_name, spec, extra_kind in self.extra_imports.get(id(statement), (None, []))[1]:
-                key = (module_name, spec)
+            for extra in extras.get(id(statement), []):
+                key = (extra.module, extra.spec)
                 if seen.get(key, statement.lineno + 1) <= statement.lineno:
                     continue
                 seen.setdefault(key, statement.lineno)
-                added.setdefault(module_name, []).append(spec)
-                kinds.append(extra_kind)
-                descriptions.append(f"import {spec.name} from {module_name}")
-            if not kinds:
+                added.setdefault(extra.module, []).append(extra.spec)
+                touched = True
+                descriptions.append(f"import {extra.spec.name} from {extra.module}")
+            if not touched:
                 continue
-            kind = "imports" if "imports" in kinds else kinds[0]
             description = "; ".join(dict.fromkeys(descriptions))
-            start, end = self.span(statement)
+            start, end = self.edits.span(statement)
             code = self.text[start:end]
             parts: list[str] = []
             if moved:
@@ -242,8 +353,8 @@ class FileContext:
                 parts.append(rewrite_statement(code, module, level, moved))
             else:
                 if kept:
-                    unchanged = all(spec == AliasSpec(statement.names[i].name, statement.names[i].asname) for i, spec in kept) \
-                        and len(kept) == len(statement.names)
+                    unchanged = len(kept) == len(statement.names) and all(
+                        spec == AliasSpec(statement.names[i].name, statement.names[i].asname) for i, spec in kept)
                     parts.append(code if unchanged else rewrite_statement(code, None, None, kept))
                 if moved:
                     comments = self._alias_comments(statement, [position for position, _ in moved])
@@ -258,93 +369,86 @@ class FileContext:
             if not parts:
                 emptied.append((statement, description))
                 continue
-            self.replace(start, end, self._join(statement, parts), kind, description)
+            rendered.append((statement, (start, end, self._join(statement, parts), description)))
         for statement, description in emptied:
-            self.delete_statement(statement, "imports", description)
+            start, end, text = self._removal(statement, "", removed_before)
+            removed_before.add(id(statement))
+            rendered.append((statement, (start, end, text, description)))
+        return rendered
+
+    def relative_form(self, statement: ast.ImportFrom, absolute: str) -> tuple[str | None, int]:
+        """Keep a relative import relative when the new module lives under the same base."""
+        if statement.level == 0:
+            return absolute, 0
+        base = resolve_relative(self.facts.module, self.facts.is_package, statement.level, None) or ""
+        if base and absolute == base:
+            return None, statement.level
+        if base and absolute.startswith(base + "."):
+            return absolute[len(base) + 1:], statement.level
+        return absolute, 0
 
     def _alias_comments(self, statement: ast.stmt, positions: list[int]) -> list[str]:
         """Comments that end the line of a name moving out of a multi-line import: they go with it."""
-        import re
-
         comments: list[str] = []
         if statement.lineno == statement.end_lineno:
             return comments
+        index = self.facts.index
         for position in positions:
             alias = statement.names[position]
             line = getattr(alias, "end_lineno", None)
             if line is None or line == statement.end_lineno:
                 continue
-            start = self.facts.index.offset(line, alias.end_col_offset)
-            rest = self.facts.index.line_text(line)[start - self.facts.index.starts[line - 1]:]
+            start = index.offset(line, alias.end_col_offset)
+            rest = index.line_text(line)[start - index.starts[line - 1]:]
             match = re.match(r"\s*,?\s*(#[^\r\n]*)", rest)
             if match:
                 comments.append(match.group(1).rstrip())
         return comments
 
-    def _module_of(self, statement: ast.ImportFrom) -> str | None:
-        return resolve_relative(self.facts.module, self.facts.is_package, statement.level, statement.module)
-
     def _safe_to_merge(self, statement: ast.stmt, local: str) -> bool:
         """A later duplicate import may go only if nothing else rebinds the name in between."""
-        block = self._block_of(statement)
+        block = self.block_of(statement)
         earlier = [b for b in self.facts.bindings if b.name == local and b.block is block and b.line < statement.lineno]
         return bool(earlier) and all(b.kind == "import-name" for b in earlier) or not earlier
-
 
     def _join(self, statement: ast.stmt, parts: list[str]) -> str:
         if len(parts) == 1:
             return parts[0]
-        index = self.facts.index
-        indentation = index.indentation(statement.lineno)
-        first_on_line = len(indentation.encode("utf-8")) == statement.col_offset
-        if not first_on_line:
+        indentation = self.facts.index.indentation(statement.lineno)
+        if len(indentation.encode("utf-8")) != statement.col_offset:  # not first on its line
             return "; ".join(parts)
-        newline = self._newline_at(statement.end_lineno)
-        return (newline + indentation).join(parts)
-
-    def _newline_at(self, lineno: int) -> str:
-        from .source import line_ending
-
-        return line_ending(self.facts.index.line_text(lineno)) or "\n"
-
-    def _block_of(self, statement: ast.stmt) -> list:
-        for binding in self.facts.bindings:
-            if binding.statement is statement and binding.block is not None:
-                return binding.block
-        return []
-
-    def delete_statement(self, statement: ast.stmt, kind: str, description: str) -> None:
-        """Remove a statement; a block it leaves empty gets `pass`."""
-        index = self.facts.index
-        block = self._block_of(statement)
-        start, end = self.span(statement)
-        remaining = [s for s in block if s is not statement and not self._deleted(s)]
-        self._deleted_ids.add(id(statement))
-        if not remaining:
-            self.replace(start, end, "pass", kind, description)
-            return
-        line_start = index.starts[statement.lineno - 1]
-        indentation = index.indentation(statement.lineno)
-        last_line = index.line_text(statement.end_lineno)
-        rest = self.text[end: index.starts[statement.end_lineno - 1] + len(last_line)]
-        own_lines = self.text[line_start:start] == indentation and rest.strip(" \t\r\n") == ""
-        if own_lines:
-            self.replace(line_start, index.starts[statement.end_lineno - 1] + len(last_line), "", kind, description)
-            return
-        stripped = rest.lstrip(" \t")
-        if stripped.startswith(";"):
-            after = end + (len(rest) - len(stripped)) + 1
-            while after < len(self.text) and self.text[after] in " \t":
-                after += 1
-            self.replace(start, after, "", kind, description)
-            return
-        self.replace(start, end, "pass", kind, description)
-
-    def _deleted(self, statement: ast.stmt) -> bool:
-        return id(statement) in self._deleted_ids
+        return (self.edits.newline_at(statement.end_lineno) + indentation).join(parts)
 
 
-def scope_chain(scope: Scope):
-    while scope is not None:
-        yield scope
-        scope = scope.parent
+# ----- the whole context -----------------------------------------------------------------------
+
+@dataclass
+class FileContext:
+    path: str
+    text: str
+    facts: FileFacts
+    targets: Targets
+    names: NameResolver = field(init=False)
+    edits: EditQueue = field(init=False)
+    statements: StatementRenderer = field(init=False)
+    # what other files need to know: module-level names this file renames, and the names of
+    # other modules its rewrites follow
+    renamed: dict[tuple[int, str], str] = field(default_factory=dict)  # (id(scope), local) -> new local
+    renamed_exports: dict[str, str] = field(default_factory=dict)
+    depends_on: set[tuple[str, str]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.names = NameResolver(self.targets, self.facts)
+        self.edits = EditQueue(self.path, self.text, self.facts)
+        self.statements = StatementRenderer(self.text, self.facts, self.edits)
+
+    @property
+    def config(self) -> Config:
+        return self.targets.config
+
+    @property
+    def steps(self) -> frozenset[str]:
+        return self.targets.steps
+
+    def span(self, node: ast.AST) -> tuple[int, int]:
+        return self.edits.span(node)

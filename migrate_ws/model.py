@@ -10,22 +10,12 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from .findings import Finding
+from .findings import Finding, Severity
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .config import Config
-
-# The migration's steps, in the order `--apply` commits them.
-STEPS = ("canonical", "imports", "aliases", "factory", "strings", "legacy-modules")
-
-STEP_TITLES = {
-    "canonical": "Rebind the canonical name and its aliases to the one implementation",
-    "imports": "Move imports of legacy manager paths to the canonical module",
-    "aliases": "Collapse legacy aliases to the canonical name",
-    "factory": "Replace singleton access with the user-scoped factory call",
-    "strings": "Move string references (patch targets, import strings) to the canonical path",
-    "legacy-modules": "Retire the legacy modules",
-}
 
 
 class FileStatus(str, Enum):
@@ -37,12 +27,12 @@ class FileStatus(str, Enum):
 
 @dataclass(frozen=True)
 class Edit:
-    """Replace text[start:end] with `text`; `kind` is the step the edit belongs to."""
+    """Replace text[start:end] of the original with `text`, as part of `step`."""
 
     start: int
     end: int
     text: str
-    kind: str
+    step: str
     line: int
     description: str
 
@@ -53,12 +43,12 @@ class FileResult:
     status: FileStatus
     original: bytes = b""
     rewritten: bytes = b""
-    edits: list[Edit] = field(default_factory=list)
+    edits: list[Edit] = field(default_factory=list)  # every step's edits on the original text
     findings: list[Finding] = field(default_factory=list)
     reason: str = ""
     code: str = ""  # the finding code of `reason` for a file that was not processed
     mode: int | None = None
-    deleted: bool = False  # the legacy-module step removes this file
+    deleted: bool = False  # a repository-level step removes this file
     line: int = 0  # where a file that was not processed failed, when known
     diff: str = ""  # the display diff, when the workers were asked to render it
 
@@ -66,21 +56,34 @@ class FileResult:
     def changed(self) -> bool:
         return self.status is FileStatus.CHANGED
 
-    def edits_by_kind(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for edit in self.edits:
-            counts[edit.kind] = counts.get(edit.kind, 0) + 1
-        return counts
+
+@dataclass
+class FileOutcome:
+    """What planning one file found, with what other files need to know of it."""
+
+    result: FileResult
+    renamed_exports: dict[str, str] = field(default_factory=dict)  # module-level names the file renames
+    depends_on: set[tuple[str, str]] = field(default_factory=set)  # (module, name) its rewrites follow
+
+    @property
+    def says_nothing(self) -> bool:
+        result = self.result
+        return result.status is FileStatus.UNCHANGED and not result.findings and not self.renamed_exports \
+            and not self.depends_on
 
 
 @dataclass
 class Plan:
+    """The whole change: every step's edits of every file, and what could not be done."""
+
     root: str
     config_source: str
-    steps: tuple[str, ...]
+    steps: tuple[str, ...]  # the steps planned, in commit order
     files: list[FileResult] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # repository-level ones
+    legacy_policy: str = "shim"
+    heading: str = ""  # what the change does, in one line (the configuration's title, or a generic one)
+    titles: dict[str, str] = field(default_factory=dict)  # step -> its title for this configuration
     scanned: int = 0
     parsed: int = 0
     cached: int = 0  # files whose outcome came from the result cache (neither read nor parsed again)
@@ -100,22 +103,43 @@ class Plan:
             items.extend(result.findings)
         return sorted(items, key=Finding.sort_key)
 
-    def edits_by_kind(self) -> dict[str, int]:
-        counts = {step: 0 for step in self.steps}
-        for result in self.changed_files:
-            for kind, count in result.edits_by_kind().items():
-                counts[kind] = counts.get(kind, 0) + count
-        return counts
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.all_findings if f.severity is Severity.ERROR]
 
     @property
     def pending(self) -> bool:
         return bool(self.changed_files)
 
+    def sites_by_step(self) -> dict[str, int]:
+        """Sites each step rewrites, counted one way everywhere (see `editing.sites_by_step`)."""
+        from .editing import sites_by_step
+
+        counts = {step: 0 for step in self.steps}
+        for result in self.changed_files:
+            for step, count in sites_by_step(result.edits, self.steps).items():
+                counts[step] = counts.get(step, 0) + count
+        return counts
+
+    def files_by_step(self) -> dict[str, list[str]]:
+        """The files each step changes."""
+        from .editing import steps_touching
+
+        files: dict[str, list[str]] = {step: [] for step in self.steps}
+        for result in sorted(self.changed_files, key=lambda r: r.path):
+            for step in steps_touching(result.edits, self.steps):
+                files[step].append(result.path)
+        return files
+
     def to_json(self) -> dict:
+        from .editing import sites_by_step
+
         return {
             "root": self.root,
             "config": self.config_source,
-            "steps": list(self.steps),
+            "heading": self.heading,
+            "steps": [{"name": step, "title": self.titles.get(step, step)} for step in self.steps],
+            "legacy_modules": self.legacy_policy,
             "summary": {
                 "scanned": self.scanned,
                 "parsed": self.parsed,
@@ -123,16 +147,18 @@ class Plan:
                 "changed": len(self.changed_files),
                 "skipped": len(self.skipped_files),
                 "findings": len(self.all_findings),
-                "edits": self.edits_by_kind(),
+                "errors": len(self.errors),
+                "sites": self.sites_by_step(),
             },
-            "warnings": list(self.warnings),
             "files": [
                 {
                     "path": result.path,
                     "status": result.status.value,
                     "reason": result.reason or None,
+                    "deleted": result.deleted,
+                    "sites": sites_by_step(result.edits, self.steps) if result.changed else {},
                     "edits": [
-                        {"kind": e.kind, "line": e.line, "description": e.description} for e in result.edits
+                        {"step": e.step, "line": e.line, "description": e.description} for e in result.edits
                     ],
                 }
                 for result in sorted(self.files, key=lambda r: r.path)
@@ -161,3 +187,21 @@ class Targets:
 
     def derived_map(self) -> dict[tuple[str, str], str]:
         return {(m, n): c for m, n, c in self.derived}
+
+
+@dataclass
+class RepositoryContext:
+    """What a repository-level step sees: the plan of the per-file steps, and the repository."""
+
+    root: Path
+    config: Config
+    targets: Targets
+    plan: Plan
+    paths: list[str]  # every file the configuration selects
+    legacy_policy: str = "shim"
+
+
+@dataclass
+class RepositoryOutcome:
+    files: list[FileResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)

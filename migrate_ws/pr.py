@@ -1,8 +1,8 @@
 """The pull-request description `--apply` writes (markdown), built from plain values.
 
-It lists what each step did, every manual follow-up as `path:line: reason`, the files
-that were not processed, warnings, how to verify the change and, when the user's tests
-ran, their result. Strings only: no printing, no git.
+It lists what each step did, every finding as `path:line: CODE message`, the files that
+were not processed, how to verify the change and, when the user's tests ran, their result.
+Strings only: no printing, no git.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import report
-from .findings import NOT_TRACKED, Finding
+from .findings import MODULE_STILL_USED, NOT_TRACKED
 from .report import plural
-from .migration import Migration
+from .model import Plan
 
 OUTPUT_TAIL_LINES = 30
 
@@ -55,16 +55,16 @@ class TestRun:
         }
 
 
-def followup_lines(migration: Migration, excluded: list[tuple[str, str]] = ()) -> list[str]:
-    """Every follow-up as `path:line: reason`: the plan's, the legacy-module step's, files not processed."""
-    lines = report.followup_lines(migration.plan)  # the plan's follow-ups, then files not processed
-    lines.extend(f.render() for f in sorted(migration.findings, key=Finding.sort_key))
+def followup_lines(plan: Plan, excluded: list[tuple[str, str]] = ()) -> list[str]:
+    """Every finding as `path:line: CODE message`, then the files that were not processed."""
+    lines = report.followup_lines(plan)
     lines.extend(f"{path}:0: {NOT_TRACKED.code} not processed: {reason}" for path, reason in excluded)
     return lines
 
 
-def title(config_name: str, canonical_module: str) -> str:
-    return f"migrate-ws ({config_name}): move WebSocket manager imports to {canonical_module}"
+def title(plan: Plan) -> str:
+    """The PR title: what the change does, from the configuration."""
+    return f"migrate-ws: {plan.heading}"
 
 
 def _code(text: str) -> str:
@@ -94,9 +94,7 @@ def _block(lines: list[str]) -> list[str]:
 
 def render(
     *,
-    config_name: str,
-    canonical_module: str,
-    migration: Migration,
+    plan: Plan,
     commits: list[CommitRecord],
     branch: str | None,
     base: str | None,
@@ -104,16 +102,13 @@ def render(
     test_command: str | None,
     test_run: TestRun | None,
     excluded: list[tuple[str, str]] = (),
-    legacy_policy: str = "shim",
 ) -> str:
-    plan = migration.plan
-    findings = followup_lines(migration, list(excluded))
+    followups = followup_lines(plan, list(excluded))
     changed = sorted({path for commit in commits for path in commit.files})
     sites = sum(commit.sites for commit in commits)
     not_processed = len(plan.skipped_files) + len(excluded)
-    out: list[str] = [f"# {title(config_name, canonical_module)}", ""]
-    intro = (f"Every import of the legacy WebSocket managers now goes through {_code(canonical_module)}. "
-             f"The change was made by `migrate-ws` ({_code(plan.config_source)}), one commit per step, so each "
+    out: list[str] = [f"# {title(plan)}", ""]
+    intro = (f"The change was made by `migrate-ws` ({_code(plan.config_source)}), one commit per step, so each "
              "commit can be reviewed on its own.")
     out += [intro, ""]
     if branch:
@@ -124,10 +119,10 @@ def render(
         f"| Files changed | {len(changed)} |",
         f"| Sites rewritten | {sites} |",
         (f"| Commits | {len([c for c in commits if c.sha])} |" if branch else f"| Steps applied | {len(commits)} |"),
-        f"| Manual follow-ups | {len(findings)} |",
+        f"| Manual follow-ups | {len(followups)} |",
         f"| Files not processed | {not_processed} |",
         f"| Files scanned | {plan.scanned} |",
-        f"| Legacy modules | {legacy_policy} |",
+        f"| Legacy modules | {plan.legacy_policy} |",
     ]
     if test_run is not None:
         out.append(f"| Tests | {'passed' if test_run.passed else 'FAILED'} |")
@@ -135,34 +130,29 @@ def render(
 
     out += ["## Steps", "", "| # | Step | What it does | Sites | Files | Commit |", "|---:|---|---|---:|---:|---|"]
     recorded = {commit.step: commit for commit in commits}
-    for number, step in enumerate(migration.steps, 1):
-        commit = recorded.get(step.name)
+    for number, step in enumerate(plan.steps, 1):
+        title_text = _cell(plan.titles.get(step, step))
+        commit = recorded.get(step)
         if commit is None:
-            out.append(f"| {number} | {step.name} | {_cell(step.title)} | 0 | 0 | (nothing to change) |")
+            out.append(f"| {number} | {step} | {title_text} | 0 | 0 | (nothing to change) |")
             continue
         sha = _code(commit.sha[:10]) if commit.sha else "(no git)"
-        out.append(f"| {number} | {step.name} | {_cell(step.title)} | {commit.sites} | {len(commit.files)} | {sha} |")
+        out.append(f"| {number} | {step} | {title_text} | {commit.sites} | {len(commit.files)} | {sha} |")
     out.append("")
 
-    if migration.legacy.refused:
+    still_used = [f for f in plan.all_findings if f.code == MODULE_STILL_USED.code]
+    if still_used:
         out += ["## Legacy modules not deleted", ""]
-        for module, references in sorted(migration.legacy.refused.items()):
-            out.append(f"- {_code(module)} is still referenced ({len(references)}):")
-            out.extend(f"  - {_code(reference)}" for reference in references)
+        out.extend(f"- {_code(f.render())}" for f in still_used)
         out.append("")
 
-    out += [f"## Manual follow-ups ({len(findings)})", ""]
-    if findings:
+    out += [f"## Manual follow-ups ({len(followups)})", ""]
+    if followups:
         out += ["Each of these needs a person; nothing here was changed silently.", ""]
-        out.extend(f"- {_code(line)}" for line in findings)
+        out.extend(f"- {_code(line)}" for line in followups)
     else:
         out.append("None.")
     out.append("")
-
-    if plan.warnings:
-        out += [f"## Warnings ({len(plan.warnings)})", ""]
-        out.extend(f"- {_code(message)}" for message in plan.warnings)
-        out.append("")
 
     out += ["## How to verify", "", "Nothing should be left to migrate (follow-ups are listed again):", ""]
     out += _block([check_command])

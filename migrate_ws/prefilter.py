@@ -15,15 +15,6 @@ from .config import Config
 from .textsearch import choose_anchors
 
 
-def manager_names(config: Config) -> set[str]:
-    """Names specific enough that a file containing one must be analysed."""
-    names: set[str] = set(config.legacy_names) | set(config.aliases.values())
-    factory = config.factory
-    names.update(factory.functions + factory.classes + factory.factory_objects)
-    names.discard("")
-    return names
-
-
 class Prefilter:
     """Decides from the raw bytes whether a file can need any change at all.
 
@@ -37,9 +28,13 @@ class Prefilter:
 
     WINDOW = 4096
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, words: set[str] | None = None) -> None:
         factory = config.factory
-        names = manager_names(config)
+        if words is None:
+            from .steps import prefilter_words
+
+            words = prefilter_words(config)
+        names = set(words)
         canonical_spellings = set(config.aliases.values())
         if factory.function:
             canonical_spellings.add(factory.function)
@@ -236,16 +231,6 @@ def _previous_significant(data: bytes, position: int) -> bytes:
     while index >= 0 and data[index] in b" \t\r\n\\":
         index -= 1
     return data[index:index + 1] if index >= 0 else b""
-
-
-def interesting_names(config: Config) -> set[str]:
-    """Identifiers whose bindings and uses the analysis follows."""
-    names = manager_names(config)
-    for module in [*config.legacy_modules, config.canonical_module]:
-        names.add(module.rsplit(".", 1)[-1])
-    names.update(config.factory.context_variables)
-    names.discard("")
-    return names
 
 
 def string_markers(config: Config) -> tuple[str, ...]:

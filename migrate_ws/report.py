@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 import json
 import re
 
-from .model import STEP_TITLES, FileResult, Plan
+from .findings import Severity
+from .model import FileResult, Plan
 from .source import SourceText, split_lines
 
 NO_NEWLINE = "\\ No newline at end of file"
@@ -37,6 +39,8 @@ def unified_diff(result: FileResult, for_patch: bool = True, context: int = 3) -
     """The change to one file as a git-style unified diff (byte-exact when `for_patch`)."""
     if not for_patch and result.diff:
         return result.diff
+    if result.deleted:
+        return _deletion_diff(result, for_patch)
     if not for_patch and result.edits:
         fast = _diff_from_edits(result, context)
         if fast is not None:
@@ -57,6 +61,17 @@ def unified_diff(result: FileResult, for_patch: bool = True, context: int = 3) -
                 out.extend(_mark("-", line, for_patch) for line in before[i1:i2])
             if tag in ("replace", "insert"):
                 out.extend(_mark("+", line, for_patch) for line in after[j1:j2])
+    return "".join(out)
+
+
+def _deletion_diff(result: FileResult, for_patch: bool) -> str:
+    before = _lines(result.original) if for_patch else _display_lines(result.original)
+    mode = f"{0o100000 | (result.mode or 0o644):o}"
+    out = [f"diff --git a/{result.path} b/{result.path}\n", f"deleted file mode {mode}\n",
+           f"--- a/{result.path}\n", "+++ /dev/null\n"]
+    if before:
+        out.append(f"@@ -{_range(0, len(before))} +0,0 @@\n")
+        out.extend(_mark("-", line, for_patch) for line in before)
     return "".join(out)
 
 
@@ -149,7 +164,7 @@ def _patch_bytes(result: FileResult) -> bytes:
     # headers carry the path as UTF-8 (what git reads); the body is the file's own bytes
     text = unified_diff(result)
     header_end = 0
-    for _ in range(3):
+    for _ in range(4 if result.deleted else 3):
         header_end = text.index("\n", header_end) + 1
     return text[:header_end].encode("utf-8") + text[header_end:].encode("latin-1")
 
@@ -158,18 +173,25 @@ def summary_lines(plan: Plan, mode: str) -> list[str]:
     changed = plan.changed_files
     skipped = plan.skipped_files
     findings = plan.all_findings
-    counts = plan.edits_by_kind()
+    counts = plan.sites_by_step()
     total = sum(counts.values())
     if not changed and not skipped and not findings:
         return [f"migrate-ws: nothing to migrate ({_scan_counts(plan)})."]
+    severities = Counter(f.severity for f in findings)
     verb = "would change" if mode != "apply" else "changed"
-    lines = [
-        f"migrate-ws: {len(changed)} files {verb} ({total} edits), {len(findings)} manual follow-ups, "
-        f"{len(skipped)} files not processed; {_scan_counts(plan)}."
-    ]
+    parts = [f"{len(changed)} files {verb} ({plural(total, 'site')})",
+             f"{severities[Severity.WARNING]} manual follow-ups"]
+    if severities[Severity.INFO]:
+        parts.append(plural(severities[Severity.INFO], "note"))
+    if severities[Severity.ERROR]:
+        parts.append(plural(severities[Severity.ERROR], "error") + " (--apply refuses)")
+    parts.append(f"{len(skipped)} files not processed")
+    lines = [f"migrate-ws: {', '.join(parts)}; {_scan_counts(plan)}."]
+    by_step = plan.files_by_step()
     for step in plan.steps:
         if counts.get(step):
-            lines.append(f"  {step:<15} {counts[step]:>6} edits  {STEP_TITLES[step]}")
+            lines.append(f"  {step:<15} {plural(counts[step], 'site'):>10} in {plural(len(by_step[step]), 'file'):<9}"
+                         f"  {plan.titles.get(step, step)}")
     return lines
 
 

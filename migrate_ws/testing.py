@@ -1,29 +1,49 @@
-"""Helpers for testing codemods on source strings, in the spirit of LibCST's `assertCodemod`."""
+"""Helpers for testing steps on source strings, in the spirit of LibCST's `assertCodemod`.
+
+A step's examples (its fixture folder) are `<case>.before.py` with `<case>.after.py`, or
+`<case>.noop.py` whose output must equal its input. Directives in a case's comments:
+`# path: pkg/module.py`, `# steps: imports,aliases`, `# option: todo-comments`,
+`# expect-followup: text` (a finding whose `line: CODE message` contains the text). The
+configuration a case runs with is the nearest `migrate-ws.toml` in its folder or above.
+"""
 
 from __future__ import annotations
 
 import ast
 import re
 from pathlib import Path
+from typing import Iterable
 
-from .config import Config, load_preset
+from .config import Config, ConfigError, _from_table, _read_toml, _tool_table
 from .model import Targets
-from .engine import SourceOutcome, transform_source
-from .model import STEPS
+from .steps import order
+from .transform import SourceOutcome, transform_source
 
 DIRECTIVE = re.compile(r"^# (path|expect-followup|steps|option): (.+)$", re.MULTILINE)
+CONFIG_NAME = "migrate-ws.toml"
 
 
-def fixture_targets(config: Config | None = None, steps=STEPS, collapse_allowed: bool = True,
+def case_config(case: Path) -> Config:
+    """The configuration of the nearest `migrate-ws.toml` above a case."""
+    for folder in [case.parent, *case.parent.parents]:
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            table = _tool_table(_read_toml(candidate, str(candidate)))
+            if table is None:
+                raise ConfigError(f"{candidate}: no [tool.migrate-ws] table")
+            return _from_table(table, source=str(candidate))
+    raise ConfigError(f"no {CONFIG_NAME} in {case.parent} or above")
+
+
+def fixture_targets(config: Config, steps: Iterable[str] | None = None, collapse_allowed: bool = True,
                     todo_comments: bool = False) -> Targets:
     """Targets as the engine builds them, for a canonical module known only from the configuration."""
-    config = config or load_preset("netra")
     definition = {config.canonical_module} | {m for m, legacy in config.legacy_modules.items() if legacy.retire}
     if config.implementation_module:
         definition.add(config.implementation_module)
     return Targets(
         config=config,
-        steps=frozenset(steps),
+        steps=frozenset(order() if steps is None else steps),
         canonical_exports=frozenset(config.canonical_exports),
         collapse_allowed=collapse_allowed,
         definition_modules=frozenset(definition),
@@ -32,14 +52,13 @@ def fixture_targets(config: Config | None = None, steps=STEPS, collapse_allowed:
     )
 
 
-def run_codemod(before: str, path: str = "app/consumer.py", targets: Targets | None = None) -> SourceOutcome:
-    return transform_source(before, path, targets or fixture_targets())
+def run_codemod(before: str, path: str, targets: Targets) -> SourceOutcome:
+    return transform_source(before, path, targets)
 
 
-def assert_codemod(before: str, after: str, path: str = "app/consumer.py", targets: Targets | None = None,
-                   findings: tuple[str, ...] = ()) -> SourceOutcome:
-    """The rewrite of `before` is exactly `after`, parses, and a second run changes nothing."""
-    targets = targets or fixture_targets()
+def assert_codemod(before: str, after: str, path: str, targets: Targets, findings: tuple[str, ...] = ()) -> SourceOutcome:
+    """The rewrite of `before` is exactly `after`, parses, passes the safety check, and a second run
+    changes nothing; every expected finding is reported."""
     outcome = run_codemod(before, path, targets)
     assert outcome.error is None, outcome.error
     if outcome.text != after:
@@ -48,19 +67,20 @@ def assert_codemod(before: str, after: str, path: str = "app/consumer.py", targe
         diff = "".join(difflib.unified_diff(after.splitlines(True), outcome.text.splitlines(True), "expected", "actual"))
         raise AssertionError(f"rewrite differs from the expected output:\n{diff}")
     ast.parse(outcome.text)
+    from .editing import effective
     from .safety import check
 
-    check(before, outcome.text, outcome.edits)
+    check(before, outcome.text, effective(outcome.edits, order()))
     again = run_codemod(outcome.text, path, targets)
     assert again.text == outcome.text, "a second run changed the output again"
-    reasons = [f"{f.line}: {f.code} {f.message}" for f in outcome.findings]
+    reported = [f"{f.line}: {f.code} {f.message}" for f in outcome.findings]
     for expected in findings:
-        assert any(expected in reason for reason in reasons), f"missing follow-up {expected!r} in {reasons}"
+        assert any(expected in line for line in reported), f"missing follow-up {expected!r} in {reported}"
     return outcome
 
 
 def load_case(before_file: Path) -> tuple[str, str, dict[str, list[str]]]:
-    """A fixture case: `<name>.before.py` with `<name>.after.py`, or `<name>.noop.py` (output == input)."""
+    """A case: `<name>.before.py` with `<name>.after.py`, or `<name>.noop.py` (output == input)."""
     before = before_file.read_text(encoding="utf-8")
     if before_file.name.endswith(".noop.py"):
         after = before
@@ -70,3 +90,7 @@ def load_case(before_file: Path) -> tuple[str, str, dict[str, list[str]]]:
     for key, value in DIRECTIVE.findall(before):
         directives.setdefault(key, []).append(value.strip())
     return before, after, directives
+
+
+def cases(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.py") if p.name.endswith((".before.py", ".noop.py")))

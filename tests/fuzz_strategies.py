@@ -27,7 +27,7 @@ import hypothesmith
 from hypothesis import strategies as st
 
 from migrate_ws.config import load_preset
-from migrate_ws.prefilter import interesting_names
+from migrate_ws.steps import interesting_names
 
 CONFIG = load_preset("netra")
 PACKAGE = "netra_backend.app.websocket_core"

@@ -40,6 +40,7 @@ SUBJECT = re.compile(r"^migrate-ws: (?P<title>.+) \((?P<sites>\d+) sites? in (?P
 
 FILES: dict[str, str] = {
     "README.md": "# backend\n\nThe service.\n",
+    "pyproject.toml": '[tool.migrate-ws]\npreset = "netra"\n',  # the configuration in the repository, found from -C subdirectories too
     "netra_backend/__init__.py": "",
     "netra_backend/app/__init__.py": "",
     f"{PKG}/__init__.py": '"""WebSocket core."""\n',
@@ -363,16 +364,15 @@ def test_apply_commits_each_step_on_a_new_branch(repo: Path, tmp_path: Path) -> 
     assert commits[0]["files"] == [CANONICAL_FILE]
     assert commits[-1]["files"] == [LEGACY_FILE]
 
-    # the branch holds exactly what --dry-run showed, plus the legacy-module shim
+    # the branch holds exactly what --dry-run showed, the legacy module's shim included
     tree = tree_of(repo, branch)
-    shim = tree.pop(LEGACY_FILE)
-    expected.pop(LEGACY_FILE)
     assert tree == expected
+    shim = tree[LEGACY_FILE]
     assert shim.startswith(b'"""Deprecated') and b"warnings.warn(" in shim
     assert tree[BROKEN] == original[BROKEN][0], "a file that does not parse was written"
     # the working tree is the branch, modes kept
     now = files_of(repo)
-    assert {p: d for p, (d, _) in now.items() if p != LEGACY_FILE} == expected
+    assert {p: d for p, (d, _) in now.items()} == expected
     assert {p: m for p, (_, m) in now.items()} == {p: m for p, (_, m) in original.items()}
     assert now[TOOL][1] == 0o755
 
@@ -395,8 +395,8 @@ def test_apply_commits_each_step_on_a_new_branch(repo: Path, tmp_path: Path) -> 
         assert f"{item['path']}:{item['line']}: {item['code']} {item['message']}" in body
     assert re.search(rf"{re.escape(BROKEN)}:\d+: MW901 not processed: does not parse", body)
     assert "cannot provide" in body  # the shim's follow-ups from the legacy-module step
-    assert "migrate-ws --check --preset netra" in body
-    assert "## Warnings" in body
+    assert "\nmigrate-ws --check\n" in body  # the repository's pyproject.toml holds the configuration
+    assert "MW504" in body  # the canonical module's aliases were different objects
 
 
 def test_after_apply_a_second_run_has_nothing_left(repo: Path) -> None:
@@ -427,7 +427,8 @@ def test_json_report(repo: Path) -> None:
     assert [s["name"] for s in document["steps"]] == STEP_ORDER
     strings = next(s for s in document["steps"] if s["name"] == "strings")
     assert strings == {**strings, "applied": False, "sha": None, "files": []}
-    assert any("not processed" in line for line in document["findings"])
+    assert document["not_processed"] and all(item["code"].startswith("MW9") for item in document["not_processed"])
+    assert all({"code", "path", "line", "message"} <= set(item) for item in document["findings"])
     assert document["pr_body"] == str(repo / ".git" / "migrate-ws" / "PR_DESCRIPTION.md")
     assert Path(document["pr_body"]).is_file()
     assert document["test"] is None
@@ -588,8 +589,7 @@ def test_no_git_applies_in_place(tmp_path: Path) -> None:
 
     assert result.exit_code == 0, result.output
     now = files_of(root)
-    assert {p: d for p, (d, _) in now.items() if p != LEGACY_FILE} == \
-        {p: d for p, d in expected.items() if p != LEGACY_FILE}
+    assert {p: d for p, (d, _) in now.items()} == expected  # exactly the dry-run, shim included
     assert now[LEGACY_FILE][0].startswith(b'"""Deprecated')
     assert {p: m for p, (_, m) in now.items()} == modes
     assert "applied in place" in result.stdout
@@ -725,8 +725,8 @@ def test_legacy_delete_is_refused_while_references_remain(repo: Path) -> None:
     result = invoke(["--apply", "-C", repo, "--branch", "del", "--legacy-modules", "delete"])
 
     assert result.exit_code == 0, result.output
-    assert "Legacy module netra_backend.app.websocket_core.manager was NOT deleted" in result.stdout
-    assert f"{BROKEN}:3: from netra_backend.app.websocket_core.manager import WebSocketManager" in result.stdout
+    assert (f"{BROKEN}:3: MW602 still refers to legacy module netra_backend.app.websocket_core.manager, so it was "
+            "not deleted: from netra_backend.app.websocket_core.manager import WebSocketManager") in result.stdout
     commits = commits_on(repo, "del")
     assert all(LEGACY_FILE not in c["files"] for c in commits)
     assert git(repo, "show", f"del:{LEGACY_FILE}") == FILES[LEGACY_FILE]
@@ -746,7 +746,7 @@ def test_legacy_delete_when_nothing_refers_to_it(tmp_path: Path) -> None:
 
 
 def test_legacy_keep_leaves_the_modules_and_matches_the_dry_run(repo: Path, tmp_path: Path) -> None:
-    expected = dry_run_result(repo, tmp_path)
+    expected = dry_run_result(repo, tmp_path, ["--legacy-modules", "keep"])
     result = invoke(["--apply", "-C", repo, "--branch", "keep", "--legacy-modules", "keep"])
 
     assert result.exit_code == 0, result.output
@@ -760,7 +760,7 @@ def test_many_files_are_committed_through_stdin(repo: Path, tmp_path: Path, monk
     import migrate_ws.cli.git as git_module
 
     monkeypatch.setattr(git_module, "PATHS_ON_COMMAND_LINE", 0)  # as if the paths were too long for argv
-    expected = dry_run_result(repo, tmp_path)
+    expected = dry_run_result(repo, tmp_path, ["--legacy-modules", "keep"])
     result = invoke(["--apply", "-C", repo, "--branch", "stdin", "--legacy-modules", "keep"])
 
     assert result.exit_code == 0, result.output

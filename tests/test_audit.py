@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from migrate_ws.audit import CHECKS, audit
 from migrate_ws.cli import app
 from migrate_ws.config import load_preset, parse_config
-from migrate_ws.migration import stage
+from migrate_ws.engine import plan
 
 APP = Path(__file__).resolve().parent.parent / "fixtures" / "legacy_app"
 
@@ -23,14 +23,12 @@ def copy_app(tmp_path: Path) -> Path:
 
 
 def migrate_in_place(root: Path) -> None:
-    migration = stage(root, load_preset("netra"), jobs=1)
-    for step in migration.steps:
-        for result in step.files:
-            path = root / result.path
-            if result.deleted:
-                path.unlink()
-            else:
-                path.write_bytes(result.rewritten)
+    for result in plan(root, load_preset("netra"), jobs=1).changed_files:
+        path = root / result.path
+        if result.deleted:
+            path.unlink()
+        else:
+            path.write_bytes(result.rewritten)
 
 
 def test_each_violation_is_reported_before_and_none_after(tmp_path: Path) -> None:

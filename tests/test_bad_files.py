@@ -92,7 +92,7 @@ def test_undecodable_bytes(tmp_path: Path) -> None:
 def rewrite_of(tmp_path: Path, name: str, data: bytes) -> bytes:
     root = make_repo(tmp_path)
     (root / "app" / name).write_bytes(data)
-    result = plan(root, load_preset("netra"), jobs=1, check_idempotence=True)
+    result = plan(root, load_preset("netra"), jobs=1, verify=True)
     (found,) = [r for r in result.files if r.path == f"app/{name}"]
     assert found.status is FileStatus.CHANGED, found.reason
     return found.rewritten
@@ -176,17 +176,17 @@ def test_file_changed_between_planning_and_writing(tmp_path: Path, monkeypatch, 
     good = root / "app" / "good.py"
     other = root / "app" / "other.py"
     other.write_text(LEGACY, encoding="utf-8")
-    real_stage = apply_command.stage
+    real_plan = apply_command.build_plan
 
-    def stage_then_edit(*args, **kwargs):
-        migration = real_stage(*args, **kwargs)
+    def plan_then_edit(*args, **kwargs):
+        migration = real_plan(*args, **kwargs)
         if fault == "changed":
             good.write_text(LEGACY + "KIND = WebSocketManager\n# edited meanwhile\n", encoding="utf-8")
         else:
             good.unlink()
         return migration
 
-    monkeypatch.setattr(apply_command, "stage", stage_then_edit)
+    monkeypatch.setattr(apply_command, "build_plan", plan_then_edit)
     untouched = other.read_bytes()
     result = run(root, "--apply", "--no-git")
     assert result.exit_code == 4, result.output

@@ -49,9 +49,11 @@ def test_a_second_run_parses_only_the_files_that_change(legacy_repo: Path, tmp_p
     second = make_plan(legacy_repo, cache)
     assert outcome(first) == outcome(second) == outcome(fresh)
     assert first.cached == 0 and first.parsed == fresh.parsed
-    # files that change are rendered again on every run; the rest comes from the cache
-    assert second.parsed == len(fresh.changed_files) < fresh.parsed
-    assert second.cached == fresh.scanned - len(fresh.changed_files)
+    # files that change are rendered again on every run; the rest comes from the cache (a retiring
+    # legacy module is not parsed as a file: its shim is planned from the repository)
+    rewritten = [r for r in fresh.changed_files if any(e.step != "legacy-modules" for e in r.edits)]
+    assert second.parsed == len(rewritten) < fresh.parsed
+    assert second.cached == fresh.scanned - len(rewritten)
 
 
 def test_a_migrated_tree_is_not_parsed_again(legacy_repo: Path, tmp_path: Path) -> None:

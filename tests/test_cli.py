@@ -23,7 +23,9 @@ from migrate_ws.cli import app
 from migrate_ws.config import load_config
 from migrate_ws.engine import plan as build_plan
 from migrate_ws.findings import CODES
-from migrate_ws.model import STEPS
+from migrate_ws.steps import order
+
+STEPS = order()
 
 from helpers import (
     ALIAS_FILE,
@@ -46,7 +48,8 @@ from helpers import (
 )
 
 ANSI = "\x1b["
-SUMMARY = re.compile(r"^migrate-ws: (\d+) files would change \((\d+) edits\), (\d+) manual follow-ups, (\d+) files not processed;")
+SUMMARY = re.compile(r"^migrate-ws: (\d+) files would change \((\d+) sites?\), (\d+) manual follow-ups"
+                     r"(?:, \d+ notes?)?(?:, \d+ errors? \(--apply refuses\))?, (\d+) files not processed;")
 FOLLOWUP_LINE = re.compile(r"^  (?P<path>[^:\s][^:]*\.py):(?P<line>\d+): (?P<reason>\S.*)$")
 # Colour hints a developer's shell may carry; the tests decide about colour themselves.
 CLEAN_ENV = {"NO_COLOR": None, "FORCE_COLOR": None, "TTY_COMPATIBLE": None, "TTY_INTERACTIVE": None}
@@ -59,9 +62,9 @@ def invoke(*args: str | Path):
     return CliRunner().invoke(app, [str(a) for a in args], env=CLEAN_ENV, catch_exceptions=False)
 
 
-def expected_rewrites(root: Path) -> dict[str, bytes]:
+def expected_rewrites(root: Path, preset: str | None = None) -> dict[str, bytes]:
     """The bytes the engine's plan would write, by path, for the configuration the CLI would load."""
-    result = build_plan(root, load_config(root), jobs=1)
+    result = build_plan(root, load_config(root, None, preset), jobs=1)
     return {r.path: r.rewritten for r in result.changed_files}
 
 
@@ -114,7 +117,8 @@ def test_dry_run_prints_diff_then_summary_then_findings(legacy_repo: Path) -> No
     assert len(broken) == 1
     assert "not processed" in broken[0] and "does not parse" in broken[0]
 
-    assert result.stderr == ""
+    assert result.stderr.startswith("migrate-ws: no configuration found; using the built-in netra preset")
+    assert result.stderr.count("\n") == 1
     assert snapshot(legacy_repo) == before, "--dry-run wrote to the repository"
     assert git(legacy_repo, "status", "--porcelain").stdout == ""
 
@@ -193,17 +197,35 @@ def test_check_on_a_repository_without_legacy_references(tmp_path: Path) -> None
         "app/main.py": 'def main():\n    websocket_manager = None\n    return websocket_manager\n',
     })
     git_init_and_commit(root)
-    result = run_cli(["--check"], cwd=root)
+    result = run_cli(["--check", "--preset", "netra"], cwd=root)
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(result.stdout.splitlines()) == 1, result.stdout
     assert result.stdout.startswith("migrate-ws: nothing to migrate")
     assert result.stderr == ""
 
 
+def test_no_configuration_and_no_preset_module_is_a_usage_error(tmp_path: Path) -> None:
+    root = tmp_path / "other"
+    write_files(root, {"app/__init__.py": "", "app/main.py": "X = 1\n"})
+    result = run_cli(["--check"], cwd=root)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "--preset NAME" in result.stderr and "[tool.migrate-ws]" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_detected_preset_is_announced_on_stderr(legacy_repo: Path) -> None:
+    result = run_cli(["--check"], cwd=legacy_repo)
+    assert result.returncode == 1
+    assert "using the built-in netra preset, because its canonical module" in result.stderr
+    explicit = run_cli(["--check", "--preset", "netra"], cwd=legacy_repo)
+    assert explicit.stderr == ""
+
+
 def test_check_with_only_an_unparseable_file_exits_3(tmp_path: Path) -> None:
     root = tmp_path / "broken"
     write_files(root, {"app/broken.py": f"from {LEGACY} import WebSocketManager\n\ndef f(:\n    pass\n"})
-    result = invoke("--check", "--root", root)
+    result = invoke("--check", "--root", root, "--preset", "netra")
     assert result.exit_code == 3, result.stdout
     assert any("app/broken.py" in line and "not processed" in line for line in result.stdout.splitlines())
 
@@ -220,7 +242,8 @@ def test_json_report(legacy_repo: Path) -> None:
     assert summary["changed"] >= len(CONSUMERS)
     assert summary["skipped"] == 1
     assert summary["findings"] == len(document["findings"])
-    assert set(summary["edits"]) == set(STEPS)
+    assert set(summary["sites"]) == set(STEPS)
+    assert [step["name"] for step in document["steps"]] == list(STEPS)
 
     files = {entry["path"]: entry for entry in document["files"]}
     for path in CONSUMERS:
@@ -228,11 +251,12 @@ def test_json_report(legacy_repo: Path) -> None:
         assert entry["status"] == "changed"
         assert entry["edits"], path
         for edit in entry["edits"]:
-            assert edit["kind"] in STEPS
+            assert edit["step"] in STEPS
             assert isinstance(edit["line"], int) and edit["line"] >= 1
-    assert {(e["kind"], e["line"]) for e in files[FROM_IMPORT_FILE]["edits"]} == {("imports", 3)}
-    assert ("aliases", 3) in {(e["kind"], e["line"]) for e in files[ALIAS_FILE]["edits"]}
-    assert sum(len(entry["edits"]) for entry in document["files"]) == sum(summary["edits"].values())
+    assert {(e["step"], e["line"]) for e in files[FROM_IMPORT_FILE]["edits"]} == {("imports", 3)}
+    assert ("aliases", 3) in {(e["step"], e["line"]) for e in files[ALIAS_FILE]["edits"]}
+    per_file = [entry["sites"] for entry in document["files"]]
+    assert {step: sum(sites.get(step, 0) for sites in per_file) for step in STEPS} == summary["sites"]
     assert files[BROKEN_FILE]["status"] == "skipped"
 
     for finding in document["findings"]:
@@ -401,7 +425,9 @@ def assert_payments_rewrite(out: str) -> None:
     assert "+from shop.payments.client import PaymentClient" in lines
     assert "-from shop.legacy.payments import LegacyPaymentClient as Client" in lines
     assert "+from shop.payments.client import PaymentClient as Client" in lines
-    assert "shop/legacy/payments.py" not in out.split("migrate-ws:")[0]
+    # the legacy module's shim is part of the diff too: the dry-run is the whole change
+    assert "diff --git a/shop/legacy/payments.py b/shop/legacy/payments.py" in lines
+    assert '+"""Deprecated: import from shop.payments.client instead.' in lines
 
 
 def test_config_file_is_honoured(tmp_path: Path) -> None:
@@ -410,9 +436,10 @@ def test_config_file_is_honoured(tmp_path: Path) -> None:
     config_file.write_text(SHOP_CONFIG, encoding="utf-8")
 
     # the built-in preset knows nothing about this codebase
-    untouched = invoke("--dry-run", "--root", root)
+    untouched = invoke("--dry-run", "--root", root, "--preset", "netra")
     assert untouched.exit_code == 0, untouched.stdout
     assert "nothing to migrate" in untouched.stdout
+    assert invoke("--dry-run", "--root", root).exit_code == 2
 
     result = invoke("--dry-run", "--config", config_file, "--root", root)
     assert result.exit_code == 1, result.stdout + result.stderr
@@ -420,7 +447,8 @@ def test_config_file_is_honoured(tmp_path: Path) -> None:
 
     report = json.loads(invoke("--json", "--config", config_file, "--root", root).stdout)
     assert report["config"] == str(config_file)
-    assert [f["path"] for f in report["files"] if f["status"] == "changed"] == ["shop/checkout/cart.py"]
+    assert [f["path"] for f in report["files"] if f["status"] == "changed"] == ["shop/checkout/cart.py",
+                                                                                "shop/legacy/payments.py"]
 
 
 def test_config_file_takes_precedence_over_pyproject(tmp_path: Path) -> None:
@@ -476,10 +504,10 @@ def patch_round_trip(tmp_path: Path, files: dict[str, str | bytes]) -> None:
     root = tmp_path / "repo"
     write_files(root, files)
     git_init_and_commit(root)
-    expected = expected_rewrites(root)
+    expected = expected_rewrites(root, "netra")
     assert set(expected) == set(files), "every file has a legacy import to move"
     patch_file = tmp_path / "change.patch"
-    result = invoke("--check", "--diff-output", patch_file, "--root", root)
+    result = invoke("--check", "--preset", "netra", "--diff-output", patch_file, "--root", root)
     assert result.exit_code == 1, result.stdout
     checked = git_apply(root, patch_file, check=True)
     assert checked.returncode == 0, checked.stderr
@@ -513,9 +541,9 @@ def test_patch_for_a_file_name_outside_latin1(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     write_files(root, {"app/модуль.py": f"{LEGACY_IMPORT}\nX = WebSocketManager\n"})
     git_init_and_commit(root)
-    expected = expected_rewrites(root)["app/модуль.py"]
+    expected = expected_rewrites(root, "netra")["app/модуль.py"]
     patch_file = tmp_path / "change.patch"
-    result = run_cli(["--check", "--diff-output", patch_file], cwd=root)
+    result = run_cli(["--check", "--preset", "netra", "--diff-output", patch_file], cwd=root)
     assert result.returncode == 1, result.stderr
     assert git_apply(root, patch_file).returncode == 0
     assert (root / "app/модуль.py").read_bytes() == expected

@@ -7,35 +7,39 @@ byte-identical; `# expect-followup:` lines name follow-ups the case must report.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
-from migrate_ws.model import STEPS
-from migrate_ws.testing import assert_codemod, fixture_targets, load_case
+from migrate_ws.config import load_preset
+from migrate_ws.steps import all_steps, order
+from migrate_ws.testing import assert_codemod, case_config, cases, fixture_targets, load_case, run_codemod
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "codemods"
-CASES = sorted(p for p in FIXTURES.glob("*/*.py") if p.name.endswith((".before.py", ".noop.py")))
+NETRA = load_preset("netra")
+CASES = [(step.name, case) for step in all_steps() if step.examples is not None for case in cases(step.examples)]
 
 
 def steps_through(step: str) -> tuple[str, ...]:
-    return STEPS[: STEPS.index(step) + 1]
+    names = order()
+    return names[: names.index(step) + 1]
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda p: f"{p.parent.name}/{p.name.split('.')[0]}")
-def test_fixture_case(case: Path) -> None:
+def case_id(item) -> str:
+    step, case = item
+    return f"{step}/{case.name.split('.')[0]}"
+
+
+@pytest.mark.parametrize("item", CASES, ids=case_id)
+def test_fixture_case(item) -> None:
+    step, case = item
     before, after, directives = load_case(case)
-    steps = directives.get("steps", [",".join(steps_through(case.parent.name))])[0].split(",")
+    steps = directives.get("steps", [",".join(steps_through(step))])[0].split(",")
     path = directives.get("path", ["app/consumer.py"])[0]
     options = set(directives.get("option", []))
-    config = None
+    config = case_config(case)
     if "async-factory" in options:
         from dataclasses import replace
 
-        from migrate_ws.config import load_preset
-
-        preset = load_preset("netra")
-        config = replace(preset, factory=replace(preset.factory, is_async=True))
+        config = replace(config, factory=replace(config.factory, is_async=True))
     targets = fixture_targets(config, steps=steps, todo_comments="todo-comments" in options)
     outcome = assert_codemod(before, after, path=path, targets=targets,
                              findings=tuple(directives.get("expect-followup", [])))
@@ -43,24 +47,28 @@ def test_fixture_case(case: Path) -> None:
         assert not outcome.edits
 
 
-def test_every_codemod_has_cases_and_noops() -> None:
-    for folder in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
-        names = [p.name for p in folder.glob("*.py")]
-        assert any(n.endswith(".before.py") for n in names), f"{folder.name} has no rewrite case"
-        assert any(n.endswith(".noop.py") for n in names), f"{folder.name} has no no-op case"
+def test_every_step_has_cases_and_noops() -> None:
+    for step in all_steps():
+        if not step.per_file:
+            continue
+        assert step.examples is not None, f"step {step.name} has no examples"
+        names = [p.name for p in step.examples.glob("*.py")]
+        assert any(n.endswith(".before.py") for n in names), f"{step.name} has no rewrite case"
+        assert any(n.endswith(".noop.py") for n in names), f"{step.name} has no no-op case"
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda p: f"{p.parent.name}/{p.name.split('.')[0]}")
-def test_prefilter_lets_every_case_with_work_through(case: Path) -> None:
+@pytest.mark.parametrize("item", CASES, ids=case_id)
+def test_prefilter_lets_every_case_with_work_through(item) -> None:
     """A file the engine would change or report must never be skipped by the text prefilter."""
     from migrate_ws.prefilter import Prefilter
-    from migrate_ws.testing import run_codemod
 
+    _, case = item
     before, _, directives = load_case(case)
     path = directives.get("path", ["app/consumer.py"])[0]
-    outcome = run_codemod(before, path)
+    config = case_config(case)
+    outcome = run_codemod(before, path, fixture_targets(config))
     if outcome.edits or outcome.findings:
-        assert Prefilter(fixture_targets().config)(before.encode(), path)
+        assert Prefilter(config)(before.encode(), path)
 
 
 def test_prefilter_skips_migrated_code() -> None:
@@ -75,7 +83,7 @@ def test_prefilter_skips_migrated_code() -> None:
         "    websocket_manager = manager\n"
         "    return websocket_manager\n"
     )
-    prefilter = Prefilter(fixture_targets().config)
+    prefilter = Prefilter(NETRA)
     assert not prefilter(migrated.encode(), "app/handlers.py")
     assert prefilter(migrated.replace("get_websocket_manager(user_context)", "get_websocket_manager()").encode(), "app/x.py")
     assert prefilter(migrated.replace("WebSocketManager)", "UnifiedWebSocketManager)").encode(), "app/x.py")
@@ -87,7 +95,7 @@ def test_prefilter_skips_migrated_code() -> None:
 def test_prefilter_sees_deep_relative_imports_and_unbound_names() -> None:
     from migrate_ws.prefilter import Prefilter
 
-    prefilter = Prefilter(fixture_targets().config)
+    prefilter = Prefilter(NETRA)
     assert prefilter(b"from ...websocket_core.manager import WebSocketManager\n", "netra_backend/app/x/y.py")
     assert prefilter(b"def f(m: WebSocketManager) -> None:\n    pass\n", "tests/t.py")
     assert prefilter(b"def f(websocket_manager: WebSocketManager) -> None:\n    pass\n", "tests/t.py")

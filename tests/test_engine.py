@@ -73,7 +73,7 @@ def test_patch_target_in_consumer_namespace_follows_the_consumer(tmp_path: Path)
         def test_handle(factory):
             pass
         """)
-    result = plan(tmp_path, load_preset("netra"), jobs=1, check_idempotence=True)
+    result = plan(tmp_path, load_preset("netra"), jobs=1, verify=True)
     files = by_path(result)
     handlers = files["pkg/handlers.py"].rewritten.decode()
     assert "from netra_backend.app.websocket_core.websocket_manager import get_websocket_manager" in handlers
@@ -96,7 +96,7 @@ def test_collapsed_module_level_alias_is_followed_by_importers(tmp_path: Path) -
         def check(x):
             return isinstance(x, UnifiedWebSocketManager)
         """)
-    result = plan(tmp_path, load_preset("netra"), jobs=1, check_idempotence=True)
+    result = plan(tmp_path, load_preset("netra"), jobs=1, verify=True)
     use = by_path(result)["app/use.py"].rewritten.decode()
     assert "from netra_backend.app.websocket_core.websocket_manager import WebSocketManager" in use
     assert "isinstance(x, WebSocketManager)" in use
@@ -125,7 +125,8 @@ def test_differing_bindings_without_implementation_keep_aliases(tmp_path: Path) 
     preset = load_preset("netra")
     config = type(preset)(**{**preset.__dict__, "implementation": None})
     result = plan(tmp_path, config, jobs=1)
-    assert result.warnings and "UnifiedWebSocketManager" in result.warnings[0] and "_UnifiedWebSocketManagerImplementation" in result.warnings[0]
+    warnings = [f.message for f in result.findings if f.code == "MW504"]
+    assert warnings and "UnifiedWebSocketManager" in warnings[0] and "_UnifiedWebSocketManagerImplementation" in warnings[0]
     text = by_path(result)["app/consumer.py"].rewritten.decode()
     assert "from netra_backend.app.websocket_core.websocket_manager import UnifiedWebSocketManager" in text
     assert "KIND = UnifiedWebSocketManager" in text
@@ -141,7 +142,7 @@ def test_same_bindings_collapse_without_implementation(tmp_path: Path) -> None:
     preset = load_preset("netra")
     config = type(preset)(**{**preset.__dict__, "implementation": None})
     result = plan(tmp_path, config, jobs=1)
-    assert not result.warnings
+    assert not [f for f in result.findings if f.code == "MW504"]
     assert "KIND = WebSocketManager" in by_path(result)["app/consumer.py"].rewritten.decode()
 
 
@@ -202,6 +203,6 @@ def test_other_codebase_configuration(tmp_path: Path) -> None:
         def pay() -> LegacyPaymentClient:
             return LegacyPaymentClient()
         """)
-    result = plan(tmp_path, config, jobs=1, check_idempotence=True)
+    result = plan(tmp_path, config, jobs=1, verify=True)
     text = by_path(result)["shop/checkout.py"].rewritten.decode()
     assert text == "from shop.payments.client import PaymentClient\n\ndef pay() -> PaymentClient:\n    return PaymentClient()\n"

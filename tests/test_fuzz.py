@@ -38,9 +38,10 @@ from fuzz_strategies import (
     parses,
     unrelated_modules,
 )
-from migrate_ws.engine import finish
+from migrate_ws.worker import finish
 from migrate_ws.model import FileStatus
 from migrate_ws.source import SourceText, split_lines
+from migrate_ws.config import load_preset
 from migrate_ws.testing import fixture_targets, run_codemod
 
 # hypothesmith takes seconds to build each program, so its properties run fewer examples
@@ -61,7 +62,7 @@ settings.register_profile(
 FUZZ = settings.get_profile("migrate-ws-fuzz")
 PROGRAMS = settings(FUZZ, max_examples=PROGRAM_EXAMPLES)
 
-TARGETS = fixture_targets()
+TARGETS = fixture_targets(load_preset("netra"))
 CANONICAL_EXPORTS = TARGETS.canonical_exports
 LEGACY_MODULE_NAMES = frozenset(CONFIG.legacy_modules)
 PATH = "app/consumer.py"

@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, given, settings
 
 from fuzz_strategies import legacy_modules
 from migrate_ws.prefilter import Prefilter
+from migrate_ws.config import load_preset
 from migrate_ws.testing import fixture_targets, run_codemod
 
-PREFILTER = Prefilter(fixture_targets().config)
+PREFILTER = Prefilter(fixture_targets(load_preset("netra")).config)
 CONSUMER = "netra_backend/app/services/consumer.py"
 CANONICAL_IMPORT = "from netra_backend.app.websocket_core.websocket_manager import WebSocketManager\n"
 
@@ -69,7 +70,7 @@ def test_lets_through(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(MAY_SKIP))
 def test_skips_what_cannot_need_a_change(name: str) -> None:
     text = MAY_SKIP[name]
-    outcome = run_codemod(text, CONSUMER)
+    outcome = run_codemod(text, CONSUMER, fixture_targets(load_preset("netra")))
     assert not outcome.edits and not outcome.findings, "the example is meant to need nothing"
     assert not PREFILTER(text.encode(), CONSUMER)
 
@@ -84,6 +85,6 @@ def test_every_spelling_is_found_through_an_anchor() -> None:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
 @given(legacy_modules())
 def test_a_generated_module_with_work_is_never_skipped(generated) -> None:
-    outcome = run_codemod(generated.text, CONSUMER)
+    outcome = run_codemod(generated.text, CONSUMER, fixture_targets(load_preset("netra")))
     if outcome.edits or outcome.findings:
         assert PREFILTER(generated.text.encode(), CONSUMER)

@@ -1,15 +1,4 @@
-"""`migrate-ws`: dry-run (default), check, apply; `migrate-ws audit`.
-
-Exit codes:
-  0    nothing to change, or --apply succeeded
-  1    changes pending (--dry-run / --check), or --apply refused before writing anything
-  2    usage or configuration error
-  3    nothing pending, but some files could not be read or parsed (listed)
-  4    --apply failed (verification, a write or git error, or --test-cmd); the repository was
-       restored, except when --test-cmd fails without --rollback-on-fail: the branch is kept
-  123  internal error
-  130  interrupted; the repository was restored
-"""
+"""`migrate-ws`: dry-run (default), check, apply; `migrate-ws audit`. Exit codes: `exit_codes.py`."""
 
 from __future__ import annotations
 
@@ -26,21 +15,14 @@ from .. import __version__
 from ..cache import default_directory as default_cache_directory
 from ..config import ConfigError, load_config
 from ..engine import plan as build_plan
-from ..model import STEPS, Plan
+from ..model import Plan
 from ..report import followup_lines, patch, summary_lines, to_json, unified_diff
+from .exit_codes import ExitCode, UsageError
 from .terminal import make_consoles, say
-
-EXIT_CLEAN = 0
-EXIT_PENDING = 1
-EXIT_USAGE = 2
-EXIT_UNPROCESSED = 3
-EXIT_VERIFY = 4
-EXIT_INTERNAL = 123
-EXIT_INTERRUPTED = 130
 
 app = typer.Typer(
     name="migrate-ws",
-    help="Safe, reviewable migration of legacy WebSocket manager imports to one canonical path.",
+    help="Safe, reviewable import migrations: every import of the legacy modules moved to one canonical path.",
     add_completion=False,
     no_args_is_help=False,
     pretty_exceptions_enable=False,
@@ -52,10 +34,6 @@ class LegacyModulePolicy(str, Enum):
     shim = "shim"
     delete = "delete"
     keep = "keep"
-
-
-class UsageError(Exception):
-    """Bad input: reported as one line, exit 2."""
 
 
 def fail(console: Any, message: str, code: int) -> typer.Exit:
@@ -71,12 +49,12 @@ def resolve_root(root: Path) -> Path:
     return root.resolve()
 
 
-def run_plan(root: Path, config, err: Any, jobs: Optional[int], steps=STEPS, check_idempotence: bool = False,
-             todo_comments: bool = False, show_progress: bool = True, with_diffs: bool = False,
-             cache_directory: Optional[Path] = None) -> Plan:
+def run_plan(root: Path, config, err: Any, jobs: Optional[int], todo_comments: bool = False,
+             show_progress: bool = True, with_diffs: bool = False, cache_directory: Optional[Path] = None,
+             legacy_policy: str = "shim") -> Plan:
     """Run the engine, with a progress bar on a terminal when the run takes more than a second."""
-    options = dict(steps=steps, jobs=jobs, check_idempotence=check_idempotence, todo_comments=todo_comments,
-                   with_diffs=with_diffs, cache_directory=cache_directory)
+    options = dict(jobs=jobs, todo_comments=todo_comments, with_diffs=with_diffs, cache_directory=cache_directory,
+                   legacy_policy=legacy_policy)
     if not (show_progress and err.is_terminal):
         return build_plan(root, config, **options)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -128,8 +106,7 @@ def print_lines(console: Any, lines: list[str]) -> None:
 
 
 def print_report(console: Any, result_plan: Plan, mode: str) -> None:
-    lines = [f"warning: {message}" for message in result_plan.warnings]
-    lines += summary_lines(result_plan, mode)
+    lines = summary_lines(result_plan, mode)
     follow = followup_lines(result_plan)
     if follow:
         lines.append(f"Manual follow-ups ({len(follow)}):")
@@ -154,11 +131,22 @@ def save_rejected(err: Any, result_plan: Plan) -> None:
 
 
 def exit_code_for(result_plan: Plan) -> int:
-    if result_plan.pending:
-        return EXIT_PENDING
+    if result_plan.pending or result_plan.errors:
+        return ExitCode.PENDING
     if result_plan.skipped_files:
-        return EXIT_UNPROCESSED
-    return EXIT_CLEAN
+        return ExitCode.UNPROCESSED
+    return ExitCode.CLEAN
+
+
+def check_mode_options(apply: bool, given: dict[str, bool]) -> None:
+    """Options that only make sense with (or without) --apply are refused, not ignored."""
+    only_apply = ("--branch", "--test-cmd", "--rollback-on-fail", "--open-pr", "--pr-body", "--allow-dirty", "--no-git")
+    if not apply:
+        for option in only_apply:
+            if given.get(option):
+                raise UsageError(f"{option} only applies to --apply")
+    elif given.get("--diff-output"):
+        raise UsageError("--diff-output only applies to --dry-run and --check (the branch --apply makes is the diff)")
 
 
 def version_callback(value: bool) -> None:
@@ -175,7 +163,7 @@ def main_command(
     apply: Annotated[bool, typer.Option("--apply", help="Write the change to a new git branch as reviewable commits.")] = False,
     root: Annotated[Path, typer.Option("--root", "-C", help="Repository root to migrate.", show_default="current directory")] = Path("."),
     config_file: Annotated[Optional[Path], typer.Option("--config", help="Read [tool.migrate-ws] from this TOML file.")] = None,
-    preset: Annotated[Optional[str], typer.Option("--preset", help="Use a built-in preset (e.g. netra).")] = None,
+    preset: Annotated[Optional[str], typer.Option("--preset", help="Use a built-in preset (see migrate_ws/presets).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report instead of the diff.")] = False,
     diff_output: Annotated[Optional[Path], typer.Option("--diff-output", help="Also write the change as a patch file for `git apply`.")] = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes.", show_default="all cores")] = None,
@@ -185,14 +173,14 @@ def main_command(
     pr_body: Annotated[Optional[Path], typer.Option("--pr-body", help="Where --apply writes the PR description.", show_default="<git dir>/migrate-ws/PR_DESCRIPTION.md")] = None,
     allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Let --apply run on a dirty working tree.")] = False,
     no_git: Annotated[bool, typer.Option("--no-git", help="--apply in place, without git (not a repository).")] = False,
-    legacy_modules: Annotated[LegacyModulePolicy, typer.Option("--legacy-modules", help="What --apply does with the legacy modules.")] = LegacyModulePolicy.shim,
+    legacy_modules: Annotated[LegacyModulePolicy, typer.Option("--legacy-modules", help="What the change does with the retiring legacy modules.")] = LegacyModulePolicy.shim,
     test_cmd: Annotated[Optional[str], typer.Option("--test-cmd", help="Run the project's tests on the new branch and record the result.")] = None,
     rollback_on_fail: Annotated[bool, typer.Option("--rollback-on-fail", help="Remove the branch when --test-cmd fails.")] = False,
     open_pr: Annotated[bool, typer.Option("--open-pr", help="Open the PR with `gh pr create` when gh is installed.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the result cache (see MIGRATE_WS_CACHE_DIR).")] = False,
     version: Annotated[Optional[bool], typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version.")] = None,
 ) -> None:
-    """Migrate every import of the legacy WebSocket managers to the canonical path.
+    """Migrate every import of the configured legacy modules to the canonical module.
 
     Run `migrate-ws --dry-run` to see the change, `migrate-ws --apply` to commit it to a new branch.
     """
@@ -202,10 +190,16 @@ def main_command(
     try:
         if sum([dry_run, check, apply]) > 1:
             raise UsageError("--dry-run, --check and --apply: choose one")
-        if no_git and not apply:
-            raise UsageError("--no-git only applies to --apply")
+        check_mode_options(apply, {
+            "--branch": branch is not None, "--test-cmd": test_cmd is not None, "--rollback-on-fail": rollback_on_fail,
+            "--open-pr": open_pr, "--pr-body": pr_body is not None, "--allow-dirty": allow_dirty, "--no-git": no_git,
+            "--diff-output": diff_output is not None,
+        })
         repository = resolve_root(root)
         config = load_config(repository, config_file, preset)
+        if config.detected:
+            say(err, f"migrate-ws: no configuration found; using the built-in {config.name} preset, because its "
+                     f"canonical module {config.canonical_module} is in this repository")
         if apply:
             from .apply_command import run_apply
 
@@ -216,7 +210,7 @@ def main_command(
             )
             raise typer.Exit(code)
         result_plan = run_plan(repository, config, err, jobs, todo_comments=todo_comments, show_progress=not as_json,
-                               with_diffs=as_json or not check,
+                               with_diffs=as_json or not check, legacy_policy=legacy_modules.value,
                                cache_directory=None if no_cache else default_cache_directory())
         save_rejected(err, result_plan)
         if diff_output is not None:
@@ -231,17 +225,15 @@ def main_command(
                 print_diff(out, result_plan)
             print_report(out, result_plan, "check" if check else "dry-run")
         raise typer.Exit(exit_code_for(result_plan))
-    except ConfigError as exc:
-        raise fail(err, str(exc), EXIT_USAGE) from None
-    except UsageError as exc:
-        raise fail(err, str(exc), EXIT_USAGE) from None
+    except (ConfigError, UsageError) as exc:
+        raise fail(err, str(exc), ExitCode.USAGE) from None
 
 
 @app.command("audit")
 def audit_command(
     root: Annotated[Path, typer.Option("--root", "-C", help="Repository root to audit.", show_default="current directory")] = Path("."),
     config_file: Annotated[Optional[Path], typer.Option("--config", help="Read [tool.migrate-ws] from this TOML file.")] = None,
-    preset: Annotated[Optional[str], typer.Option("--preset", help="Use a built-in preset (e.g. netra).")] = None,
+    preset: Annotated[Optional[str], typer.Option("--preset", help="Use a built-in preset (see migrate_ws/presets).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
     color: Annotated[Optional[bool], typer.Option("--color/--no-color", help="Force colour on or off.", show_default="auto")] = None,
 ) -> None:
@@ -256,13 +248,13 @@ def audit_command(
         repository = resolve_root(root)
         config = load_config(repository, config_file, preset)
     except (ConfigError, UsageError) as exc:
-        raise fail(err, str(exc), EXIT_USAGE) from None
+        raise fail(err, str(exc), ExitCode.USAGE) from None
     report = audit(repository, config)
     if as_json:
         out.file.write(json.dumps(report.to_json(), indent=2) + "\n")
     else:
         print_lines(out, render(report))
-    raise typer.Exit(EXIT_PENDING if report.violations else EXIT_CLEAN)
+    raise typer.Exit(ExitCode.PENDING if report.violations else ExitCode.CLEAN)
 
 
 def main() -> None:
@@ -270,9 +262,9 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.stderr.write("migrate-ws: interrupted\n")
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(ExitCode.INTERRUPTED)
     except SystemExit:
         raise
     except Exception as exc:  # a defect in migrate-ws itself: one line, exit 123
         sys.stderr.write(f"migrate-ws: internal error: {type(exc).__name__}: {exc}\n")
-        sys.exit(EXIT_INTERNAL)
+        sys.exit(ExitCode.INTERNAL)

@@ -8,12 +8,14 @@ What it does, in order:
    a file the migration rewrites must not have uncommitted changes), and the branch name
    is free. A malformed `--branch`, or `--branch`/`--open-pr` with `--no-git`, is a usage
    error (exit 2).
-2. Plans the whole migration and verifies it: every file's content after every step must
-   compile. Files the engine's own checks rejected (status FAILED) and files it could not
-   parse are reported and never written; so are files git does not track.
+2. Plans the whole migration (the one plan `--dry-run` shows) and verifies it: every file's
+   content after every step must parse, a second run over the final content plans nothing,
+   and the safety check holds. Files the engine's own checks rejected (status FAILED) and
+   files it could not parse are reported and never written; so are files git does not track.
+   An import the change would break (MW701) refuses the apply.
 3. Creates the branch at the current commit (a branch or a detached HEAD), points HEAD at
    it without touching the index or other files, and commits each step that changes
-   something: canonical, imports, aliases, factory, strings, legacy-modules. Each commit
+   something, in the registry's order (`migrate_ws/steps.py`). Each commit
    contains exactly the step's files; other uncommitted changes (with `--allow-dirty`)
    stay uncommitted.
 4. Runs `--test-cmd` (a shell command, in the top of the working tree) and records the
@@ -25,17 +27,10 @@ original branch (or detached HEAD) checked out, the index and every file byte fo
 before, the new branch gone, no temporary files. With `--no-git` the files are written in
 place, and the same journal restores them on failure.
 
-Exit codes:
-  0    applied (or nothing to apply)
-  1    refused before writing anything (not a repository, git not available, dirty tree,
-       branch exists, no commits yet, ...)
-  2    usage error
-  4    the apply failed (verification, a write or git error, or --test-cmd with
-       --rollback-on-fail) and the repository was restored; or --test-cmd failed without
-       --rollback-on-fail, in which case the branch is kept and the failure recorded
-  123  internal error (the repository is restored all the same), or putting the repository
-       back failed (what could not be restored is listed; the new branch is then kept)
-  130  interrupted by SIGINT or SIGTERM; the repository was restored
+Exit codes are those of `exit_codes.py`: 0 applied (or nothing to apply), 1 refused before
+writing anything, 2 usage error, 4 failed and restored (or --test-cmd failed without
+--rollback-on-fail: the branch is kept and the failure recorded), 123 internal error or a
+failed restore (what could not be restored is listed), 130 interrupted and restored.
 """
 
 from __future__ import annotations
@@ -58,34 +53,19 @@ from typing import Any, Callable, Iterator, Optional
 
 from .terminal import say
 
-from ..config import Config
-from ..migration import Migration, stage
+from ..config import Config, project_folders
+from ..editing import sites_by_step, state_after, steps_touching
+from ..engine import plan as build_plan
+from ..findings import Severity
+from ..model import FileResult, Plan
 from ..pr import OUTPUT_TAIL_LINES, CommitRecord, TestRun, followup_lines, render, title
-from ..writer import Journal, ReadOnlyFile
 from ..report import plural
-from ..source import parse_source
+from ..source import SourceText, UndecodableSource
+from ..writer import Journal, ReadOnlyFile
+from .exit_codes import ExitCode, Failed, Refused, UsageError
 from .git import GitError, GitUnavailable, HeadState, NotARepository, Repository, stop_process
 
-EXIT_APPLIED = 0
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
-EXIT_FAILED = 4
-EXIT_INTERNAL = 123
-EXIT_INTERRUPTED = 130
-
 PR_BODY_NAME = "migrate-ws/PR_DESCRIPTION.md"
-
-
-class Refused(Exception):
-    """A check before writing anything failed (exit 1)."""
-
-
-class Usage(Exception):
-    """Bad options (exit 2)."""
-
-
-class Failed(Exception):
-    """The apply cannot go on; everything written is put back (exit 4)."""
 
 
 class Terminated(KeyboardInterrupt):
@@ -231,76 +211,77 @@ def default_branch(config: Config, today: date | None = None) -> str:
     return f"migrate-ws/{name}-{(today or date.today()):%Y%m%d}"
 
 
-def plan_migration(ui: UI, root: Path, config: Config, options: Options) -> Migration:
+def plan_migration(ui: UI, root: Path, config: Config, options: Options) -> Plan:
+    """The one plan `--dry-run` shows, with the full verification of what gets written."""
     with ui.working("migrate-ws: planning the migration"):
-        return stage(root, config, legacy_policy=options.legacy_policy, jobs=options.jobs,
-                     todo_comments=options.todo_comments)
+        return build_plan(root, config, jobs=options.jobs, verify=True, todo_comments=options.todo_comments,
+                          legacy_policy=options.legacy_policy)
 
 
-def changed_paths(migration: Migration) -> list[str]:
-    seen: dict[str, None] = {}
-    for step in migration.steps:
-        for result in step.files:
-            seen.setdefault(result.path, None)
-    return list(seen)
+def planned_steps(plan: Plan, root: Path, prefix: str, excluded: set[str]) -> list[PlannedStep]:
+    """The plan as the file changes each step makes, without the excluded files."""
+    order = plan.steps
+    by_step: dict[str, list[FileChange]] = {step: [] for step in order}
+    sites: dict[str, int] = {step: 0 for step in order}
+    for result in plan.changed_files:
+        if result.path in excluded:
+            continue
+        for step, count in sites_by_step(result.edits, order).items():
+            sites[step] += count
+        for step, data in step_contents(result, order):
+            by_step[step].append(FileChange(result.path, prefix + result.path, root / result.path,
+                                            data if data is not None else b"", data is None, result.original))
+    return [PlannedStep(step, plan.titles.get(step, step), sites[step], by_step[step]) for step in order]
 
 
-def planned_steps(migration: Migration, root: Path, prefix: str, excluded: set[str]) -> list[PlannedStep]:
-    """The steps as file changes to make, without the excluded files."""
-    steps: list[PlannedStep] = []
-    for step in migration.steps:
-        changes: list[FileChange] = []
-        dropped = 0
-        for result in step.files:
-            if result.path in excluded:
-                dropped += result.edits_by_kind().get(step.name, 0)
-                continue
-            changes.append(FileChange(result.path, prefix + result.path, root / result.path,
-                                      b"" if result.deleted else result.rewritten, result.deleted, result.original))
-        sites = len(changes) if step.name == "legacy-modules" else max(0, step.sites - dropped)
-        steps.append(PlannedStep(step.name, step.title, sites, changes))
-    return steps
+def step_contents(result: FileResult, order: tuple[str, ...]) -> list[tuple[str, bytes | None]]:
+    """The file's content after each step that changes it (None: the step deletes it)."""
+    touching = steps_touching(result.edits, order)
+    if result.deleted:
+        return [(step, None) for step in touching[-1:]]
+    if len(touching) == 1:
+        return [(touching[0], result.rewritten)]
+    try:
+        source = SourceText.decode(result.original)
+    except UndecodableSource:
+        return [(touching[-1], result.rewritten)]
+    contents = [(step, source.encode(state_after(source.text, result.edits, order, step))) for step in touching[:-1]]
+    return contents + [(touching[-1], result.rewritten)]
 
 
-def not_processed(migration: Migration) -> set[str]:
-    """Files the final plan could not process or rejected: no step may write them."""
-    return {result.path for result in migration.plan.skipped_files}
+def not_processed(plan: Plan) -> set[str]:
+    """Files the plan could not process or rejected: no step may write them."""
+    return {result.path for result in plan.skipped_files}
 
 
-def verify(steps: list[PlannedStep], migration: Migration, excluded: set[str] = frozenset()) -> list[str]:
-    """Every file's content after every step must compile, and the code steps must end exactly
-    on the final plan (what --dry-run shows); return the problems."""
+def verify(steps: list[PlannedStep], plan: Plan, excluded: set[str] = frozenset()) -> list[str]:
+    """The steps must end exactly on the plan (what --dry-run shows), and the plan must break no
+    import; return the problems. (Each file's state after each step was checked when it was planned.)"""
     problems: list[str] = []
-    final = {r.path: r.rewritten for r in migration.plan.changed_files if r.path not in excluded}
-    last: dict[str, bytes] = {}
+    final = {r.path: (None if r.deleted else r.rewritten) for r in plan.changed_files if r.path not in excluded}
+    last: dict[str, bytes | None] = {}
     for step in steps:
-        if step.name != "legacy-modules":
-            last.update((change.path, change.data) for change in step.changes)
+        last.update((change.path, None if change.deleted else change.data) for change in step.changes)
     for path in sorted(set(final) | set(last)):
-        if final.get(path) != last.get(path):
+        if final.get(path, b"") != last.get(path, b""):
             problems.append(f"{path}: internal error: the steps do not end on the planned content; not written")
-    for step in steps:
-        for change in step.changes:
-            if change.deleted:
-                continue
-            try:
-                parse_source(change.data, change.path)
-            except (SyntaxError, ValueError) as exc:
-                where = f"line {exc.lineno}" if isinstance(exc, SyntaxError) and exc.lineno else "?"
-                message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
-                problems.append(f"{change.path}: does not compile after the {step.name} step ({message}, {where})")
+    problems.extend(f.render() for f in plan.all_findings if f.severity is Severity.ERROR)
     return problems
 
 
-def check_command(config: Config, root: Path, top: Path) -> str:
+def check_command(config: Config, root: Path, top: Path, legacy_policy: str = "shim") -> str:
+    """The command that checks, from the top of the repository, that nothing is left to migrate."""
     parts = ["migrate-ws", "--check"]
     if root != top:
         parts += ["-C", root.relative_to(top).as_posix()]
     source = config.source
+    found_by_search = {(folder / "pyproject.toml").resolve() for folder in project_folders(root)}
     if source.startswith("preset "):
         parts += ["--preset", source[len("preset "):]]
-    elif source not in ("<built-in>", "") and Path(source).resolve() != (root / "pyproject.toml").resolve():
+    elif source not in ("<built-in>", "") and Path(source).resolve() not in found_by_search:
         parts += ["--config", source]
+    if legacy_policy != "shim":
+        parts += ["--legacy-modules", legacy_policy]
     return " ".join(shlex.quote(part) for part in parts)
 
 
@@ -349,51 +330,38 @@ def describe_test_run(ui: UI, run: TestRun) -> None:
 
 # ----- reporting -------------------------------------------------------------------------
 
-def json_document(outcome: Outcome, *, mode: str, migration: Migration | None, steps: list[PlannedStep],
+def json_document(outcome: Outcome, *, mode: str, plan: Plan | None, steps: list[PlannedStep],
                   excluded: list[tuple[str, str]], branch: str | None, base: HeadState | None,
                   legacy_policy: str) -> dict:
     committed = {c.step: c for c in outcome.commits}
     kept = outcome.status in ("applied", "tests-failed")
     return {
         "status": outcome.status,
-        "exit_code": outcome.code,
+        "exit_code": int(outcome.code),
         "mode": mode,
-        "branch": branch if mode == "git" and outcome.status in ("applied", "tests-failed") else None,
+        "branch": branch if mode == "git" and kept else None,
         "base": {"ref": base.ref, "sha": base.sha} if base is not None else None,
         "commits": [
             {"sha": c.sha, "step": c.step, "subject": c.message()[0], "sites": c.sites, "files": c.files}
             for c in outcome.commits
-        ] if mode == "git" and outcome.status in ("applied", "tests-failed") else [],
+        ] if mode == "git" and kept else [],
         "steps": [
             {"name": s.name, "title": s.title, "sites": s.sites, "files": [c.path for c in s.changes],
              "applied": kept and s.name in committed, "sha": committed[s.name].sha if kept and s.name in committed else None}
             for s in steps
         ],
-        "findings": followup_lines(migration, excluded) if migration is not None else [],
-        "not_processed": ([{"path": r.path, "reason": r.reason} for r in migration.plan.skipped_files]
-                          + [{"path": p, "reason": r} for p, r in excluded]) if migration is not None else [],
-        "warnings": list(migration.plan.warnings) if migration is not None else [],
-        "legacy_modules": {
-            "policy": legacy_policy,
-            "not_deleted": dict(migration.legacy.refused) if migration is not None else {},
-        },
+        "findings": [f.to_json() for f in plan.all_findings] if plan is not None else [],
+        "not_processed": ([{"path": r.path, "code": r.code, "reason": r.reason} for r in plan.skipped_files]
+                          + [{"path": p, "code": "MW906", "reason": r} for p, r in excluded]) if plan is not None else [],
+        "legacy_modules": legacy_policy,
         "pr_body": str(outcome.pr_body) if outcome.pr_body is not None else None,
         "test": outcome.test_run.to_json() if outcome.test_run is not None else None,
         "error": outcome.error,
     }
 
 
-def print_refused_deletions(ui: UI, migration: Migration) -> None:
-    for module, references in sorted(migration.legacy.refused.items()):
-        ui.line(f"Legacy module {module} was NOT deleted: {len(references)} references remain:")
-        for reference in references:
-            ui.line(f"  {reference}")
-
-
-def print_findings(ui: UI, migration: Migration, excluded: list[tuple[str, str]]) -> None:
-    for message in migration.plan.warnings:
-        ui.line(f"warning: {message}")
-    lines = followup_lines(migration, excluded)
+def print_findings(ui: UI, plan: Plan, excluded: list[tuple[str, str]]) -> None:
+    lines = followup_lines(plan, excluded)
     if lines:
         ui.line(f"Manual follow-ups ({len(lines)}):")
         for line in lines:
@@ -429,7 +397,7 @@ class Applier:
         self.config = config
         self.options = options
         self.journal = Journal()
-        self.migration: Migration | None = None
+        self.plan: Plan | None = None
         self.steps: list[PlannedStep] = []
         self.excluded: list[tuple[str, str]] = []
         self.base: HeadState | None = None
@@ -440,7 +408,7 @@ class Applier:
     def prepare(self) -> None:
         raise NotImplementedError
 
-    def select(self, migration: Migration) -> None:
+    def select(self, plan: Plan) -> None:
         raise NotImplementedError
 
     def begin(self) -> None:
@@ -463,19 +431,20 @@ class Applier:
         try:
             self.prepare()
             try:
-                self.migration = plan_migration(self.ui, self.root, self.config, self.options)
+                self.plan = plan_migration(self.ui, self.root, self.config, self.options)
             except KeyboardInterrupt:
                 self.ui.note("interrupted; nothing was changed")
-                return EXIT_INTERRUPTED
-            self.select(self.migration)
+                return ExitCode.INTERRUPTED
+            self.select(self.plan)
             if not any(step.changes for step in self.steps):
                 return self.nothing_to_apply()
-            problems = verify(self.steps, self.migration, {path for path, _ in self.excluded})
+            problems = verify(self.steps, self.plan, {path for path, _ in self.excluded})
             if problems:
                 for problem in problems:
                     self.ui.line(f"  {problem}")
-                return self.finish(Outcome("failed", EXIT_FAILED, error=f"verification failed for {len(problems)} "
-                                           "files"))
+                count = plural(len(problems), "problem")
+                return self.finish(Outcome("failed", ExitCode.FAILED,
+                                           error=f"verification failed ({count}); nothing was written"))
             return self.finish(self.transaction())
         finally:
             self.close()
@@ -525,7 +494,7 @@ class Applier:
                 test_run = run_tests(self.ui, self.options.test_cmd, self.top)
                 if not test_run.passed and self.options.rollback_on_fail:
                     problems = self.rollback()
-                    return self.restored(Outcome("rolled-back", EXIT_FAILED, commits, test_run,
+                    return self.restored(Outcome("rolled-back", ExitCode.FAILED, commits, test_run,
                                                  error="the tests failed (--rollback-on-fail)"),
                                          problems)
             pr_path = self.pr_body_path()
@@ -536,20 +505,20 @@ class Applier:
                 except OSError as exc:
                     raise Failed(f"cannot write the PR description to {pr_path}: {exc.strerror or exc}") from None
             if test_run is not None and not test_run.passed:
-                outcome = Outcome("tests-failed", EXIT_FAILED, commits, test_run, pr_path)
+                outcome = Outcome("tests-failed", ExitCode.FAILED, commits, test_run, pr_path)
             else:
-                outcome = Outcome("applied", EXIT_APPLIED, commits, test_run, pr_path)
+                outcome = Outcome("applied", ExitCode.CLEAN, commits, test_run, pr_path)
         except KeyboardInterrupt as exc:
             problems = self.rollback()
             ignore_further_signals()  # the run is ending with 130: a late signal must not cut the exit short
             what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
-            return self.restored(Outcome("interrupted", EXIT_INTERRUPTED, commits, test_run, error=what), problems)
+            return self.restored(Outcome("interrupted", ExitCode.INTERRUPTED, commits, test_run, error=what), problems)
         except (Failed, GitError, GitUnavailable, OSError) as exc:
             problems = self.rollback()
-            return self.restored(Outcome("failed", EXIT_FAILED, commits, test_run, error=describe_error(exc)), problems)
+            return self.restored(Outcome("failed", ExitCode.FAILED, commits, test_run, error=describe_error(exc)), problems)
         except Exception as exc:  # a defect in migrate-ws: still put everything back
             problems = self.rollback()
-            return self.restored(Outcome("failed", EXIT_INTERNAL, commits, test_run,
+            return self.restored(Outcome("failed", ExitCode.INTERNAL, commits, test_run,
                                          error=f"internal error: {type(exc).__name__}: {exc}"), problems)
         # from here on the change stands: an interruption no longer undoes it
         self.journal.discard()
@@ -563,39 +532,36 @@ class Applier:
         for problem in problems:
             self.ui.error(f"could not restore: {problem}")
         if problems:
-            outcome.code = EXIT_INTERNAL
+            outcome.code = ExitCode.INTERNAL
         return outcome
 
     def describe(self, commits: list[CommitRecord], test_run: TestRun | None) -> str:
-        assert self.migration is not None
+        assert self.plan is not None
         return render(
-            config_name=self.config.name, canonical_module=self.config.canonical_module, migration=self.migration,
-            commits=commits, branch=self.branch, base=self.base.describe() if self.base else None,
-            check_command=check_command(self.config, self.root, self.top), test_command=self.options.test_cmd,
-            test_run=test_run, excluded=self.excluded, legacy_policy=self.options.legacy_policy,
+            plan=self.plan, commits=commits, branch=self.branch, base=self.base.describe() if self.base else None,
+            check_command=check_command(self.config, self.root, self.top, self.options.legacy_policy), test_command=self.options.test_cmd,
+            test_run=test_run, excluded=self.excluded,
         )
 
     # reporting
     def document(self, outcome: Outcome) -> dict:
-        return json_document(outcome, mode=self.mode, migration=self.migration, steps=self.steps,
+        return json_document(outcome, mode=self.mode, plan=self.plan, steps=self.steps,
                              excluded=self.excluded, branch=self.branch, base=self.base,
                              legacy_policy=self.options.legacy_policy)
 
     def nothing_to_apply(self) -> int:
-        outcome = Outcome("nothing-to-apply", EXIT_APPLIED)
+        outcome = Outcome("nothing-to-apply", ExitCode.CLEAN)
         if self.ui.as_json:
             self.ui.json(self.document(outcome))
             return outcome.code
-        assert self.migration is not None
-        self.ui.line(f"migrate-ws: nothing to apply ({self.migration.plan.scanned} files scanned); no branch was created."
-                     if self.mode == "git" else f"migrate-ws: nothing to apply ({self.migration.plan.scanned} files scanned).")
-        print_refused_deletions(self.ui, self.migration)
-        print_findings(self.ui, self.migration, self.excluded)
+        assert self.plan is not None
+        self.ui.line(f"migrate-ws: nothing to apply ({self.plan.scanned} files scanned){self.nothing_done}.")
+        print_findings(self.ui, self.plan, self.excluded)
         return outcome.code
 
     def finish(self, outcome: Outcome) -> int:
         ui = self.ui
-        assert self.migration is not None
+        assert self.plan is not None
         if outcome.status in ("applied", "tests-failed"):
             if ui.as_json:
                 ui.json(self.document(outcome))
@@ -603,8 +569,7 @@ class Applier:
                 self.print_summary(outcome)
             if outcome.test_run is not None and not outcome.test_run.passed:
                 ui.error(f"the tests failed ({outcome.test_run.error or f'exit code {outcome.test_run.exit_code}'}); "
-                         + ("the branch is kept and the failure is recorded in the PR description"
-                            if self.mode == "git" else "the files are kept as written"))
+                         + self.kept_after_failed_tests)
             if outcome.status == "applied" and self.options.open_pr and outcome.pr_body is not None:
                 self.open_pr(outcome.pr_body)
             return outcome.code
@@ -613,8 +578,7 @@ class Applier:
         if outcome.restored is None:
             state = "nothing was changed"
         elif outcome.restored:
-            state = (f"the repository was restored (branch {self.branch} removed, {self.base.describe()} checked out)"
-                     if self.mode == "git" and self.base is not None else "every file was restored")
+            state = self.restored_state()
         else:
             state = "restoring FAILED, see above"
         if outcome.status == "interrupted":
@@ -627,16 +591,11 @@ class Applier:
 
     def print_summary(self, outcome: Outcome) -> None:
         ui = self.ui
-        assert self.migration is not None
+        assert self.plan is not None
         files = sorted({path for commit in outcome.commits for path in commit.files})
         sites = sum(commit.sites for commit in outcome.commits)
-        if self.mode == "git":
-            assert self.base is not None
-            ui.line(f"migrate-ws: applied on branch {self.branch} (from {self.base.describe()} at {self.base.sha[:10]}): "
-                    f"{len(outcome.commits)} commits, {len(files)} files changed, {sites} sites.")
-        else:
-            ui.line(f"migrate-ws: applied in place: {len(outcome.commits)} steps, {len(files)} files changed, "
-                    f"{sites} sites.")
+        ui.line(f"migrate-ws: applied {self.where_applied()}: {self.plural_commits(len(outcome.commits))}, "
+                f"{plural(len(files), 'file')} changed, {plural(sites, 'site')}.")
         committed = {commit.step: commit for commit in outcome.commits}
         for step in self.steps:
             commit = committed.get(step.name)
@@ -645,8 +604,7 @@ class Applier:
                 continue
             label = commit.sha[:10] if commit.sha else "written"
             ui.line(f"  {label:<10}  {step.name:<15} {plural(commit.sites, 'site')} in {plural(len(commit.files), 'file')}  {step.title}")
-        print_refused_deletions(ui, self.migration)
-        print_findings(ui, self.migration, self.excluded)
+        print_findings(ui, self.plan, self.excluded)
         if outcome.test_run is not None:
             describe_test_run(ui, outcome.test_run)
         if outcome.pr_body is not None:
@@ -654,6 +612,19 @@ class Applier:
         else:
             ui.line("No PR description was written (use --pr-body FILE to write one).")
         self.print_next_steps()
+
+    # what differs between writing in place and committing to a branch
+    nothing_done = ""
+    kept_after_failed_tests = "the files are kept as written"
+
+    def restored_state(self) -> str:
+        return "every file was restored"
+
+    def where_applied(self) -> str:
+        return "in place"
+
+    def plural_commits(self, count: int) -> str:
+        return plural(count, "step")
 
     def print_next_steps(self) -> None:
         pass
@@ -669,12 +640,12 @@ class InPlaceApplier(Applier):
 
     def prepare(self) -> None:
         if self.options.branch:
-            raise Usage("--branch needs git; it cannot be used with --no-git")
+            raise UsageError("--branch needs git; it cannot be used with --no-git")
         if self.options.open_pr:
-            raise Usage("--open-pr needs git; it cannot be used with --no-git")
+            raise UsageError("--open-pr needs git; it cannot be used with --no-git")
 
-    def select(self, migration: Migration) -> None:
-        self.steps = planned_steps(migration, self.root, "", not_processed(migration))
+    def select(self, plan: Plan) -> None:
+        self.steps = planned_steps(plan, self.root, "", not_processed(plan))
         self.last_step = {change.path: step.name for step in self.steps for change in step.changes}
 
     def write_step(self, step: PlannedStep) -> list[FileChange]:
@@ -691,6 +662,19 @@ class GitApplier(Applier):
     """Commit each step on a new branch created from the current commit."""
 
     mode = "git"
+    nothing_done = "; no branch was created"
+    kept_after_failed_tests = "the branch is kept and the failure is recorded in the PR description"
+
+    def restored_state(self) -> str:
+        assert self.base is not None
+        return f"the repository was restored (branch {self.branch} removed, {self.base.describe()} checked out)"
+
+    def where_applied(self) -> str:
+        assert self.base is not None
+        return f"on branch {self.branch} (from {self.base.describe()} at {self.base.sha[:10]})"
+
+    def plural_commits(self, count: int) -> str:
+        return plural(count, "commit")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -721,7 +705,7 @@ class GitApplier(Applier):
             raise Refused(f"{busy} is in progress; finish or abort it first")
         name = self.options.branch or default_branch(self.config)
         if not repo.valid_branch_name(name):
-            raise Usage(f"--branch {name!r}: not a valid branch name")
+            raise UsageError(f"--branch {name!r}: not a valid branch name")
         conflict = repo.ref_conflict(name)
         if conflict == name:
             raise Refused(f"branch {name} already exists; choose another name with --branch (it was not changed)")
@@ -740,10 +724,10 @@ class GitApplier(Applier):
             raise Refused(f"the working tree has uncommitted changes ({len(self.dirty)} paths: {sample}); "
                           "commit or stash them, or pass --allow-dirty")
 
-    def select(self, migration: Migration) -> None:
+    def select(self, plan: Plan) -> None:
         assert self.repo is not None
         prefix = "" if self.root == self.top else self.root.relative_to(self.top).as_posix() + "/"
-        paths = changed_paths(migration)
+        paths = [result.path for result in plan.changed_files]
         tracked = self.repo.tracked([prefix + p for p in paths])
         self.excluded = [(p, "not tracked by git; left unchanged") for p in paths if prefix + p not in tracked]
         dirty = {path for _, path in self.dirty}
@@ -752,8 +736,7 @@ class GitApplier(Applier):
             sample = ", ".join(touched[:5]) + (", ..." if len(touched) > 5 else "")
             raise Refused(f"--allow-dirty: the migration rewrites {len(touched)} files that have uncommitted changes "
                           f"({sample}); commit or stash those first")
-        self.steps = planned_steps(migration, self.root, prefix,
-                                   {p for p, _ in self.excluded} | not_processed(migration))
+        self.steps = planned_steps(plan, self.root, prefix, {p for p, _ in self.excluded} | not_processed(plan))
 
     def begin(self) -> None:
         assert self.repo is not None and self.base is not None and self.branch is not None
@@ -818,7 +801,8 @@ class GitApplier(Applier):
             ui.line(f"--open-pr: gh (the GitHub CLI) is not on PATH, so no PR was opened; push {self.branch} "
                     f"and open one with the description in {body}")
             return
-        command = [gh, "pr", "create", "--title", title(self.config.name, self.config.canonical_module),
+        assert self.plan is not None
+        command = [gh, "pr", "create", "--title", title(self.plan),
                    "--body-file", str(body), "--head", self.branch or ""]
         ui.note("opening the PR: " + " ".join(shlex.quote(part) for part in command[1:]))
         try:
@@ -844,7 +828,7 @@ def run_apply(out: Any, err: Any, repository: Path, config: Config, *, jobs: Opt
     ui = UI(out, err, as_json)
     if rollback_on_fail and not test_cmd:
         ui.error("--rollback-on-fail needs --test-cmd")
-        return EXIT_USAGE
+        return ExitCode.USAGE
     options = Options(jobs, branch, pr_body, allow_dirty, no_git, legacy_policy, test_cmd, rollback_on_fail,
                       open_pr, todo_comments, as_json)
     applier = (InPlaceApplier if no_git else GitApplier)(ui, repository, config, options)
@@ -853,16 +837,16 @@ def run_apply(out: Any, err: Any, repository: Path, config: Config, *, jobs: Opt
             return applier.run()
         except Refused as exc:
             ui.error(str(exc))
-            return EXIT_REFUSED
-        except Usage as exc:
+            return ExitCode.REFUSED
+        except UsageError as exc:
             ui.error(str(exc))
-            return EXIT_USAGE
+            return ExitCode.USAGE
         except GitUnavailable as exc:
             ui.error(f"{exc}; nothing was changed")
-            return EXIT_REFUSED
+            return ExitCode.REFUSED
         except GitError as exc:
             ui.error(f"{exc}; nothing was changed")
-            return EXIT_REFUSED
+            return ExitCode.REFUSED
         except KeyboardInterrupt:
             ui.note("interrupted" if applier.writing else "interrupted; nothing was changed")
-            return EXIT_INTERRUPTED
+            return ExitCode.INTERRUPTED

@@ -1,4 +1,4 @@
-"""Collapse legacy aliases (`UnifiedWebSocketManager`, ...) to the canonical name, scope-aware."""
+"""Step `aliases`: collapse configured aliases to their canonical names, scope-aware."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from ..analysis import Binding, Scope, resolve
 from ..context import FileContext, scope_chain
 from ..import_statements import AliasSpec
 from ..findings import ALIAS_KEPT
+from ..steps import FIXTURES, Step
 from .base import Command
-from .imports import attribute_node, attribute_span, uses_of
+from .imports import attribute_node, attribute_span
 
 
 class CollapseAliasesCommand(Command):
@@ -18,7 +19,6 @@ class CollapseAliasesCommand(Command):
         "with its uses (calls, annotations, string annotations, isinstance, bases, Mock(spec=...), __all__); "
         "`X = Alias` assignments that become `X = X` are removed."
     )
-    STEP = "aliases"
 
     def transform(self, context: FileContext) -> None:
         if not context.targets.collapse_allowed:
@@ -26,10 +26,10 @@ class CollapseAliasesCommand(Command):
         config = context.config
         groups: dict[tuple[int, str], tuple[Scope, str, str]] = {}
         for binding in context.facts.bindings:
-            target = context.target_of_binding(binding)
+            target = context.names.target_of_binding(binding)
             if binding.kind == "import-name" and target is not None:
                 self.collapse_imported_name(context, binding, target)
-            module_path = context.module_object(binding)
+            module_path = context.names.module_object(binding)
             if module_path is not None:
                 self.collapse_attributes(context, binding)
             if target is None or binding.name == target or binding.name not in config.aliases:
@@ -41,14 +41,14 @@ class CollapseAliasesCommand(Command):
             reason = self.blocker(context, scope, local, target)
             if reason is not None:
                 line = scope.bindings[local][0].line
-                context.follow_up(line, f"{local} kept: {reason}", ALIAS_KEPT)
+                context.edits.report(ALIAS_KEPT, line, f"{local} kept: {reason}")
                 continue
             self.rename(context, scope, local, target)
         self.drop_self_assignments(context)
 
     def collapse_imported_name(self, context: FileContext, binding: Binding, target: str) -> None:
         """`from m import Alias as Local` imports the canonical name when only the imported name is an alias."""
-        spec, module = context.current_spec(binding)
+        spec, module = context.statements.current_spec(binding)
         if spec.name == target or target not in context.targets.canonical_exports:
             return
         if spec.name not in context.config.aliases:
@@ -56,16 +56,16 @@ class CollapseAliasesCommand(Command):
         if binding.name in context.config.aliases and context.config.aliases[binding.name] == target:
             return  # the whole local name collapses; handled with the scope
         asname = spec.asname if spec.asname != target else None
-        context.rebind_import(binding, AliasSpec(target, asname), module, "aliases", f"{spec.name} -> {target}")
+        context.statements.rebind(binding, AliasSpec(target, asname), module, f"{spec.name} -> {target}")
 
     def collapse_attributes(self, context: FileContext, binding: Binding) -> None:
         """`m.Alias` -> `m.Canonical`, only where `m` is (or now becomes) the canonical module."""
-        if context.module_object(binding) != context.config.canonical_module:
-            change = context.import_changes.get(id(binding.node))
+        if context.names.module_object(binding) != context.config.canonical_module:
+            change = context.statements.change_of(binding)
             if change is None or change.spec is None:
                 return  # the legacy module object stays: its attributes keep their legacy names
         exports = context.targets.canonical_exports
-        for use in uses_of(context, binding):
+        for use in context.names.uses_of(binding):
             if not use.chain or use.chain[0] not in context.config.aliases:
                 continue
             target = context.config.aliases[use.chain[0]]
@@ -73,11 +73,11 @@ class CollapseAliasesCommand(Command):
                 continue
             if use.context == "getattr-string":
                 if use.string_span is not None:
-                    context.replace(*use.string_span, target, "aliases", f"{use.chain[0]} -> {target}")
+                    context.edits.replace(*use.string_span, target, f"{use.chain[0]} -> {target}")
                 continue
             node = attribute_node(use, 1)
             if node is not None:
-                context.replace(*attribute_span(context, node), target, "aliases", f"{node.attr} -> {target}")
+                context.edits.replace(*attribute_span(context, node), target, f"{node.attr} -> {target}")
 
     def blocker(self, context: FileContext, scope: Scope, local: str, target: str) -> str | None:
         facts = context.facts
@@ -90,10 +90,10 @@ class CollapseAliasesCommand(Command):
         if scope.kind == "class":
             return "bound in a class body (an attribute of the class)"
         for binding in scope.bindings.get(local, []):
-            if context.target_of_binding(binding) != target:
+            if context.names.target_of_binding(binding) != target:
                 return f"{local} is also bound at line {binding.line} to something else"
         for binding in scope.bindings.get(target, []):
-            if context.target_of_binding(binding) != target:
+            if context.names.target_of_binding(binding) != target:
                 return f"{target} is already bound at line {binding.line} to a different object"
         for other in facts.scopes:
             if other is scope or scope not in list(scope_chain(other)):
@@ -103,7 +103,7 @@ class CollapseAliasesCommand(Command):
         for use in facts.uses:
             if use.name == target and scope in list(scope_chain(use.scope)):
                 bindings = resolve(use.scope, target)
-                if not bindings or bindings[0].scope is not scope and context.target_of_bindings(bindings) != target:
+                if not bindings or bindings[0].scope is not scope and context.names.target_of_bindings(bindings) != target:
                     if not bindings or all(b.scope is not scope for b in bindings):
                         return f"{target} is used in this scope for a different object (line {use.node.lineno})"
             if use.name == local and use.context == "annotation-string" and use.string_span is None:
@@ -118,31 +118,31 @@ class CollapseAliasesCommand(Command):
         description = f"{local} -> {target}"
         for binding in scope.bindings.get(local, []):
             if binding.kind == "import-name":
-                spec, module = context.current_spec(binding)
+                spec, module = context.statements.current_spec(binding)
                 alias = binding.node
                 assert isinstance(alias, ast.alias)
                 asname = target if alias.asname is not None and alias.asname == alias.name else None
-                context.rebind_import(binding, AliasSpec(target, asname), module, "aliases", description)
+                context.statements.rebind(binding, AliasSpec(target, asname), module, description)
             elif isinstance(binding.node, ast.Name):
-                context.replace(*context.span(binding.node), target, "aliases", description)
+                context.edits.replace(*context.span(binding.node), target, description)
         for use in context.facts.uses:
             if use.name != local or not any(b.scope is scope for b in resolve(use.scope, local)):
                 continue
             if use.context == "annotation-string":
                 if use.string_span is not None:
-                    context.replace(*use.string_span, target, "aliases", description)
+                    context.edits.replace(*use.string_span, target, description)
                 continue
             start, end = context.span(use.node)
-            context.replace(start, start + len(local), target, "aliases", description)
+            context.edits.replace(start, start + len(local), target, description)
         if scope.kind == "module":
             for node, value in context.facts.all_entries:
                 if value == local:
-                    span = context.facts and _literal_content(context, node)
+                    span = _literal_content(context, node)
                     if span is not None:
-                        context.replace(*span, target, "aliases", f"__all__: {description}")
+                        context.edits.replace(*span, target, f"__all__: {description}")
 
     def drop_self_assignments(self, context: FileContext) -> None:
-        """`WebSocketManager = UnifiedWebSocketManager` becomes `X = X` after the rename: remove it."""
+        """`Canonical = Alias` becomes `Canonical = Canonical` after the rename: remove it."""
         for binding in context.facts.bindings:
             if binding.kind != "assign" or binding.value_name is None or binding.statement is None:
                 continue
@@ -156,7 +156,7 @@ class CollapseAliasesCommand(Command):
             if value_scope is not None:
                 new_value = context.renamed.get((id(value_scope), new_value), new_value)
             if new_target == new_value:
-                context.delete_statement(statement, "aliases", f"remove {new_target} = {new_value}")
+                context.statements.remove_statement(statement, f"remove {new_target} = {new_value}")
 
 
 def _literal_content(context: FileContext, node: ast.Constant) -> tuple[int, int] | None:
@@ -165,3 +165,13 @@ def _literal_content(context: FileContext, node: ast.Constant) -> tuple[int, int
     if node.lineno == node.end_lineno and literal in (f'"{node.value}"', f"'{node.value}'"):
         return start + 1, end - 1
     return None
+
+
+STEP = Step(
+    name="aliases",
+    title="Collapse legacy aliases to their canonical names",
+    description=CollapseAliasesCommand.DESCRIPTION,
+    command=CollapseAliasesCommand,
+    names=lambda config: set(config.aliases) | set(config.aliases.values()),
+    examples=FIXTURES / "aliases",
+)

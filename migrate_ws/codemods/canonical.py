@@ -1,4 +1,4 @@
-"""Rebind the canonical name and its aliases in the canonical module to the one implementation."""
+"""Step `canonical`: bind the canonical name and its aliases, in the canonical module, to the one implementation."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import ast
 from ..context import FileContext
 from ..resolution import module_level_bindings
 from ..findings import CONDITIONAL_BINDING, IMPLEMENTATION_NOT_BOUND, SHADOWED_DEFINITION
+from ..steps import FIXTURES, Step
 from .base import Command
 
 
@@ -26,12 +27,10 @@ class RebindCanonicalCommand(Command):
         "In the canonical module, bind the canonical name and every alias to the configured implementation, "
         "right after each name's last top-level binding, so that collapsing aliases keeps behaviour."
     )
-    STEP = "canonical"
 
     def applies(self, context: FileContext) -> bool:
         config = context.config
-        return super().applies(context) and config.implementation is not None \
-            and context.facts.module == config.canonical_module
+        return config.implementation is not None and context.facts.module == config.canonical_module
 
     def transform(self, context: FileContext) -> None:
         config = context.config
@@ -41,8 +40,8 @@ class RebindCanonicalCommand(Command):
         bindings = module_level_bindings(tree)
         local_implementation = self.local_name_of_implementation(context, bindings)
         if local_implementation is None:
-            context.follow_up(1, f"{config.canonical_module} does not bind {config.implementation}; "
-                              "cannot rebind the canonical name to it", IMPLEMENTATION_NOT_BOUND)
+            context.edits.report(IMPLEMENTATION_NOT_BOUND, 1, f"{config.canonical_module} does not bind "
+                                 f"{config.implementation}; cannot rebind the canonical name to it")
             return
         # canonical names first: an alias assigned from a canonical name after its rebinding follows it
         names = sorted(set(config.aliases.values())) + sorted(set(config.aliases) - set(config.aliases.values()))
@@ -56,21 +55,21 @@ class RebindCanonicalCommand(Command):
             last = max(statements, key=lambda s: (s.end_lineno, s.end_col_offset))
             rebound[name] = last.end_lineno
             if last not in tree.body:
-                context.follow_up(last.lineno, f"{name} is bound inside a conditional block; rebind it to "
-                                  f"{local_implementation} by hand", CONDITIONAL_BINDING)
+                context.edits.report(CONDITIONAL_BINDING, last.lineno, f"{name} is bound inside a conditional block; "
+                                     f"rebind it to {local_implementation} by hand")
                 continue
             index = context.facts.index
             line_end = index.starts[last.end_lineno - 1] + len(index.line_text(last.end_lineno))
-            newline = context._newline_at(last.end_lineno)
+            newline = context.edits.newline_at(last.end_lineno)
             text = context.text[:line_end]
             prefix = "" if text.endswith(("\n", "\r")) else newline
             # PEP 8: two blank lines after a top-level class or function
             separator = newline * 2 if isinstance(last, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) else ""
-            context.replace(line_end, line_end, f"{prefix}{separator}{name} = {local_implementation}{newline}", "canonical",
-                            f"bind {name} to {config.implementation}")
+            context.edits.replace(line_end, line_end, f"{prefix}{separator}{name} = {local_implementation}{newline}",
+                                  f"bind {name} to {config.implementation}")
             if isinstance(last, ast.ClassDef):
-                context.follow_up(last.lineno, f"class {name} is now shadowed by {local_implementation}; "
-                                  "remove it once nothing refers to it", SHADOWED_DEFINITION)
+                context.edits.report(SHADOWED_DEFINITION, last.lineno, f"class {name} is now shadowed by "
+                                     f"{local_implementation}; remove it once nothing refers to it")
 
     def local_name_of_implementation(self, context: FileContext, bindings: dict[str, list[ast.stmt]]) -> str | None:
         config = context.config
@@ -101,3 +100,14 @@ class RebindCanonicalCommand(Command):
         value = bound_to(last, name)
         return value is not None and ":" not in value and \
             self.resolves_to(bindings, value, implementation, seen, rebound, last.lineno)
+
+
+STEP = Step(
+    name="canonical",
+    title="Bind the canonical names and their aliases to {implementation}",
+    description=RebindCanonicalCommand.DESCRIPTION,
+    command=RebindCanonicalCommand,
+    names=lambda config: set(config.aliases) | set(config.aliases.values()),
+    examples=FIXTURES / "canonical",
+    canonical_module=True,
+)

@@ -1,4 +1,4 @@
-"""Replace singleton access with the user-scoped factory call `get_websocket_manager(<context>)`."""
+"""Step `factory`: replace legacy constructors and singleton access with the configured factory call."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from ..analysis import Binding, CallSite, Scope, resolve
 from ..context import FileContext, scope_chain
 from ..import_statements import AliasSpec
-from ..findings import (Code, ASYNC_FACTORY_IN_SYNC_CODE, COROUTINE_EXPECTED, FACTORY_NAME_TAKEN, FACTORY_OBJECT, NO_CONTEXT,
-                        UNMAPPED_ARGUMENTS)
+from ..findings import (ASYNC_FACTORY_IN_SYNC_CODE, COROUTINE_EXPECTED, FACTORY_NAME_TAKEN, FACTORY_OBJECT, NO_CONTEXT,
+                        UNMAPPED_ARGUMENTS, Code)
+from ..steps import FIXTURES, Step
 from .base import Command
-from .imports import uses_of
 
 
 # callables that take a coroutine: a legacy async factory call passed to them cannot become a sync call
@@ -31,14 +31,13 @@ class Callee:
 
 class FactoryCallsCommand(Command):
     DESCRIPTION = (
-        "Rewrite every legacy way of obtaining a manager (zero-argument factory calls, direct instantiation, "
-        "Class.get_instance()/create_for_user(ctx), create_websocket_manager(...), factory objects' create_* "
-        "methods) to the configured factory with the user context in scope; remove `await` for a sync factory."
+        "Rewrite every legacy way of obtaining an object (zero-argument factory calls, direct instantiation, "
+        "Class.get_instance()/create_for_user(ctx), the configured legacy functions, factory objects' methods) "
+        "to the configured factory with the context in scope; remove `await` for a sync factory."
     )
-    STEP = "factory"
 
     def applies(self, context: FileContext) -> bool:
-        return super().applies(context) and bool(context.config.factory.function)
+        return bool(context.config.factory.function)
 
     def transform(self, context: FileContext) -> None:
         factory = context.config.factory
@@ -54,9 +53,9 @@ class FactoryCallsCommand(Command):
                 continue
             if callee.kind == "factory-object":
                 if id(site.node) not in inner_calls:
-                    context.follow_up(site.node.lineno, f"{callee.legacy_name}() creates a legacy factory object; "
+                    context.edits.report(FACTORY_OBJECT, site.node.lineno, f"{callee.legacy_name}() creates a legacy factory object; "
                                       f"its create_* calls must become {factory.function}({factory.context_parameter}) "
-                                      "by hand", FACTORY_OBJECT)
+                                      "by hand")
                 continue
             outcome = self.rewrite(context, site, callee)
             if outcome:
@@ -71,13 +70,13 @@ class FactoryCallsCommand(Command):
         bindings = resolve(scope, name.id)
         if not bindings or any(b.kind != "import-name" for b in bindings):
             return None
-        if context.target_of_bindings(bindings) is None:
+        if context.names.target_of_bindings(bindings) is None:
             return None
         return bindings[-1]
 
     def module_object(self, context: FileContext, name: ast.Name, scope: Scope) -> Binding | None:
         bindings = resolve(scope, name.id)
-        if len(bindings) == 1 and context.module_object(bindings[0]) is not None:
+        if len(bindings) == 1 and context.names.module_object(bindings[0]) is not None:
             return bindings[0]
         return None
 
@@ -119,8 +118,8 @@ class FactoryCallsCommand(Command):
             maker = self.classify(context, inner)
             if maker is not None and maker.kind == "factory-object":
                 if owner.args or owner.keywords:
-                    context.follow_up(site.node.lineno, f"{maker.legacy_name}(...) takes arguments that "
-                                      f"{factory.function} has no place for; left as is", UNMAPPED_ARGUMENTS)
+                    context.edits.report(UNMAPPED_ARGUMENTS, site.node.lineno, f"{maker.legacy_name}(...) takes arguments that "
+                                      f"{factory.function} has no place for; left as is")
                     return None
                 return Callee("factory-method", f"{maker.legacy_name}().{func.attr}", maker.binding, maker.via_module,
                               maker.node, maker.all_bindings)
@@ -157,22 +156,22 @@ class FactoryCallsCommand(Command):
         argument, reason, code = self.context_argument(context, site, callee)
         spelled = f"{callee.legacy_name}(...)" if callee.kind != "class-method" else f"{callee.legacy_name}()"
         if argument is None:
-            context.follow_up(call.lineno, f"{spelled}: {reason}; kept as is (pass the caller's context to "
-                              f"{factory.function} by hand)", code)
+            context.edits.report(code, call.lineno, f"{spelled}: {reason}; kept as is (pass the caller's context to "
+                              f"{factory.function} by hand)")
             if context.targets.todo_comments:
                 self.todo_comment(context, site, f"{spelled} needs the user's context: use {factory.function}(<user context>)")
             return False
         if not self.factory_name_available(context, site, callee):
             other = next((b for b in resolve(site.scope, factory.function)), None)
             where = f" (bound at line {other.line})" if other is not None else ""
-            context.follow_up(call.lineno, f"{spelled}: {factory.function} is bound to something else here{where}; "
-                              "kept as is", FACTORY_NAME_TAKEN)
+            context.edits.report(FACTORY_NAME_TAKEN, call.lineno, f"{spelled}: {factory.function} is bound to something else here{where}; "
+                              "kept as is")
             return False
         outer = context.facts.argument_of.get(id(call), "")
         if site.awaited is None and not factory.is_async and outer.rsplit(".", 1)[-1] in COROUTINE_CONSUMERS \
                 and callee.kind == "function":
-            context.follow_up(call.lineno, f"{spelled}: its coroutine is passed to {outer}(...), but "
-                              f"{factory.function} is not async; kept as is", COROUTINE_EXPECTED)
+            context.edits.report(COROUTINE_EXPECTED, call.lineno, f"{spelled}: its coroutine is passed to {outer}(...), but "
+                              f"{factory.function} is not async; kept as is")
             return False
         keyword = any(k.arg == factory.context_parameter for k in call.keywords)
         argument_text = f"{factory.context_parameter}={argument}" if keyword else argument
@@ -186,14 +185,13 @@ class FactoryCallsCommand(Command):
             target = site.awaited
         elif factory.is_async and site.awaited is None:
             if not self.in_async_function(site.scope):
-                context.follow_up(call.lineno, f"{spelled}: the factory is async but this code is not; kept as is",
-                                  ASYNC_FACTORY_IN_SYNC_CODE)
+                context.edits.report(ASYNC_FACTORY_IN_SYNC_CODE, call.lineno, f"{spelled}: the factory is async but this code is not; kept as is")
                 return False
             replacement = f"await {replacement}"
         start, end = context.span(target)
         if context.text[start:end] == replacement:
             return False
-        context.replace(start, end, replacement, "factory", f"{spelled} -> {factory.function}({argument})")
+        context.edits.replace(start, end, replacement, f"{spelled} -> {factory.function}({argument})")
         return True
 
     def in_async_function(self, scope: Scope) -> bool:
@@ -208,28 +206,28 @@ class FactoryCallsCommand(Command):
         bindings = resolve(site.scope, context.config.factory.function)
         if not bindings:
             return True
-        return all(b.kind == "import-name" and context.target_of_binding(b) == context.config.factory.function
+        return all(b.kind == "import-name" and context.names.target_of_binding(b) == context.config.factory.function
                    for b in bindings)
 
     def ensure_factory_import(self, context: FileContext, binding: Binding, rewritten: set[int]) -> None:
         """Import the factory where the legacy callee was imported; drop the callee if nothing else uses it."""
         config = context.config
         function = config.factory.function
-        if context.module_object(binding) is not None:
+        if context.names.module_object(binding) is not None:
             return
-        remaining = [u for u in uses_of(context, binding) if id(u.node) not in rewritten]
+        remaining = [u for u in context.names.uses_of(binding) if id(u.node) not in rewritten]
         already = [b for b in binding.scope.bindings.get(function, []) if b.kind == "import-name"]
         if not remaining:
             if binding.scope.kind == "module" and binding.name != function:
                 context.renamed_exports[binding.name] = function
             if already and binding.name != function:
-                context.rebind_import(binding, None, None, "factory", f"drop {binding.imported}")
+                context.statements.rebind(binding, None, None, f"drop {binding.imported}")
             else:
-                context.rebind_import(binding, AliasSpec(function, None), config.canonical_module, "factory",
+                context.statements.rebind(binding, AliasSpec(function, None), config.canonical_module,
                                       f"import {function} instead of {binding.imported}")
             return
         if not already and binding.statement is not None:
-            context.add_import_near(binding.statement, config.canonical_module, AliasSpec(function, None), "factory")
+            context.statements.add_import_near(binding.statement, config.canonical_module, AliasSpec(function, None))
 
     def todo_comment(self, context: FileContext, site: CallSite, message: str) -> None:
         statement_line = site.statement_line
@@ -238,7 +236,23 @@ class FactoryCallsCommand(Command):
             return
         line = index.line_text(statement_line)
         indentation = line[: len(line) - len(line.lstrip(" \t"))]
-        newline = context._newline_at(statement_line)
+        newline = context.edits.newline_at(statement_line)
         start = index.starts[statement_line - 1]
-        context.replace(start, start, f"{indentation}# TODO(migrate-ws): {message}{newline}", "factory",
+        context.edits.replace(start, start, f"{indentation}# TODO(migrate-ws): {message}{newline}",
                         "TODO comment for a manual follow-up")
+
+
+def _factory_words(config) -> set[str]:
+    factory = config.factory
+    return {*factory.functions, *factory.classes, *factory.factory_objects, *([factory.function] if factory.function else [])}
+
+
+STEP = Step(
+    name="factory",
+    title="Replace legacy constructors and singleton access with {factory}({context})",
+    description=FactoryCallsCommand.DESCRIPTION,
+    command=FactoryCallsCommand,
+    names=lambda config: {*_factory_words(config), *config.factory.context_variables},
+    prefilter_words=lambda config: _factory_words(config),
+    examples=FIXTURES / "factory",
+)

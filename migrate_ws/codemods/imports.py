@@ -1,4 +1,4 @@
-"""Move every import of a legacy manager path to the canonical module."""
+"""Step `imports`: move every import of a configured legacy path to the canonical module."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from ..context import FileContext
 from ..import_statements import AliasSpec
 from ..findings import (LEGACY_LAYOUT_TEST, MODULE_AS_VALUE, MODULE_ATTRIBUTE_UNMAPPED, MODULE_UNUSED,
                         NOT_EXPORTED, STAR_IMPORT, STRING_NOT_LITERAL, UNBOUND_NAME, UNMAPPED_NAME)
+from ..steps import FIXTURES, Step
 from .base import Command
 
 
@@ -27,10 +28,6 @@ def attribute_span(context: FileContext, node: ast.Attribute) -> tuple[int, int]
     return end - len(node.attr), end
 
 
-def uses_of(context: FileContext, binding: Binding) -> list[Use]:
-    return [u for u in context.facts.uses if u.name == binding.name and any(b is binding for b in resolve(u.scope, u.name))]
-
-
 def exported_name(context: FileContext, legacy_name: str, via_legacy_module: bool) -> str | None:
     """The name to import from the canonical module for a legacy name, or None when it has none."""
     exports = context.targets.canonical_exports
@@ -47,24 +44,23 @@ class MoveImportsCommand(Command):
         "Rewrite `from <legacy> import Name`, module-object imports and their `m.Name` uses to the "
         "canonical module; split statements that mix legacy and unrelated names."
     )
-    STEP = "imports"
 
     def transform(self, context: FileContext) -> None:
         config = context.config
         for binding in context.facts.bindings:
             if binding.guard and self.names_legacy_path(context, binding):
-                context.follow_up(binding.line, f"test asserts the legacy layout ({binding.guard}); not edited",
-                                  LEGACY_LAYOUT_TEST)
+                context.edits.report(LEGACY_LAYOUT_TEST, binding.line,
+                                     f"test asserts the legacy layout ({binding.guard}); not edited")
                 continue
             if binding.kind == "star":
                 if binding.module in config.legacy_modules:
-                    context.follow_up(binding.line, f"star import from legacy module {binding.module}: the names it "
-                                      f"provides cannot be resolved statically; import them from {config.canonical_module}",
-                                      STAR_IMPORT)
+                    context.edits.report(STAR_IMPORT, binding.line, f"star import from legacy module {binding.module}: "
+                                         "the names it provides cannot be resolved statically; import them from "
+                                         f"{config.canonical_module}")
                 continue
             if binding.kind not in ("import-name", "import-module"):
                 continue
-            module_path = context.module_object(binding)
+            module_path = context.names.module_object(binding)
             if module_path is not None:
                 if module_path != config.canonical_module:
                     self.module_object(context, binding, module_path)
@@ -78,7 +74,7 @@ class MoveImportsCommand(Command):
         self.unbound_names(context)
 
     def unbound_names(self, context: FileContext) -> None:
-        """A manager name used without any binding in the file (injected at run time, or a bug)."""
+        """A legacy name used without any binding in the file (injected at run time, or a bug)."""
         import builtins
 
         names = context.config.legacy_names | set(context.config.aliases.values())
@@ -89,8 +85,8 @@ class MoveImportsCommand(Command):
             if use.context != "load" or resolve(use.scope, use.name):
                 continue
             reported.add(use.name)
-            context.follow_up(use.node.lineno, f"{use.name} is used but never imported or defined in this file "
-                              "(bound at run time?); not rewritten", UNBOUND_NAME)
+            context.edits.report(UNBOUND_NAME, use.node.lineno, f"{use.name} is used but never imported or defined "
+                                 "in this file (bound at run time?); not rewritten")
 
     def names_legacy_path(self, context: FileContext, binding: Binding) -> bool:
         config = context.config
@@ -100,24 +96,23 @@ class MoveImportsCommand(Command):
 
     def from_import(self, context: FileContext, binding: Binding) -> None:
         config = context.config
-        target = context.legacy_target(binding)
+        target = context.names.legacy_target(binding)
         legacy = config.legacy_modules.get(binding.module or "")
         if target is None:
             if legacy is not None and legacy.retire and binding.imported not in legacy.names:
-                context.follow_up(binding.line, f"{binding.imported} is imported from legacy module {binding.module}, "
-                                  "which the configuration does not map to the canonical module; left as is", UNMAPPED_NAME,
-                                  binding)
+                context.edits.report(UNMAPPED_NAME, binding.line, f"{binding.imported} is imported from legacy module "
+                                     f"{binding.module}, which the configuration does not map to the canonical module; "
+                                     "left as is", binding)
             elif legacy is None and binding.module != config.canonical_module and binding.imported in config.legacy_names:
                 context.depends_on.add((binding.module or "", binding.imported or ""))
             return
-        if not context.is_legacy_path(binding):
+        if not context.names.is_legacy_path(binding):
             return
         assert binding.imported is not None
         name = exported_name(context, binding.imported, legacy is not None)
         if name is None:
-            context.follow_up(binding.line, f"{config.canonical_module} does not export {target} "
-                              f"(imported as {binding.imported} from {binding.module}); import left unchanged",
-                              NOT_EXPORTED, binding)
+            context.edits.report(NOT_EXPORTED, binding.line, f"{config.canonical_module} does not export {target} "
+                                 f"(imported as {binding.imported} from {binding.module}); import left unchanged", binding)
             return
         alias = binding.node
         assert isinstance(alias, ast.alias)
@@ -125,58 +120,60 @@ class MoveImportsCommand(Command):
         spec = AliasSpec(name, binding.name if keeps_as else None)
         if spec.asname is None and binding.name != name:
             spec = AliasSpec(name, binding.name)
-        context.rebind_import(binding, spec, config.canonical_module, "imports",
-                              f"import {binding.imported} from {config.canonical_module} instead of {binding.module}")
+        context.statements.rebind(binding, spec, config.canonical_module,
+                                  f"import {binding.imported} from {config.canonical_module} instead of {binding.module}")
 
     def module_object(self, context: FileContext, binding: Binding, module_path: str) -> None:
         config = context.config
         legacy = config.legacy_modules[module_path]
         renames: list[tuple[Use, str]] = []
-        uses = uses_of(context, binding)
+        uses = context.names.uses_of(binding)
         if not uses:
             if legacy.retire:
-                context.follow_up(binding.line, f"legacy module {module_path} is imported but none of its names are "
-                                  "used here (imported for its side effects?); left unchanged", MODULE_UNUSED)
+                context.edits.report(MODULE_UNUSED, binding.line, f"legacy module {module_path} is imported but none "
+                                     "of its names are used here (imported for its side effects?); left unchanged")
             return
         for use in uses:
             if use.escapes or not use.chain:
-                context.follow_up(use.node.lineno, f"module object {binding.name} ({module_path}) is used as a value; "
-                                  "its import was left unchanged", MODULE_AS_VALUE)
+                context.edits.report(MODULE_AS_VALUE, use.node.lineno, f"module object {binding.name} ({module_path}) "
+                                     "is used as a value; its import was left unchanged")
                 return
             attribute = use.chain[0]
             if attribute not in legacy.names:
-                context.follow_up(use.node.lineno, f"{binding.name}.{attribute}: {module_path} carries {attribute}, "
-                                  "which the configuration does not map; module import left unchanged", MODULE_ATTRIBUTE_UNMAPPED)
+                context.edits.report(MODULE_ATTRIBUTE_UNMAPPED, use.node.lineno, f"{binding.name}.{attribute}: "
+                                     f"{module_path} carries {attribute}, which the configuration does not map; "
+                                     "module import left unchanged")
                 return
             name = exported_name(context, attribute, True)
             if name is None:
-                context.follow_up(use.node.lineno, f"{config.canonical_module} does not export "
-                                  f"{config.canonical_name_for(attribute)}; module import left unchanged", NOT_EXPORTED)
+                context.edits.report(NOT_EXPORTED, use.node.lineno, f"{config.canonical_module} does not export "
+                                     f"{config.canonical_name_for(attribute)}; module import left unchanged")
                 return
             renames.append((use, name))
         statement = binding.statement
         parent, _, tail = config.canonical_module.rpartition(".")
         if isinstance(statement, ast.Import):
             spec = AliasSpec(config.canonical_module, binding.name)
-            context.rebind_import(binding, spec, None, "imports", f"import {config.canonical_module} instead of {module_path}")
+            context.statements.rebind(binding, spec, None, f"import {config.canonical_module} instead of {module_path}")
         else:
             spec = AliasSpec(tail, binding.name if binding.name != tail else None)
-            context.rebind_import(binding, spec, parent, "imports", f"import {config.canonical_module} instead of {module_path}")
+            context.statements.rebind(binding, spec, parent, f"import {config.canonical_module} instead of {module_path}")
         for use, name in renames:
             self.rename_attribute(context, use, 1, name)
 
     def rename_attribute(self, context: FileContext, use: Use, depth: int, name: str) -> None:
         if use.context == "getattr-string":
             if use.string_span is None:
-                context.follow_up(use.node.lineno, f"getattr string for {use.chain[0]} could not be rewritten", STRING_NOT_LITERAL)
+                context.edits.report(STRING_NOT_LITERAL, use.node.lineno,
+                                     f"getattr string for {use.chain[0]} could not be rewritten")
                 return
-            context.replace(*use.string_span, name, "imports", f"{use.chain[0]} -> {name}")
+            context.edits.replace(*use.string_span, name, f"{use.chain[0]} -> {name}")
             return
         node = attribute_node(use, depth)
         if node is None or node.attr == name:
             return
         start, end = attribute_span(context, node)
-        context.replace(start, end, name, "imports", f"{node.attr} -> {name}")
+        context.edits.replace(start, end, name, f"{node.attr} -> {name}")
 
     def dotted_module(self, context: FileContext, binding: Binding) -> None:
         """`import a.b.legacy` binds `a`; its uses spell the whole path `a.b.legacy.Name`."""
@@ -187,36 +184,43 @@ class MoveImportsCommand(Command):
             return
         depth = len(path.split(".")) - 1
         sites: list[tuple[Use, str]] = []
-        for use in uses_of(context, binding):
+        for use in context.names.uses_of(binding):
             if [binding.name, *use.chain[:depth]] != path.split("."):
                 continue
             if len(use.chain) <= depth:
-                context.follow_up(use.node.lineno, f"legacy module {path} is used as a value; import left unchanged",
-                                  MODULE_AS_VALUE)
+                context.edits.report(MODULE_AS_VALUE, use.node.lineno,
+                                     f"legacy module {path} is used as a value; import left unchanged")
                 return
             attribute = use.chain[depth]
             name = exported_name(context, attribute, True) if attribute in legacy.names else None
             if name is None:
-                context.follow_up(use.node.lineno, f"{path}.{attribute} has no counterpart in {config.canonical_module}; "
-                                  "import left unchanged", MODULE_ATTRIBUTE_UNMAPPED)
+                context.edits.report(MODULE_ATTRIBUTE_UNMAPPED, use.node.lineno, f"{path}.{attribute} has no "
+                                     f"counterpart in {config.canonical_module}; import left unchanged")
                 return
             sites.append((use, name))
         if not sites:
-            context.follow_up(binding.line, f"import of legacy module {path} without any use of its names "
-                              "(imported for its side effects?); left unchanged", MODULE_UNUSED)
+            context.edits.report(MODULE_UNUSED, binding.line, f"import of legacy module {path} without any use of "
+                                 "its names (imported for its side effects?); left unchanged")
             return
-        if config.canonical_module.split(".")[0] != binding.name and binding.name in context.facts.module_scope.bindings \
-                and len(context.facts.module_scope.bindings[binding.name]) > 1:
-            pass
-        context.rebind_import(binding, AliasSpec(config.canonical_module, None), None, "imports",
-                              f"import {config.canonical_module} instead of {path}")
+        context.statements.rebind(binding, AliasSpec(config.canonical_module, None), None,
+                                  f"import {config.canonical_module} instead of {path}")
         for use, name in sites:
             node = attribute_node(use, depth)
             if node is None:
                 continue
             start, _ = context.span(node)
             _, end = attribute_span(context, node)
-            context.replace(start, end, config.canonical_module, "imports", f"{path} -> {config.canonical_module}")
+            context.edits.replace(start, end, config.canonical_module, f"{path} -> {config.canonical_module}")
             attribute = attribute_node(use, depth + 1)
             if attribute is not None and attribute.attr != name:
-                context.replace(*attribute_span(context, attribute), name, "imports", f"{attribute.attr} -> {name}")
+                context.edits.replace(*attribute_span(context, attribute), name, f"{attribute.attr} -> {name}")
+
+
+STEP = Step(
+    name="imports",
+    title="Move imports of legacy paths to {canonical}",
+    description=MoveImportsCommand.DESCRIPTION,
+    command=MoveImportsCommand,
+    names=lambda config: set(config.legacy_names) | set(config.aliases.values()),
+    examples=FIXTURES / "imports",
+)

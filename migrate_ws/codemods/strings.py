@@ -1,4 +1,4 @@
-"""Move string references to legacy paths: patch targets, monkeypatch.setattr, import strings.
+"""Step `strings`: move string references to legacy paths: patch targets, monkeypatch.setattr, import strings.
 
 `patch("legacy.module.Name")` moves to the canonical path when the canonical module has
 the name; `patch("pkg.consumer.name")` follows that consumer's own rewrite (known from the
@@ -14,6 +14,7 @@ import re
 from ..analysis import StringRef
 from ..context import FileContext
 from ..findings import LEGACY_LAYOUT_TEST, NOT_EXPORTED, STRING_NOT_LITERAL, STRING_OUTSIDE_PATCH, STRING_UNMAPPED_NAME
+from ..steps import FIXTURES, Step
 from .base import Command
 
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
@@ -32,7 +33,6 @@ class StringReferencesCommand(Command):
         "targets on legacy paths to the canonical path, and consumer-namespace targets to follow that "
         "consumer's rewrite; report strings that assert the legacy layout."
     )
-    STEP = "strings"
 
     def transform(self, context: FileContext) -> None:
         for reference in context.facts.strings:
@@ -45,8 +45,8 @@ class StringReferencesCommand(Command):
             if any(m in value for m in config.legacy_modules):
                 legacy = next(m for m in sorted(config.legacy_modules, key=len, reverse=True) if m in value)
                 if re.search(r"(?<![\w.])" + re.escape(legacy) + r"(?![\w])", value):
-                    context.follow_up(reference.line, f"string mentions legacy module {legacy} in text "
-                                      "(exec/source scan/message); not edited", LEGACY_LAYOUT_TEST)
+                    context.edits.report(LEGACY_LAYOUT_TEST, reference.line, f"string mentions legacy module {legacy} in text "
+                                      "(exec/source scan/message); not edited")
             return
         parts = value.split(".")
         derived = context.targets.derived_map()
@@ -80,23 +80,23 @@ class StringReferencesCommand(Command):
             legacy = config.legacy_modules[module]
             if name not in legacy.names:
                 if legacy.retire:
-                    context.follow_up(reference.line, f"string target {reference.value} names {name}, which the "
-                                      f"configuration does not map from {module}; not edited", STRING_UNMAPPED_NAME)
+                    context.edits.report(STRING_UNMAPPED_NAME, reference.line, f"string target {reference.value} names {name}, which the "
+                                      f"configuration does not map from {module}; not edited")
                 return
             target = config.canonical_name_for(name)
             if name in exports and not (context.targets.collapse_allowed and name in config.aliases):
                 target = name
             if target not in exports:
-                context.follow_up(reference.line, f"string target {reference.value}: {config.canonical_module} does "
-                                  f"not export {target}; not edited", NOT_EXPORTED)
+                context.edits.report(NOT_EXPORTED, reference.line, f"string target {reference.value}: {config.canonical_module} does "
+                                  f"not export {target}; not edited")
                 return
         if reference.call and reference.call.startswith("sys.modules"):
-            context.follow_up(reference.line, f"sys.modules[{reference.value!r}] manipulates the legacy layout; "
-                              "not edited", LEGACY_LAYOUT_TEST)
+            context.edits.report(LEGACY_LAYOUT_TEST, reference.line, f"sys.modules[{reference.value!r}] manipulates the legacy layout; "
+                              "not edited")
             return
         if not _is_patch_call(reference.call):
-            context.follow_up(reference.line, f"string {reference.value!r} names a legacy path outside a patch or "
-                              "import call; not edited", STRING_OUTSIDE_PATCH)
+            context.edits.report(STRING_OUTSIDE_PATCH, reference.line, f"string {reference.value!r} names a legacy path outside a patch or "
+                              "import call; not edited")
             return
         self.replace(context, reference, ".".join([config.canonical_module, target, *rest[1:]]), "legacy path")
 
@@ -107,11 +107,21 @@ class StringReferencesCommand(Command):
             reason = f"imports legacy module {module} by name; the module object's uses cannot be checked"
         else:
             reason = f"string names legacy module {module} (a test of the legacy layout?)"
-        context.follow_up(reference.line, f"{reason}; not edited", LEGACY_LAYOUT_TEST)
+        context.edits.report(LEGACY_LAYOUT_TEST, reference.line, f"{reason}; not edited")
 
     def replace(self, context: FileContext, reference: StringRef, new_value: str, why: str) -> None:
         if reference.span is None:
-            context.follow_up(reference.line, f"string {reference.value!r} is not a plain literal; "
-                              f"change it to {new_value!r} by hand", STRING_NOT_LITERAL)
+            context.edits.report(STRING_NOT_LITERAL, reference.line, f"string {reference.value!r} is not a plain literal; "
+                              f"change it to {new_value!r} by hand")
             return
-        context.replace(*reference.span, new_value, "strings", f"{reference.value} -> {new_value} ({why})")
+        context.edits.replace(*reference.span, new_value, f"{reference.value} -> {new_value} ({why})")
+
+
+STEP = Step(
+    name="strings",
+    title="Move string references (patch targets, import strings) to {canonical}",
+    description=StringReferencesCommand.DESCRIPTION,
+    command=StringReferencesCommand,
+    names=lambda config: set(),
+    examples=FIXTURES / "strings",
+)

@@ -1,30 +1,25 @@
-"""The last step: retire legacy modules as shims (default), delete them, or keep them.
+"""Step `legacy-modules`: retire the legacy modules as shims (default), delete them, or keep them.
 
-A shim re-exports the canonical names under the legacy spellings and warns with a
-DeprecationWarning, so code outside the repository keeps working. Deleting is allowed
-only when nothing in the repository refers to the module after the migration.
+A repository-level step: it plans from the per-file steps' result. A shim provides every
+name the module provided (see `retirement.py`) and warns with a DeprecationWarning, so code
+outside the repository keeps working; a module that defines code of its own stays.
+Deleting is allowed only when nothing in the repository refers to the module once the
+other steps are applied.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Config
-from .findings import LEGACY_MODULE_KEPT, NAMES_DROPPED, SHIM_MISSING_NAME, Finding
-from .model import FileResult, FileStatus, Plan
-from .resolution import module_file
-from .retirement import OwnDefinition, Retirement, plan_retirement
-from .source import SourceText, UndecodableSource
-
-@dataclass
-class LegacyModulesOutcome:
-    files: list[FileResult] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    refused: dict[str, list[str]] = field(default_factory=dict)  # module -> remaining references
-
+from ..config import Config
+from ..findings import LEGACY_MODULE_KEPT, MODULE_STILL_USED, NAMES_DROPPED, SHIM_MISSING_NAME, Finding
+from ..model import Edit, FileResult, FileStatus, Plan, RepositoryContext, RepositoryOutcome
+from ..resolution import module_file
+from ..retirement import OwnDefinition, Retirement, plan_retirement
+from ..source import SourceText, UndecodableSource
+from ..steps import Step
 
 def _final_text(root: Path, relative: str, changed: dict[str, FileResult]) -> str | None:
     result = changed.get(relative)
@@ -40,15 +35,15 @@ def _final_text(root: Path, relative: str, changed: dict[str, FileResult]) -> st
         return data.decode("latin-1")
 
 
-def remaining_references(root: Path, config: Config, module: str, migrated: Plan, paths: list[str]) -> list[str]:
-    """`path:line: text` for every place that still names `module` once the migration is applied."""
+def remaining_references(root: Path, config: Config, module: str, migrated: Plan, paths: list[str]) -> list[Finding]:
+    """Every line that still names `module` once the other steps are applied."""
     own = module_file(root, module)
     own_relative = own.relative_to(root).as_posix() if own is not None else None
     parent, _, tail = module.rpartition(".")
     dotted = re.compile(r"(?<![\w.])" + re.escape(module) + r"(?![\w])")
     relative_forms = re.compile(r"from\s+\.+\s*" + re.escape(tail) + r"\b|from\s+\.+\s+import\s+[^#\n]*\b" + re.escape(tail) + r"\b")
     changed = {r.path: r for r in migrated.changed_files}
-    hits: list[str] = []
+    hits: list[Finding] = []
     for relative in paths:
         if relative == own_relative:
             continue
@@ -58,7 +53,8 @@ def remaining_references(root: Path, config: Config, module: str, migrated: Plan
         in_package = relative.replace("/", ".").startswith(parent + ".") if parent else True
         for number, line in enumerate(text.splitlines(), 1):
             if dotted.search(line) or (in_package and relative_forms.search(line)):
-                hits.append(f"{relative}:{number}: {line.strip()}")
+                hits.append(Finding(MODULE_STILL_USED.code, relative, number,
+                                    f"still refers to legacy module {module}, so it was not deleted: {line.strip()}"))
     return hits
 
 
@@ -82,14 +78,13 @@ def retirements(root: Path, config: Config, exports: frozenset[str]) -> dict[str
     return found
 
 
-def plan_legacy_modules(root: Path, config: Config, policy: str, migrated: Plan, paths: list[str],
-                        exports: frozenset[str], planned: dict[str, Retirement] | None = None) -> LegacyModulesOutcome:
-    """What the legacy-module step does to each retiring legacy module, given the migrated tree."""
-    outcome = LegacyModulesOutcome()
+def plan_legacy_step(context: RepositoryContext) -> RepositoryOutcome:
+    """What the step does to each retiring legacy module, given the other steps' result."""
+    root, config, policy = context.root, context.config, context.legacy_policy
+    outcome = RepositoryOutcome()
     if policy == "keep":
         return outcome
-    if policy == "shim" and planned is None:
-        planned = retirements(root, config, exports)
+    planned = retirements(root, config, context.targets.canonical_exports) if policy == "shim" else {}
     for module, legacy in sorted(config.legacy_modules.items()):
         if not legacy.retire:
             continue
@@ -99,13 +94,18 @@ def plan_legacy_modules(root: Path, config: Config, policy: str, migrated: Plan,
         relative = path.relative_to(root).as_posix()
         original = path.read_bytes()
         mode = os.stat(path).st_mode & 0o7777
+        try:
+            source = SourceText.decode(original)
+        except UndecodableSource:
+            source = SourceText(original.decode("latin-1"), "latin-1", False, "\n")
         if policy == "delete":
-            references = remaining_references(root, config, module, migrated, paths)
+            references = remaining_references(root, config, module, context.plan, context.paths)
             if references:
-                outcome.refused[module] = references
+                outcome.findings.extend(references)
                 continue
-            outcome.files.append(FileResult(relative, FileStatus.CHANGED, original=original, rewritten=b"",
-                                            mode=mode, deleted=True, reason=f"delete legacy module {module}"))
+            outcome.files.append(FileResult(
+                relative, FileStatus.CHANGED, original=original, rewritten=b"", mode=mode, deleted=True,
+                edits=[Edit(0, len(source.text), "", STEP.name, 1, f"delete legacy module {module}")]))
             continue
         retirement = planned[module]
         if not retirement.shimmed:
@@ -123,11 +123,21 @@ def plan_legacy_modules(root: Path, config: Config, policy: str, migrated: Plan,
             outcome.findings.append(Finding(NAMES_DROPPED.code, relative, 1, f"the shim for {module} leaves out "
                                             f"{', '.join(retirement.dropped)} (`drop` in the configuration)"))
         try:
-            source = SourceText.decode(original)
             rewritten = source.encode(retirement.shim)
-        except (UndecodableSource, UnicodeEncodeError):
-            rewritten = retirement.shim.encode("utf-8")
+            shim = retirement.shim
+        except UnicodeEncodeError:
+            rewritten, shim = retirement.shim.encode("utf-8"), retirement.shim
         if rewritten != original:
-            outcome.files.append(FileResult(relative, FileStatus.CHANGED, original=original, rewritten=rewritten,
-                                            mode=mode, reason=f"replace legacy module {module} with a shim"))
+            outcome.files.append(FileResult(
+                relative, FileStatus.CHANGED, original=original, rewritten=rewritten, mode=mode,
+                edits=[Edit(0, len(source.text), shim, STEP.name, 1, f"replace legacy module {module} with a shim")]))
     return outcome
+
+
+STEP = Step(
+    name="legacy-modules",
+    title="Retire the legacy modules",
+    description="Replace each retiring legacy module with a shim that keeps every name it provided (or delete it "
+                "when nothing refers to it any more); a module that defines code of its own stays.",
+    repository=plan_legacy_step,
+)

@@ -1,0 +1,100 @@
+"""One module's source through every per-file step: analysis, the codemods, the edits.
+
+Strings in, strings out: `transform_source` reads nothing from disk and never raises for
+code it cannot handle (what it cannot rewrite becomes a finding); it raises SyntaxError
+only when it is given source that does not parse.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from . import steps as step_registry
+from .analysis import analyze, module_name_for
+from .config import Config
+from .editing import OverlappingEdits, effective, splice
+from .findings import Finding
+from .model import Edit, Targets
+from .prefilter import Prefilter, string_markers
+from .source import parse_source
+from .textsearch import WordFinder
+
+
+@dataclass
+class SourceOutcome:
+    text: str  # the source after every step
+    edits: list[Edit]  # every step's edits, each part of the state after its own step
+    findings: list[Finding]
+    renamed_exports: dict[str, str] = field(default_factory=dict)
+    depends_on: set[tuple[str, str]] = field(default_factory=set)
+    error: str | None = None
+    index: object = None  # the original text's LineIndex, reused by the verification
+
+
+class Patterns:
+    """Per-process compiled patterns, built once per configuration."""
+
+    config: Config | None = None
+    names: set[str] = set()
+    finder: WordFinder | None = None
+    prefilter: Prefilter | None = None
+    markers: tuple[str, ...] = ()
+
+    @classmethod
+    def get(cls, config: Config) -> type["Patterns"]:
+        if cls.config is not config:
+            cls.config = config
+            cls.names = step_registry.interesting_names(config)
+            cls.finder = WordFinder(cls.names, as_bytes=False)
+            cls.prefilter = Prefilter(config, cls.names)
+            cls.markers = string_markers(config)
+        return cls
+
+
+def file_role(module: str, targets: Targets) -> str:
+    """canonical (only steps that run there), definition (left alone), or consumer."""
+    config = targets.config
+    if module == config.canonical_module:
+        return "canonical"
+    if module == config.implementation_module or module in targets.definition_modules:
+        return "definition"
+    return "consumer"
+
+
+def transform_source(text: str, path: str, targets: Targets, tree: ast.Module | None = None) -> SourceOutcome:
+    """Plan and render every edit of every per-file step for one module's source."""
+    patterns = Patterns.get(targets.config)
+    module, is_package = module_name_for(path)
+    role = file_role(module, targets)
+    if role == "definition":
+        return SourceOutcome(text, [], [])
+    if tree is None:
+        tree = parse_source(text, path)
+    facts = analyze(text, tree, module, is_package, patterns.names, patterns.finder, patterns.markers)
+    # the context and the codemods are loaded on first use: a run answered from the cache never needs them
+    from .context import FileContext
+
+    context = FileContext(path=path, text=text, facts=facts, targets=targets)
+    order = step_registry.order()
+    for step in step_registry.all_steps():
+        if not step.per_file or step.name not in targets.steps:
+            continue
+        if role == "canonical" and not step.canonical_module:
+            continue
+        command = step.command()
+        context.edits.step = step.name
+        if command.applies(context):
+            command.transform(context)
+    context.statements.render(order)
+    facts.release()
+    edits = context.edits.edits
+    try:
+        final = effective(edits, order)
+        # an edit inside a span its own step replaced as a whole never takes effect: it is not kept
+        kept = [e for e in edits if any(e is k for k in effective(edits, order, e.step))] \
+            if len({e.step for e in edits}) > 1 else final
+    except OverlappingEdits as exc:
+        return SourceOutcome(text, [], context.edits.findings, error=f"internal error: {exc}")
+    return SourceOutcome(splice(text, final), sorted(kept, key=lambda e: (e.start, e.end)), context.edits.findings,
+                         context.renamed_exports, context.depends_on, None, facts.index)

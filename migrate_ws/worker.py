@@ -1,0 +1,268 @@
+"""Files through the per-file steps, in worker processes: read, prefilter, parse, transform, verify.
+
+Each file is read once and parsed once. A worker never raises for a bad file: a file that
+cannot be read, decoded or parsed, or whose rewrite fails the checks, comes back as a
+`FileResult` that says so.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import stat
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import cache as result_cache
+from . import steps as step_registry
+from .findings import CANNOT_DECODE, CANNOT_READ, DOES_NOT_PARSE, NEWER_SYNTAX, REWRITE_REJECTED
+from .model import FileOutcome, FileResult, FileStatus, Targets
+from .report import unified_diff
+from .source import SourceText, UndecodableSource, parse_source
+from .transform import Patterns, transform_source
+from .verification import NEWER_PYTHON_ONLY, parse_failure_reason, verify_rewrite
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    verify: bool = False  # the full verification of what --apply writes
+    with_diffs: bool = False  # render each changed file's display diff in the worker
+
+
+@dataclass
+class ProcessedFile:
+    outcome: FileOutcome | None  # None: ruled out by the prefilter
+    parsed: bool = False
+    digest: str | None = None  # of the file's bytes, when it was decoded (what the result cache keys on)
+    from_cache: bool = False
+
+
+@dataclass
+class ChunkResult:
+    files: dict[str, ProcessedFile] = field(default_factory=dict)
+    parsed: int = 0
+    cached: int = 0
+    count: int = 0
+
+
+def _skipped(path: str, reason: str, code: str, data: bytes = b"", line: int = 0) -> FileOutcome:
+    return FileOutcome(FileResult(path, FileStatus.SKIPPED, original=data, reason=reason, code=code, line=line))
+
+
+def process_file(root: str, path: str, targets: Targets, verify: bool,
+                 known: tuple[str, list | None] | None = None) -> ProcessedFile:
+    """Read, prefilter, parse once, transform and verify one file.
+
+    With `known` (the digest and cached outcome of an earlier run), a file whose bytes still
+    have that digest is not parsed: its cached outcome comes back instead.
+    """
+    patterns = Patterns.get(targets.config)
+    full = os.path.join(root, path)
+    try:
+        info = os.lstat(full)
+        with open(full, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        return ProcessedFile(_skipped(path, f"cannot read: {exc.strerror}", CANNOT_READ.code))
+    if not patterns.prefilter(data, path):
+        return ProcessedFile(None)
+    file_digest = None
+    if known is not None:
+        file_digest = result_cache.digest(data)
+        if file_digest == known[0]:
+            outcome = result_cache.decode_outcome(path, known[1]) if known[1] else None
+            return ProcessedFile(outcome, False, file_digest, from_cache=True)
+    try:
+        source = SourceText.decode(data)
+    except UndecodableSource as exc:
+        return ProcessedFile(_skipped(path, f"cannot decode: {exc}", CANNOT_DECODE.code))
+    file_digest = file_digest or result_cache.digest(data)
+    try:
+        tree = parse_source(source.text, path)
+    except (SyntaxError, ValueError) as exc:
+        reason = parse_failure_reason(source.text, exc) if isinstance(exc, SyntaxError) else f"does not parse: {exc}"
+        line = (exc.lineno or 0) if isinstance(exc, SyntaxError) else 0
+        code = NEWER_SYNTAX.code if reason.endswith(NEWER_PYTHON_ONLY) else DOES_NOT_PARSE.code
+        return ProcessedFile(_skipped(path, reason, code, data, line), True, file_digest)
+    try:
+        outcome = transform_source(source.text, path, targets, tree)
+    except Exception as exc:  # an engine defect must not stop the run; the file is reported and left alone
+        failed = FileResult(path, FileStatus.FAILED, original=data, code=REWRITE_REJECTED.code,
+                            reason=f"internal error: {type(exc).__name__}: {exc}")
+        return ProcessedFile(FileOutcome(failed), True, file_digest)
+    result = finish(path, data, source, outcome, targets, verify, tree)
+    result.mode = stat.S_IMODE(info.st_mode)
+    return ProcessedFile(FileOutcome(result, outcome.renamed_exports, outcome.depends_on), True, file_digest)
+
+
+def finish(path: str, data: bytes, source: SourceText, outcome, targets: Targets, verify: bool, tree=None) -> FileResult:
+    """The file's result: unchanged, changed (checked), or rejected by the checks (never written)."""
+    if outcome.error:
+        return FileResult(path, FileStatus.FAILED, original=data, findings=outcome.findings, reason=outcome.error,
+                          code=REWRITE_REJECTED.code)
+    if not outcome.edits:
+        return FileResult(path, FileStatus.UNCHANGED, findings=outcome.findings)
+    order = step_registry.order()
+
+    def second_run(text: str):
+        return transform_source(text, path, targets).edits
+
+    if tree is None:
+        tree = parse_source(source.text, path)
+    problem = verify_rewrite(source.text, tree, outcome.edits, outcome.text, order, verify, outcome.index,
+                             second_run if verify else None)
+    if problem is not None:
+        rewritten = source.encode(outcome.text) if _encodable(source, outcome.text) else b""
+        return FileResult(path, FileStatus.FAILED, original=data, rewritten=rewritten, findings=outcome.findings,
+                          reason=f"internal error: {problem}; not written", code=REWRITE_REJECTED.code)
+    try:
+        rewritten = source.encode(outcome.text)
+    except UnicodeEncodeError as exc:
+        return FileResult(path, FileStatus.FAILED, original=data, code=REWRITE_REJECTED.code,
+                          reason=f"cannot encode the rewrite as {source.encoding}: {exc}")
+    return FileResult(path, FileStatus.CHANGED, original=data, rewritten=rewritten, edits=outcome.edits,
+                      findings=outcome.findings)
+
+
+def _encodable(source: SourceText, text: str) -> bool:
+    try:
+        source.encode(text)
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+# ----- many files, in worker processes ----------------------------------------------------------
+
+_WORKER_TARGETS: Targets | None = None
+
+
+def _init_worker(targets: Targets) -> None:
+    global _WORKER_TARGETS
+    _WORKER_TARGETS = targets
+    # Automatic collection would walk every freshly built syntax tree again and again, and
+    # there is nothing for it to find: the analysis breaks its own reference cycles
+    # (FileFacts.release), so reference counting frees each file's trees.
+    gc.disable()
+
+
+def run_chunk(root: str, paths: list[str], options: RunOptions, targets: Targets | None = None,
+              known: dict[str, tuple[str, list | None]] | None = None) -> ChunkResult:
+    """Every file of the chunk that has something to say, or whose outcome may be cached."""
+    targets = targets or _WORKER_TARGETS
+    assert targets is not None
+    known = known or {}
+    collecting = gc.isenabled()
+    gc.disable()  # as in _init_worker, also when the run stays in this process (-j 1, small runs)
+    try:
+        chunk = ChunkResult(count=len(paths))
+        for path in paths:
+            processed = process_file(root, path, targets, options.verify, known.get(path))
+            chunk.parsed += processed.parsed
+            chunk.cached += processed.from_cache
+            outcome = processed.outcome
+            if outcome is not None and options.with_diffs and outcome.result.status is FileStatus.CHANGED:
+                outcome.result.diff = unified_diff(outcome.result, for_patch=False)
+            if outcome is not None and outcome.says_nothing:
+                processed.outcome = None
+            if processed.outcome is not None or processed.digest is not None:
+                chunk.files[path] = processed
+        return chunk
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _chunks(paths: list[str], sizes: dict[str, int], jobs: int) -> list[list[str]]:
+    """Chunks of about equal bytes, largest files first, many more chunks than workers."""
+    total = sum(sizes.get(p, 0) for p in paths) or 1
+    budget = max(total // (jobs * 32), 1)
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    filled = 0
+    for path in sorted(paths, key=lambda p: -sizes.get(p, 0)):
+        current.append(path)
+        filled += sizes.get(path, 0)
+        if filled >= budget or len(current) >= 256:
+            chunks.append(current)
+            current, filled = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+@dataclass
+class RunResult:
+    outcomes: dict[str, FileOutcome]  # files with something to say
+    parsed: int
+    cached: int
+
+
+def run_files(root: str, paths: list[str], targets: Targets, jobs: int, options: RunOptions,
+              progress: ProgressCallback | None, cache: result_cache.ResultCache | None = None,
+              stats: dict[str, result_cache.FileStat] | None = None) -> RunResult:
+    """Every file through the per-file steps (in `jobs` processes); the result cache answers what it can."""
+    outcomes: dict[str, FileOutcome] = {}
+    stats = stats or {}
+    remembered = 0
+    pending = paths
+    known: dict[str, tuple[str, list | None]] = {}
+    if cache is not None:
+        pending = []
+        for path in paths:
+            hit, encoded = cache.by_stat(path, stats.get(path))
+            if not hit:
+                pending.append(path)
+                entry = cache.known_digest(path)
+                if entry is not None:
+                    known[path] = entry
+                continue
+            remembered += 1
+            if encoded:
+                outcomes[path] = result_cache.decode_outcome(path, encoded)
+    chunks: list[ChunkResult] = []
+    if jobs == 1 or len(pending) < 64:
+        chunks.append(run_chunk(root, pending, options, targets, known))
+        if progress is not None:
+            progress(len(paths), len(paths))
+    else:
+        sizes = {}
+        for path in pending:
+            try:
+                sizes[path] = os.path.getsize(os.path.join(root, path))
+            except OSError:
+                sizes[path] = 0
+        done = len(paths) - len(pending)
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(targets,)) as pool:
+            futures = [pool.submit(run_chunk, root, chunk, options, None, {p: known[p] for p in chunk if p in known})
+                       for chunk in _chunks(pending, sizes, jobs)]
+            for future in futures:
+                chunk_result = future.result()
+                chunks.append(chunk_result)
+                done += chunk_result.count
+                if progress is not None:
+                    progress(done, len(paths))
+    parsed = 0
+    digests: dict[str, str | None] = {}
+    for chunk_result in chunks:
+        parsed += chunk_result.parsed
+        remembered += chunk_result.cached
+        for path, processed in chunk_result.files.items():
+            digests[path] = processed.digest
+            if processed.outcome is not None:
+                outcomes[path] = processed.outcome
+    if cache is not None:
+        for path in pending:
+            if path not in digests:
+                cache.remember(path, stats.get(path), None, None)  # ruled out by the prefilter
+                continue
+            outcome = outcomes.get(path)
+            encoded = result_cache.encode_outcome(outcome) if outcome is not None else []
+            if digests[path] is None or encoded is None:
+                cache.forget(path)
+            else:
+                cache.remember(path, stats.get(path), digests[path], encoded)
+    return RunResult(outcomes, parsed, remembered)
