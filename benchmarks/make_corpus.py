@@ -568,9 +568,11 @@ Obtain a manager with `get_websocket_manager(user_context)`; every user gets an 
 instance. The other names here are kept for callers that still use the old spellings.
 """
 
+import uuid
 import warnings
 from typing import Any, Optional
 
+from netra_backend.app.services.user_execution_context import UserExecutionContext
 from netra_backend.app.websocket_core.unified_manager import (
     WebSocketConnection,
     WebSocketManagerMode,
@@ -592,18 +594,31 @@ UnifiedWebSocketManager = _UnifiedWebSocketManagerImplementation
 WebSocketConnectionManager = _UnifiedWebSocketManagerImplementation
 
 
-def get_websocket_manager(user_context: Optional[Any] = None, mode: WebSocketManagerMode = WebSocketManagerMode.UNIFIED):
+def get_websocket_manager(user_context: Optional[UserExecutionContext] = None,
+                          mode: WebSocketManagerMode = WebSocketManagerMode.UNIFIED):
     """Return the manager for this user context (an isolated instance per user)."""
     return _UnifiedWebSocketManagerImplementation(user_context=user_context, mode=mode)
 
 
-async def create_websocket_manager(user_context: Optional[Any] = None):
+def create_test_user_context(user_id: str = "test-user") -> UserExecutionContext:
+    """A user execution context for tests: unique thread, run and request ids."""
+    suffix = uuid.uuid4().hex[:12]
+    return UserExecutionContext(
+        user_id=user_id,
+        thread_id=f"test-thread-{suffix}",
+        run_id=f"test-run-{suffix}",
+        request_id=f"test-request-{suffix}",
+        metadata={"test": True},
+    )
+
+
+async def create_websocket_manager(user_context: Optional[UserExecutionContext] = None):
     """Deprecated: use get_websocket_manager(user_context)."""
     warnings.warn("create_websocket_manager is deprecated; use get_websocket_manager", DeprecationWarning, stacklevel=2)
     return get_websocket_manager(user_context)
 
 
-def create_websocket_manager_sync(user_context: Optional[Any] = None):
+def create_websocket_manager_sync(user_context: Optional[UserExecutionContext] = None):
     """Deprecated: use get_websocket_manager(user_context)."""
     warnings.warn("create_websocket_manager_sync is deprecated; use get_websocket_manager", DeprecationWarning, stacklevel=2)
     return get_websocket_manager(user_context)
@@ -635,6 +650,7 @@ __all__ = [
     "create_websocket_manager",
     "create_websocket_manager_sync",
     "WebSocketManagerFactory",
+    "create_test_user_context",
     "_serialize_message_safely",
 ]
 ''', True)
@@ -643,18 +659,26 @@ __all__ = [
 
 import warnings
 
+from netra_backend.app.websocket_core.heartbeat import WebSocketHeartbeat
 from netra_backend.app.websocket_core.websocket_manager import (
     UnifiedWebSocketManager,
     WebSocketConnection,
     WebSocketConnectionManager,
     WebSocketManagerFactory,
     WebSocketManagerMode,
+    _serialize_message_safely,
     create_websocket_manager,
     create_websocket_manager_sync,
     get_websocket_manager,
 )
 
+try:
+    from netra_backend.app.websocket_core.protocols import WebSocketManagerProtocol
+except ImportError:
+    WebSocketManagerProtocol = None
+
 WebSocketManager = UnifiedWebSocketManager
+WebSocketHeartbeatManager = WebSocketHeartbeat
 
 warnings.warn(
     "netra_backend.app.websocket_core.manager is deprecated; "
@@ -673,8 +697,69 @@ __all__ = [
     "create_websocket_manager",
     "create_websocket_manager_sync",
     "WebSocketManagerFactory",
+    "WebSocketHeartbeat",
+    "WebSocketHeartbeatManager",
+    "WebSocketManagerProtocol",
+    "_serialize_message_safely",
 ]
 ''', True)
+
+    files[f"{WSC}/heartbeat.py"] = ('''"""Connection heartbeats: periodic pings and detection of connections that stopped answering."""
+
+import time
+from typing import Any, Dict, List
+
+
+class WebSocketHeartbeat:
+    """Pings every connection each `interval` seconds; a connection is stale after `timeout` without a pong."""
+
+    def __init__(self, interval: float = 30.0, timeout: float = 90.0) -> None:
+        self.interval = interval
+        self.timeout = timeout
+        self._last_pong: Dict[str, float] = {}
+
+    def record_pong(self, connection_id: str) -> None:
+        self._last_pong[connection_id] = time.monotonic()
+
+    def forget(self, connection_id: str) -> None:
+        self._last_pong.pop(connection_id, None)
+
+    def is_alive(self, connection_id: str) -> bool:
+        last = self._last_pong.get(connection_id)
+        return last is not None and time.monotonic() - last < self.timeout
+
+    def stale_connections(self) -> List[str]:
+        now = time.monotonic()
+        return sorted(c for c, last in self._last_pong.items() if now - last >= self.timeout)
+
+    async def ping(self, connection_id: str, websocket: Any) -> None:
+        await websocket.send_text('{"type": "ping"}')
+        self._last_pong.setdefault(connection_id, time.monotonic())
+
+
+__all__ = ["WebSocketHeartbeat"]
+''', False)
+
+    files[f"{WSC}/protocols.py"] = ('''"""Structural types of the WebSocket layer."""
+
+from typing import Any, Optional, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class WebSocketManagerProtocol(Protocol):
+    """What callers may rely on from any WebSocket manager."""
+
+    user_context: Optional[Any]
+
+    async def add_connection(self, connection: Any) -> None:
+        ...
+
+    async def send_to_user(self, user_id: str, message: Any) -> bool:
+        ...
+
+
+__all__ = ["WebSocketManagerProtocol"]
+''', False)
 
     # unified_manager: the long implementation class plus its companions
     methods = []
