@@ -19,11 +19,12 @@ through the module object by a compatibility-layer test suite. The canonical mod
 exports `create_test_user_context()`; legacy factory calls come with contexts in the shapes
 the real code uses (annotated parameters not named `user_context`, a context kept on
 `self._context`, factory objects that escape, arguments the factory has no place for).
+`.github/CODEOWNERS` assigns teams to the top-level directories (one has no owner).
 
-Same arguments give a byte-identical tree. Only the standard library is used.
-`OUT_DIR/.corpus-manifest.json` lists the files that reference legacy managers, the files that
-do not parse, how often each shape was generated, and the consumers of the manager module's
-other names.
+Same arguments give a byte-identical tree. Only the standard library is used. `--files` counts
+the .py files (CODEOWNERS and the manifest come on top). `OUT_DIR/.corpus-manifest.json` lists
+the files that reference legacy managers, the files that do not parse, how often each shape was
+generated, the consumers of the manager module's other names, and the CODEOWNERS rules.
 """
 
 from __future__ import annotations
@@ -2124,6 +2125,26 @@ HEARTBEAT_IMPORTER_PATHS = [
 COMPAT_LAYER_DIR = "netra_backend/tests/unit/websocket_core/compatibility_layer"
 COMPAT_LAYER_TOPICS = ["serialization", "protocol", "heartbeat", "exports", "aliases"]
 
+# .github/CODEOWNERS (GitHub syntax: the last matching pattern wins, so broad rules come first).
+# A rule is written only when its directory exists in the tree; dev_launcher/ has no owner.
+CODEOWNERS = ".github/CODEOWNERS"
+CODEOWNERS_RULES = [
+    ("/netra_backend/", "@netra/backend"),
+    ("/netra_backend/app/services/", "@netra/backend @netra/platform"),
+    ("/netra_backend/app/websocket_core/", "@netra/realtime"),
+    ("/netra_backend/tests/", "@netra/backend @netra/qa"),
+    (f"/{COMPAT_LAYER_DIR}/", "@netra/realtime @netra/qa"),
+    ("/tests/", "@netra/qa"),
+    ("/tests/mission_critical/", "@netra/qa @netra/realtime"),
+    ("/tests/stress/", "@netra/qa @netra/realtime"),
+    ("/auth_service/", "@netra/auth"),
+    ("/analytics_service/", "@netra/data"),
+    ("/shared/", "@netra/platform"),
+    ("/test_framework/", "@netra/qa"),
+    ("/scripts/", "@netra/devex"),
+    ("/.github/", "@netra/devex"),
+]
+
 
 def manager_name_consumers(files: int) -> tuple[list[str], list[tuple[str, list[str]]]]:
     """Paths of the heartbeat importers, and of the compatibility-layer tests with what each uses."""
@@ -2146,6 +2167,24 @@ def manager_name_consumers(files: int) -> tuple[list[str], list[tuple[str, list[
             used = ["aliases", usages[index % 3]]
         compat.append((path, used))
     return heartbeat, compat
+
+
+def codeowners_source(paths: list[str]) -> tuple[str, list[tuple[str, str]], list[str]]:
+    """The CODEOWNERS text, its rules, and the top-level directories no rule covers."""
+    directories = {os.path.dirname(p) for p in paths}
+    existing = set()
+    for directory in directories:
+        parts = directory.split("/")
+        existing.update("/" + "/".join(parts[:depth]) + "/" for depth in range(1, len(parts) + 1))
+    existing.add("/.github/")
+    rules = [(pattern, owners) for pattern, owners in CODEOWNERS_RULES if pattern in existing]
+    top = sorted({p.split("/", 1)[0] for p in paths if "/" in p})
+    unowned = [d for d in top if f"/{d}/" not in {pattern for pattern, _ in rules}]
+    width = max(len(pattern) for pattern, _ in rules) + 2
+    lines = ["# Code owners of the netra monorepo (GitHub CODEOWNERS syntax).",
+             "# The last matching pattern takes precedence: broad rules first, deeper ones after.", ""]
+    lines += [pattern.ljust(width) + owners for pattern, owners in rules]
+    return "\n".join(lines) + "\n", rules, unowned
 
 
 def prepare_out_dir(out_dir: str) -> None:
@@ -2315,6 +2354,12 @@ def generate(out_dir: str, files: int = 10_000, seed: int = 1) -> dict:
                 text = break_source(text, rng, broken[path])
         write(path, text)
 
+    codeowners, owner_rules, unowned = codeowners_source(list(written))
+    os.makedirs(os.path.join(out_dir, os.path.dirname(CODEOWNERS)), exist_ok=True)
+    with open(os.path.join(out_dir, CODEOWNERS), "wb") as handle:  # not a .py file: not counted in `files`
+        handle.write(codeowners.encode("utf-8"))
+    shapes["codeowners_rules"] = len(owner_rules)
+
     legacy_all = sorted(set(legacy) | set(legacy_layout) | set(consumer_paths))
     manifest = {
         "generator": "benchmarks/make_corpus.py",
@@ -2333,6 +2378,7 @@ def generate(out_dir: str, files: int = 10_000, seed: int = 1) -> dict:
             "heartbeat_importers": heartbeat_importers,
             "compat_layer_tests": {p: u for p, u in compat_tests},
         },
+        "codeowners": {"path": CODEOWNERS, "rules": [list(r) for r in owner_rules], "unowned_top_level": unowned},
         "shapes": dict(sorted(shapes.items())),
         "quotas": dict(sorted(quotas.items())),
         "seconds": round(time.monotonic() - started, 2),
@@ -2530,6 +2576,9 @@ def self_check(files: int = 1500, seed: int = 3) -> int:
                         and getattr(n.targets[0], "id", "") == "__all__")
         expect(all(n in bound and n in exported for n in MANAGER_EXTRA_NAMES),
                f"manager.py binds {', '.join(MANAGER_EXTRA_NAMES)} and lists them in __all__")
+        owners = manifest["codeowners"]
+        expect(os.path.isfile(os.path.join(root, CODEOWNERS)) and owners["rules"] and owners["unowned_top_level"],
+               f"{CODEOWNERS}: {len(owners['rules'])} rules, no owner for {', '.join(owners['unowned_top_level'])}/")
         expect(not os.path.exists(os.path.join(root, WSC, "websocket_manager_factory.py")),
                "websocket_manager_factory.py is absent (still imported)")
         elapsed = time.monotonic() - started
