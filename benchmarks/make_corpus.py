@@ -11,9 +11,20 @@ about 10% of files that reference the legacy managers in the shapes and rough pr
 in the real repository, about 90% unrelated Python (some of it using the words "manager" and
 "websocket" in unrelated ways), and about 0.25% files that do not parse on Python 3.11.
 
-Same arguments give a byte-identical tree. Only the standard library is used.
-`OUT_DIR/.corpus-manifest.json` lists the files that reference legacy managers, the files that
-do not parse, and how often each shape was generated.
+As in the real repository, the legacy `manager` module also binds names that are not managers
+(`WebSocketHeartbeat` from `heartbeat.py`, the alias `WebSocketHeartbeatManager`,
+`WebSocketManagerProtocol` from `protocols.py` inside try/except ImportError, and
+`_serialize_message_safely`), imported from there by a few scripts and stress tests and used
+through the module object by a compatibility-layer test suite. The canonical module also
+exports `create_test_user_context()`; legacy factory calls come with contexts in the shapes
+the real code uses (annotated parameters not named `user_context`, a context kept on
+`self._context`, factory objects that escape, arguments the factory has no place for).
+`.github/CODEOWNERS` assigns teams to the top-level directories (one has no owner).
+
+Same arguments give a byte-identical tree. Only the standard library is used. `--files` counts
+the .py files (CODEOWNERS and the manifest come on top). `OUT_DIR/.corpus-manifest.json` lists
+the files that reference legacy managers, the files that do not parse, how often each shape was
+generated, the consumers of the manager module's other names, and the CODEOWNERS rules.
 """
 
 from __future__ import annotations
@@ -79,6 +90,11 @@ LEGACY_MODULES = {
 LEGACY_PATCH_MODULES = [MANAGER, UNIFIED, FACTORY, PKG]
 MANAGER_CLASSES = ["WebSocketManager", "UnifiedWebSocketManager", "WebSocketConnectionManager"]
 ALL_LEGACY_NAMES = sorted({n for names, _ in LEGACY_MODULES.values() for n in names})
+# How a file that only uses a legacy module object (passes it around) still names it.
+LEGACY_MODULE_SPELLINGS = [MANAGER, UNIFIED, FACTORY] + [f"{PKG} import {m.rsplit('.', 1)[1]}" for m in (MANAGER, UNIFIED, FACTORY)]
+# Names the legacy `manager` module binds besides the managers (not in the preset; trap 10).
+MANAGER_EXTRA_NAMES = ["WebSocketHeartbeat", "WebSocketHeartbeatManager", "WebSocketManagerProtocol",
+                       "_serialize_message_safely"]
 # Unrelated names the package __init__ re-exports next to the manager names.
 PKG_UNRELATED_NAMES = ["WebSocketMessage", "MessageType", "safe_websocket_send", "safe_websocket_close",
                        "WebSocketAuthenticator", "RateLimiter", "create_server_message", "create_error_message",
@@ -129,6 +145,9 @@ WORDS = ("the a an of to for with when if each all this that user request thread
          "default internal remote data payload schema field record batch queue stream before after once only "
          "still never always is are be used by from into on per").split()
 CONTEXT_NAMES = ["request_context", "execution_context", "agent_context", "run_context", "session_context"]
+# Names of a parameter annotated `UserExecutionContext` that is not called `user_context`.
+ANNOTATED_CONTEXT_NAMES = ["ctx", "context", "ctx", "execution_context", "request_context"]
+USER_EXECUTION_CONTEXT_IMPORT = "from netra_backend.app.services.user_execution_context import UserExecutionContext"
 MANAGER_VARS = ["manager", "websocket_manager", "ws_manager", "mgr", "websocket_manager"]
 
 
@@ -566,9 +585,11 @@ Obtain a manager with `get_websocket_manager(user_context)`; every user gets an 
 instance. The other names here are kept for callers that still use the old spellings.
 """
 
+import uuid
 import warnings
 from typing import Any, Optional
 
+from netra_backend.app.services.user_execution_context import UserExecutionContext
 from netra_backend.app.websocket_core.unified_manager import (
     WebSocketConnection,
     WebSocketManagerMode,
@@ -590,18 +611,31 @@ UnifiedWebSocketManager = _UnifiedWebSocketManagerImplementation
 WebSocketConnectionManager = _UnifiedWebSocketManagerImplementation
 
 
-def get_websocket_manager(user_context: Optional[Any] = None, mode: WebSocketManagerMode = WebSocketManagerMode.UNIFIED):
+def get_websocket_manager(user_context: Optional[UserExecutionContext] = None,
+                          mode: WebSocketManagerMode = WebSocketManagerMode.UNIFIED):
     """Return the manager for this user context (an isolated instance per user)."""
     return _UnifiedWebSocketManagerImplementation(user_context=user_context, mode=mode)
 
 
-async def create_websocket_manager(user_context: Optional[Any] = None):
+def create_test_user_context(user_id: str = "test-user") -> UserExecutionContext:
+    """A user execution context for tests: unique thread, run and request ids."""
+    suffix = uuid.uuid4().hex[:12]
+    return UserExecutionContext(
+        user_id=user_id,
+        thread_id=f"test-thread-{suffix}",
+        run_id=f"test-run-{suffix}",
+        request_id=f"test-request-{suffix}",
+        metadata={"test": True},
+    )
+
+
+async def create_websocket_manager(user_context: Optional[UserExecutionContext] = None):
     """Deprecated: use get_websocket_manager(user_context)."""
     warnings.warn("create_websocket_manager is deprecated; use get_websocket_manager", DeprecationWarning, stacklevel=2)
     return get_websocket_manager(user_context)
 
 
-def create_websocket_manager_sync(user_context: Optional[Any] = None):
+def create_websocket_manager_sync(user_context: Optional[UserExecutionContext] = None):
     """Deprecated: use get_websocket_manager(user_context)."""
     warnings.warn("create_websocket_manager_sync is deprecated; use get_websocket_manager", DeprecationWarning, stacklevel=2)
     return get_websocket_manager(user_context)
@@ -633,6 +667,7 @@ __all__ = [
     "create_websocket_manager",
     "create_websocket_manager_sync",
     "WebSocketManagerFactory",
+    "create_test_user_context",
     "_serialize_message_safely",
 ]
 ''', True)
@@ -641,18 +676,26 @@ __all__ = [
 
 import warnings
 
+from netra_backend.app.websocket_core.heartbeat import WebSocketHeartbeat
 from netra_backend.app.websocket_core.websocket_manager import (
     UnifiedWebSocketManager,
     WebSocketConnection,
     WebSocketConnectionManager,
     WebSocketManagerFactory,
     WebSocketManagerMode,
+    _serialize_message_safely,
     create_websocket_manager,
     create_websocket_manager_sync,
     get_websocket_manager,
 )
 
+try:
+    from netra_backend.app.websocket_core.protocols import WebSocketManagerProtocol
+except ImportError:
+    WebSocketManagerProtocol = None
+
 WebSocketManager = UnifiedWebSocketManager
+WebSocketHeartbeatManager = WebSocketHeartbeat
 
 warnings.warn(
     "netra_backend.app.websocket_core.manager is deprecated; "
@@ -671,8 +714,69 @@ __all__ = [
     "create_websocket_manager",
     "create_websocket_manager_sync",
     "WebSocketManagerFactory",
+    "WebSocketHeartbeat",
+    "WebSocketHeartbeatManager",
+    "WebSocketManagerProtocol",
+    "_serialize_message_safely",
 ]
 ''', True)
+
+    files[f"{WSC}/heartbeat.py"] = ('''"""Connection heartbeats: periodic pings and detection of connections that stopped answering."""
+
+import time
+from typing import Any, Dict, List
+
+
+class WebSocketHeartbeat:
+    """Pings every connection each `interval` seconds; a connection is stale after `timeout` without a pong."""
+
+    def __init__(self, interval: float = 30.0, timeout: float = 90.0) -> None:
+        self.interval = interval
+        self.timeout = timeout
+        self._last_pong: Dict[str, float] = {}
+
+    def record_pong(self, connection_id: str) -> None:
+        self._last_pong[connection_id] = time.monotonic()
+
+    def forget(self, connection_id: str) -> None:
+        self._last_pong.pop(connection_id, None)
+
+    def is_alive(self, connection_id: str) -> bool:
+        last = self._last_pong.get(connection_id)
+        return last is not None and time.monotonic() - last < self.timeout
+
+    def stale_connections(self) -> List[str]:
+        now = time.monotonic()
+        return sorted(c for c, last in self._last_pong.items() if now - last >= self.timeout)
+
+    async def ping(self, connection_id: str, websocket: Any) -> None:
+        await websocket.send_text('{"type": "ping"}')
+        self._last_pong.setdefault(connection_id, time.monotonic())
+
+
+__all__ = ["WebSocketHeartbeat"]
+''', False)
+
+    files[f"{WSC}/protocols.py"] = ('''"""Structural types of the WebSocket layer."""
+
+from typing import Any, Optional, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class WebSocketManagerProtocol(Protocol):
+    """What callers may rely on from any WebSocket manager."""
+
+    user_context: Optional[Any]
+
+    async def add_connection(self, connection: Any) -> None:
+        ...
+
+    async def send_to_user(self, user_id: str, message: Any) -> bool:
+        ...
+
+
+__all__ = ["WebSocketManagerProtocol"]
+''', False)
 
     # unified_manager: the long implementation class plus its companions
     methods = []
@@ -1167,8 +1271,13 @@ class LegacyFile:
         self.functions.append(fn)
         return fn
 
-    def user_context_expr(self, fn: Fn, kind: str | None = None) -> str | None:
-        """Put a context in scope (15% `user_context`, 15% another *_context, 70% none)."""
+    def user_context_expr(self, fn: Fn, kind: str | None = None, annotated: bool | None = None) -> str | None:
+        """Put a context in scope (15% `user_context`, 15% another *_context, 70% none).
+
+        A context parameter is sometimes annotated `UserExecutionContext` (and then, for another
+        context, often named `ctx` / `context`); a local context is built with the class or, in
+        tests, with the canonical module's `create_test_user_context()`.
+        """
         rng = self.rng
         if kind is None:
             roll = rng.random()
@@ -1177,10 +1286,21 @@ class LegacyFile:
         if kind == "none":
             return None
         name = "user_context" if kind == "user" else rng.choice(CONTEXT_NAMES)
-        if rng.random() < 0.6:
-            fn.params.append(name)
+        if annotated or (annotated is None and rng.random() < 0.6):
+            if annotated or rng.random() < 0.35:
+                if kind == "other":
+                    name = rng.choice(ANNOTATED_CONTEXT_NAMES)
+                self.extra_imports.add(USER_EXECUTION_CONTEXT_IMPORT)
+                fn.params.append(f"{name}: UserExecutionContext")
+                self.shapes[f"context_{kind}_annotated_parameter"] += 1
+            else:
+                fn.params.append(name)
+        elif self.is_test and rng.random() < 0.3:
+            self.extra_imports.add(f"from {CANONICAL} import create_test_user_context")
+            fn.lines.append(f'{name} = create_test_user_context("user-{rng.randint(1, 999)}")')
+            self.shapes["context_test_helper"] += 1
         else:
-            self.extra_imports.add("from netra_backend.app.services.user_execution_context import UserExecutionContext")
+            self.extra_imports.add(USER_EXECUTION_CONTEXT_IMPORT)
             fn.lines.append(f'{name} = UserExecutionContext(user_id="user-{rng.randint(1, 999)}", '
                             f'thread_id="thread-{rng.randint(1, 999)}", run_id="run-{rng.randint(1, 999)}")')
         return name
@@ -1199,15 +1319,53 @@ class LegacyFile:
     def manager_class(self) -> str:
         return self.rng.choices(MANAGER_CLASSES, (40, 45, 15))[0]
 
+    def context_holder_class(self, callee: str) -> None:
+        """A class that keeps its context as `self._context` and obtains a manager with no argument."""
+        rng = self.rng
+        self.extra_imports.add(USER_EXECUTION_CONTEXT_IMPORT)
+        self.shapes["context_self_attribute"] += 1
+        noun = rng.choice(NOUNS)
+        name = camel(noun, rng.choice(("Notifier", "Publisher", "EventSink", "Reporter", "Streamer")))
+        local = self.use(callee, None)
+        var = self.mvar()
+        if rng.random() < 0.5:
+            obtain = (f"    def _manager(self):\n        return {local}()\n\n"
+                      f"    async def publish(self, event):\n        {var} = self._manager()\n")
+        else:
+            obtain = f"    async def publish(self, event):\n        {var} = {local}()\n"
+        self.tail_blocks.append(
+            f"class {name}:\n"
+            f'    """Sends {noun} updates to the user this object was created for."""\n\n'
+            f"    def __init__(self, context: UserExecutionContext):\n"
+            f"        self._context = context\n        self._published = 0\n\n"
+            + obtain +
+            f"        self._published += 1\n"
+            f"        return await {var}.send_to_user(self._context.user_id, event)\n")
+
+    def noarg_context(self) -> str:
+        """Context situation of a zero-argument access: user / other / self_attribute (a holder class) / none."""
+        roll = self.rng.random()
+        if roll < 0.15:
+            return "user"
+        if roll < 0.30:
+            return "self_attribute" if self.rng.random() < 0.35 else "other"
+        return "none"
+
     # -- sites -----------------------------------------------------------------------------
 
-    def site(self, kind: str) -> None:
-        if getattr(self, f"site_{kind}")() is not False:
+    def site(self, token: str) -> None:
+        kind, _, variant = token.partition(":")  # "factory_object:returned" is a factory_object site
+        method = getattr(self, f"site_{kind}")
+        if (method(variant) if variant else method()) is not False:
             self.shapes[kind + ("_without_import" if self.no_import else "")] += 1
 
     def site_get_ws_noarg(self) -> None:
+        context = self.noarg_context()
+        if context == "self_attribute" and not self.no_import:
+            self.context_holder_class("get_websocket_manager")
+            return
         fn = self.new_fn()
-        self.user_context_expr(fn)
+        self.user_context_expr(fn, "other" if context == "self_attribute" else context)
         var = self.mvar()
         fn.lines.append(f"{var} = {self.use('get_websocket_manager', fn)}()")
         self.finish(fn, var)
@@ -1233,11 +1391,22 @@ class LegacyFile:
             fn.lines.append(f"{var} = {factory}({ctx}, mode={mode}.ISOLATED)")
         self.finish(fn, var)
 
+    def user_id_keyword(self, fn: Fn) -> str:
+        """`user_id=...` for a legacy create function (an argument the factory has no place for)."""
+        self.shapes["create_user_id_keyword"] += 1
+        if self.rng.random() < 0.5:
+            fn.params.append("user_id")
+            return "user_id=user_id"
+        return f'user_id="user-{self.rng.randint(1, 999)}"'
+
     def site_create_awaited(self) -> None:
         fn = self.new_fn(is_async=True)
         var = self.mvar()
         create = self.use("create_websocket_manager", fn)
-        if self.rng.random() < 0.6:
+        roll = self.rng.random()
+        if roll < 0.12 and not self.production:
+            fn.lines.append(f"{var} = await {create}({self.user_id_keyword(fn)})")
+        elif roll < 0.66:
             ctx = self.user_context_expr(fn, "user" if self.rng.random() < 0.7 else "other")
             fn.lines.append(f"{var} = await {create}({ctx})")
         else:
@@ -1248,6 +1417,10 @@ class LegacyFile:
     def site_create_plain(self) -> None:
         fn = self.new_fn()
         var = self.mvar()
+        if self.rng.random() < 0.1 and not self.production:
+            fn.lines.append(f"{var} = {self.use('create_websocket_manager_sync', fn)}({self.user_id_keyword(fn)})")
+            self.finish(fn, var)
+            return
         ctx = self.user_context_expr(fn, "user" if self.rng.random() < 0.6 else "other")
         if self.rng.random() < 0.7:
             fn.lines.append(f"{var} = {self.use('create_websocket_manager_sync', fn)}({ctx})")
@@ -1256,8 +1429,10 @@ class LegacyFile:
             fn.lines.append(f"{var} = asyncio.run({self.use('create_websocket_manager', fn)}({ctx}))")
         self.finish(fn, var)
 
-    def site_factory_object(self) -> None:
+    def site_factory_object(self, escape: str = "") -> None:
         rng = self.rng
+        if escape:
+            return self.factory_object_escapes(escape)
         fn = self.new_fn(is_async=rng.random() < 0.5)
         ctx = self.user_context_expr(fn, rng.choice(("user", "other", "none")))
         arg = ctx or ""
@@ -1268,6 +1443,44 @@ class LegacyFile:
             options += [f"await factory.create_manager({arg})", f'await factory.get_manager_for_user("user-{rng.randint(1, 99)}")']
         fn.lines.append(f"{var} = {rng.choice(options)}")
         self.finish(fn, var)
+
+    def factory_object_escapes(self, escape: str) -> None:
+        """A factory object that leaves the function creating it: kept on `self`, returned, or passed on."""
+        rng = self.rng
+        if escape == "on_self":
+            self.shapes["factory_object_on_self"] += 1
+            cls = self.use("WebSocketManagerFactory", None)
+            noun = rng.choice(NOUNS)
+            self.tail_blocks.append(
+                f"class {camel(noun, 'ConnectionService')}:\n"
+                f'    """Hands out WebSocket managers for {noun} connections."""\n\n'
+                f"    def __init__(self):\n        self._factory = {cls}()\n\n"
+                f"    async def manager_for(self, user_context):\n"
+                f"        return await self._factory.create_manager(user_context)\n")
+            return
+        if escape == "returned":
+            self.shapes["factory_object_returned"] += 1
+            fn = self.new_fn()
+            if self.is_test:
+                fn.name = rng.choice(("manager_factory", "ws_manager_factory", "legacy_factory")) + f"_{self.counter}"
+                fn.decorators.append("pytest.fixture")
+            else:
+                fn.name = f"build_{rng.choice(NOUNS)}_manager_factory"
+            if rng.random() < 0.5:
+                fn.lines.append(f"return {self.use('WebSocketManagerFactory', fn)}()")
+            else:
+                fn.lines += [f"factory = {self.use('WebSocketManagerFactory', fn)}()", "factory.created_by = __name__",
+                             "return factory"]
+            return
+        self.shapes["factory_object_passed"] += 1
+        fn = self.new_fn()
+        owner = rng.choice(("app", "registry", "container"))
+        fn.params.append(owner)
+        fn.lines.append(f"factory = {self.use('WebSocketManagerFactory', fn)}()")
+        fn.lines.append(rng.choice((f'{owner}.register("websocket_manager_factory", factory)',
+                                    f"{camel(rng.choice(NOUNS), 'Dispatcher')}(manager_factory=factory).start()",
+                                    f"configure_{rng.choice(NOUNS)}_notifications({owner}, factory)")))
+        fn.lines.append("assert factory is not None" if self.is_test else f"return {owner}")
 
     def site_factory_getter(self) -> None:
         rng = self.rng
@@ -1296,10 +1509,14 @@ class LegacyFile:
         self.finish(fn, var)
 
     def site_instantiate_noarg(self) -> None:
-        fn = self.new_fn()
-        self.user_context_expr(fn)
-        var = self.mvar()
+        context = self.noarg_context()
         name = self.rng.choices(MANAGER_CLASSES + ["IsolatedWebSocketManager"], (35, 45, 15, 5))[0]
+        if context == "self_attribute" and not self.no_import:
+            self.context_holder_class(name)
+            return
+        fn = self.new_fn()
+        self.user_context_expr(fn, "other" if context == "self_attribute" else context)
+        var = self.mvar()
         fn.lines.append(f"{var} = {self.use(name, fn)}()")
         self.finish(fn, var)
 
@@ -1309,9 +1526,29 @@ class LegacyFile:
         cls = self.use(self.manager_class(), fn)
         var = self.mvar()
         roll = rng.random()
-        if roll < 0.55:
+        if self.production and rng.random() < 0.6:
+            roll = 0.0  # production code mostly passes the context the way the factory takes it
+        if roll < 0.27:
             ctx = self.user_context_expr(fn, "user" if rng.random() < 0.7 else "other")
             fn.lines.append(f"{var} = {cls}(user_context={ctx})")
+        elif roll < 0.40:
+            ctx = self.user_context_expr(fn, "other", annotated=True)
+            fn.lines.append(f"{var} = {cls}({ctx})")
+            self.shapes["instantiate_positional_context"] += 1
+        elif roll < 0.49:
+            ctx = self.user_context_expr(fn, "user" if rng.random() < 0.5 else "other")
+            mode = self.use("WebSocketManagerMode", fn)
+            fn.lines.append(f"{var} = {cls}(mode={mode}.UNIFIED, user_context={ctx})")
+            self.shapes["instantiate_mode_and_context"] += 1
+        elif roll < 0.55:
+            ctx = self.user_context_expr(fn, "user" if rng.random() < 0.7 else "other")
+            if self.is_test:
+                token = f'"test-ssot-token-{rng.randint(1, 99)}"'
+            else:
+                self.extra_imports.add("import secrets")
+                token = "secrets.token_urlsafe(32)"
+            fn.lines.append(f"{var} = {cls}(user_context={ctx}, _ssot_authorization_token={token})")
+            self.shapes["instantiate_ssot_token"] += 1
         elif roll < 0.8:
             mode = self.use("WebSocketManagerMode", fn)
             fn.lines.append(f"{var} = {cls}(mode={mode}.{rng.choice(('UNIFIED', 'ISOLATED', 'EMERGENCY'))})")
@@ -1537,6 +1774,65 @@ class LegacyFile:
             fn.name = fn.name.replace("test_", "", 1) + "_class"
             fn.decorators.append("pytest.fixture")
         fn.lines.append(f"return {self.use(self.manager_class(), None)}")
+
+    # -- consumers of the other names the legacy `manager` module carries -------------------
+
+    def site_heartbeat_import(self) -> None:
+        """`from ...manager import WebSocketHeartbeatManager`, sometimes next to a manager name."""
+        rng = self.rng
+        heartbeat = self.module_import("WebSocketHeartbeatManager", module=MANAGER)
+        fn = self.new_fn()
+        fn.name = rng.choice(("run_heartbeat_check", "probe_connections", "measure_heartbeat_latency",
+                              "check_stale_connections"))
+        fn.params += ["connection_ids", "interval: float = 5.0"]
+        if rng.random() < 0.5:
+            name = rng.choice(("WebSocketManager", "UnifiedWebSocketManager", "WebSocketManagerMode"))
+            other = self.module_import(name, module=MANAGER)
+            self.shapes["heartbeat_import_with_manager_name"] += 1
+            if name == "WebSocketManagerMode":
+                fn.lines.append(f'logger.info("checking heartbeats in %s mode", {other}.UNIFIED.value)')
+            else:
+                fn.params.insert(0, "manager")
+                fn.lines += [f"if manager is not None and not isinstance(manager, {other}):",
+                             '    raise TypeError("expected a WebSocket manager")']
+        fn.lines += [f"heartbeat = {heartbeat}(interval=interval, timeout=interval * 3)",
+                     "for connection_id in connection_ids:", "    heartbeat.record_pong(connection_id)",
+                     "stale = heartbeat.stale_connections()",
+                     'logger.info("%d of %d connections stale", len(stale), len(connection_ids))',
+                     "return stale"]
+
+    COMPAT_USAGES = ("serialize", "protocol", "getattr", "dunder_all")
+
+    def site_compat_layer(self, usages: list[str]) -> None:
+        """A test of the compatibility layer through the module object: `from pkg import manager`."""
+        self.module_object_lines.append(f"from {PKG} import manager")
+        self.extra_imports.add("import json")
+        for usage in usages:
+            self.shapes[f"compat_layer_{usage}"] += 1
+            fn = self.new_fn()
+            if usage == "serialize":
+                fn.name = "test_serialize_message_safely_still_importable_from_manager"
+                fn.lines += ['payload = manager._serialize_message_safely({"type": "ping", "sequence": 3})',
+                             "assert isinstance(payload, str)", 'assert json.loads(payload)["type"] == "ping"']
+            elif usage == "protocol":
+                fn.name = "test_manager_protocol_reexported"
+                fn.lines += ["protocol = manager.WebSocketManagerProtocol",
+                             "if protocol is None:", '    pytest.skip("protocols module not importable")',
+                             'assert hasattr(protocol, "send_to_user")']
+            elif usage == "getattr":
+                fn.name = "test_heartbeat_classes_reexported"
+                fn.lines += ['heartbeat_class = getattr(manager, "WebSocketHeartbeat")',
+                             "assert heartbeat_class is manager.WebSocketHeartbeatManager",
+                             "assert heartbeat_class(interval=1.0).interval == 1.0"]
+            elif usage == "dunder_all":
+                fn.name = "test_compat_names_listed_in_all"
+                fn.lines += ['for name in ("WebSocketManager", "WebSocketHeartbeat", "WebSocketHeartbeatManager",',
+                             '             "WebSocketManagerProtocol", "_serialize_message_safely"):',
+                             "    assert name in manager.__all__", "    assert hasattr(manager, name)"]
+            else:  # aliases
+                fn.name = "test_manager_aliases_are_one_class"
+                fn.lines += ["assert manager.WebSocketManager is manager.UnifiedWebSocketManager",
+                             "assert manager.WebSocketConnectionManager is manager.UnifiedWebSocketManager"]
 
     # -- the whole module ------------------------------------------------------------------
 
@@ -1803,6 +2099,93 @@ def draw_sizes(rng: random.Random, count: int, total: int) -> list[int]:
 LEGACY_SITE_KINDS = [k for k in SITE_RATES if k not in TRAP_RATES]
 MANIFEST = ".corpus-manifest.json"
 
+# Sites whose production share is fixed (per REFERENCE_FILES). The real repository has one
+# factory object in production code; here that is the package `__init__`'s
+# `get_websocket_manager_factory()`, so generated factory objects go to tests and tools.
+PRODUCTION_SITE_RATES = {"factory_object": 0, "factory_getter": 0}
+# Singleton accesses are rarer in production code than the production share of legacy files:
+# this share of the ones drawn for a production file moves to a non-production file.
+# Factory objects that escape the function creating them, per REFERENCE_FILES (out of factory_object).
+FACTORY_OBJECT_ESCAPES = {"on_self": 4, "returned": 4, "passed": 3}
+PRODUCTION_DAMPING = {"get_ws_noarg": 0.2, "get_ws_none": 0.2, "instantiate_noarg": 0.2, "get_instance": 0.2}
+
+# Consumers of the names the legacy `manager` module carries besides the managers (absolute
+# counts in the real repository, scaled like everything else, at least one each).
+HEARTBEAT_IMPORTERS_PER_REFERENCE = 7
+COMPAT_LAYER_TESTS_PER_REFERENCE = 5
+HEARTBEAT_IMPORTER_PATHS = [
+    "scripts/check_websocket_heartbeat.py",
+    "tests/mission_critical/websocket_heartbeat_monitor.py",
+    "tests/stress/websocket_heartbeat_stress.py",
+    "scripts/diagnose_websocket_connections.py",
+    "tests/mission_critical/websocket_stability_runner.py",
+    "tests/stress/connection_churn_stress.py",
+    "scripts/websocket_load_probe.py",
+]
+COMPAT_LAYER_DIR = "netra_backend/tests/unit/websocket_core/compatibility_layer"
+COMPAT_LAYER_TOPICS = ["serialization", "protocol", "heartbeat", "exports", "aliases"]
+
+# .github/CODEOWNERS (GitHub syntax: the last matching pattern wins, so broad rules come first).
+# A rule is written only when its directory exists in the tree; dev_launcher/ has no owner.
+CODEOWNERS = ".github/CODEOWNERS"
+CODEOWNERS_RULES = [
+    ("/netra_backend/", "@netra/backend"),
+    ("/netra_backend/app/services/", "@netra/backend @netra/platform"),
+    ("/netra_backend/app/websocket_core/", "@netra/realtime"),
+    ("/netra_backend/tests/", "@netra/backend @netra/qa"),
+    (f"/{COMPAT_LAYER_DIR}/", "@netra/realtime @netra/qa"),
+    ("/tests/", "@netra/qa"),
+    ("/tests/mission_critical/", "@netra/qa @netra/realtime"),
+    ("/tests/stress/", "@netra/qa @netra/realtime"),
+    ("/auth_service/", "@netra/auth"),
+    ("/analytics_service/", "@netra/data"),
+    ("/shared/", "@netra/platform"),
+    ("/test_framework/", "@netra/qa"),
+    ("/scripts/", "@netra/devex"),
+    ("/.github/", "@netra/devex"),
+]
+
+
+def manager_name_consumers(files: int) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """Paths of the heartbeat importers, and of the compatibility-layer tests with what each uses."""
+    heartbeat = []
+    for index in range(scaled(HEARTBEAT_IMPORTERS_PER_REFERENCE, files)):
+        path = HEARTBEAT_IMPORTER_PATHS[index % len(HEARTBEAT_IMPORTER_PATHS)]
+        rounds = index // len(HEARTBEAT_IMPORTER_PATHS)
+        heartbeat.append(path if not rounds else path[:-3] + f"_{rounds + 1}.py")
+    count = scaled(COMPAT_LAYER_TESTS_PER_REFERENCE, files)
+    usages = list(LegacyFile.COMPAT_USAGES)
+    compat = []
+    for index in range(count):
+        topic = COMPAT_LAYER_TOPICS[index % len(COMPAT_LAYER_TOPICS)]
+        rounds = index // len(COMPAT_LAYER_TOPICS)
+        path = f"{COMPAT_LAYER_DIR}/test_manager_compat_{topic}" + (f"_{rounds + 1}" if rounds else "") + ".py"
+        if index < len(usages):
+            # every usage appears at least once; with fewer files than usages the last file takes the rest
+            used = usages[index:] if index == count - 1 else [usages[index]]
+        else:
+            used = ["aliases", usages[index % 3]]
+        compat.append((path, used))
+    return heartbeat, compat
+
+
+def codeowners_source(paths: list[str]) -> tuple[str, list[tuple[str, str]], list[str]]:
+    """The CODEOWNERS text, its rules, and the top-level directories no rule covers."""
+    directories = {os.path.dirname(p) for p in paths}
+    existing = set()
+    for directory in directories:
+        parts = directory.split("/")
+        existing.update("/" + "/".join(parts[:depth]) + "/" for depth in range(1, len(parts) + 1))
+    existing.add("/.github/")
+    rules = [(pattern, owners) for pattern, owners in CODEOWNERS_RULES if pattern in existing]
+    top = sorted({p.split("/", 1)[0] for p in paths if "/" in p})
+    unowned = [d for d in top if f"/{d}/" not in {pattern for pattern, _ in rules}]
+    width = max(len(pattern) for pattern, _ in rules) + 2
+    lines = ["# Code owners of the netra monorepo (GitHub CODEOWNERS syntax).",
+             "# The last matching pattern takes precedence: broad rules first, deeper ones after.", ""]
+    lines += [pattern.ljust(width) + owners for pattern, owners in rules]
+    return "\n".join(lines) + "\n", rules, unowned
+
 
 def prepare_out_dir(out_dir: str) -> None:
     if os.path.isdir(out_dir) and os.listdir(out_dir):
@@ -1820,7 +2203,9 @@ def generate(out_dir: str, files: int = 10_000, seed: int = 1) -> dict:
     pools = Pools(random.Random(f"pools:{seed}"))
     layout = layout_files(pools, random.Random(f"layout:{seed}"))
     fixed = sorted(layout)
-    inits, regular = plan_tree(master, files, fixed)
+    heartbeat_importers, compat_tests = manager_name_consumers(files)
+    consumer_paths = heartbeat_importers + [p for p, _ in compat_tests]
+    inits, regular = plan_tree(master, files, fixed + consumer_paths)
     group_of = dict(regular)
     paths = [p for p, _ in regular]
 
@@ -1832,7 +2217,7 @@ def generate(out_dir: str, files: int = 10_000, seed: int = 1) -> dict:
     tests = [p for p in paths if is_test(p)]
     others = [p for p in paths if group_of[p] >= 5]
     legacy_layout = [p for p in fixed if layout[p][1]]
-    n_legacy = max(3, scaled(LEGACY_FILES_PER_REFERENCE, files) - len(legacy_layout))
+    n_legacy = max(3, scaled(LEGACY_FILES_PER_REFERENCE, files) - len(legacy_layout) - len(consumer_paths))
     n_production = max(1, round(n_legacy * 0.066))
     n_other = max(1, round(n_legacy * 0.03))
     legacy_production = sorted(master.sample(production, n_production))
@@ -1861,6 +2246,8 @@ def generate(out_dir: str, files: int = 10_000, seed: int = 1) -> dict:
     target_total = files * AVERAGE_FILE_BYTES
     sizes = {p: master.randint(1_050_000, 2_400_000) for p in sorted(giants)}
     ordinary = [p for p in paths if p not in giants]
+    for path in consumer_paths:
+        sizes[path] = random.Random(f"{seed}:{path}:size").randint(4_000, 16_000)
     budget = target_total - sum(sizes.values()) - sum(len(layout[p][0]) for p in fixed) - 300 * len(inits)
     sizes.update(zip(ordinary, draw_sizes(master, len(ordinary), budget)))
 
@@ -1868,11 +2255,29 @@ def generate(out_dir: str, files: int = 10_000, seed: int = 1) -> dict:
     site_files: dict[str, list[str]] = {p: [] for p in sorted(legacy)}
     anywhere = sorted(p for p in legacy if p not in no_import)
     test_like = sorted(p for p in legacy if p not in no_import and p not in set(legacy_production))
+    production_set = set(legacy_production)
+    not_production = [p for p in anywhere if p not in production_set]
+    production_left = {kind: scaled(rate, files, at_least=min(1, rate)) for kind, rate in PRODUCTION_SITE_RATES.items()}
     quotas = {kind: scaled(SITE_RATES[kind], files) for kind in LEGACY_SITE_KINDS}
     tokens = [kind for kind in LEGACY_SITE_KINDS for _ in range(quotas[kind])]
+    # some factory objects leave the function creating them (part of the factory_object quota)
+    escapes = [f"factory_object:{escape}" for escape, rate in FACTORY_OBJECT_ESCAPES.items()
+               for _ in range(scaled(rate, files))][:quotas["factory_object"]]
+    start = tokens.index("factory_object")
+    tokens[start:start + len(escapes)] = escapes
     master.shuffle(tokens)
-    for kind in tokens:
-        site_files[master.choice(test_like if kind in TEST_ONLY_SITES else anywhere)].append(kind)
+    for token in tokens:
+        kind = token.partition(":")[0]
+        if kind in TEST_ONLY_SITES:
+            path = master.choice(test_like)
+        elif kind in production_left:
+            path = master.choice(legacy_production if production_left[kind] > 0 else not_production)
+            production_left[kind] -= 1
+        else:
+            path = master.choice(anywhere)
+            if path in production_set and kind in PRODUCTION_DAMPING and master.random() < PRODUCTION_DAMPING[kind]:
+                path = master.choice(not_production)
+        site_files[path].append(token)
     for path in sorted(no_import):
         site_files[path] = [master.choice(("instantiate_noarg", "isinstance", "annotation", "get_ws_noarg"))]
 
@@ -1906,6 +2311,17 @@ def generate(out_dir: str, files: int = 10_000, seed: int = 1) -> dict:
 
     for path in fixed:
         write(path, layout[path][0])
+    for path in heartbeat_importers:
+        builder = LegacyFile(pools, random.Random(f"{seed}:{path}"), module_name(path)[0], module_name(path)[1], False,
+                             shapes, [])
+        builder.site("heartbeat_import")
+        write(path, builder.render(sizes[path]))
+    for path, usages in compat_tests:
+        builder = LegacyFile(pools, random.Random(f"{seed}:{path}"), module_name(path)[0], module_name(path)[1], True,
+                             shapes, [])
+        builder.site_compat_layer(usages)
+        shapes["compat_layer_test"] += 1
+        write(path, builder.render(sizes[path]))
     for path in inits:
         write(path, init_source(pools, random.Random(f"{seed}:{path}")))
     consumers: list[tuple[str, str]] = []
@@ -1938,7 +2354,13 @@ def generate(out_dir: str, files: int = 10_000, seed: int = 1) -> dict:
                 text = break_source(text, rng, broken[path])
         write(path, text)
 
-    legacy_all = sorted(set(legacy) | set(legacy_layout))
+    codeowners, owner_rules, unowned = codeowners_source(list(written))
+    os.makedirs(os.path.join(out_dir, os.path.dirname(CODEOWNERS)), exist_ok=True)
+    with open(os.path.join(out_dir, CODEOWNERS), "wb") as handle:  # not a .py file: not counted in `files`
+        handle.write(codeowners.encode("utf-8"))
+    shapes["codeowners_rules"] = len(owner_rules)
+
+    legacy_all = sorted(set(legacy) | set(legacy_layout) | set(consumer_paths))
     manifest = {
         "generator": "benchmarks/make_corpus.py",
         "seed": seed,
@@ -1950,6 +2372,13 @@ def generate(out_dir: str, files: int = 10_000, seed: int = 1) -> dict:
         "traps": {p: traps[p] for p in sorted(traps)},
         "large_files": sorted(p for p, n in written.items() if n > 1_000_000),
         "use_without_import": sorted(no_import),
+        "manager_extra_names": {
+            "module": f"{WSC}/manager.py",
+            "names": list(MANAGER_EXTRA_NAMES),
+            "heartbeat_importers": heartbeat_importers,
+            "compat_layer_tests": {p: u for p, u in compat_tests},
+        },
+        "codeowners": {"path": CODEOWNERS, "rules": [list(r) for r in owner_rules], "unowned_top_level": unowned},
         "shapes": dict(sorted(shapes.items())),
         "quotas": dict(sorted(quotas.items())),
         "seconds": round(time.monotonic() - started, 2),
@@ -1984,6 +2413,55 @@ def tree_digest(root: str) -> dict[str, str]:
             with open(full, "rb") as handle:
                 out[os.path.relpath(full, root)] = hashlib.sha256(handle.read()).hexdigest()
     return out
+
+
+def module_bindings(tree: ast.Module) -> set[str]:
+    """Names a module binds at top level (also inside try/except and if blocks)."""
+    names: set[str] = set()
+
+    def walk(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in node.names)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                    names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+            elif isinstance(node, ast.Try):
+                walk(node.body)
+                for handler in node.handlers:
+                    walk(handler.body)
+                walk(node.orelse)
+            elif isinstance(node, ast.If):
+                walk(node.body)
+                walk(node.orelse)
+
+    walk(tree.body)
+    return names
+
+
+def unresolved_layout_imports(root: str) -> list[str]:
+    """`from X import Y` in the websocket_core package where X is in the corpus but does not bind Y."""
+    missing, bindings = [], {}
+    for name in sorted(os.listdir(os.path.join(root, WSC))):
+        if not name.endswith(".py"):
+            continue
+        with open(os.path.join(root, WSC, name), encoding="utf-8") as handle:
+            tree = ast.parse(handle.read())
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.ImportFrom) and node.level == 0 and node.module):
+                continue
+            base = os.path.join(root, *node.module.split("."))
+            source = base + ".py" if os.path.isfile(base + ".py") else os.path.join(base, "__init__.py")
+            if not os.path.isfile(source):
+                continue
+            if source not in bindings:
+                with open(source, encoding="utf-8") as handle:
+                    bindings[source] = module_bindings(ast.parse(handle.read()))
+            missing += [f"{name}: {node.module}.{a.name}" for a in node.names
+                        if a.name not in bindings[source] and not os.path.isfile(os.path.join(base, a.name + ".py"))]
+    return missing
 
 
 def self_check(files: int = 1500, seed: int = 3) -> int:
@@ -2034,8 +2512,21 @@ def self_check(files: int = 1500, seed: int = 3) -> int:
         for name in ("import_in_function", "import_try_importerror", "import_try_exception", "import_in_except",
                      "import_type_checking", "import_pytest_raises", "import_catch_warnings", "import_parenthesized",
                      "import_relative", "import_mixed_init", "alias_x_as_x", "alias_swapped", "alias_other",
-                     "module_object_import", "use_without_import"):
+                     "module_object_import", "use_without_import",
+                     # context shapes
+                     "context_other_annotated_parameter", "context_self_attribute", "context_test_helper",
+                     "instantiate_positional_context", "instantiate_mode_and_context", "instantiate_ssot_token",
+                     "create_user_id_keyword", "factory_object_on_self", "factory_object_returned",
+                     "factory_object_passed",
+                     # consumers of the legacy manager module's other names
+                     "heartbeat_import", "compat_layer_serialize", "compat_layer_protocol", "compat_layer_getattr",
+                     "compat_layer_dunder_all"):
             expect(shapes.get(name, 0) >= 1, f"shape {name}: {shapes.get(name, 0)}")
+        extra = manifest["manager_extra_names"]
+        for key, rate in (("heartbeat_importers", HEARTBEAT_IMPORTERS_PER_REFERENCE),
+                          ("compat_layer_tests", COMPAT_LAYER_TESTS_PER_REFERENCE)):
+            expect(len(extra[key]) == scaled(rate, files) and set(extra[key]) <= set(manifest["legacy"]),
+                   f"{len(extra[key])} {key.replace('_', ' ')} (expected {scaled(rate, files)}), listed as legacy")
 
         # parse every file on this Python
         modern = sys.version_info >= (3, 12)
@@ -2044,7 +2535,7 @@ def self_check(files: int = 1500, seed: int = 3) -> int:
         naive = [b"manager", b"websocket_manager", b"websocket_core"]
         legacy = set(manifest["legacy"])
         for path in digest_a:
-            if path == MANIFEST:
+            if not path.endswith(".py"):
                 continue
             with open(os.path.join(root, path), "rb") as handle:
                 data = handle.read()
@@ -2057,7 +2548,8 @@ def self_check(files: int = 1500, seed: int = 3) -> int:
                 if not should_fail:
                     wrong_fail.append(path)
             if path in legacy:
-                if not any(name.encode() in data for name in ALL_LEGACY_NAMES):
+                if not any(name.encode() in data
+                           for name in ALL_LEGACY_NAMES + MANAGER_EXTRA_NAMES + LEGACY_MODULE_SPELLINGS):
                     legacy_without_text.append(path)
             elif any(word in data for word in naive):
                 naive_hits += 1
@@ -2066,12 +2558,27 @@ def self_check(files: int = 1500, seed: int = 3) -> int:
         expect(not wrong_parse, "every file listed as unparseable fails ast.parse"
                                 + (" (PEP 701 files parse on 3.12+, as expected)" if modern else "")
                                 + (f" (parsed: {wrong_parse[:3]})" if wrong_parse else ""))
-        expect(not legacy_without_text, "every legacy-listed file names a legacy manager")
+        expect(not legacy_without_text, "every legacy-listed file names a legacy manager or module"
+               + (f" (not: {legacy_without_text[:3]})" if legacy_without_text else ""))
         share = naive_hits / max(1, count - len(legacy))
         expect(share >= 0.05, f"{100 * share:.1f}% of files without legacy references still contain "
                               "'manager'/'websocket_manager'/'websocket_core' (a text filter alone is not enough)")
-        for path in ("websocket_manager.py", "manager.py", "unified_manager.py", "__init__.py"):
+        for path in ("websocket_manager.py", "manager.py", "unified_manager.py", "__init__.py", "heartbeat.py",
+                     "protocols.py"):
             expect(os.path.isfile(os.path.join(root, WSC, path)), f"{WSC}/{path} exists")
+        unresolved = unresolved_layout_imports(root)
+        expect(not unresolved, "every name the websocket_core modules import from the corpus is bound there"
+                               + (f" (missing: {unresolved[:3]})" if unresolved else ""))
+        with open(os.path.join(root, WSC, "manager.py"), encoding="utf-8") as handle:
+            manager_tree = ast.parse(handle.read())
+        bound = module_bindings(manager_tree)
+        exported = next(ast.literal_eval(n.value) for n in manager_tree.body if isinstance(n, ast.Assign)
+                        and getattr(n.targets[0], "id", "") == "__all__")
+        expect(all(n in bound and n in exported for n in MANAGER_EXTRA_NAMES),
+               f"manager.py binds {', '.join(MANAGER_EXTRA_NAMES)} and lists them in __all__")
+        owners = manifest["codeowners"]
+        expect(os.path.isfile(os.path.join(root, CODEOWNERS)) and owners["rules"] and owners["unowned_top_level"],
+               f"{CODEOWNERS}: {len(owners['rules'])} rules, no owner for {', '.join(owners['unowned_top_level'])}/")
         expect(not os.path.exists(os.path.join(root, WSC, "websocket_manager_factory.py")),
                "websocket_manager_factory.py is absent (still imported)")
         elapsed = time.monotonic() - started
