@@ -20,7 +20,8 @@ from pathlib import Path
 
 from .analysis import analyze, module_level_statements, module_name_for, resolve_relative
 from .config import Config
-from .engine import _Cache, discover
+from .discovery import discover
+from .engine import _Cache
 from .resolution import ModuleReader, module_file, module_level_bindings
 from .source import SourceText, UndecodableSource
 
@@ -158,7 +159,7 @@ def check_factory(root: Path, config: Config, report: AuditReport) -> None:
 
 def check_import_paths(root: Path, config: Config, report: AuditReport) -> None:
     cache = _Cache.get(config)
-    paths, _ = discover(root, config)
+    paths = discover(root, config).files
     definition = set(config.legacy_modules) | {config.canonical_module}
     counts: dict[str, int] = {}
     locations: dict[str, list[str]] = {}

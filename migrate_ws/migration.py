@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config
-from .engine import ProgressCallback, build_targets, discover, plan_stages
+from .discovery import discover
+from .engine import ProgressCallback, build_targets, plan_stages
 from .legacy_modules import LegacyModulesOutcome, plan_legacy_modules
 from .model import STEP_TITLES, STEPS, FileResult, FollowUp, Plan
 
@@ -39,7 +40,7 @@ def stage(root: Path, config: Config, legacy_policy: str = "shim", jobs: int | N
           todo_comments: bool = False, progress: ProgressCallback | None = None) -> Migration:
     root = root.resolve()
     code_steps = [s for s in STEPS if s != "legacy-modules"]
-    paths, _ = discover(root, config)
+    paths = discover(root, config).files
     stages = [code_steps[: index + 1] for index in range(len(code_steps))]
     states = plan_stages(root, config, stages, jobs=jobs, check_idempotence=True, todo_comments=todo_comments,
                          progress=progress, paths=paths)
