@@ -232,6 +232,14 @@ def test_an_unusable_pattern_is_a_one_line_config_error(pattern: str, message: s
     assert text.startswith(f"tool.migrate-ws.exclude: {pattern!r} ") and message in text and "\n" not in text
 
 
+def test_a_character_class_never_matches_a_slash(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    git_init(root)
+    write(root, ".gitignore", "a[!x]b/c.py\n")
+    touch(root, "a/b/c.py", "ayb/c.py")
+    assert selected(root) == git_untracked(root) == ["a/b/c.py"]
+
+
 def test_random_gitignore_files_agree_with_git(tmp_path: Path) -> None:
     """A bounded differential run: random trees and ignore files, git's answer is the reference."""
     names = ["a", "b", "sub", "x.py", "keep.py"]
@@ -241,6 +249,7 @@ def test_random_gitignore_files_agree_with_git(tmp_path: Path) -> None:
         text = rng.choice([
             part(), part() + "/", "/" + part(), part() + "/" + part(), part() + "/**", "**/" + part(),
             part() + "/**/" + part(), "*/", part() + "/*", part() + "/**/", "/" + part() + "/" + part() + "/",
+            "s[!x]b/" + part(), "[!z]/" + part(), part() + "/[a-c]*", "**/[!k]*.py",
         ])
         return ("!" + text) if rng.random() < 0.35 else text
 
