@@ -182,7 +182,7 @@ class Patterns:
         return None  # pragma: no cover
 
 
-# names (a set), suffixes, and matchers of the other patterns: whether any pattern may match
+# whether any pattern may match: literal names (a set), `*X` suffixes, matchers of the others
 _Quick = tuple
 
 
@@ -562,7 +562,8 @@ def discover(root: Path | str, config: "Config", paths: Sequence[str | os.PathLi
                      [walk.notes[path] for path in sorted(walk.notes)])
 
 
-def discover_with_stats(root: Path, config: "Config", stats: bool = True) -> tuple[list[str], list[FollowUp], dict[str, FileStat]]:
+def discover_with_stats(root: Path, config: "Config",
+                        stats: bool = True) -> tuple[list[str], list[FollowUp], dict[str, FileStat]]:
     """`discover` as the tuple (files, notes, stats) that `engine.plan_stages` unpacks."""
     found = discover(root, config, stats=stats)
     return found.files, found.notes, found.stats
