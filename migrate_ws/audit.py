@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .analysis import analyze, module_level_statements, module_name_for, resolve_relative
 from .config import Config
-from .engine import discover
+from .discovery import discover
 from .transform import Patterns
 from .resolution import ModuleReader, module_file, module_level_bindings
 from .source import SourceText, UndecodableSource, parse_source
@@ -176,7 +176,7 @@ def check_factory(root: Path, config: Config, report: AuditReport) -> None:
 
 def check_import_paths(root: Path, config: Config, report: AuditReport) -> None:
     cache = Patterns.get(config)
-    paths, _ = discover(root, config)
+    paths = discover(root, config).files
     definition = set(config.legacy_modules) | {config.canonical_module}
     counts: dict[str, int] = {}
     locations: dict[str, list[str]] = {}

@@ -61,6 +61,7 @@ class Config:
     implementation: str | None = None
     include: tuple[str, ...] = ("**/*.py",)
     exclude: tuple[str, ...] = ()
+    respect_gitignore: bool = True
     factory: FactoryConfig = field(default_factory=FactoryConfig)
     source: str = "<built-in>"
     title: str = ""  # the PR title and commit heading ("" for a generic one)
@@ -122,6 +123,18 @@ def _str_list(table: dict[str, Any], key: str, where: str, pattern: re.Pattern[s
     return tuple(value)
 
 
+def _patterns(table: dict[str, Any], key: str, where: str) -> tuple[str, ...] | None:
+    """A list of gitignore-style patterns (see discovery.py), each one checked."""
+    from .discovery import check_pattern
+
+    value = _str_list(table, key, where)
+    for item in value or ():
+        problem = check_pattern(item)
+        if problem is not None:
+            raise ConfigError(f"{where}.{key}: {item!r} {problem}")
+    return value
+
+
 def _dotted(table: dict[str, Any], key: str, where: str, required: bool = False) -> str | None:
     value = _expect(table, key, str, where, required)
     if value is not None and not _DOTTED.match(value):
@@ -131,7 +144,7 @@ def _dotted(table: dict[str, Any], key: str, where: str, required: bool = False)
 
 _KNOWN_KEYS = {
     "name", "preset", "title", "step-titles", "canonical-module", "canonical-exports", "implementation", "include",
-    "exclude", "aliases", "legacy-modules", "factory",
+    "exclude", "respect-gitignore", "aliases", "legacy-modules", "factory",
 }
 _FACTORY_KEYS = {
     "function", "context-parameter", "context-variables", "async", "functions", "classes",
@@ -220,8 +233,9 @@ def parse_config(table: dict[str, Any], source: str, where: str = "tool.migrate-
         aliases=aliases,
         legacy_modules=legacy,
         implementation=implementation,
-        include=_str_list(table, "include", where) or ("**/*.py",),
-        exclude=_str_list(table, "exclude", where) or (),
+        include=_patterns(table, "include", where) or ("**/*.py",),
+        exclude=_patterns(table, "exclude", where) or (),
+        respect_gitignore=_expect(table, "respect-gitignore", bool, where) is not False,
         factory=factory,
         source=source,
         title=_expect(table, "title", str, where) or "",

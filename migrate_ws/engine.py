@@ -9,8 +9,7 @@ strings and paths only; it never prints and never touches git.
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
@@ -18,119 +17,11 @@ from . import cache as result_cache
 from . import steps as step_registry
 from .analysis import module_name_for
 from .config import Config
-from .findings import ALIASES_DIFFER, REWRITE_REJECTED, SYMLINK, Finding
+from .discovery import discover_with_stats
+from .findings import ALIASES_DIFFER, REWRITE_REJECTED, Finding
 from .model import FileOutcome, FileResult, FileStatus, Plan, RepositoryContext, Targets
 from .resolution import canonical_facts, module_file
 from .worker import ProgressCallback, RunOptions, run_files
-
-
-# ----- selecting files ----------------------------------------------------------------------
-
-def glob_source(pattern: str) -> str:
-    """`**` crosses directories, `*` and `?` do not; a bare directory pattern matches its contents."""
-    out = []
-    i = 0
-    while i < len(pattern):
-        char = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif char == "*":
-            out.append("[^/]*")
-            i += 1
-        elif char == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(char))
-            i += 1
-    return "".join(out)
-
-
-def globs_to_regex(patterns: Iterable[str]) -> re.Pattern[str]:
-    """One pattern matching a relative path (or anything under it) that any of the globs matches."""
-    sources = [glob_source(p) for p in patterns]
-    if not sources:
-        return re.compile(r"(?!x)x")
-    return re.compile("^(?:" + "|".join(f"(?:{s})" for s in sources) + ")(?:/.*)?$")
-
-
-@dataclass(frozen=True)
-class FileSelector:
-    include: re.Pattern[str]
-    exclude: re.Pattern[str]
-
-    @classmethod
-    def from_config(cls, config: Config) -> "FileSelector":
-        return cls(globs_to_regex(config.include), globs_to_regex(config.exclude))
-
-    def excluded(self, relative: str) -> bool:
-        return self.exclude.match(relative) is not None
-
-    def selected(self, relative: str) -> bool:
-        return self.include.match(relative) is not None and self.exclude.match(relative) is None
-
-
-FileStat = result_cache.FileStat
-
-
-def discover(root: Path, config: Config) -> tuple[list[str], list[Finding]]:
-    """Python files under root that the configuration selects; symlinks are reported, not followed."""
-    paths, notes, _ = discover_with_stats(root, config, stats=False)
-    return paths, notes
-
-
-def discover_with_stats(root: Path, config: Config, stats: bool = True) -> tuple[list[str], list[Finding], dict[str, FileStat]]:
-    """`discover`, plus each file's modification time and size when `stats` is set."""
-    selector = FileSelector.from_config(config)
-    found: list[str] = []
-    notes: list[Finding] = []
-    seen: dict[str, FileStat] = {}
-    root_text = str(root)
-    pending = [(root_text, "")]
-    while pending:
-        directory, prefix = pending.pop()
-        try:
-            entries = list(os.scandir(directory))
-        except OSError:
-            continue
-        for entry in entries:
-            name = entry.name
-            relative = prefix + name
-            try:
-                is_link = entry.is_symlink()
-                is_dir = not is_link and entry.is_dir(follow_symlinks=False)
-            except OSError:
-                continue
-            if is_dir or (is_link and os.path.isdir(entry.path)):
-                if name == ".git" or selector.excluded(relative):
-                    continue
-                if is_link:
-                    if selector.selected(relative + "/x.py"):
-                        notes.append(Finding(SYMLINK.code, relative, 0, "symlinked directory: not followed"))
-                    continue
-                pending.append((entry.path, relative + "/"))
-                continue
-            if not name.endswith(".py") or not selector.selected(relative):
-                continue
-            if is_link:
-                target = os.path.realpath(entry.path)
-                where = "outside the repository" if not target.startswith(root_text + os.sep) else "inside the repository"
-                notes.append(Finding(SYMLINK.code, relative, 0, f"symlink to a file {where}: not followed"))
-                continue
-            found.append(relative)
-            if stats:
-                try:
-                    info = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                seen[relative] = (info.st_mtime_ns, info.st_size)
-    found.sort()
-    notes.sort(key=lambda note: note.path)
-    return found, notes, seen
 
 
 def build_targets(root: Path, config: Config, steps: Iterable[str], todo_comments: bool = False,

@@ -502,17 +502,24 @@ def test_allow_dirty_refuses_to_rewrite_a_file_with_uncommitted_changes(repo: Pa
     assert_restored(repo, before)
 
 
-def test_untracked_python_file_is_reported_not_committed(repo: Path) -> None:
+@pytest.mark.parametrize("respect_gitignore", [True, False])
+def test_untracked_python_file_is_reported_not_committed(repo: Path, tmp_path: Path, respect_gitignore: bool) -> None:
     (repo / ".gitignore").write_text("generated/\n")
     git(repo, "add", ".gitignore")
     git(repo, "commit", "-q", "-m", "ignore generated code")
-    write_tree(repo, {"generated/client.py": "from netra_backend.app.websocket_core.manager import WebSocketManager\n"})
+    legacy = "from netra_backend.app.websocket_core.manager import WebSocketManager\n"
+    write_tree(repo, {"generated/client.py": legacy})
+    config = tmp_path / "config.toml"
+    config.write_text(f'[tool.migrate-ws]\npreset = "netra"\nrespect-gitignore = {str(respect_gitignore).lower()}\n')
 
-    result = invoke(["--apply", "-C", repo, "--branch", "ignored"])
+    result = invoke(["--apply", "-C", repo, "--branch", "ignored", "--config", config])
 
     assert result.exit_code == 0, result.output
-    assert "generated/client.py:0: MW906 not processed: not tracked by git" in result.stdout
-    assert (repo / "generated/client.py").read_text().startswith("from netra_backend.app.websocket_core.manager ")
+    if respect_gitignore:  # the default: a gitignored file is not read at all (as black and ruff)
+        assert "generated/client.py" not in result.stdout
+    else:  # read and planned, but git does not track it: reported, never committed
+        assert "generated/client.py:0: MW906 not processed: not tracked by git" in result.stdout
+    assert (repo / "generated/client.py").read_text() == legacy
 
 
 @pytest.mark.parametrize("name", ["taken", "default"])

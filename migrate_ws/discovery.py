@@ -1,0 +1,569 @@
+"""Which files a run reads: the file selection of black and ruff.
+
+- `include` and `exclude` (configuration) are gitignore-style patterns, relative to the root;
+- `.gitignore` files are respected (each relative to its own directory, deeper files
+  override shallower ones, `!` negations work), and so is `.git/info/exclude`, unless the
+  configuration says `respect-gitignore = false`;
+- `.git` is never entered; symlinks are reported, never followed;
+- explicit paths limit the run to those files and directories; `exclude` still applies to
+  a file named explicitly (ruff's `--force-exclude`), `.gitignore` and `include` do not.
+
+Patterns are translated to regular expressions by `pathspec` (`GitIgnoreSpec`); they are
+then asked git's questions, which `pathspec`'s own `match_file` does not answer for a walk:
+git does not descend into an ignored directory (so `d2/` then `!d2/keep.py` leaves
+`d2/keep.py` ignored), and a directory is matched only by a pattern that matches the
+directory itself (so `build/**` then `!build/keep.py` re-includes `build/keep.py`, because
+`build/**` matches what is inside `build`, not `build`). Here every pattern gets a file form
+and a directory form of its expression; the walk asks the directory form before descending
+and prunes what is excluded, and the file form for each file. Two translations of pathspec
+1.1 are corrected to git's meaning: a pattern ending in `/**/` and a character class next to
+a slash (`_git_form`, `_classes_without_slash`). tests/test_discovery.py compares the result
+with git's own on random trees and ignore files.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+from pathspec import GitIgnoreSpec
+
+from .cache import FileStat
+from .findings import SYMLINK, Finding
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import Config
+
+__all__ = ["Discovery", "DiscoveryError", "Patterns", "discover", "discover_with_stats", "FileStat"]
+
+
+class DiscoveryError(ValueError):
+    """A path given to `discover` is outside the root or does not exist (the message is one line)."""
+
+
+@dataclass
+class Discovery:
+    files: list[str]  # sorted relative POSIX paths
+    stats: dict[str, FileStat] = field(default_factory=dict)  # path -> (st_mtime_ns, st_size), when asked for
+    notes: list[Finding] = field(default_factory=list)  # symlinks not followed, sorted by path
+
+
+# ----- patterns -----------------------------------------------------------------------------
+
+_NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
+_ANY_DIRECTORIES = "^(?:.+/)?"  # pathspec's start of a pattern that has no slash but a trailing one
+
+
+class _Rule:
+    __slots__ = ("file", "directory", "include", "on_name")
+
+    def __init__(self, file, directory, include: bool, on_name: bool) -> None:
+        self.file = file  # bound `match`/`search` of the file form
+        self.directory = directory  # and of the directory form
+        self.include = include  # False for a `!` pattern
+        self.on_name = on_name  # asked about the last path component only
+
+
+class Patterns:
+    """Gitignore-style patterns, compiled once.
+
+    `file(path, name)` and `directory(path + "/", name + "/")` (`name`: the last component)
+    return True when the last pattern that matches the path itself is an ordinary pattern,
+    False when it is a `!` negation, None when no pattern matches it. A pattern that matches
+    only a directory above the path does not count: the walk has asked about that directory
+    before descending into it.
+
+    pathspec translates each pattern to one expression in which a named group marks the
+    slash after a directory match (`foo` becomes `^(?:.+/)?foo(?:(?P<ps_d>/)|$)`, `foo/`
+    becomes `^(?:.+/)?foo(?P<ps_d>/)`), and a pattern ending in `/**` becomes a prefix
+    without the group (`^build/`). The file form of an expression with the group must reach
+    the end of the path (a file is never a directory); the directory form must end at the
+    path's final slash, or, for a prefix, leave something of the path after it (`build/**`
+    matches `build/sub`, not `build`). A pattern without a slash (other than a trailing one)
+    matches the last component at any depth, as in git: it is asked about the name alone,
+    which saves matching every such pattern along the whole path.
+    """
+
+    __slots__ = ("_any_file", "_any_directory", "_rules", "_negated")
+
+    def __init__(self, lines: Iterable[str], strict: bool = True) -> None:
+        lines = [_git_form(line) for line in lines]
+        if strict:
+            patterns = list(GitIgnoreSpec.from_lines(lines).patterns)
+        else:  # a .gitignore file: a line git cannot read is skipped, as git does
+            patterns = []
+            for line in lines:
+                try:
+                    patterns.extend(GitIgnoreSpec.from_lines([line]).patterns)
+                except ValueError:
+                    continue
+        forms: list[tuple[str, str, int, bool, bool]] = []
+        quick_file: _Quick = (set(), [], [])
+        quick_directory: _Quick = (set(), [], [])
+        for pattern in patterns:
+            regex = getattr(pattern, "regex", None)
+            if pattern.include is None or regex is None:
+                continue  # a comment or a blank line
+            source = regex.pattern
+            if isinstance(source, bytes):  # pragma: no cover - str lines give str expressions
+                source = source.decode("utf-8", "surrogateescape")
+            marked = bool(regex.groupindex)
+            source = _NAMED_GROUP.sub("(?:", source)
+            line = getattr(pattern, "pattern", None)
+            if isinstance(line, str) and "[" in line:
+                source = _classes_without_slash(source)
+            on_name, literal, suffix, directory_only = _shape(line)
+            if on_name and source.startswith(_ANY_DIRECTORIES):
+                source = "^" + source[len(_ANY_DIRECTORIES):]
+            anchor, body = ("^", source[1:]) if source.startswith("^") else ("", source)
+            if marked:
+                file_form = directory_form = f"{anchor}(?:{body})\\Z"
+            else:
+                file_form, directory_form = source, f"{anchor}(?:{body})(?=.)"
+            forms.append((file_form, directory_form, regex.flags, bool(pattern.include), on_name))
+            # the quick test of whether any pattern matches: a literal name is a set lookup, `*X` a suffix
+            if literal is not None:
+                if not directory_only:
+                    quick_file[0].add(literal)
+                quick_directory[0].add(literal + "/")
+            elif suffix is not None:
+                if not directory_only:
+                    quick_file[1].append(suffix)
+                quick_directory[1].append(suffix + "/")
+            else:
+                quick_file[2].append((file_form, regex.flags, on_name))
+                quick_directory[2].append((directory_form, regex.flags, on_name))
+        self._negated = any(not form[3] for form in forms)
+        self._rules = [_Rule(_compile(f, flags), _compile(d, flags), include, on_name)
+                       for f, d, flags, include, on_name in reversed(forms)]  # the last pattern decides
+        self._any_file = (frozenset(quick_file[0]), tuple(quick_file[1]), _combine(quick_file[2]))
+        self._any_directory = (frozenset(quick_directory[0]), tuple(quick_directory[1]), _combine(quick_directory[2]))
+
+    def __bool__(self) -> bool:
+        return bool(self._rules)
+
+    def file(self, path: str, name: str | None = None) -> bool | None:
+        """Whether the patterns match the file `path` (relative, POSIX); None: no pattern does."""
+        if name is None:
+            name = path[path.rfind("/") + 1:]
+        names, suffixes, matchers = self._any_file
+        if not (name in names or (suffixes and name.endswith(suffixes))):
+            for matcher, on_name in matchers:
+                if matcher(name if on_name else path) is not None:
+                    break
+            else:
+                return None
+        if not self._negated:
+            return True
+        for rule in self._rules:
+            if rule.file(name if rule.on_name else path) is not None:
+                return rule.include
+        return None  # pragma: no cover - the combined expression matched, so one rule does
+
+    def directory(self, path: str, name: str | None = None) -> bool | None:
+        """Whether the patterns match the directory `path` (relative, POSIX, ending in "/")."""
+        if name is None:
+            name = path[path.rfind("/", 0, -1) + 1:]
+        names, suffixes, matchers = self._any_directory
+        if not (name in names or (suffixes and name.endswith(suffixes))):
+            for matcher, on_name in matchers:
+                if matcher(name if on_name else path) is not None:
+                    break
+            else:
+                return None
+        if not self._negated:
+            return True
+        for rule in self._rules:
+            if rule.directory(name if rule.on_name else path) is not None:
+                return rule.include
+        return None  # pragma: no cover
+
+
+# whether any pattern may match: literal names (a set), `*X` suffixes, matchers of the others
+_Quick = tuple
+
+
+_WILDCARDS = re.compile(r"[*?\[\\]")
+
+
+def _shape(line: str | None) -> tuple[bool, str | None, str | None, bool]:
+    """(on_name, literal, suffix, directory_only) of a pattern line. `on_name`: no slash but a
+    trailing one (or only a leading `**/`, which means the same), so git matches it against
+    the last path component; `literal`: such a pattern without wildcards or escapes (the
+    name itself); `suffix`: such a pattern that is `*` and then a literal (`*.pyc`)."""
+    if not line:
+        return False, None, None, False
+    text = line.rstrip(" ")
+    if text.startswith("!"):
+        text = text[1:]
+    directory_only = text.endswith("/")
+    if directory_only:
+        text = text[:-1]
+    if text.startswith("**/"):
+        text = text[3:]
+    if not text or "/" in text:
+        return False, None, None, directory_only
+    if not _WILDCARDS.search(text):
+        return True, text, None, directory_only
+    if text.startswith("*") and len(text) > 1 and not _WILDCARDS.search(text[1:]):
+        return True, None, text[1:], directory_only
+    return True, None, None, directory_only
+
+
+def _classes_without_slash(source: str) -> str:
+    """`source` with every character class kept from matching `/` (git's `[!x]` never matches
+    it; pathspec 1.1 compiles it to `[^x]`, which does)."""
+    out = []
+    index, length = 0, len(source)
+    while index < length:
+        char = source[index]
+        if char == "\\":
+            out.append(source[index:index + 2])
+            index += 2
+        elif char == "[":
+            end = index + 1
+            if end < length and source[end] == "^":
+                end += 1
+            if end < length and source[end] == "]":
+                end += 1
+            while end < length and source[end] != "]":
+                end += 2 if source[end] == "\\" else 1
+            text = source[index:end + 1]
+            out.append(text if text == "[^/]" else "(?!/)" + text)
+            index = end + 1
+        else:
+            out.append(char)
+            index += 1
+    return "".join(out)
+
+
+def _git_form(line: str) -> str:
+    """`line`, rewritten where pathspec's translation differs from git's: a pattern ending in
+    `/**/` matches the directories inside (git), not the directory itself (pathspec 1.1)."""
+    core = line.rstrip(" ")
+    if core.endswith("/**/"):
+        return core + "*/"
+    return line
+
+
+def _compile(source: str, flags: int):
+    if source.startswith("^"):
+        return re.compile(source[1:], flags).match
+    return re.compile(source, flags).search
+
+
+def _combine(forms: Sequence[tuple[str, int, bool]]) -> list:
+    """A few matchers that together tell whether any form matches: per kind of subject (name
+    or path) and flags, the anchored forms as one alternation tried at the start only, the
+    others as one searched alternation."""
+    groups: dict[tuple[bool, bool, int], list[str]] = {}
+    for source, flags, on_name in forms:
+        anchored = source.startswith("^")
+        groups.setdefault((on_name, anchored, flags), []).append(source[1:] if anchored else source)
+    matchers = []
+    for (on_name, anchored, flags), sources in groups.items():
+        combined = re.compile("|".join(f"(?:{s})" for s in sources), flags)
+        matchers.append((combined.match if anchored else combined.search, on_name))
+    return matchers
+
+
+def check_pattern(pattern: str) -> str | None:
+    """Why `pattern` is not a usable include/exclude pattern, or None when it is."""
+    try:
+        compiled = GitIgnoreSpec.from_lines([pattern]).patterns
+    except ValueError as exc:
+        return f"not a valid gitignore-style pattern ({exc})"
+    if not compiled or compiled[0].include is None:
+        return "matches nothing as a gitignore-style pattern (a leading # starts a comment: write \\# for a literal #)"
+    return None
+
+
+# ----- .gitignore files -----------------------------------------------------------------------
+
+# One .gitignore (or .git/info/exclude) in force: its patterns, and how a path relative to the
+# root becomes a path relative to the file's directory (drop `strip` characters, prepend `add`).
+_Ignore = tuple[Patterns, int, str]
+
+
+def _read_ignore_file(path: str) -> Patterns | None:
+    try:
+        if os.path.islink(path):
+            return None  # git does not follow a symlinked .gitignore either
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    text = data.decode("utf-8", "surrogateescape")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    patterns = Patterns((line.rstrip("\r") for line in text.split("\n")), strict=False)
+    return patterns if patterns else None
+
+
+def _git_common_dir(top: str) -> str | None:
+    """The directory holding `info/exclude` for the work tree at `top` (a worktree's `.git` is a file)."""
+    dot_git = os.path.join(top, ".git")
+    if os.path.isdir(dot_git):
+        git_dir = dot_git
+    else:
+        try:
+            with open(dot_git, encoding="utf-8", errors="surrogateescape") as handle:
+                first = handle.readline().strip()
+        except OSError:
+            return None
+        if not first.startswith("gitdir:"):
+            return None
+        git_dir = os.path.join(top, first[len("gitdir:"):].strip())
+    try:
+        with open(os.path.join(git_dir, "commondir"), encoding="utf-8", errors="surrogateescape") as handle:
+            return os.path.normpath(os.path.join(git_dir, handle.read().strip()))
+    except OSError:
+        return git_dir
+
+
+def _ignored(stack: tuple[_Ignore, ...], path: str, name: str, directory: bool) -> bool:
+    """Whether the .gitignore files in force ignore `path` (the deepest file that matches decides)."""
+    for patterns, strip, add in stack:
+        local = add + path[strip:] if strip or add else path
+        result = patterns.directory(local, name) if directory else patterns.file(local, name)
+        if result is not None:
+            return result
+    return False
+
+
+# ----- the walk -------------------------------------------------------------------------------
+
+class _Walk:
+    def __init__(self, root: str, config: "Config", stats: bool) -> None:
+        self.root = root
+        self.include = Patterns(config.include)
+        self.exclude = Patterns(config.exclude)
+        self.respect_gitignore = config.respect_gitignore
+        self.want_stats = stats
+        self.found: set[str] = set()
+        self.stats: dict[str, FileStat] = {}
+        self.notes: dict[str, Finding] = {}
+
+    # the .gitignore files in force at the root: .git/info/exclude and those of the
+    # directories between the top of the work tree and the root
+    def base_stack(self) -> tuple[_Ignore, ...]:
+        if not self.respect_gitignore:
+            return ()
+        top = self.root
+        while not os.path.lexists(os.path.join(top, ".git")):
+            parent = os.path.dirname(top)
+            if parent == top:
+                return ()  # not in a git work tree: only the .gitignore files under the root apply
+            top = parent
+        below = os.path.relpath(self.root, top)
+        parts = [] if below == "." else below.split(os.sep)
+        stack: list[_Ignore] = []
+        common = _git_common_dir(top)
+        if common is not None:
+            patterns = _read_ignore_file(os.path.join(common, "info", "exclude"))
+            if patterns is not None:
+                stack.append((patterns, 0, "".join(part + "/" for part in parts)))
+        for depth in range(len(parts)):
+            patterns = _read_ignore_file(os.path.join(top, *parts[:depth], ".gitignore"))
+            if patterns is not None:
+                stack.append((patterns, 0, "".join(part + "/" for part in parts[depth:])))
+        stack.reverse()  # deepest first
+        return tuple(stack)
+
+    def enter(self, directory: str, prefix: str, stack: tuple[_Ignore, ...], has_ignore_file: bool,
+              nested_repository: bool) -> tuple[_Ignore, ...]:
+        """The .gitignore files in force inside `directory` (root-relative `prefix`, "" or ending in "/")."""
+        if nested_repository:  # another repository's files follow its own ignore files only
+            stack = ()
+            common = _git_common_dir(directory)
+            if common is not None:
+                patterns = _read_ignore_file(os.path.join(common, "info", "exclude"))
+                if patterns is not None:
+                    stack = ((patterns, len(prefix), ""),)
+        if has_ignore_file:
+            patterns = _read_ignore_file(os.path.join(directory, ".gitignore"))
+            if patterns is not None:
+                stack = ((patterns, len(prefix), ""),) + stack
+        return stack
+
+    def symlink_note(self, relative: str, full: str, is_directory: bool) -> None:
+        if is_directory:
+            self.notes[relative] = Finding(SYMLINK.code, relative, 0, "symlinked directory: not followed")
+            return
+        target = os.path.realpath(full)
+        where = "outside the repository" if not target.startswith(self.root + os.sep) else "inside the repository"
+        self.notes[relative] = Finding(SYMLINK.code, relative, 0, f"symlink to a file {where}: not followed")
+
+    def walk(self, directory: str, prefix: str, stack: tuple[_Ignore, ...], inside: bool) -> None:
+        """Every selected file under `directory`, which is itself selected (not excluded, not ignored).
+
+        `inside`: an include pattern matched `directory` or a directory above it, so every
+        file below is included."""
+        include_file, include_directory = self.include.file, self.include.directory
+        exclude_file, exclude_directory = self.exclude.file, self.exclude.directory
+        respect_gitignore = self.respect_gitignore
+        found, seen, want_stats = self.found, self.stats, self.want_stats
+        pending = [(directory, prefix, stack, inside)]
+        while pending:
+            directory, prefix, stack, inside = pending.pop()
+            try:
+                with os.scandir(directory) as listing:
+                    entries = list(listing)
+            except OSError:
+                continue
+            if respect_gitignore:
+                has_ignore_file = nested = False
+                for entry in entries:
+                    if entry.name == ".gitignore":
+                        has_ignore_file = True
+                    elif entry.name == ".git" and prefix:
+                        nested = True
+                if has_ignore_file or nested:
+                    stack = self.enter(directory, prefix, stack, has_ignore_file, nested)
+            for entry in entries:
+                name = entry.name
+                if name == ".git":
+                    continue
+                relative = prefix + name
+                try:
+                    is_link = entry.is_symlink()
+                    is_dir = not is_link and entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    continue
+                if is_dir or (is_link and os.path.isdir(entry.path)):
+                    as_directory, directory_name = relative + "/", name + "/"
+                    if exclude_directory(as_directory, directory_name) or (
+                            stack and _ignored(stack, as_directory, directory_name, True)):
+                        continue
+                    if is_link:
+                        if inside or include_file(as_directory + "x.py", "x.py"):
+                            self.symlink_note(relative, entry.path, True)
+                        continue
+                    pending.append((entry.path, as_directory, stack,
+                                    inside or include_directory(as_directory, directory_name) is True))
+                    continue
+                if not name.endswith(".py"):
+                    continue
+                if not (inside or include_file(relative, name)) or exclude_file(relative, name):
+                    continue
+                if stack and _ignored(stack, relative, name, False):
+                    continue
+                if is_link:
+                    self.symlink_note(relative, entry.path, False)
+                    continue
+                found.add(relative)
+                if want_stats:
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    seen[relative] = (info.st_mtime_ns, info.st_size)
+
+    # ----- explicit paths ---------------------------------------------------------------------
+
+    def relative_path(self, given: str | os.PathLike) -> str:
+        """`given` (relative to the root, or absolute inside it) as a root-relative POSIX path; "" is the root."""
+        text = os.fspath(given)
+        full = os.path.normpath(os.path.join(self.root, text))
+        relative = _inside(self.root, full)
+        if relative is None:
+            # the same place reached through a symlinked directory (e.g. /tmp and /private/tmp)
+            real = os.path.join(os.path.realpath(os.path.dirname(full)), os.path.basename(full))
+            relative = _inside(os.path.realpath(self.root), os.path.normpath(real))
+        if relative is None:
+            raise DiscoveryError(f"{text}: outside the repository root {self.root}")
+        if not os.path.lexists(full):
+            raise DiscoveryError(f"{text}: no such file or directory")
+        return relative
+
+    def explicit(self, relative: str, base: tuple[_Ignore, ...]) -> None:
+        """Select under one explicitly named path (never "": the root is a full walk)."""
+        parts = relative.split("/")
+        if ".git" in parts:
+            return
+        full = os.path.join(self.root, *parts)
+        is_link = os.path.islink(full)
+        is_directory = os.path.isdir(full)
+        # the directories above it: excluded or ignored ones hide it, a symlinked one is not followed
+        stack, inside = base, False
+        if self.respect_gitignore:
+            stack = self.enter(self.root, "", stack, os.path.isfile(os.path.join(self.root, ".gitignore")), False)
+        for depth in range(len(parts) - 1):
+            above = "/".join(parts[: depth + 1]) + "/"
+            above_full = os.path.join(self.root, *parts[: depth + 1])
+            if self.exclude.directory(above):
+                return
+            if is_directory and stack and _ignored(stack, above, parts[depth] + "/", True):
+                return
+            if os.path.islink(above_full):
+                self.symlink_note(above[:-1], above_full, True)
+                return
+            inside = inside or self.include.directory(above) is True
+            if self.respect_gitignore:
+                stack = self.enter(above_full, above, stack, os.path.isfile(os.path.join(above_full, ".gitignore")),
+                                   os.path.lexists(os.path.join(above_full, ".git")))
+        if is_directory:
+            as_directory = relative + "/"
+            if self.exclude.directory(as_directory) or (stack and _ignored(stack, as_directory, parts[-1] + "/", True)):
+                return
+            if is_link:
+                self.symlink_note(relative, full, True)
+                return
+            self.walk(full, as_directory, stack, inside or self.include.directory(as_directory) is True)
+            return
+        # a file named explicitly: `exclude` applies, `include` and .gitignore do not (ruff's --force-exclude)
+        if not relative.endswith(".py") or self.exclude.file(relative):
+            return
+        if is_link:
+            self.symlink_note(relative, full, False)
+            return
+        self.found.add(relative)
+        if self.want_stats:
+            try:
+                info = os.lstat(full)
+            except OSError:
+                return
+            self.stats[relative] = (info.st_mtime_ns, info.st_size)
+
+
+def _inside(root: str, full: str) -> str | None:
+    if full == root:
+        return ""
+    if full.startswith(root.rstrip(os.sep) + os.sep):
+        return full[len(root.rstrip(os.sep)) + 1:].replace(os.sep, "/")
+    return None
+
+
+def discover(root: Path | str, config: "Config", paths: Sequence[str | os.PathLike] | None = None,
+             stats: bool = False) -> Discovery:
+    """The Python files under `root` that the configuration selects, or, with `paths`, those of
+    them under the given files and directories (see the module docstring).
+
+    `stats` adds each file's (st_mtime_ns, st_size) for the result cache. Raises
+    `DiscoveryError` for a path outside the root or one that does not exist.
+    """
+    root_text = os.path.abspath(os.fspath(root))
+    walk = _Walk(root_text, config, stats)
+    base = walk.base_stack()
+    if paths is None:
+        walk.walk(root_text, "", base, False)
+    else:
+        targets = [walk.relative_path(given) for given in paths]  # every path is checked before any walk
+        if "" in targets:
+            walk.walk(root_text, "", base, False)
+        else:
+            for relative in sorted(set(targets)):
+                walk.explicit(relative, base)
+    files = sorted(walk.found)
+    return Discovery(files, {path: walk.stats[path] for path in files if path in walk.stats},
+                     [walk.notes[path] for path in sorted(walk.notes)])
+
+
+def discover_with_stats(root: Path, config: "Config",
+                        stats: bool = True) -> tuple[list[str], list[Finding], dict[str, FileStat]]:
+    """`discover` as the tuple (files, notes, stats)."""
+    found = discover(root, config, stats=stats)
+    return found.files, found.notes, found.stats
