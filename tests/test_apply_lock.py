@@ -139,3 +139,84 @@ def test_holder_description_names_pid_and_start() -> None:
     holder = Holder.current()
     assert holder.describe().startswith(f"pid {os.getpid()}, started ")
     assert Holder.from_json(holder.to_json()) == holder
+
+
+# ----- two real --apply processes -----------------------------------------------------------------
+
+def commit_summary(repo: Path, branch: str) -> list[tuple[str, str, str]]:
+    """(subject, body, tree) of each commit the run made: equal for equal runs, whatever the dates."""
+    return [(c["subject"], c["body"], git(repo, "rev-parse", f"{c['sha']}^{{tree}}").strip())
+            for c in commits_on(repo, branch)]
+
+
+def without_shas(text: str) -> str:
+    import re
+
+    return re.sub(r"`[0-9a-f]{10}`", "`<sha>`", text)
+
+
+def test_two_concurrent_applies_one_succeeds_and_the_other_touches_nothing(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    twin = make_repo(tmp_path / "twin")  # the same repository, for one undisturbed run
+    marker, release = tmp_path / "in-hook", tmp_path / "release"
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text(f'#!/bin/sh\nif [ ! -e "{marker}" ]; then\n  touch "{marker}"\n'
+                    f'  while [ ! -e "{release}" ]; do sleep 0.05; done\nfi\n')
+    hook.chmod(0o755)
+
+    first = start_cli(["--apply"], cwd=repo)
+    try:
+        wait_for(marker, first)  # the first run holds the lock, inside its first commit
+        assert lock_path(repo).exists()
+        during = repo_state(repo)
+
+        second = run_cli(["--apply"], cwd=repo)
+
+        assert second.returncode == 1, second.stdout + second.stderr
+        assert second.stderr.startswith("migrate-ws: error: another migrate-ws run is in progress in this repository "
+                                        f"(pid {first.pid}, started ")
+        assert "migrate-ws --apply" in second.stderr and second.stderr.count("\n") == 1
+        assert second.stdout == ""
+        assert_restored(repo, during)
+
+        # --check and --dry-run never take the lock; they say that an --apply is running
+        check = run_cli(["--check"], cwd=repo)
+        assert check.returncode in (0, 1), check.stderr
+        assert f"an --apply is in progress in this repository (pid {first.pid}" in check.stderr
+        assert_restored(repo, during)
+    finally:
+        release.touch()
+    out, err = first.communicate(timeout=WAIT)
+    assert first.returncode == 0, out + err
+
+    single = run_cli(["--apply"], cwd=twin)
+    assert single.returncode == 0, single.stdout + single.stderr
+    (branch,) = [b for b in branches(repo) if b != "main"]
+    assert branches(repo) == branches(twin)
+    assert commit_summary(repo, branch) == commit_summary(twin, branch)
+    assert len(commit_summary(repo, branch)) == 5
+    mine, theirs = repo_state(repo), repo_state(twin)
+    for key in ("status", "symbolic_ref", "branch_list", "index", "staged", "unstaged", "files", "git_leftovers"):
+        assert mine[key] == theirs[key], key
+    assert [p for p in mine["git_leftovers"] if p.startswith("migrate-ws/")] == ["migrate-ws/PR_DESCRIPTION.md"]
+    assert without_shas(pr_body(repo)) == without_shas(pr_body(twin))
+
+
+def test_the_lock_is_released_when_an_apply_is_refused(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    (repo / "notes.txt").write_text("dirty\n")
+    result = invoke(["--apply", "-C", repo])
+    assert result.exit_code == 1 and "uncommitted changes" in result.stderr
+    assert not (repo / ".git" / "migrate-ws").exists()
+
+
+def test_a_stale_lock_from_a_reused_pid_does_not_stop_an_apply(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    # the lock names a live process (this one) that is not the one that wrote it
+    write_lock(lock_path(repo), start=(process_start(os.getpid()) or 0) + 12345)
+    done = run_cli(["--apply", "--branch", "after-stale"], cwd=repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"removed a stale lock left by an --apply that is gone (pid {os.getpid()}" in done.stderr
+    assert "after-stale" in branches(repo)
+    assert not lock_path(repo).exists()

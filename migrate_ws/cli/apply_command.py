@@ -66,6 +66,7 @@ from ..pr import OUTPUT_TAIL_LINES, CommitRecord, TestRun, followup_lines, rende
 from ..writer import Journal, ReadOnlyFile
 from ..report import plural
 from .git import GitError, GitUnavailable, HeadState, NotARepository, Repository, stop_process
+from .recovery import NO_RECOVERY, ApplyRecovery, Refusal
 
 EXIT_APPLIED = 0
 EXIT_REFUSED = 1
@@ -438,6 +439,7 @@ class Applier:
         self.base: HeadState | None = None
         self.branch: str | None = None
         self.writing = False  # the transaction has started
+        self.recovery = NO_RECOVERY  # recovery: the lock and on-disk journal (git mode), see recovery.py
 
     # hooks for the git and in-place variants
     def prepare(self) -> None:
@@ -486,6 +488,7 @@ class Applier:
     def write_step(self, step: PlannedStep) -> list[FileChange]:
         """Write the step's files; return those whose content actually changed."""
         written = []
+        self.recovery.writing(step.name, [change.full for change in step.changes])  # recovery
         for change in step.changes:
             if self.journal.original(change.full) is None and change.planned_from is not None:
                 # first write of this file in this run: it must still be what was planned from
@@ -525,6 +528,7 @@ class Applier:
                 self.finish_step(record)
                 commits.append(record)
             if self.options.test_cmd:
+                self.recovery.phase("tests")  # recovery
                 test_run = run_tests(self.ui, self.options.test_cmd, self.top)
                 if not test_run.passed and self.options.rollback_on_fail:
                     problems = self.rollback()
@@ -533,6 +537,7 @@ class Applier:
                                          problems)
             pr_path = self.pr_body_path()
             if pr_path is not None:
+                self.recovery.describing(pr_path)  # recovery
                 text = self.describe(commits, test_run)
                 try:
                     self.journal.write(pr_path, text.encode("utf-8"))
@@ -556,10 +561,15 @@ class Applier:
                                          error=f"internal error: {type(exc).__name__}: {exc}"), problems)
         # from here on the change stands: an interruption no longer undoes it
         self.journal.discard()
+        self.recovery.finished()  # recovery
         return outcome
 
     def rollback(self) -> list[str]:
-        return uninterruptible(self.undo)
+        self.recovery.restoring()  # recovery
+        problems = uninterruptible(self.undo)
+        if not problems:
+            self.recovery.finished()  # recovery
+        return problems
 
     def restored(self, outcome: Outcome, problems: list[str]) -> Outcome:
         outcome.restored = not problems
@@ -704,6 +714,7 @@ class GitApplier(Applier):
         self.locks: list[Path] = []
 
     def close(self) -> None:
+        self.recovery.close()  # recovery: remove the journal (unless a restore failed), release the lock
         if self.repo is not None:
             self.repo.close()
 
@@ -715,6 +726,7 @@ class GitApplier(Applier):
         except NotARepository:
             raise Refused(f"{self.root} is not in a git repository; use --no-git to apply in place without git") from None
         self.top = repo.top
+        self.recovery = ApplyRecovery.take(repo, self.ui.note)  # recovery: the lock; refuses after an interrupted run
         try:
             self.base = repo.head()
         except GitError:
@@ -742,6 +754,7 @@ class GitApplier(Applier):
             sample = ", ".join(path for _, path in self.dirty[:3]) + (", ..." if len(self.dirty) > 3 else "")
             raise Refused(f"the working tree has uncommitted changes ({len(self.dirty)} paths: {sample}); "
                           "commit or stash them, or pass --allow-dirty")
+        self.recovery.planning(self.base, self.branch)  # recovery: the journal starts
 
     def select(self, migration: Migration) -> None:
         assert self.repo is not None
@@ -761,18 +774,22 @@ class GitApplier(Applier):
     def begin(self) -> None:
         assert self.repo is not None and self.base is not None and self.branch is not None
         self.journal.remember(self.repo.git_path("index"))
+        self.recovery.save_originals(self.steps, self.pr_body_path(), self.repo.git_path("index"))  # recovery
         self.branch_created = True
         self.repo.create_branch(self.branch, self.base.sha)
+        self.recovery.phase("switching-head")  # recovery
         self.head_switched = True
         self.repo.switch_head(self.branch)
 
     def finish_step(self, record: CommitRecord) -> None:
         assert self.repo is not None
         subject, body = record.message()
+        self.recovery.phase("committing", record.step)  # recovery
         try:
             record.sha = self.repo.commit(record.files, subject, body)
         except GitError as exc:
             raise Failed(f"git could not commit the {record.step} step: {exc.stderr.splitlines()[-1] if exc.stderr else exc}") from None
+        self.recovery.committed(record.step, record.sha)  # recovery
 
     def undo(self) -> list[str]:
         repo = self.repo
@@ -854,7 +871,7 @@ def run_apply(out: Any, err: Any, repository: Path, config: Config, *, jobs: Opt
     with sigterm_raises():
         try:
             return applier.run()
-        except Refused as exc:
+        except (Refused, Refusal) as exc:  # recovery: Refusal (lock held, interrupted run)
             ui.error(str(exc))
             return EXIT_REFUSED
         except Usage as exc:
