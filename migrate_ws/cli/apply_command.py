@@ -66,6 +66,7 @@ from ..pr import OUTPUT_TAIL_LINES, CommitRecord, TestRun, followup_lines, rende
 from ..writer import Journal, ReadOnlyFile
 from ..report import plural
 from .git import GitError, GitUnavailable, HeadState, NotARepository, Repository, stop_process
+from . import unwritable
 from .recovery import NO_RECOVERY, ApplyRecovery, Refusal
 
 EXIT_APPLIED = 0
@@ -546,7 +547,8 @@ class Applier:
             if test_run is not None and not test_run.passed:
                 outcome = Outcome("tests-failed", EXIT_FAILED, commits, test_run, pr_path)
             else:
-                outcome = Outcome("applied", EXIT_APPLIED, commits, test_run, pr_path)
+                outcome = Outcome("applied", unwritable.exit_code(self.excluded, EXIT_APPLIED), commits, test_run,
+                                  pr_path)
         except KeyboardInterrupt as exc:
             problems = self.rollback()
             ignore_further_signals()  # the run is ending with 130: a late signal must not cut the exit short
@@ -595,7 +597,7 @@ class Applier:
                              legacy_policy=self.options.legacy_policy)
 
     def nothing_to_apply(self) -> int:
-        outcome = Outcome("nothing-to-apply", EXIT_APPLIED)
+        outcome = Outcome("nothing-to-apply", unwritable.exit_code(self.excluded, EXIT_APPLIED))
         if self.ui.as_json:
             self.ui.json(self.document(outcome))
             return outcome.code
@@ -687,7 +689,8 @@ class InPlaceApplier(Applier):
             raise Usage("--open-pr needs git; it cannot be used with --no-git")
 
     def select(self, migration: Migration) -> None:
-        self.steps = planned_steps(migration, self.root, "", not_processed(migration))
+        self.excluded = unwritable.find(self.root, migration, not_processed(migration), self.ui.note)  # unwritable
+        self.steps = planned_steps(migration, self.root, "", {p for p, _ in self.excluded} | not_processed(migration))
         self.last_step = {change.path: step.name for step in self.steps for change in step.changes}
 
     def write_step(self, step: PlannedStep) -> list[FileChange]:
@@ -768,6 +771,8 @@ class GitApplier(Applier):
             sample = ", ".join(touched[:5]) + (", ..." if len(touched) > 5 else "")
             raise Refused(f"--allow-dirty: the migration rewrites {len(touched)} files that have uncommitted changes "
                           f"({sample}); commit or stash those first")
+        self.excluded += unwritable.find(self.root, migration, {p for p, _ in self.excluded} | not_processed(migration),
+                                         self.ui.note)  # unwritable
         self.steps = planned_steps(migration, self.root, prefix,
                                    {p for p, _ in self.excluded} | not_processed(migration))
 
