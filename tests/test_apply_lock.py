@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -24,7 +25,6 @@ from test_apply import (
     branches,
     cli_env,
     commits_on,
-    files_of,
     git,
     invoke,
     make_repo,
@@ -32,7 +32,7 @@ from test_apply import (
     repo_state,
     run_cli,
 )
-from test_apply_faults import WAIT, start_cli, wait_for
+from test_apply_faults import WAIT, _default_sigint, interrupt, start_cli, wait_for
 
 
 def lock_path(repo: Path) -> Path:
@@ -220,3 +220,23 @@ def test_a_stale_lock_from_a_reused_pid_does_not_stop_an_apply(tmp_path: Path) -
     assert f"removed a stale lock left by an --apply that is gone (pid {os.getpid()}" in done.stderr
     assert "after-stale" in branches(repo)
     assert not lock_path(repo).exists()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_the_lock_and_journal_go_when_the_apply_is_interrupted_while_planning(tmp_path: Path, sig: int) -> None:
+    repo = make_repo(tmp_path / "repo")
+    before = repo_state(repo)
+    marker = tmp_path / "paused"
+    proc = subprocess.Popen([sys.executable, "-m", "migrate_ws", "--apply"], cwd=repo,
+                            env=cli_env(MIGRATE_WS_TEST_PAUSE="planning", MIGRATE_WS_TEST_PAUSE_MARKER=str(marker)),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)
+    wait_for(marker, proc)
+    assert lock_path(repo).exists() and (repo / ".git" / "migrate-ws" / "apply-journal" / "state.json").exists()
+
+    code, out, err = interrupt(proc, sig)
+
+    assert code == 130, out + err
+    assert "nothing was changed" in err
+    assert_restored(repo, before)  # git_leftovers: no lock, no journal
+    assert not (repo / ".git" / "migrate-ws").exists()

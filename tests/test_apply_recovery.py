@@ -28,15 +28,11 @@ import pytest
 
 from migrate_ws.cli.apply_lock import process_alive
 from test_apply import (
-    CANONICAL_FILE,
-    LEGACY_FILE,
-    NOTIFIER,
     ROUTE,
     assert_restored,
     branches,
     cli_env,
     commits_on,
-    files_of,
     git,
     make_repo,
     repo_state,

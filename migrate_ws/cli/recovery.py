@@ -40,10 +40,9 @@ from __future__ import annotations
 import json
 import os
 import stat
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable
 
 from . import test_pause
 from .apply_lock import ApplyLock, Holder, LockHeld, process_alive, process_start
