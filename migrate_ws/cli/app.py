@@ -1,12 +1,18 @@
-"""`migrate-ws`: dry-run (default), check, apply; `migrate-ws audit`.
+"""`migrate-ws`: dry-run (default), check, apply, abort; `migrate-ws audit`.
 
 Exit codes:
-  0    nothing to change, or --apply succeeded
+  0    nothing to change, --apply succeeded, or --abort restored the repository (or found
+       nothing to abort)
   1    changes pending (--dry-run / --check), or --apply refused before writing anything
+       (including: another --apply running, an interrupted --apply not yet aborted), or
+       --abort refused without changing anything
   2    usage or configuration error
-  3    nothing pending, but some files could not be read or parsed (listed)
+  3    --dry-run / --check: nothing pending, but some files could not be read or parsed
+       (listed); --apply: applied, but some files could not be written (read-only file,
+       directory not writable) and were left unchanged (listed)
   4    --apply failed (verification, a write or git error, or --test-cmd); the repository was
-       restored, except when --test-cmd fails without --rollback-on-fail: the branch is kept
+       restored, except when --test-cmd fails without --rollback-on-fail: the branch is kept;
+       or --abort could not restore everything (the journal is kept; run it again)
   123  internal error
   130  interrupted; the repository was restored
 """

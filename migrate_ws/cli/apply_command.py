@@ -25,11 +25,20 @@ original branch (or detached HEAD) checked out, the index and every file byte fo
 before, the new branch gone, no temporary files. With `--no-git` the files are written in
 place, and the same journal restores them on failure.
 
+In a git repository the run also holds `<git dir>/migrate-ws/apply.lock` from before step 1
+to its end (`apply_lock.py`), and records what it does in a journal in the git directory,
+so that `migrate-ws --abort` can undo it after a SIGKILL or a power cut (`recovery.py`).
+Files it cannot write (read-only, or in a directory that is not writable) are found in
+step 2 and left out like untracked files (`unwritable.py`).
+
 Exit codes:
   0    applied (or nothing to apply)
   1    refused before writing anything (not a repository, git not available, dirty tree,
-       branch exists, no commits yet, ...)
+       branch exists, no commits yet, another --apply running, an interrupted --apply not
+       yet aborted, ...)
   2    usage error
+  3    applied, but files it should have changed could not be written (read-only file,
+       directory not writable) and were left unchanged (listed)
   4    the apply failed (verification, a write or git error, or --test-cmd with
        --rollback-on-fail) and the repository was restored; or --test-cmd failed without
        --rollback-on-fail, in which case the branch is kept and the failure recorded
