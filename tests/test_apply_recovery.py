@@ -382,10 +382,13 @@ def test_an_interrupted_abort_can_be_run_again(repo: Path, tmp_path: Path) -> No
 
     check = run_cli(["--check"], cwd=repo)
     assert "an earlier `migrate-ws --abort`" in check.stderr and "run `migrate-ws --abort` again" in check.stderr
+    # as if the killed --abort had been writing the index through git's lock file
+    (repo / ".git" / "index.lock").write_bytes(b"half an index")
 
     done = abort(repo)
 
     assert done.returncode == 0, done.stdout + done.stderr
+    assert f"removed git's index.lock left by the interrupted migrate-ws --abort, pid {first.pid}" in done.stderr
     assert_exactly_as_before(repo, before)
 
 

@@ -484,6 +484,8 @@ class Aborter:
         self.state = state
         self.top = repo.top
         self.holder = Holder.from_json(state["holder"])
+        aborting = state.get("aborting")  # an earlier --abort of this journal that was interrupted
+        self.previous_abort = Holder.from_json(aborting) if aborting else None
         self.lines: list[str] = []
         self.errors: list[str] = []
 
@@ -494,7 +496,7 @@ class Aborter:
     # -- checks before changing anything ----------------------------------------------------------
 
     def refusal(self) -> str | None:
-        if self.holder.alive() and not self.state.get("aborting"):
+        if self.holder.alive() and self.previous_abort is None:
             return (f"the --apply that wrote this journal is still running ({self.holder.describe()}); "
                     "stop it first (Ctrl-C restores the repository by itself)")
         git = self.state.get("git")
@@ -516,8 +518,8 @@ class Aborter:
         git = self.state.get("git")
         if git and git.get("command") == "commit" and self._git_gone():
             return True
-        aborting = self.state.get("aborting")  # an --abort killed while it wrote the index through index.lock
-        return bool(aborting) and not Holder.from_json(aborting).alive()
+        # an --abort killed while it wrote the index through index.lock
+        return self.previous_abort is not None and not self.previous_abort.alive()
 
     # -- the undo -------------------------------------------------------------------------------
 
@@ -540,17 +542,20 @@ class Aborter:
 
     def remove_git_locks(self) -> None:
         branch = self.state.get("branch")
-        names: list[str] = []
         git = self.state.get("git")
-        if self._may_remove_index_lock():
-            names.append("index.lock")
-            if git and git.get("command") == "commit":
-                names.append(f"next-index-{git['pid']}.lock")  # the temporary index of `git commit --only`
+        by_git = f"git {git['command']}, pid {git['pid']}" if git else ""
+        names: dict[str, str] = {}  # lock file -> who left it
+        if git and git.get("command") == "commit" and self._git_gone():
+            names["index.lock"] = by_git
+            names[f"next-index-{git['pid']}.lock"] = by_git  # the temporary index of `git commit --only`
+        elif self._may_remove_index_lock():
+            assert self.previous_abort is not None
+            names["index.lock"] = f"migrate-ws --abort, pid {self.previous_abort.pid}"
         if git and git.get("command") in LOCKING_COMMANDS and self._git_gone():
-            names.append("HEAD.lock")
+            names["HEAD.lock"] = by_git
             if branch:
-                names.append(f"refs/heads/{branch}.lock")
-        for name in names:
+                names[f"refs/heads/{branch}.lock"] = by_git
+        for name, who in names.items():
             lock = self.repo.git_path(name)
             try:
                 lock.unlink()
@@ -559,7 +564,6 @@ class Aborter:
             except OSError as exc:
                 self.errors.append(f"{lock}: cannot remove: {exc.strerror or exc}")
                 continue
-            who = f"git {git['command']}, pid {git['pid']}" if git else "an interrupted migrate-ws --abort"
             self.lines.append(f"removed git's {name} left by the interrupted {who}")
 
     def restore_head(self) -> None:
@@ -624,9 +628,7 @@ class Aborter:
             self.errors.append("the list of original files is missing from the journal")
             return
         entries = json.loads(data.decode("utf-8"))
-        pids = [self.holder.pid]
-        if self.state.get("aborting"):
-            pids.append(Holder.from_json(self.state["aborting"]).pid)
+        pids = [self.holder.pid] + ([self.previous_abort.pid] if self.previous_abort else [])
         restored = 0
         blobs_path = self.directory / BLOBS
         with open(blobs_path, "rb") as blobs:
