@@ -330,6 +330,49 @@ def test_sigkill_while_the_tests_run_then_abort(repo: Path, tmp_path: Path) -> N
     assert existing.read_text() == "an older description\n"
 
 
+def test_sigkill_while_the_run_restores_itself_after_a_failure_then_abort(repo: Path, tmp_path: Path) -> None:
+    """A hook rejects the third commit; the run starts putting everything back and is killed."""
+    before = settled(repo)
+    count = tmp_path / "commits"
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text(f'#!/bin/sh\necho x >> "{count}"\n'
+                    f'if [ "$(wc -l < "{count}")" -ge 3 ]; then echo "lint: rejected" >&2; exit 1; fi\n')
+    hook.chmod(0o755)
+    proc = start_apply(repo, [], tmp_path, pause="restoring")
+    wait_for(tmp_path / "paused", proc)
+    sigkill(proc)
+
+    state = journal(repo)
+    assert (state["phase"], state["step"]) == ("restoring", "aliases")
+    assert len(commits_on(repo, BRANCH)) == 2 and modified(repo)
+
+    done = abort(repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "interrupted while restoring the repository after a failure" in done.stdout
+    assert_exactly_as_before(repo, before)
+
+
+def test_a_journal_written_on_another_host_is_aborted_under_the_lock(repo: Path, tmp_path: Path) -> None:
+    """A container that came back with a new host name: its pids mean nothing here."""
+    before = settled(repo)
+    proc = start_apply(repo, [], tmp_path, pause="committed:imports")
+    wait_for(tmp_path / "paused", proc)
+    sigkill(proc)
+    path = repo / ".git" / "migrate-ws" / "apply-journal" / "state.json"
+    state = json.loads(path.read_text())
+    state["holder"]["host"] = "old-container-1f3a"
+    state["holder"]["pid"] = os.getpid()  # alive here, but not that process
+    path.write_text(json.dumps(state))
+    (repo / ".git" / "migrate-ws" / "apply.lock").unlink()  # a lock from that host is removed by hand
+
+    done = abort(repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "on old-container-1f3a" in done.stdout
+    assert_exactly_as_before(repo, before)
+
+
 # ----- --abort itself ----------------------------------------------------------------------------
 
 def test_abort_with_nothing_to_abort(repo: Path) -> None:

@@ -495,12 +495,16 @@ class Aborter:
 
     # -- checks before changing anything ----------------------------------------------------------
 
+    # A run on another host (a repository on a shared file system, a container that came back
+    # with a new host name) cannot be looked up; the apply lock, which this --abort holds, is
+    # what says that it is gone.
+
     def refusal(self) -> str | None:
-        if self.holder.alive() and self.previous_abort is None:
+        if self.holder.local and self.holder.alive() and self.previous_abort is None:
             return (f"the --apply that wrote this journal is still running ({self.holder.describe()}); "
                     "stop it first (Ctrl-C restores the repository by itself)")
         git = self.state.get("git")
-        if git and process_alive(int(git["pid"]), git.get("start")):
+        if git and self.holder.local and process_alive(int(git["pid"]), git.get("start")):
             return (f"the git {git['command']} started by the interrupted --apply is still running (pid {git['pid']}); "
                     f"wait for it to end or stop it, then run `migrate-ws --abort` again")
         index_lock = self.repo.git_path("index.lock")
@@ -512,7 +516,7 @@ class Aborter:
 
     def _git_gone(self) -> bool:
         git = self.state.get("git")
-        return bool(git) and not process_alive(int(git["pid"]), git.get("start"))
+        return bool(git) and (not self.holder.local or not process_alive(int(git["pid"]), git.get("start")))
 
     def _may_remove_index_lock(self) -> bool:
         git = self.state.get("git")
