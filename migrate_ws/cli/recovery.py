@@ -454,13 +454,6 @@ def interrupted_apply_warning(root: Path) -> str | None:
 
 # ----- migrate-ws --abort -------------------------------------------------------------------------
 
-@dataclass
-class AbortReport:
-    code: int
-    lines: list[str]
-    errors: list[str] = field(default_factory=list)
-
-
 def _temp_files_near(path: Path, pids: Iterable[int]) -> list[Path]:
     from ..writer import TEMP_SUFFIX
 
