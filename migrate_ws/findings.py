@@ -160,6 +160,9 @@ SYMLINK = _code(
     "MW905", "symlink", I, "a symbolic link: never followed", "migrate the file it points to directly if it is yours")
 NOT_TRACKED = _code(
     "MW906", "not-tracked", W, "--apply leaves out a file git does not track", "add it to git or migrate it by hand")
+UNWRITABLE = _code(
+    "MW907", "unwritable", W, "--apply cannot write the file (read-only, or its directory is not writable); "
+    "the rest of the change is applied", "make it writable and run migrate-ws again for it")
 
 CODES: dict[str, Code] = {entry.code: entry for entry in _ALL}
 BY_NAME: dict[str, Code] = {entry.name: entry for entry in _ALL}

@@ -8,9 +8,10 @@ Strings only: no printing, no git.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from . import report
-from .findings import MODULE_STILL_USED, NOT_TRACKED
+from .findings import MODULE_STILL_USED, Finding
 from .report import plural
 from .model import Plan
 
@@ -55,11 +56,21 @@ class TestRun:
         }
 
 
-def followup_lines(plan: Plan, excluded: list[tuple[str, str]] = ()) -> list[str]:
+def followup_lines(plan: Plan, excluded: Sequence[Finding] = ()) -> list[str]:
     """Every finding as `path:line: CODE message`, then the files that were not processed."""
     lines = report.followup_lines(plan)
-    lines.extend(f"{path}:0: {NOT_TRACKED.code} not processed: {reason}" for path, reason in excluded)
+    lines.extend(finding.render() for finding in excluded)
     return lines
+
+
+def _shown_source(plan: Plan) -> str:
+    """Where the configuration came from, relative to the repository when it is inside it."""
+    from pathlib import Path
+
+    try:
+        return Path(plan.config_source).relative_to(plan.root).as_posix()
+    except ValueError:
+        return plan.config_source
 
 
 def title(plan: Plan) -> str:
@@ -101,14 +112,14 @@ def render(
     check_command: str,
     test_command: str | None,
     test_run: TestRun | None,
-    excluded: list[tuple[str, str]] = (),
+    excluded: Sequence[Finding] = (),
 ) -> str:
     followups = followup_lines(plan, list(excluded))
     changed = sorted({path for commit in commits for path in commit.files})
     sites = sum(commit.sites for commit in commits)
     not_processed = len(plan.skipped_files) + len(excluded)
     out: list[str] = [f"# {title(plan)}", ""]
-    intro = (f"The change was made by `migrate-ws` ({_code(plan.config_source)}), one commit per step, so each "
+    intro = (f"The change was made by `migrate-ws` ({_code(_shown_source(plan))}), one commit per step, so each "
              "commit can be reviewed on its own.")
     out += [intro, ""]
     if branch:

@@ -17,8 +17,13 @@ import itertools
 import os
 import stat
 from dataclasses import dataclass
+from typing import Callable
 
 TEMP_SUFFIX = ".migrate-ws.tmp"
+
+# Test seam (see migrate_ws/cli/test_pause.py): called with the target's path once its
+# temporary file is complete, just before the rename. None outside tests.
+before_replace: "Callable[[str], None] | None" = None
 
 _counter = itertools.count()
 
@@ -97,6 +102,8 @@ def atomic_write(path: str | os.PathLike, data: bytes, mode: int | None = None,
             os.fsync(fd)
         finally:
             os.close(fd)
+        if before_replace is not None:
+            before_replace(target)
         os.replace(temp, target)
     except BaseException:
         try:

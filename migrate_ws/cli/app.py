@@ -1,4 +1,4 @@
-"""`migrate-ws`: dry-run (default), check, apply; `migrate-ws audit`. Exit codes: `exit_codes.py`."""
+"""`migrate-ws`: dry-run (default), check, apply, abort; `migrate-ws audit`. Exit codes: `exit_codes.py`."""
 
 from __future__ import annotations
 
@@ -161,6 +161,7 @@ def main_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the whole change as a unified diff (the default).")] = False,
     check: Annotated[bool, typer.Option("--check", help="Print the summary only; exit 1 when anything is pending.")] = False,
     apply: Annotated[bool, typer.Option("--apply", help="Write the change to a new git branch as reviewable commits.")] = False,
+    abort: Annotated[bool, typer.Option("--abort", help="Put the repository back as it was before an interrupted --apply.")] = False,
     root: Annotated[Path, typer.Option("--root", "-C", help="Repository root to migrate.", show_default="current directory")] = Path("."),
     config_file: Annotated[Optional[Path], typer.Option("--config", help="Read [tool.migrate-ws] from this TOML file.")] = None,
     preset: Annotated[Optional[str], typer.Option("--preset", help="Use a built-in preset (see migrate_ws/presets).")] = None,
@@ -188,14 +189,18 @@ def main_command(
         return
     out, err = make_consoles(color)
     try:
-        if sum([dry_run, check, apply]) > 1:
-            raise UsageError("--dry-run, --check and --apply: choose one")
+        if sum([dry_run, check, apply, abort]) > 1:
+            raise UsageError("--dry-run, --check, --apply and --abort: choose one")
         check_mode_options(apply, {
             "--branch": branch is not None, "--test-cmd": test_cmd is not None, "--rollback-on-fail": rollback_on_fail,
             "--open-pr": open_pr, "--pr-body": pr_body is not None, "--allow-dirty": allow_dirty, "--no-git": no_git,
             "--diff-output": diff_output is not None,
         })
         repository = resolve_root(root)
+        if abort:  # recovery: undo an --apply killed half way (see recovery.py)
+            from .recovery import run_abort
+
+            raise typer.Exit(run_abort(out, err, repository))
         config = load_config(repository, config_file, preset)
         if config.detected:
             say(err, f"migrate-ws: no configuration found; using the built-in {config.name} preset, because its "
@@ -209,6 +214,10 @@ def main_command(
                 rollback_on_fail=rollback_on_fail, open_pr=open_pr, todo_comments=todo_comments, as_json=as_json,
             )
             raise typer.Exit(code)
+        from .recovery import interrupted_apply_warning  # recovery: say so when an --apply was interrupted
+
+        if (warning := interrupted_apply_warning(repository)) is not None:
+            say(err, f"migrate-ws: warning: {warning}")
         result_plan = run_plan(repository, config, err, jobs, todo_comments=todo_comments, show_progress=not as_json,
                                with_diffs=as_json or not check, legacy_policy=legacy_modules.value,
                                cache_directory=None if no_cache else default_cache_directory())

@@ -27,10 +27,18 @@ original branch (or detached HEAD) checked out, the index and every file byte fo
 before, the new branch gone, no temporary files. With `--no-git` the files are written in
 place, and the same journal restores them on failure.
 
+In a git repository the run also holds `<git dir>/migrate-ws/apply.lock` from before step 1
+to its end (`apply_lock.py`), and records what it does in a journal in the git directory,
+so that `migrate-ws --abort` can undo it after a SIGKILL or a power cut (`recovery.py`).
+Files it cannot write (read-only, or in a directory that is not writable) are found in
+step 2 and left out like untracked files (`unwritable.py`).
+
 Exit codes are those of `exit_codes.py`: 0 applied (or nothing to apply), 1 refused before
-writing anything, 2 usage error, 4 failed and restored (or --test-cmd failed without
---rollback-on-fail: the branch is kept and the failure recorded), 123 internal error or a
-failed restore (what could not be restored is listed), 130 interrupted and restored.
+writing anything (another --apply running, an interrupted --apply not yet aborted, ...),
+2 usage error, 3 applied but some files could not be written (listed), 4 failed and
+restored (or --test-cmd failed without --rollback-on-fail: the branch is kept and the
+failure recorded), 123 internal error or a failed restore (what could not be restored is
+listed), 130 interrupted and restored.
 """
 
 from __future__ import annotations
@@ -56,7 +64,7 @@ from .terminal import say
 from ..config import Config, project_folders
 from ..editing import sites_by_step, state_after, steps_touching
 from ..engine import plan as build_plan
-from ..findings import Severity
+from ..findings import NOT_TRACKED, Code, Finding, Severity
 from ..model import FileResult, Plan
 from ..pr import OUTPUT_TAIL_LINES, CommitRecord, TestRun, followup_lines, render, title
 from ..report import plural
@@ -64,6 +72,8 @@ from ..source import SourceText, UndecodableSource
 from ..writer import Journal, ReadOnlyFile
 from .exit_codes import ExitCode, Failed, Refused, UsageError
 from .git import GitError, GitUnavailable, HeadState, NotARepository, Repository, stop_process
+from . import unwritable
+from .recovery import NO_RECOVERY, ApplyRecovery, Refusal
 
 PR_BODY_NAME = "migrate-ws/PR_DESCRIPTION.md"
 
@@ -331,7 +341,7 @@ def describe_test_run(ui: UI, run: TestRun) -> None:
 # ----- reporting -------------------------------------------------------------------------
 
 def json_document(outcome: Outcome, *, mode: str, plan: Plan | None, steps: list[PlannedStep],
-                  excluded: list[tuple[str, str]], branch: str | None, base: HeadState | None,
+                  excluded: list[Finding], branch: str | None, base: HeadState | None,
                   legacy_policy: str) -> dict:
     committed = {c.step: c for c in outcome.commits}
     kept = outcome.status in ("applied", "tests-failed")
@@ -352,7 +362,8 @@ def json_document(outcome: Outcome, *, mode: str, plan: Plan | None, steps: list
         ],
         "findings": [f.to_json() for f in plan.all_findings] if plan is not None else [],
         "not_processed": ([{"path": r.path, "code": r.code, "reason": r.reason} for r in plan.skipped_files]
-                          + [{"path": p, "code": "MW906", "reason": r} for p, r in excluded]) if plan is not None else [],
+                          + [{"path": f.path, "code": f.code, "reason": f.message.removeprefix(NOT_PROCESSED)}
+                             for f in excluded]) if plan is not None else [],
         "legacy_modules": legacy_policy,
         "pr_body": str(outcome.pr_body) if outcome.pr_body is not None else None,
         "test": outcome.test_run.to_json() if outcome.test_run is not None else None,
@@ -360,7 +371,19 @@ def json_document(outcome: Outcome, *, mode: str, plan: Plan | None, steps: list
     }
 
 
-def print_findings(ui: UI, plan: Plan, excluded: list[tuple[str, str]]) -> None:
+NOT_PROCESSED = "not processed: "
+
+
+def left_out(path: str, reason: str, code: Code) -> Finding:
+    """A file `--apply` leaves out (not tracked, not writable), as the finding that reports it."""
+    return Finding(code.code, path, 0, f"{NOT_PROCESSED}{reason}")
+
+
+def left_out_paths(excluded: list[Finding]) -> set[str]:
+    return {finding.path for finding in excluded}
+
+
+def print_findings(ui: UI, plan: Plan, excluded: list[Finding]) -> None:
     lines = followup_lines(plan, excluded)
     if lines:
         ui.line(f"Manual follow-ups ({len(lines)}):")
@@ -399,10 +422,11 @@ class Applier:
         self.journal = Journal()
         self.plan: Plan | None = None
         self.steps: list[PlannedStep] = []
-        self.excluded: list[tuple[str, str]] = []
+        self.excluded: list[Finding] = []  # files this apply leaves out, as findings
         self.base: HeadState | None = None
         self.branch: str | None = None
         self.writing = False  # the transaction has started
+        self.recovery = NO_RECOVERY  # recovery: the lock and on-disk journal (git mode), see recovery.py
 
     # hooks for the git and in-place variants
     def prepare(self) -> None:
@@ -438,7 +462,7 @@ class Applier:
             self.select(self.plan)
             if not any(step.changes for step in self.steps):
                 return self.nothing_to_apply()
-            problems = verify(self.steps, self.plan, {path for path, _ in self.excluded})
+            problems = verify(self.steps, self.plan, left_out_paths(self.excluded))
             if problems:
                 for problem in problems:
                     self.ui.line(f"  {problem}")
@@ -452,6 +476,7 @@ class Applier:
     def write_step(self, step: PlannedStep) -> list[FileChange]:
         """Write the step's files; return those whose content actually changed."""
         written = []
+        self.recovery.writing(step.name, [change.full for change in step.changes])  # recovery
         for change in step.changes:
             if self.journal.original(change.full) is None and change.planned_from is not None:
                 # first write of this file in this run: it must still be what was planned from
@@ -491,6 +516,7 @@ class Applier:
                 self.finish_step(record)
                 commits.append(record)
             if self.options.test_cmd:
+                self.recovery.phase("tests")  # recovery
                 test_run = run_tests(self.ui, self.options.test_cmd, self.top)
                 if not test_run.passed and self.options.rollback_on_fail:
                     problems = self.rollback()
@@ -499,6 +525,7 @@ class Applier:
                                          problems)
             pr_path = self.pr_body_path()
             if pr_path is not None:
+                self.recovery.describing(pr_path)  # recovery
                 text = self.describe(commits, test_run)
                 try:
                     self.journal.write(pr_path, text.encode("utf-8"))
@@ -507,7 +534,8 @@ class Applier:
             if test_run is not None and not test_run.passed:
                 outcome = Outcome("tests-failed", ExitCode.FAILED, commits, test_run, pr_path)
             else:
-                outcome = Outcome("applied", ExitCode.CLEAN, commits, test_run, pr_path)
+                outcome = Outcome("applied", unwritable.exit_code(self.excluded, ExitCode.CLEAN), commits, test_run,
+                                  pr_path)
         except KeyboardInterrupt as exc:
             problems = self.rollback()
             ignore_further_signals()  # the run is ending with 130: a late signal must not cut the exit short
@@ -522,10 +550,15 @@ class Applier:
                                          error=f"internal error: {type(exc).__name__}: {exc}"), problems)
         # from here on the change stands: an interruption no longer undoes it
         self.journal.discard()
+        self.recovery.finished()  # recovery
         return outcome
 
     def rollback(self) -> list[str]:
-        return uninterruptible(self.undo)
+        self.recovery.restoring()  # recovery
+        problems = uninterruptible(self.undo)
+        if not problems:
+            self.recovery.finished()  # recovery
+        return problems
 
     def restored(self, outcome: Outcome, problems: list[str]) -> Outcome:
         outcome.restored = not problems
@@ -550,7 +583,7 @@ class Applier:
                              legacy_policy=self.options.legacy_policy)
 
     def nothing_to_apply(self) -> int:
-        outcome = Outcome("nothing-to-apply", ExitCode.CLEAN)
+        outcome = Outcome("nothing-to-apply", unwritable.exit_code(self.excluded, ExitCode.CLEAN))
         if self.ui.as_json:
             self.ui.json(self.document(outcome))
             return outcome.code
@@ -645,7 +678,8 @@ class InPlaceApplier(Applier):
             raise UsageError("--open-pr needs git; it cannot be used with --no-git")
 
     def select(self, plan: Plan) -> None:
-        self.steps = planned_steps(plan, self.root, "", not_processed(plan))
+        self.excluded = unwritable.find(self.root, plan, not_processed(plan), self.ui.note)  # unwritable
+        self.steps = planned_steps(plan, self.root, "", left_out_paths(self.excluded) | not_processed(plan))
         self.last_step = {change.path: step.name for step in self.steps for change in step.changes}
 
     def write_step(self, step: PlannedStep) -> list[FileChange]:
@@ -685,6 +719,7 @@ class GitApplier(Applier):
         self.locks: list[Path] = []
 
     def close(self) -> None:
+        self.recovery.close()  # recovery: remove the journal (unless a restore failed), release the lock
         if self.repo is not None:
             self.repo.close()
 
@@ -696,6 +731,7 @@ class GitApplier(Applier):
         except NotARepository:
             raise Refused(f"{self.root} is not in a git repository; use --no-git to apply in place without git") from None
         self.top = repo.top
+        self.recovery = ApplyRecovery.take(repo, self.ui.note)  # recovery: the lock; refuses after an interrupted run
         try:
             self.base = repo.head()
         except GitError:
@@ -723,36 +759,44 @@ class GitApplier(Applier):
             sample = ", ".join(path for _, path in self.dirty[:3]) + (", ..." if len(self.dirty) > 3 else "")
             raise Refused(f"the working tree has uncommitted changes ({len(self.dirty)} paths: {sample}); "
                           "commit or stash them, or pass --allow-dirty")
+        self.recovery.planning(self.base, self.branch)  # recovery: the journal starts
 
     def select(self, plan: Plan) -> None:
         assert self.repo is not None
         prefix = "" if self.root == self.top else self.root.relative_to(self.top).as_posix() + "/"
         paths = [result.path for result in plan.changed_files]
         tracked = self.repo.tracked([prefix + p for p in paths])
-        self.excluded = [(p, "not tracked by git; left unchanged") for p in paths if prefix + p not in tracked]
-        dirty = {path for _, path in self.dirty}
+        self.excluded = [left_out(p, "not tracked by git; left unchanged", NOT_TRACKED)
+                         for p in paths if prefix + p not in tracked]
+        dirty = {path for _, path in self.dirty}  # (status, path) pairs from git
         touched = [p for p in paths if prefix + p in dirty and prefix + p in tracked]
         if touched:
             sample = ", ".join(touched[:5]) + (", ..." if len(touched) > 5 else "")
             raise Refused(f"--allow-dirty: the migration rewrites {len(touched)} files that have uncommitted changes "
                           f"({sample}); commit or stash those first")
-        self.steps = planned_steps(plan, self.root, prefix, {p for p, _ in self.excluded} | not_processed(plan))
+        self.excluded += unwritable.find(self.root, plan, left_out_paths(self.excluded) | not_processed(plan),
+                                         self.ui.note)  # unwritable
+        self.steps = planned_steps(plan, self.root, prefix, left_out_paths(self.excluded) | not_processed(plan))
 
     def begin(self) -> None:
         assert self.repo is not None and self.base is not None and self.branch is not None
         self.journal.remember(self.repo.git_path("index"))
+        self.recovery.save_originals(self.steps, self.pr_body_path(), self.repo.git_path("index"))  # recovery
         self.branch_created = True
         self.repo.create_branch(self.branch, self.base.sha)
+        self.recovery.phase("switching-head")  # recovery
         self.head_switched = True
         self.repo.switch_head(self.branch)
 
     def finish_step(self, record: CommitRecord) -> None:
         assert self.repo is not None
         subject, body = record.message()
+        self.recovery.phase("committing", record.step)  # recovery
         try:
             record.sha = self.repo.commit(record.files, subject, body)
         except GitError as exc:
             raise Failed(f"git could not commit the {record.step} step: {exc.stderr.splitlines()[-1] if exc.stderr else exc}") from None
+        self.recovery.committed(record.step, record.sha)  # recovery
 
     def undo(self) -> list[str]:
         repo = self.repo
@@ -835,7 +879,7 @@ def run_apply(out: Any, err: Any, repository: Path, config: Config, *, jobs: Opt
     with sigterm_raises():
         try:
             return applier.run()
-        except Refused as exc:
+        except (Refused, Refusal) as exc:  # recovery: Refusal (lock held, interrupted run)
             ui.error(str(exc))
             return ExitCode.REFUSED
         except UsageError as exc:

@@ -12,6 +12,7 @@ import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 
 PATHS_ON_COMMAND_LINE = 64 * 1024  # bytes of paths passed as arguments; more go through stdin
@@ -96,6 +97,7 @@ class Repository:
         self._executable = getattr(type(repo.git), "GIT_PYTHON_GIT_EXECUTABLE", None) or "git"
         self.running: subprocess.Popen | None = None
         self.stopped_process = False  # a git process was stopped before it finished
+        self.on_start: Callable[[int, tuple[str, ...]], None] | None = None  # told each git process's pid and args
 
     def close(self) -> None:
         self._repo.close()
@@ -119,6 +121,8 @@ class Repository:
         proc = handle.proc
         self.running = proc
         try:
+            if self.on_start is not None:
+                self.on_start(proc.pid, tuple(args))
             out, err = proc.communicate(stdin)
         except BaseException:
             stop_process(proc)

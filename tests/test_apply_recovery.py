@@ -1,0 +1,461 @@
+"""A SIGKILL (or a power cut) in the middle of `--apply`, then `migrate-ws --abort`.
+
+A real `python -m migrate_ws --apply` process is killed with SIGKILL at several points:
+inside planning, after the branch was created, in the middle of a file write (its
+temporary file complete, the rename not done), inside `git commit` of the second step (a
+pre-commit hook of the repository holds it there; git itself killed too, or still
+running), and while the user's `--test-cmd` runs. Points a test cannot reach from outside
+use the documented test seam `MIGRATE_WS_TEST_PAUSE` (`migrate_ws/cli/test_pause.py`).
+
+Before each `--abort`, the test checks that the kill really hit the intended point (the
+journal's phase, the branch, modified files, temporary files, git's lock files). After
+it, HEAD, the symbolic ref, every branch, the index (its entries and its bytes), the
+status and the bytes and mode of every file are compared with the state before the run,
+and nothing of migrate-ws is left in the git directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from migrate_ws.cli.apply_lock import process_alive
+from test_apply import (
+    ROUTE,
+    assert_restored,
+    branches,
+    cli_env,
+    commits_on,
+    git,
+    make_repo,
+    repo_state,
+    run_cli,
+)
+from test_apply_faults import WAIT, _default_sigint, pausing_script
+
+BRANCH = "killed"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "repo")
+
+
+# ----- helpers -------------------------------------------------------------------------------------
+
+def settled(repo: Path) -> dict:
+    """The repository's state, with the raw bytes of the index (read after git has refreshed it)."""
+    git(repo, "status", "--porcelain")
+    git(repo, "status", "--porcelain")
+    state = {"index_bytes": (repo / ".git" / "index").read_bytes()}
+    state.update(repo_state(repo))
+    return state
+
+
+def assert_exactly_as_before(repo: Path, before: dict) -> None:
+    index = (repo / ".git" / "index").read_bytes()  # before any git command can refresh it
+    assert index == before["index_bytes"], "the index file is not byte for byte the original"
+    assert_restored(repo, {k: v for k, v in before.items() if k != "index_bytes"})
+    assert not (repo / ".git" / "migrate-ws").exists()
+
+
+def start_apply(repo: Path, args: list[str], tmp_path: Path, pause: str | None = None) -> subprocess.Popen:
+    extra = {"MIGRATE_WS_TEST_PAUSE": pause, "MIGRATE_WS_TEST_PAUSE_MARKER": str(tmp_path / "paused")} if pause else {}
+    return subprocess.Popen([sys.executable, "-m", "migrate_ws", "--apply", "--branch", BRANCH, *args], cwd=repo,
+                            env=cli_env(**extra), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
+
+
+def wait_for(marker: Path, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + WAIT
+    while not marker.exists():
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            pytest.fail(f"migrate-ws ended (exit {proc.returncode}) before the kill point:\n{out}\n{err}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            proc.communicate()
+            pytest.fail("migrate-ws did not reach the kill point in time")
+        time.sleep(0.02)
+
+
+def sigkill(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=WAIT)
+    assert proc.returncode == -signal.SIGKILL
+
+
+def kill_group(pid: int) -> None:
+    """SIGKILL a process started in its own session (git, the test command) with all it started."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    wait_gone(pid)
+
+
+def wait_gone(pid: int) -> None:
+    deadline = time.monotonic() + WAIT
+    while process_alive(pid):
+        if time.monotonic() > deadline:
+            pytest.fail(f"process {pid} did not end")
+        time.sleep(0.02)
+
+
+def journal(repo: Path) -> dict:
+    return json.loads((repo / ".git" / "migrate-ws" / "apply-journal" / "state.json").read_text())
+
+
+def temp_files(repo: Path) -> list[str]:
+    return sorted(p.relative_to(repo).as_posix() for p in repo.rglob("*.migrate-ws.tmp"))
+
+
+def modified(repo: Path) -> list[str]:
+    return sorted(line[3:] for line in git(repo, "status", "--porcelain").splitlines() if line[1] == "M" or line[0] == "M")
+
+
+def abort(repo: Path) -> subprocess.CompletedProcess:
+    return run_cli(["--abort"], cwd=repo)
+
+
+def blocking_hook(repo: Path, tmp_path: Path, commit: int) -> tuple[Path, Path]:
+    """A pre-commit hook that holds the `commit`-th commit until the test creates the release file."""
+    count, marker, release = tmp_path / "commits", tmp_path / "in-hook", tmp_path / "release"
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text(f'#!/bin/sh\necho x >> "{count}"\n'
+                    f'if [ "$(wc -l < "{count}")" -eq {commit} ]; then\n'
+                    f'  touch "{marker}"\n'
+                    f'  while [ ! -e "{release}" ]; do sleep 0.05; done\n'
+                    f'fi\n')
+    hook.chmod(0o755)
+    return marker, release
+
+
+# ----- kill points reached through the test seam ---------------------------------------------------
+
+def test_sigkill_while_planning_then_abort(repo: Path, tmp_path: Path) -> None:
+    before = settled(repo)
+    proc = start_apply(repo, [], tmp_path, pause="planning")
+    wait_for(tmp_path / "paused", proc)
+    sigkill(proc)
+
+    assert journal(repo)["phase"] == "planning"
+    assert (repo / ".git" / "migrate-ws" / "apply.lock").exists()
+    assert branches(repo) == ["main"]
+
+    done = abort(repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "interrupted while planning" in done.stdout and "nothing had been changed" in done.stdout
+    assert "removed a stale lock" in done.stderr
+    assert_exactly_as_before(repo, before)
+
+
+def test_sigkill_while_planning_does_not_block_the_next_apply(repo: Path, tmp_path: Path) -> None:
+    proc = start_apply(repo, [], tmp_path, pause="planning")
+    wait_for(tmp_path / "paused", proc)
+    sigkill(proc)
+
+    done = run_cli(["--apply", "--branch", "next"], cwd=repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (f"an earlier --apply (pid {proc.pid}, started " in done.stderr
+            and "was interrupted while planning, before it changed anything; its journal was removed" in done.stderr)
+    assert len(commits_on(repo, "next")) == 5
+    assert not (repo / ".git" / "migrate-ws" / "apply-journal").exists()
+    assert not (repo / ".git" / "migrate-ws" / "apply.lock").exists()
+
+
+def test_sigkill_after_the_branch_was_created_then_abort(repo: Path, tmp_path: Path) -> None:
+    before = settled(repo)
+    proc = start_apply(repo, [], tmp_path, pause="switching-head")
+    wait_for(tmp_path / "paused", proc)
+    sigkill(proc)
+
+    assert journal(repo)["phase"] == "switching-head"
+    assert BRANCH in branches(repo) and git(repo, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
+
+    done = abort(repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"branch {BRANCH} deleted" in done.stdout
+    assert_exactly_as_before(repo, before)
+
+
+def test_sigkill_in_the_middle_of_a_file_write_then_abort(repo: Path, tmp_path: Path) -> None:
+    before = settled(repo)
+    proc = start_apply(repo, [], tmp_path, pause="write:3")  # the canonical step, then the 2nd file of imports
+    wait_for(tmp_path / "paused", proc)
+    pid = proc.pid
+    sigkill(proc)
+
+    state = journal(repo)
+    assert (state["phase"], state["step"]) == ("writing", "imports")
+    assert [c["step"] for c in state["commits"]] == ["canonical"]
+    assert git(repo, "symbolic-ref", "HEAD").strip() == f"refs/heads/{BRANCH}"
+    assert len(commits_on(repo, BRANCH)) == 1
+    assert len(modified(repo)) == 1, "one file of the imports step was written before the kill"
+    temps = temp_files(repo)
+    assert len(temps) == 1 and f".{pid}-" in temps[0], "the kill came between a temporary file and its rename"
+
+    done = abort(repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "interrupted while writing the files of the imports step" in done.stdout
+    assert "main checked out" in done.stdout and f"branch {BRANCH} deleted" in done.stdout
+    assert_exactly_as_before(repo, before)
+    assert temp_files(repo) == []
+
+
+def test_sigkill_with_a_detached_head_and_a_dirty_tree_then_abort(repo: Path, tmp_path: Path) -> None:
+    git(repo, "checkout", "-q", "--detach")
+    (repo / "README.md").write_text("# backend\n\nunstaged\n")
+    (repo / "netra_backend/__init__.py").write_text("# staged\n")
+    git(repo, "add", "netra_backend/__init__.py")
+    (repo / "notes.txt").write_bytes(b"untracked\r\n\x00binary")
+    before = settled(repo)
+    assert before["symbolic_ref"] is None and before["staged"]
+
+    proc = start_apply(repo, ["--allow-dirty"], tmp_path, pause="write:5")
+    wait_for(tmp_path / "paused", proc)
+    sigkill(proc)
+
+    assert journal(repo)["phase"] == "writing"
+    assert git(repo, "symbolic-ref", "HEAD").strip() == f"refs/heads/{BRANCH}"
+
+    done = abort(repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "detached HEAD" in done.stdout
+    assert_exactly_as_before(repo, before)
+
+
+# ----- kill points reached from the repository: a git hook, the test command -------------------------
+
+def test_sigkill_inside_the_second_commit_with_git_killed_too_then_abort(repo: Path, tmp_path: Path) -> None:
+    """A power cut while `git commit` runs: git's index.lock is left behind."""
+    before = settled(repo)
+    marker, release = blocking_hook(repo, tmp_path, commit=2)
+    proc = start_apply(repo, [], tmp_path)
+    try:
+        wait_for(marker, proc)
+        sigkill(proc)
+        state = journal(repo)
+        assert (state["phase"], state["step"], state["git"]["command"]) == ("committing", "imports", "commit")
+        kill_group(state["git"]["pid"])  # git and its hook die with migrate-ws
+
+        assert (repo / ".git" / "index.lock").exists(), "git held the index when it was killed"
+        assert len(commits_on(repo, BRANCH)) == 1
+        assert len(modified(repo)) == 5
+
+        # until it is aborted, another --apply refuses and says why; --check warns
+        again = run_cli(["--apply", "--branch", "other"], cwd=repo)
+        assert again.returncode == 1
+        assert (f"an earlier --apply (pid {proc.pid}, started " in again.stderr
+                and "interrupted while committing the imports step" in again.stderr
+                and "migrate-ws --abort" in again.stderr)
+        assert "other" not in branches(repo)
+        check = run_cli(["--check"], cwd=repo)
+        assert "warning: an earlier --apply" in check.stderr and check.returncode in (0, 1)
+
+        done = abort(repo)
+    finally:
+        release.touch()
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"removed git's index.lock left by the interrupted git commit, pid {state['git']['pid']}" in done.stderr
+    assert_exactly_as_before(repo, before)
+
+
+def test_sigkill_inside_a_commit_while_git_still_runs(repo: Path, tmp_path: Path) -> None:
+    """migrate-ws killed alone: its git commit goes on. --abort waits for it, then also removes that commit."""
+    before = settled(repo)
+    marker, release = blocking_hook(repo, tmp_path, commit=2)
+    proc = start_apply(repo, [], tmp_path)
+    try:
+        wait_for(marker, proc)
+        sigkill(proc)
+        git_pid = journal(repo)["git"]["pid"]
+        assert process_alive(git_pid)
+        during = repo_state(repo)
+
+        refused = abort(repo)
+
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert f"the git commit started by the interrupted --apply is still running (pid {git_pid})" in refused.stderr
+        assert "nothing was changed" in refused.stderr
+        # the killed run's lock was stale: --abort took it over, and released it
+        during["git_leftovers"].remove("migrate-ws/apply.lock")
+        assert_restored(repo, during)
+    finally:
+        release.touch()  # the hook lets git finish its commit, which nobody records
+    wait_gone(git_pid)
+    assert len(commits_on(repo, BRANCH)) == 2
+    assert not (repo / ".git" / "index.lock").exists()
+
+    done = abort(repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"branch {BRANCH} deleted" in done.stdout
+    assert_exactly_as_before(repo, before)
+
+
+def test_sigkill_while_the_tests_run_then_abort(repo: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "in-tests"
+    existing = tmp_path / "pr.md"
+    existing.write_text("an older description\n")
+    before = settled(repo)
+    proc = start_apply(repo, ["--pr-body", str(existing), "--test-cmd", pausing_script(marker)], tmp_path)
+    try:
+        wait_for(marker, proc)
+        sigkill(proc)
+    finally:
+        kill_group(int(Path(f"{marker}.pid").read_text().split()[0]))
+
+    assert journal(repo)["phase"] == "tests"
+    assert len(commits_on(repo, BRANCH)) == 5
+
+    done = abort(repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "interrupted while running the tests" in done.stdout
+    assert_exactly_as_before(repo, before)
+    assert existing.read_text() == "an older description\n"
+
+
+def test_sigkill_while_the_run_restores_itself_after_a_failure_then_abort(repo: Path, tmp_path: Path) -> None:
+    """A hook rejects the third commit; the run starts putting everything back and is killed."""
+    before = settled(repo)
+    count = tmp_path / "commits"
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text(f'#!/bin/sh\necho x >> "{count}"\n'
+                    f'if [ "$(wc -l < "{count}")" -ge 3 ]; then echo "lint: rejected" >&2; exit 1; fi\n')
+    hook.chmod(0o755)
+    proc = start_apply(repo, [], tmp_path, pause="restoring")
+    wait_for(tmp_path / "paused", proc)
+    sigkill(proc)
+
+    state = journal(repo)
+    assert (state["phase"], state["step"]) == ("restoring", "aliases")
+    assert len(commits_on(repo, BRANCH)) == 2 and modified(repo)
+
+    done = abort(repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "interrupted while restoring the repository after a failure" in done.stdout
+    assert_exactly_as_before(repo, before)
+
+
+def test_a_journal_written_on_another_host_is_aborted_under_the_lock(repo: Path, tmp_path: Path) -> None:
+    """A container that came back with a new host name: its pids mean nothing here."""
+    before = settled(repo)
+    proc = start_apply(repo, [], tmp_path, pause="committed:imports")
+    wait_for(tmp_path / "paused", proc)
+    sigkill(proc)
+    path = repo / ".git" / "migrate-ws" / "apply-journal" / "state.json"
+    state = json.loads(path.read_text())
+    state["holder"]["host"] = "old-container-1f3a"
+    state["holder"]["pid"] = os.getpid()  # alive here, but not that process
+    path.write_text(json.dumps(state))
+    (repo / ".git" / "migrate-ws" / "apply.lock").unlink()  # a lock from that host is removed by hand
+
+    done = abort(repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "on old-container-1f3a" in done.stdout
+    assert_exactly_as_before(repo, before)
+
+
+# ----- --abort itself ----------------------------------------------------------------------------
+
+def test_abort_with_nothing_to_abort(repo: Path) -> None:
+    before = settled(repo)
+    done = abort(repo)
+    assert done.returncode == 0
+    assert "nothing to abort" in done.stdout
+    assert_exactly_as_before(repo, before)
+
+
+def test_abort_outside_a_repository(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "plain", use_git=False)
+    done = abort(root)
+    assert done.returncode == 1 and "not in a git repository" in done.stderr
+
+
+def test_abort_refuses_while_the_apply_runs(repo: Path, tmp_path: Path) -> None:
+    proc = start_apply(repo, [], tmp_path, pause="committed:canonical")
+    try:
+        wait_for(tmp_path / "paused", proc)
+        during = repo_state(repo)
+
+        done = abort(repo)
+
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert f"pid {proc.pid}" in done.stderr and "nothing was changed" in done.stderr
+        assert_restored(repo, during)
+    finally:
+        proc.kill()
+        proc.communicate()
+
+
+def test_an_interrupted_abort_can_be_run_again(repo: Path, tmp_path: Path) -> None:
+    before = settled(repo)
+    proc = start_apply(repo, [], tmp_path, pause="committed:aliases")
+    wait_for(tmp_path / "paused", proc)
+    sigkill(proc)
+    assert len(commits_on(repo, BRANCH)) == 3
+
+    # the first --abort is killed after it has put HEAD and the index back, before the files
+    marker = tmp_path / "abort-paused"
+    first = subprocess.Popen([sys.executable, "-m", "migrate_ws", "--abort"], cwd=repo,
+                             env=cli_env(MIGRATE_WS_TEST_PAUSE="abort:files", MIGRATE_WS_TEST_PAUSE_MARKER=str(marker)),
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(marker, first)
+    sigkill(first)
+    assert git(repo, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
+    assert modified(repo), "the files were not restored yet"
+    assert journal(repo)["aborting"]["pid"] == first.pid
+
+    check = run_cli(["--check"], cwd=repo)
+    assert "an earlier `migrate-ws --abort`" in check.stderr and "run `migrate-ws --abort` again" in check.stderr
+    # as if the killed --abort had been writing the index through git's lock file
+    (repo / ".git" / "index.lock").write_bytes(b"half an index")
+
+    done = abort(repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"removed git's index.lock left by the interrupted migrate-ws --abort, pid {first.pid}" in done.stderr
+    assert_exactly_as_before(repo, before)
+
+
+def test_abort_that_cannot_restore_a_file_keeps_the_journal_for_another_try(repo: Path, tmp_path: Path) -> None:
+    before = settled(repo)
+    proc = start_apply(repo, [], tmp_path, pause="committed:imports")
+    wait_for(tmp_path / "paused", proc)
+    sigkill(proc)
+    routes = repo / ROUTE
+    assert routes.read_bytes() != before["files"][ROUTE][0]
+    routes.unlink()
+    routes.mkdir()  # a directory where the file was: the restore cannot replace it
+    (routes / "inside").write_text("x\n")
+
+    failed = abort(repo)
+
+    assert failed.returncode == 4, failed.stdout + failed.stderr
+    assert f"{ROUTE}: cannot restore" in failed.stderr and "run `migrate-ws --abort` again" in failed.stderr
+    assert BRANCH in branches(repo), "the branch is kept until everything else is restored"
+    assert (repo / ".git" / "migrate-ws" / "apply-journal" / "state.json").exists()
+
+    (routes / "inside").unlink()
+    routes.rmdir()
+    done = abort(repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert_exactly_as_before(repo, before)
