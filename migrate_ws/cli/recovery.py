@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import test_pause
+from .exit_codes import ExitCode
 from .apply_lock import ApplyLock, Holder, LockHeld, process_alive, process_start
 
 JOURNAL_DIR = "apply-journal"
@@ -54,9 +55,9 @@ BLOBS = "originals.bin"
 INDEX_COPY = "index"
 VERSION = 1
 
-EXIT_RESTORED = 0
-EXIT_REFUSED = 1
-EXIT_FAILED = 4
+EXIT_RESTORED = ExitCode.CLEAN
+EXIT_REFUSED = ExitCode.REFUSED
+EXIT_FAILED = ExitCode.FAILED
 
 # git commands the apply runs that hold git lock files while they run
 LOCKING_COMMANDS = {"commit", "update-ref", "symbolic-ref"}
