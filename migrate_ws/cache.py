@@ -32,8 +32,9 @@ from typing import Any
 from . import __version__
 from .findings import Finding
 from .model import FileOutcome, FileResult, FileStatus
+from .references import Reference
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 ENVIRONMENT_VARIABLE = "MIGRATE_WS_CACHE_DIR"
 
 FileStat = tuple[int, int]  # (st_mtime_ns, st_size), taken before the file is read
@@ -100,14 +101,16 @@ def encode_outcome(outcome: FileOutcome) -> list | None:
     if result.status not in CACHEABLE:
         return None
     return [result.status.value, result.reason, result.line, [[f.code, f.line, f.message] for f in result.findings],
-            result.code, sorted(outcome.renamed_exports.items()), sorted(outcome.depends_on)]
+            result.code, sorted(outcome.renamed_exports.items()), sorted(outcome.depends_on),
+            [[r.line, r.module, r.name, r.was_module, r.was_name] for r in outcome.references]]
 
 
 def decode_outcome(path: str, encoded: list) -> FileOutcome:
-    status, reason, line, findings, code, renamed, depends = encoded
+    status, reason, line, findings, code, renamed, depends, references = encoded
     result = FileResult(path, FileStatus(status), reason=reason, line=line, code=code,
                         findings=[Finding(f_code, path, f_line, f_message) for f_code, f_line, f_message in findings])
-    return FileOutcome(result, dict(map(tuple, renamed)), {tuple(d) for d in depends})
+    return FileOutcome(result, dict(map(tuple, renamed)), {tuple(d) for d in depends},
+                       [Reference(*item) for item in references])
 
 
 class ResultCache:

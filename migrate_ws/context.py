@@ -125,9 +125,9 @@ class EditQueue:
             return
         self.add(start, end, text, description, step)
 
-    def add(self, start: int, end: int, text: str, description: str, step: str | None = None) -> None:
-        """An edit even when it restores the original text (a later step's version of a span)."""
-        self.edits.append(Edit(start, end, text, step or self.step, self.index.line_of(start), description))
+    def add(self, start: int, end: int, text: str, description: str, step: str | None = None, group: int = -1) -> None:
+        """An edit even when it restores the original text (a later step's version of a statement)."""
+        self.edits.append(Edit(start, end, text, step or self.step, self.index.line_of(start), description, group))
 
     def report(self, code: Code, line: int, message: str, binding: Binding | None = None) -> None:
         """A site left for a person; one tied to a binding is withdrawn if a later step rewrites it."""
@@ -264,13 +264,11 @@ class StatementRenderer:
                 previous[key] = (rendered[0], rendered[1], rendered[2])
                 versions.setdefault(key, []).append(_Version(step, *rendered))
         for key, statement_versions in versions.items():
-            start = min(v.start for v in statement_versions)
-            end = max(v.end for v in statement_versions)
+            group = self.edits.span(statements[key])[0]
             for version in statement_versions:
-                text = self.text[start:version.start] + version.text + self.text[version.end:end]
-                if len(statement_versions) == 1 and text == self.text[start:end]:
+                if len(statement_versions) == 1 and version.text == self.text[version.start:version.end]:
                     continue
-                self.edits.add(start, end, text, version.description, version.step)
+                self.edits.add(version.start, version.end, version.text, version.description, version.step, group)
 
     def _render_at(self, active: set[str]) -> list[tuple[ast.stmt, tuple[int, int, str, str]]]:
         """Each touched statement as it reads after the `active` steps: (start, end, text, description)."""

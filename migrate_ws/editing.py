@@ -2,9 +2,10 @@
 
 Every edit belongs to one step. A span can have several edits, one per step that shaped it
 (an import statement moved by one step and renamed by the next); the state after step k is
-the original text with the effective edits of the steps up to k: where edits overlap, the
-one whose span contains the other wins (a removed statement takes what was inside it with
-it), and for the same span the later step wins. So `--dry-run` shows the state after the
+the original text with the effective edits of the steps up to k: of the versions of one
+statement (edits of one `group`) the latest step's counts; where other edits overlap, the one
+whose span contains the other wins (a removed statement takes what was inside it with it),
+and for the same span the later step wins. So `--dry-run` shows the state after the
 last step, and `--apply` commits the state after each step, from the same edits.
 """
 
@@ -24,6 +25,14 @@ def effective(edits: Iterable[Edit], order: Sequence[str], upto: str | None = No
     rank = {step: position for position, step in enumerate(order)}
     limit = rank[upto] if upto is not None else len(order)
     chosen = [e for e in edits if rank.get(e.step, len(order)) <= limit]
+    latest: dict[int, Edit] = {}
+    for edit in chosen:
+        if edit.group >= 0:
+            current = latest.get(edit.group)
+            if current is None or rank.get(edit.step, len(order)) > rank.get(current.step, len(order)):
+                latest[edit.group] = edit
+    if latest:
+        chosen = [e for e in chosen if e.group < 0 or latest[e.group] is e]
     # outer spans first; for the same span, the later step first
     chosen.sort(key=lambda e: (e.start, -(e.end - e.start), -rank.get(e.step, len(order))))
     kept: list[Edit] = []

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterable
 
 from . import cache as result_cache
+from . import import_check
 from . import steps as step_registry
 from .analysis import module_name_for
 from .config import Config
@@ -92,6 +93,9 @@ def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs
             continue
         context = RepositoryContext(root, config, targets, result, discovered, legacy_policy)
         _add_repository_changes(result, step.name, step.repository(context))
+    watched = set(config.legacy_modules) | {config.canonical_module}
+    result.findings.extend(import_check.check(root, discovered, result.files, outcomes, watched,
+                                              step_registry.interesting_names(config)))
     return result
 
 

@@ -15,6 +15,8 @@ from .findings import Finding, Severity
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from .references import Reference
+
     from .config import Config
 
 
@@ -35,6 +37,9 @@ class Edit:
     step: str
     line: int
     description: str
+    # edits with the same group (>= 0) are versions of one statement, one per step that shaped
+    # it: the latest step's version is the statement, whatever the spans
+    group: int = -1
 
 
 @dataclass
@@ -64,12 +69,14 @@ class FileOutcome:
     result: FileResult
     renamed_exports: dict[str, str] = field(default_factory=dict)  # module-level names the file renames
     depends_on: set[tuple[str, str]] = field(default_factory=set)  # (module, name) its rewrites follow
+    references: list[Reference] = field(default_factory=list)  # what it imports, before and after (import check)
+    lost_names: set[str] = field(default_factory=set)  # module-level names it no longer binds after the change
 
     @property
     def says_nothing(self) -> bool:
         result = self.result
         return result.status is FileStatus.UNCHANGED and not result.findings and not self.renamed_exports \
-            and not self.depends_on
+            and not self.depends_on and not self.references
 
 
 @dataclass

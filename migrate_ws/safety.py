@@ -202,7 +202,7 @@ def check(original: str, rewritten: str, edits: list[Edit], tree: ast.Module | N
         growth = sum(len(e.text) - (e.end - e.start) for e in inside)
         outside.append((original[cursor_old:start], rewritten[cursor_new:start + before]))
         cursor_old, cursor_new = end, end + before + growth
-        shifted = [Edit(e.start - start, e.end - start, e.text, e.step, e.line, e.description) for e in inside]
+        shifted = [Edit(e.start - start, e.end - start, e.text, e.step, e.line, e.description, e.group) for e in inside]
         _check_whole(original[start:end], rewritten[start + before:end + before + growth], shifted)
     outside.append((original[cursor_old:], rewritten[cursor_new:]))
     if any(old != new for old, new in outside):

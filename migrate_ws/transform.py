@@ -17,6 +17,7 @@ from .editing import OverlappingEdits, effective, splice
 from .findings import Finding
 from .model import Edit, Targets
 from .prefilter import Prefilter, string_markers
+from .references import Reference, collect as collect_references, lost_module_names
 from .source import parse_source
 from .textsearch import WordFinder
 
@@ -30,6 +31,8 @@ class SourceOutcome:
     depends_on: set[tuple[str, str]] = field(default_factory=set)
     error: str | None = None
     index: object = None  # the original text's LineIndex, reused by the verification
+    references: list[Reference] = field(default_factory=list)  # what the file imports, before and after
+    lost_names: set[str] = field(default_factory=set)  # module-level names it no longer binds after the change
 
 
 class Patterns:
@@ -87,7 +90,6 @@ def transform_source(text: str, path: str, targets: Targets, tree: ast.Module | 
         if command.applies(context):
             command.transform(context)
     context.statements.render(order)
-    facts.release()
     edits = context.edits.edits
     try:
         final = effective(edits, order)
@@ -95,6 +97,10 @@ def transform_source(text: str, path: str, targets: Targets, tree: ast.Module | 
         kept = [e for e in edits if any(e is k for k in effective(edits, order, e.step))] \
             if len({e.step for e in edits}) > 1 else final
     except OverlappingEdits as exc:
+        facts.release()
         return SourceOutcome(text, [], context.edits.findings, error=f"internal error: {exc}")
+    references = collect_references(context, final)
+    lost = lost_module_names(context, set(context.statements.removed)) if final else set()
+    facts.release()
     return SourceOutcome(splice(text, final), sorted(kept, key=lambda e: (e.start, e.end)), context.edits.findings,
-                         context.renamed_exports, context.depends_on, None, facts.index)
+                         context.renamed_exports, context.depends_on, None, facts.index, references, lost)

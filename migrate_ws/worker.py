@@ -95,7 +95,8 @@ def process_file(root: str, path: str, targets: Targets, verify: bool,
         return ProcessedFile(FileOutcome(failed), True, file_digest)
     result = finish(path, data, source, outcome, targets, verify, tree)
     result.mode = stat.S_IMODE(info.st_mode)
-    return ProcessedFile(FileOutcome(result, outcome.renamed_exports, outcome.depends_on), True, file_digest)
+    return ProcessedFile(FileOutcome(result, outcome.renamed_exports, outcome.depends_on, outcome.references,
+                                     outcome.lost_names), True, file_digest)
 
 
 def finish(path: str, data: bytes, source: SourceText, outcome, targets: Targets, verify: bool, tree=None) -> FileResult:

@@ -8,9 +8,12 @@ byte-identical; `# expect-followup:` lines name follow-ups the case must report.
 from __future__ import annotations
 
 
+import ast
+
 import pytest
 
 from migrate_ws.config import load_preset
+from migrate_ws.editing import state_after, steps_touching
 from migrate_ws.steps import all_steps, order
 from migrate_ws.testing import assert_codemod, case_config, cases, fixture_targets, load_case, run_codemod
 
@@ -45,6 +48,9 @@ def test_fixture_case(item) -> None:
                              findings=tuple(directives.get("expect-followup", [])))
     if case.name.endswith(".noop.py"):
         assert not outcome.edits
+    # --apply commits the state after each step: every one of them parses
+    for name in steps_touching(outcome.edits, order()):
+        ast.parse(state_after(before, outcome.edits, order(), name), filename=f"{case.name} after {name}")
 
 
 def test_every_step_has_cases_and_noops() -> None:

@@ -1,0 +1,245 @@
+"""The import check: no import that resolves before the change may fail after it.
+
+Every reference a file makes to another module's name (see `references.py`) is resolved
+statically in the repository as it is before the change and as it would be after it, by
+the rules the analysis uses for exports: a name resolves when the module binds it at
+module level (in `if` and `try` blocks too), when it is a submodule of a package, when a
+star import of a module that provides it brings it in, or when the module defines a
+module-level `__getattr__`. A module that is not in the repository (the standard library,
+installed packages) is not checked.
+
+A reference that resolved before and would not after is an error (MW701): `--apply`
+refuses, `--dry-run` and `--check` report it. One that did not resolve before either is
+listed once as information (MW702): not caused by the change.
+
+Files the workers analysed carry their references. A module that loses a name other
+files could import without naming anything the prefilter looks for (an `as` name a step
+dropped) is looked up in the rest of the repository by its text.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from .analysis import module_level_statements, module_name_for, resolve_relative
+from .findings import IMPORT_ALREADY_BROKEN, IMPORT_WOULD_BREAK, Finding
+from .model import FileOutcome, FileResult
+from .references import Reference
+from .source import SourceText, UndecodableSource, parse_source
+
+_STAR = "*"
+_ANY = "__getattr__"
+
+
+@dataclass
+class ModuleState:
+    """What one module provides in one state of the repository."""
+
+    exists: bool
+    names: set[str] = field(default_factory=set)
+    stars: list[str] = field(default_factory=list)  # modules it star-imports from
+    is_package: bool = False
+
+
+class Repository:
+    """Modules of the repository before the change, or after it (the plan's contents)."""
+
+    def __init__(self, root: Path, paths: Iterable[str], after: dict[str, bytes | None] | None = None) -> None:
+        self.root = root
+        self.after = after or {}  # path -> content after the change (None: deleted)
+        self.files: dict[str, str] = {}  # module -> path
+        self.packages_present: set[str] = set()
+        for path in paths:
+            if self.after.get(path, b"") is None:
+                continue
+            module, _ = module_name_for(path)
+            self.files[module] = path
+        for module in list(self.files):
+            parts = module.split(".")
+            for depth in range(1, len(parts) + 1):
+                self.packages_present.add(".".join(parts[:depth]))
+        self._states: dict[str, ModuleState] = {}
+
+    def in_repository(self, module: str) -> bool:
+        """Whether the module's top-level package is part of this repository at all."""
+        return module.split(".")[0] in self.packages_present
+
+    def state(self, module: str) -> ModuleState:
+        if module not in self._states:
+            self._states[module] = self._read(module)
+        return self._states[module]
+
+    def _read(self, module: str) -> ModuleState:
+        path = self.files.get(module)
+        if path is None:
+            return ModuleState(exists=module in self.packages_present)  # a namespace package, or nothing
+        data = self.after[path] if path in self.after else self._disk(path)
+        if data is None:
+            return ModuleState(exists=True, names={_ANY})  # unreadable: nothing can be said against it
+        try:
+            tree = parse_source(SourceText.decode(data).text, path)
+        except (SyntaxError, ValueError, UndecodableSource):
+            return ModuleState(exists=True, names={_ANY})
+        is_package = path.endswith("__init__.py")
+        state = ModuleState(exists=True, is_package=is_package)
+        for statement in module_level_statements(tree):
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                state.names.add(statement.name)
+            elif isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                for target in targets:
+                    for node in ast.walk(target):
+                        if isinstance(node, ast.Name):
+                            state.names.add(node.id)
+            elif isinstance(statement, ast.Import):
+                for alias in statement.names:
+                    state.names.add(alias.asname or alias.name.split(".")[0])
+            elif isinstance(statement, ast.ImportFrom):
+                source = resolve_relative(module, is_package, statement.level, statement.module)
+                for alias in statement.names:
+                    if alias.name == _STAR:
+                        if source:
+                            state.stars.append(source)
+                    else:
+                        state.names.add(alias.asname or alias.name)
+            elif isinstance(statement, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
+                for node in ast.walk(statement):
+                    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                        state.names.add(node.id)
+        return state
+
+    def _disk(self, path: str) -> bytes | None:
+        try:
+            with open(os.path.join(self.root, path), "rb") as handle:
+                return handle.read()
+        except OSError:
+            return None
+
+    def resolves(self, module: str, name: str, seen: frozenset[str] = frozenset()) -> bool | None:
+        """Whether `from module import name` (or `import module` when name is "") works; None: unknown."""
+        if not self.in_repository(module):
+            return None
+        state = self.state(module)
+        if not state.exists:
+            return False
+        if not name:
+            return True
+        if name in state.names or _ANY in state.names:
+            return True
+        if f"{module}.{name}" in self.files or f"{module}.{name}" in self.packages_present:
+            return True  # a submodule (importing it also binds it on the package)
+        for source in state.stars:
+            if source in seen:
+                continue
+            found = self.resolves(source, name, seen | {module})
+            if found is None or found:
+                return True
+        return False
+
+
+def check(root: Path, paths: list[str], files: list[FileResult], outcomes: dict[str, FileOutcome],
+          watched: set[str], interesting: set[str]) -> list[Finding]:
+    """MW701 for every reference the change breaks, MW702 for those already broken before."""
+    after = {r.path: (None if r.deleted else r.rewritten) for r in files if r.changed}
+    before_repo = Repository(root, paths)
+    after_repo = Repository(root, paths, after)
+    references: dict[str, list[Reference]] = {path: list(outcome.references) for path, outcome in outcomes.items()
+                                              if outcome.references}
+    _add_unseen_importers(root, paths, outcomes, watched, interesting, references)
+    findings: list[Finding] = []
+    reported: set[tuple[str, str, str]] = set()
+    for path in sorted(references):
+        for reference in references[path]:
+            now = after_repo.resolves(reference.module, reference.name)
+            if now is None or now:
+                continue
+            was = before_repo.resolves(reference.was_module, reference.was_name)
+            what = f"{reference.module}.{reference.name}" if reference.name else reference.module
+            if was is None or was:
+                findings.append(Finding(IMPORT_WOULD_BREAK.code, path, reference.line,
+                                        f"{_spelled(reference)} would no longer resolve after the change: "
+                                        f"{_why(after_repo, reference)}"))
+            elif (path, reference.module, reference.name) not in reported:
+                reported.add((path, reference.module, reference.name))
+                findings.append(Finding(IMPORT_ALREADY_BROKEN.code, path, reference.line,
+                                        f"{_spelled(reference)} does not resolve today either ({what} is not there); "
+                                        "not caused by the change"))
+    return findings
+
+
+def _spelled(reference: Reference) -> str:
+    if not reference.name:
+        return f"import {reference.module}"
+    return f"{reference.name} from {reference.module}"
+
+
+def _why(repository: Repository, reference: Reference) -> str:
+    state = repository.state(reference.module)
+    if not state.exists:
+        return f"{reference.module} would not exist"
+    return f"{reference.module} would not bind {reference.name}"
+
+
+def _add_unseen_importers(root: Path, paths: list[str], outcomes: dict[str, FileOutcome], watched: set[str],
+                          interesting: set[str], references: dict[str, list[Reference]]) -> None:
+    """References to names a module loses that the workers do not collect: a name outside the ones
+    the analysis follows (an `as` name a step dropped), of a module other than the legacy and
+    canonical ones (whose importers the workers always analyse). Looked up by the file's text."""
+    lost: dict[str, set[str]] = {}
+    for path, outcome in outcomes.items():
+        module = module_name_for(path)[0]
+        names = set(outcome.lost_names) - interesting
+        if names and module not in watched:
+            lost[module] = names
+    if not lost:
+        return
+    words = {name.encode() for names in lost.values() for name in names}
+    tails = {module.rsplit(".", 1)[-1].encode() for module in lost}
+    for path in paths:
+        try:
+            with open(os.path.join(root, path), "rb") as handle:
+                data = handle.read()
+        except OSError:
+            continue
+        if not any(tail in data for tail in tails) or not any(word in data for word in words):
+            continue
+        known = {(r.line, r.module, r.name) for r in references.get(path, [])}
+        found = [r for r in _imports_of(path, data, lost) if (r.line, r.module, r.name) not in known]
+        if found:
+            references.setdefault(path, []).extend(found)
+
+
+def _imports_of(path: str, data: bytes, lost: dict[str, set[str]]) -> list[Reference]:
+    """The file's imports of the modules in `lost` (module-level `from` and `import` statements and
+    `m.name` uses of module objects, scope-blind: over-reporting here only costs a check)."""
+    try:
+        tree = parse_source(SourceText.decode(data).text, path)
+    except (SyntaxError, ValueError, UndecodableSource):
+        return []
+    module, is_package = module_name_for(path)
+    found: list[Reference] = []
+    objects: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            source = resolve_relative(module, is_package, node.level, node.module)
+            if source is None:
+                continue
+            for alias in node.names:
+                if source in lost and alias.name in lost[source]:
+                    found.append(Reference(node.lineno, source, alias.name, source, alias.name))
+                if f"{source}.{alias.name}" in lost:
+                    objects[alias.asname or alias.name] = f"{source}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in lost and alias.asname:
+                    objects[alias.asname] = alias.name
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in objects:
+            target = objects[node.value.id]
+            if node.attr in lost[target]:
+                found.append(Reference(node.lineno, target, node.attr, target, node.attr))
+    return found
