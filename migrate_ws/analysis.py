@@ -160,8 +160,12 @@ def _dotted(node: ast.AST) -> str | None:
 
 
 class _Walker:
-    def __init__(self, facts_module: str, is_package: bool, index: LineIndex, lines: list[int], names: set[str], string_markers: tuple[str, ...]):
+    _handlers: dict[type, object] = {}  # statement type -> the method that walks it
+
+    def __init__(self, facts_module: str, is_package: bool, text: str, index: LineIndex, lines: list[int],
+                 names: set[str], string_markers: tuple[str, ...]):
         self.module = facts_module
+        self.text = text
         self.is_package = is_package
         self.index = index
         self.lines = lines
@@ -219,119 +223,156 @@ class _Walker:
                 self.statement(statement, scope, statements, in_handler)
 
     def statement(self, node: ast.stmt, scope: Scope, block: list, in_handler: bool) -> None:
+        """Dispatch on the statement's type (one method per kind; `_other` for the rest)."""
         self.current_line = node.lineno
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for decorator in node.decorator_list:
-                self.expr(decorator, scope)
-            self.arguments_outer(node.args, scope)
-            if node.returns is not None:
-                self.annotation(node.returns, scope)
-            self.bind(scope, node.name, "def", node, statement=node, block=block, is_fallback=in_handler)
-            inner = self.new_scope("function", node, scope)
-            self.declare(node.body, inner)
-            self.arguments_inner(node.args, inner)
-            self.block(node.body, inner)
-        elif isinstance(node, ast.ClassDef):
-            for decorator in node.decorator_list:
-                self.expr(decorator, scope)
-            for base in node.bases:
-                self.expr(base, scope)
-            for keyword in node.keywords:
-                self.expr(keyword.value, scope)
-            self.bind(scope, node.name, "class", node, statement=node, block=block, is_fallback=in_handler)
-            inner = self.new_scope("class", node, scope)
-            self.declare(node.body, inner)
-            self.block(node.body, inner)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    self.bind(scope, alias.asname, "import-module", alias, statement=node, block=block,
-                              module=alias.name, is_fallback=in_handler)
-                else:
-                    head = alias.name.split(".")[0]
-                    self.bind(scope, head, "import-module", alias, statement=node, block=block,
-                              module=alias.name, bound_path=head, is_fallback=in_handler)
-        elif isinstance(node, ast.ImportFrom):
-            source = resolve_relative(self.module, self.is_package, node.level, node.module)
-            for alias in node.names:
-                if alias.name == "*":
-                    binding = self.bind(scope, "*", "star", alias, statement=node, block=block, module=source)
-                    self.star_imports.append(binding)
-                    continue
-                self.bind(scope, alias.asname or alias.name, "import-name", alias, statement=node, block=block,
-                          module=source, imported=alias.name, is_fallback=in_handler)
-        elif isinstance(node, ast.Assign):
+        handler = self._handlers.get(type(node))
+        if handler is None:
+            handler = getattr(type(self), f"_{type(node).__name__}", type(self)._other)
+            self._handlers[type(node)] = handler
+        handler(self, node, scope, block, in_handler)
+
+    def _FunctionDef(self, node, scope: Scope, block: list, in_handler: bool) -> None:
+        for decorator in node.decorator_list:
+            self.expr(decorator, scope)
+        self.arguments_outer(node.args, scope)
+        if node.returns is not None:
+            self.annotation(node.returns, scope)
+        self.bind(scope, node.name, "def", node, statement=node, block=block, is_fallback=in_handler)
+        inner = self.new_scope("function", node, scope)
+        self.declare(node.body, inner)
+        self.arguments_inner(node.args, inner)
+        self.block(node.body, inner)
+
+    _AsyncFunctionDef = _FunctionDef
+
+    def _ClassDef(self, node: ast.ClassDef, scope: Scope, block: list, in_handler: bool) -> None:
+        for decorator in node.decorator_list:
+            self.expr(decorator, scope)
+        for base in node.bases:
+            self.expr(base, scope)
+        for keyword in node.keywords:
+            self.expr(keyword.value, scope)
+        self.bind(scope, node.name, "class", node, statement=node, block=block, is_fallback=in_handler)
+        inner = self.new_scope("class", node, scope)
+        self.declare(node.body, inner)
+        self.block(node.body, inner)
+
+    def _Import(self, node: ast.Import, scope: Scope, block: list, in_handler: bool) -> None:
+        for alias in node.names:
+            if alias.asname:
+                self.bind(scope, alias.asname, "import-module", alias, statement=node, block=block,
+                          module=alias.name, is_fallback=in_handler)
+            else:
+                head = alias.name.split(".")[0]
+                self.bind(scope, head, "import-module", alias, statement=node, block=block,
+                          module=alias.name, bound_path=head, is_fallback=in_handler)
+
+    def _ImportFrom(self, node: ast.ImportFrom, scope: Scope, block: list, in_handler: bool) -> None:
+        source = resolve_relative(self.module, self.is_package, node.level, node.module)
+        for alias in node.names:
+            if alias.name == "*":
+                binding = self.bind(scope, "*", "star", alias, statement=node, block=block, module=source)
+                self.star_imports.append(binding)
+                continue
+            self.bind(scope, alias.asname or alias.name, "import-name", alias, statement=node, block=block,
+                      module=source, imported=alias.name, is_fallback=in_handler)
+
+    def _Assign(self, node: ast.Assign, scope: Scope, block: list, in_handler: bool) -> None:
+        self.expr(node.value, scope)
+        value_name = node.value if isinstance(node.value, ast.Name) else None
+        for target in node.targets:
+            self.target(target, scope, node, block, in_handler, value_name if len(node.targets) == 1 else None)
+        self.all_assignment(node.targets, node.value, scope)
+
+    def _AnnAssign(self, node: ast.AnnAssign, scope: Scope, block: list, in_handler: bool) -> None:
+        self.annotation(node.annotation, scope)
+        if node.value is not None:
             self.expr(node.value, scope)
-            value_name = node.value if isinstance(node.value, ast.Name) else None
-            for target in node.targets:
-                self.target(target, scope, node, block, in_handler, value_name if len(node.targets) == 1 else None)
-            self.all_assignment(node.targets, node.value, scope)
-        elif isinstance(node, ast.AnnAssign):
-            self.annotation(node.annotation, scope)
-            if node.value is not None:
-                self.expr(node.value, scope)
-            self.target(node.target, scope, node, block, in_handler,
-                        node.value if isinstance(node.value, ast.Name) else None)
-            if node.value is not None:
-                self.all_assignment([node.target], node.value, scope)
-        elif isinstance(node, ast.AugAssign):
-            self.expr(node.value, scope)
-            if isinstance(node.target, ast.Name):
-                self.use(node.target, scope)
-            self.target(node.target, scope, node, block, in_handler, None)
+        self.target(node.target, scope, node, block, in_handler,
+                    node.value if isinstance(node.value, ast.Name) else None)
+        if node.value is not None:
             self.all_assignment([node.target], node.value, scope)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            pass  # handled by `declare` before the scope's body is walked
-        elif isinstance(node, ast.Delete):
-            for target in node.targets:
-                self.target(target, scope, node, block, in_handler, None)
-        elif isinstance(node, (ast.For, ast.AsyncFor)):
-            self.expr(node.iter, scope)
-            self.target(node.target, scope, node, block, in_handler, None)
-            self.block(node.body, scope)
-            self.block(node.orelse, scope)
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                self.expr(item.context_expr, scope)
-                if item.optional_vars is not None:
-                    self.target(item.optional_vars, scope, node, block, in_handler, None)
-            guard = next((g for g in map(_assertion_guard, (i.context_expr for i in node.items)) if g), None)
-            previous = self.guard
-            self.guard = guard or previous
-            try:
-                self.block(node.body, scope, in_handler)
-            finally:
-                self.guard = previous
-        elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+
+    def _AugAssign(self, node: ast.AugAssign, scope: Scope, block: list, in_handler: bool) -> None:
+        self.expr(node.value, scope)
+        if isinstance(node.target, ast.Name):
+            self.use(node.target, scope)
+        self.target(node.target, scope, node, block, in_handler, None)
+        self.all_assignment([node.target], node.value, scope)
+
+    def _Global(self, node, scope: Scope, block: list, in_handler: bool) -> None:
+        pass  # handled by `declare` before the scope's body is walked
+
+    _Nonlocal = _Global
+
+    def _Delete(self, node: ast.Delete, scope: Scope, block: list, in_handler: bool) -> None:
+        for target in node.targets:
+            self.target(target, scope, node, block, in_handler, None)
+
+    def _For(self, node, scope: Scope, block: list, in_handler: bool) -> None:
+        self.expr(node.iter, scope)
+        self.target(node.target, scope, node, block, in_handler, None)
+        self.block(node.body, scope)
+        self.block(node.orelse, scope)
+
+    _AsyncFor = _For
+
+    def _With(self, node, scope: Scope, block: list, in_handler: bool) -> None:
+        for item in node.items:
+            self.expr(item.context_expr, scope)
+            if item.optional_vars is not None:
+                self.target(item.optional_vars, scope, node, block, in_handler, None)
+        guard = next((g for g in map(_assertion_guard, (i.context_expr for i in node.items)) if g), None)
+        previous = self.guard
+        self.guard = guard or previous
+        try:
             self.block(node.body, scope, in_handler)
-            for handler in node.handlers:
-                if handler.type is not None:
-                    self.expr(handler.type, scope)
-                if handler.name and handler.name in self.names:
-                    self.bind(scope, handler.name, "other", handler, statement=handler, block=block)
-                self.block(handler.body, scope, True)
-            self.block(node.orelse, scope, in_handler)
-            self.block(node.finalbody, scope, in_handler)
-        elif isinstance(node, (ast.If, ast.While)):
-            self.expr(node.test, scope)
-            self.block(node.body, scope, in_handler)
-            self.block(node.orelse, scope, in_handler)
-        elif type(node).__name__ == "Match":
-            self.expr(node.subject, scope)
-            for case in node.cases:
-                self.pattern(case.pattern, scope, node, block)
-                if case.guard is not None:
-                    self.expr(case.guard, scope)
-                self.block(case.body, scope, in_handler)
-        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-            pass  # a docstring or bare string is text (it may quote import lines); never a reference
-        elif type(node).__name__ == "TypeAlias":
-            self.target(node.name, scope, node, block, in_handler, None)
-            self.expr(node.value, scope)
-        else:
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, ast.expr):
-                    self.expr(child, scope)
+        finally:
+            self.guard = previous
+
+    _AsyncWith = _With
+
+    def _Try(self, node, scope: Scope, block: list, in_handler: bool) -> None:
+        self.block(node.body, scope, in_handler)
+        for handler in node.handlers:
+            if handler.type is not None:
+                self.expr(handler.type, scope)
+            if handler.name and handler.name in self.names:
+                self.bind(scope, handler.name, "other", handler, statement=handler, block=block)
+            self.block(handler.body, scope, True)
+        self.block(node.orelse, scope, in_handler)
+        self.block(node.finalbody, scope, in_handler)
+
+    _TryStar = _Try
+
+    def _If(self, node, scope: Scope, block: list, in_handler: bool) -> None:
+        self.expr(node.test, scope)
+        self.block(node.body, scope, in_handler)
+        self.block(node.orelse, scope, in_handler)
+
+    _While = _If
+
+    def _Match(self, node, scope: Scope, block: list, in_handler: bool) -> None:
+        self.expr(node.subject, scope)
+        for case in node.cases:
+            self.pattern(case.pattern, scope, node, block)
+            if case.guard is not None:
+                self.expr(case.guard, scope)
+            self.block(case.body, scope, in_handler)
+
+    def _Expr(self, node: ast.Expr, scope: Scope, block: list, in_handler: bool) -> None:
+        if isinstance(node.value, ast.Constant):
+            return  # a docstring or bare string is text (it may quote import lines); never a reference
+        self._other(node, scope, block, in_handler)
+
+    def _TypeAlias(self, node, scope: Scope, block: list, in_handler: bool) -> None:
+        self.target(node.name, scope, node, block, in_handler, None)
+        self.expr(node.value, scope)
+
+    def _other(self, node, scope: Scope, block: list, in_handler: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                self.expr(child, scope)
 
     def declare(self, body: list[ast.stmt], scope: Scope) -> None:
         """Record `global`/`nonlocal` names of a scope before its bindings are walked."""
@@ -547,7 +588,7 @@ class _Walker:
             return None
         start = self.index.offset(node.lineno, node.col_offset)
         end = self.index.offset(node.end_lineno, node.end_col_offset)
-        literal = self.index_text[start:end]
+        literal = self.text[start:end]
         for quote in ('"', "'"):
             if literal == quote + node.value + quote and "\\" not in node.value:
                 return start + 1, end - 1
@@ -574,8 +615,7 @@ def analyze(text: str, tree: ast.Module, module: str, is_package: bool, names: s
     index = index or LineIndex(text)
     lines = sorted({index.line_of(offset) for offset in finder.starts(text)})
     # Local names bound by `as` and the heads of `import a.b.c` lead to uses we must also see.
-    walker = _Walker(module, is_package, index, lines, set(names), string_markers)
-    walker.index_text = text
+    walker = _Walker(module, is_package, text, index, lines, set(names), string_markers)
     extra: set[str] = set()
     for node in _import_nodes(tree, walker):
         for alias in node.names:
@@ -586,7 +626,7 @@ def analyze(text: str, tree: ast.Module, module: str, is_package: bool, names: s
     extra -= walker.names
     if extra:
         walker.names |= extra
-        more = WordFinder(extra, as_bytes=False)
+        more = WordFinder(extra)
         walker.lines = sorted(set(lines) | {index.line_of(offset) for offset in more.starts(text)})
     module_scope = walker.new_scope("module", tree, None)
     walker.declare(tree.body, module_scope)
@@ -632,11 +672,6 @@ def resolve(use_scope: Scope, name: str) -> list[Binding]:
         first = False
         scope = scope.parent
     return []
-
-
-def binding_scope(use_scope: Scope, name: str) -> Scope | None:
-    found = resolve(use_scope, name)
-    return found[0].scope if found else None
 
 
 def module_level_statements(tree: ast.Module, type_checking: bool = True) -> Iterator[ast.stmt]:

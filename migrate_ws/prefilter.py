@@ -19,8 +19,8 @@ class Prefilter:
     """Decides from the raw bytes whether a file can need any change at all.
 
     A file qualifies if it contains a legacy-only spelling (an alias, a deprecated factory),
-    a canonical spelling used the legacy way (`get_websocket_manager()` without a context,
-    `WebSocketManager(...)`, `WebSocketManager.get_instance()`), or a reference to a legacy
+    a canonical spelling used the legacy way (the factory called without a context, a canonical
+    class instantiated or asked for `.get_instance()`), or a reference to a legacy
     module (absolute, relative, as a module object, or in a string). A file that is already
     migrated only names the canonical module and the canonical names, so `--check` on a
     migrated tree reads it and moves on without parsing it.

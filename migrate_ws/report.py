@@ -169,7 +169,7 @@ def _patch_bytes(result: FileResult) -> bytes:
     return text[:header_end].encode("utf-8") + text[header_end:].encode("latin-1")
 
 
-def summary_lines(plan: Plan, mode: str) -> list[str]:
+def summary_lines(plan: Plan) -> list[str]:
     changed = plan.changed_files
     skipped = plan.skipped_files
     findings = plan.all_findings
@@ -178,7 +178,7 @@ def summary_lines(plan: Plan, mode: str) -> list[str]:
     if not changed and not skipped and not findings:
         return [f"migrate-ws: nothing to migrate ({_scan_counts(plan)})."]
     severities = Counter(f.severity for f in findings)
-    verb = "would change" if mode != "apply" else "changed"
+    verb = "would change"
     parts = [f"{len(changed)} files {verb} ({plural(total, 'site')})",
              f"{severities[Severity.WARNING]} manual follow-ups"]
     if severities[Severity.INFO]:

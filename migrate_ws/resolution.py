@@ -101,7 +101,6 @@ class CanonicalFacts:
     exports: frozenset[str]
     collapse_allowed: bool
     warnings: list[str]
-    module_found: bool
 
 
 def canonical_facts(root: Path, config: Config, rebinding: bool) -> CanonicalFacts:
@@ -140,4 +139,4 @@ def canonical_facts(root: Path, config: Config, rebinding: bool) -> CanonicalFac
                     f"{target} and {alias} in {config.canonical_module} are different objects ({target_origin} vs "
                     f"{alias_origin}); the canonical step first rebinds both to {config.implementation}"
                 )
-    return CanonicalFacts(exports=exports, collapse_allowed=collapse, warnings=messages, module_found=found)
+    return CanonicalFacts(exports=exports, collapse_allowed=collapse, warnings=messages)

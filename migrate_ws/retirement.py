@@ -28,7 +28,7 @@ _CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+")
 @dataclass(frozen=True)
 class OwnDefinition:
     line: int
-    description: str  # "class WebSocketHeartbeat", "module state _instance", ...
+    description: str  # "class Heartbeat", "module state _instance", ...
 
 
 @dataclass

@@ -9,7 +9,7 @@ anchor. Every word contains one of the anchors, so nothing is missed.
 from __future__ import annotations
 
 import re
-from typing import AnyStr, Generic, Iterable, Iterator
+from typing import Iterable, Iterator
 
 ANCHOR_LENGTH = 6
 
@@ -35,23 +35,17 @@ def word_pattern(words: Iterable[str]) -> str:
     return r"(?<![A-Za-z0-9_])(?:" + "|".join(map(re.escape, ordered)) + r")(?![A-Za-z0-9_])"
 
 
-class WordFinder(Generic[AnyStr]):
-    """Finds whole-word occurrences of `words` in str or bytes, anchored on short literals."""
+class WordFinder:
+    """Finds whole-word occurrences of `words` in a str, anchored on short literals."""
 
-    def __init__(self, words: Iterable[str], as_bytes: bool) -> None:
+    def __init__(self, words: Iterable[str]) -> None:
         words = sorted({w for w in words if w})
         self.words = words
         self.window = max((len(w) for w in words), default=0)
-        anchors = choose_anchors(words)
-        pattern = word_pattern(words) if words else r"(?!x)x"
-        if as_bytes:
-            self.anchors = [a.encode() for a in anchors]
-            self.pattern = re.compile(pattern.encode())
-        else:
-            self.anchors = anchors
-            self.pattern = re.compile(pattern)
+        self.anchors = choose_anchors(words)
+        self.pattern = re.compile(word_pattern(words) if words else r"(?!x)x")
 
-    def _windows(self, data: AnyStr) -> Iterator[tuple[int, int]]:
+    def _windows(self, data: str) -> Iterator[tuple[int, int]]:
         window = self.window
         for anchor in self.anchors:
             position = data.find(anchor)
@@ -59,20 +53,12 @@ class WordFinder(Generic[AnyStr]):
                 yield max(0, position - window), position + len(anchor) + window
                 position = data.find(anchor, position + 1)
 
-    def _whole(self, data: AnyStr, match: re.Match) -> bool:
+    def _whole(self, data: str, match: re.Match) -> bool:
         # the window's end looks like the end of the text to the pattern: check the real next character
         end = match.end()
-        return end >= len(data) or not data[end:end + 1].isalnum() and data[end:end + 1] not in ("_", b"_")
+        return end >= len(data) or not data[end:end + 1].isalnum() and data[end:end + 1] != "_"
 
-    def search(self, data: AnyStr) -> re.Match | None:
-        """An occurrence (not necessarily the leftmost), or None."""
-        for start, end in self._windows(data):
-            for match in self.pattern.finditer(data, start, end):
-                if self._whole(data, match):
-                    return match
-        return None
-
-    def starts(self, data: AnyStr) -> set[int]:
+    def starts(self, data: str) -> set[int]:
         """Offsets of every whole-word occurrence."""
         found: set[int] = set()
         for start, end in self._windows(data):

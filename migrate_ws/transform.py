@@ -49,7 +49,7 @@ class Patterns:
         if cls.config is not config:
             cls.config = config
             cls.names = step_registry.interesting_names(config)
-            cls.finder = WordFinder(cls.names, as_bytes=False)
+            cls.finder = WordFinder(cls.names)
             cls.prefilter = Prefilter(config, cls.names)
             cls.markers = string_markers(config)
         return cls

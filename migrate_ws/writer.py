@@ -146,9 +146,6 @@ class Journal:
         self._originals[key] = original
         return original
 
-    def paths(self) -> list[str]:
-        return list(self._originals)
-
     def original(self, path: str | os.PathLike) -> Original | None:
         return self._originals.get(os.path.abspath(os.fspath(path)))
 

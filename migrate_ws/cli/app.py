@@ -105,8 +105,8 @@ def print_lines(console: Any, lines: list[str]) -> None:
         console.file.write("".join(f"{line}\n" for line in lines))
 
 
-def print_report(console: Any, result_plan: Plan, mode: str) -> None:
-    lines = summary_lines(result_plan, mode)
+def print_report(console: Any, result_plan: Plan) -> None:
+    lines = summary_lines(result_plan)
     follow = followup_lines(result_plan)
     if follow:
         lines.append(f"Manual follow-ups ({len(follow)}):")
@@ -232,7 +232,7 @@ def main_command(
         else:
             if not check:
                 print_diff(out, result_plan)
-            print_report(out, result_plan, "check" if check else "dry-run")
+            print_report(out, result_plan)
         raise typer.Exit(exit_code_for(result_plan))
     except (ConfigError, UsageError) as exc:
         raise fail(err, str(exc), ExitCode.USAGE) from None
