@@ -8,6 +8,8 @@ Rows (each with its target):
   * read every file, and the floor: read every file + `ast.parse` of the files that reference
     the legacy managers, on --jobs worker processes;
   * `migrate-ws --dry-run --json` (wall, CPU, peak RSS; target <= 2x the floor, RSS < 500 MB);
+  * `migrate-ws --apply` on a git copy (target <= 2x the dry-run), and whether `git apply` of
+    the dry-run's `--diff-output` patch gives exactly the tree of the branch --apply makes;
   * `migrate-ws --check` on an already-migrated copy (target <= 1.5x the read time);
   * LibCST's RenameCommand doing ONE rename on a deterministic subset, scaled to the whole
     corpus (target: the whole migrate-ws dry-run >= 50x faster);
@@ -45,6 +47,7 @@ NEW_NAME = "netra_backend.app.websocket_core.websocket_manager.WebSocketManager"
 TARGET_DRY_RUN_VS_FLOOR = 2.0
 TARGET_PEAK_RSS_MB = 500.0
 TARGET_CHECK_VS_READ = 1.5
+TARGET_APPLY_VS_DRY_RUN = 2.0
 TARGET_LIBCST_SPEEDUP = 50.0
 
 # Runs one command, sends its stdout to a file, and reports wall time, CPU time and peak RSS of
@@ -314,6 +317,69 @@ def check_row(table: Table, corpus: str, workdir: str, jobs: int, repeat: int, r
         shutil.rmtree(copy, ignore_errors=True)
 
 
+def git_copy(corpus: str, target: str) -> None:
+    """A copy of the corpus committed in its own git repository (what --apply needs)."""
+    shutil.copytree(corpus, target)
+    identity = ["-c", "user.name=benchmark", "-c", "user.email=benchmark@localhost"]
+    for command in (["init", "-q", "-b", "main"], ["add", "-A"], [*identity, "commit", "-q", "-m", "corpus"]):
+        subprocess.run(["git", *command], cwd=target, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def apply_rows(table: Table, corpus: str, workdir: str, jobs: int, repeat: int, dry: Measurement | None,
+               timeout: float) -> Measurement | None:
+    """`--apply` on a git copy (target: at most 2x the dry-run), and whether the dry-run's patch
+    gives exactly the tree of the branch `--apply` makes."""
+    name = "migrate-ws --apply (git, one commit per step)"
+    target = f"<= {TARGET_APPLY_VS_DRY_RUN:g}x dry-run"
+    runs: list[Measurement] = []
+    try:
+        for attempt in range(max(1, repeat)):
+            copy = os.path.join(workdir, f"apply-{attempt}")
+            progress(f"timing --apply on a git copy ({attempt + 1}/{max(1, repeat)})")
+            git_copy(corpus, copy)
+            patch = os.path.join(workdir, f"dry-run-{attempt}.patch")
+            subprocess.run(tool("--check", "--no-cache", "-C", copy, "-j", str(jobs), "--diff-output", patch),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout, check=False)
+            result = measure(tool("--apply", "-C", copy, "-j", str(jobs), "--branch", "migrated"), timeout=timeout)
+            runs.append(result)
+            if attempt == 0 and result.rc == 0:
+                table.notes.append(patch_matches_branch(copy, patch))
+            if attempt:
+                shutil.rmtree(copy, ignore_errors=True)
+        best = min(runs, key=lambda m: m.wall)
+        if best.rc != 0:
+            table.unavailable(name, f"exit {best.rc}: {best.last_error_line()}", target)
+            return None
+        ratio = best.wall / dry.wall if dry else None
+        table.add(name, best.wall, best.cpu, best.maxrss_kib, f"{ratio:.2f}x dry-run" if ratio else "", target,
+                  verdict(ratio is not None and ratio <= TARGET_APPLY_VS_DRY_RUN) if ratio else "")
+        first = next((line for line in best.stdout.decode("utf-8", "replace").splitlines() if line.strip()), "")
+        table.notes.append(f"--apply says: {first[:220]}")
+        return best
+    except Exception as exc:
+        table.unavailable(name, f"{type(exc).__name__}: {str(exc)[:140]}", target)
+        return None
+
+
+def patch_matches_branch(repository: str, patch: str) -> str:
+    """`git apply` of the dry-run's patch to the base commit, compared with the branch --apply made."""
+    check = os.path.join(os.path.dirname(patch), "patch-check")
+    run = lambda *args, cwd=repository: subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)  # noqa: E731
+    run("worktree", "add", "-q", "--detach", check, "main")
+    try:
+        applied = run("apply", "--index", patch, cwd=check)
+        if applied.returncode != 0:
+            return f"dry-run patch vs --apply branch: the patch does not apply ({applied.stderr.strip()[:120]})"
+        tree = run("write-tree", cwd=check).stdout.strip()
+        branch = run("rev-parse", "migrated^{tree}").stdout.strip()
+        changed = run("diff", "--name-only", "main", "migrated").stdout.split()
+        same = "identical" if tree == branch else "DIFFERENT"
+        return (f"dry-run patch vs --apply branch: {same} trees ({len(changed)} files changed by the branch; "
+                f"git apply of the --diff-output patch to the base commit gives tree {tree[:10]}, the branch {branch[:10]})")
+    finally:
+        run("worktree", "remove", "--force", check)
+
+
 def libcst_row(table: Table, corpus: str, workdir: str, jobs: int, step: int, dry: Measurement | None,
                timeout: float) -> None:
     name = "LibCST RenameCommand, 1 rename (scaled)"
@@ -477,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
             table.unavailable("migrate-ws --dry-run --json", f"exit {dry.rc}: {dry.last_error_line()}",
                               f"<= {TARGET_DRY_RUN_VS_FLOOR:g}x floor")
 
+        apply_rows(table, corpus, workdir, jobs, args.repeat, dry if dry_ok else None, args.timeout)
         check_row(table, corpus, workdir, jobs, args.repeat, read, args.timeout)
         if args.skip_libcst:
             table.unavailable("LibCST RenameCommand, 1 rename (scaled)", "skipped (--skip-libcst)")
@@ -501,7 +568,8 @@ def main(argv: list[str] | None = None) -> int:
         out += [""] + [f"note: {n}" for n in table.notes]
     if linear:
         out += ["", "linearity (dry-run time per file that references legacy managers):"] + linear
-    out += ["", f"targets: dry-run <= {TARGET_DRY_RUN_VS_FLOOR:g}x floor; peak RSS < {TARGET_PEAK_RSS_MB:g} MB; "
+    out += ["", f"targets: dry-run <= {TARGET_DRY_RUN_VS_FLOOR:g}x floor; --apply <= {TARGET_APPLY_VS_DRY_RUN:g}x dry-run; "
+                f"peak RSS < {TARGET_PEAK_RSS_MB:g} MB; "
                 f"--check <= {TARGET_CHECK_VS_READ:g}x read time; >= {TARGET_LIBCST_SPEEDUP:g}x faster than one LibCST rename",
             f"benchmark took {time.monotonic() - started:.0f} s"]
     print("\n".join(out))
