@@ -50,7 +50,7 @@ class Patterns:
             cls.config = config
             cls.names = step_registry.interesting_names(config)
             cls.finder = WordFinder(cls.names)
-            cls.prefilter = Prefilter(config, cls.names)
+            cls.prefilter = Prefilter(config)
             cls.markers = string_markers(config)
         return cls
 
