@@ -95,7 +95,7 @@ def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs
         _add_repository_changes(result, step.name, step.repository(context))
     watched = set(config.legacy_modules) | {config.canonical_module}
     result.findings.extend(import_check.check(root, discovered, result.files, outcomes, watched,
-                                              step_registry.interesting_names(config)))
+                                              step_registry.interesting_names(config), jobs))
     return result
 
 

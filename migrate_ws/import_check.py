@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -142,14 +143,14 @@ class Repository:
 
 
 def check(root: Path, paths: list[str], files: list[FileResult], outcomes: dict[str, FileOutcome],
-          watched: set[str], interesting: set[str]) -> list[Finding]:
+          watched: set[str], interesting: set[str], jobs: int = 1) -> list[Finding]:
     """MW701 for every reference the change breaks, MW702 for those already broken before."""
     after = {r.path: (None if r.deleted else r.rewritten) for r in files if r.changed}
     before_repo = Repository(root, paths)
     after_repo = Repository(root, paths, after)
     references: dict[str, list[Reference]] = {path: list(outcome.references) for path, outcome in outcomes.items()
                                               if outcome.references}
-    _add_unseen_importers(root, paths, outcomes, watched, interesting, references)
+    _add_unseen_importers(root, paths, outcomes, watched, interesting, references, jobs)
     findings: list[Finding] = []
     reported: set[tuple[str, str, str]] = set()
     for path in sorted(references):
@@ -185,7 +186,7 @@ def _why(repository: Repository, reference: Reference) -> str:
 
 
 def _add_unseen_importers(root: Path, paths: list[str], outcomes: dict[str, FileOutcome], watched: set[str],
-                          interesting: set[str], references: dict[str, list[Reference]]) -> None:
+                          interesting: set[str], references: dict[str, list[Reference]], jobs: int = 1) -> None:
     """References to names a module loses that the workers do not collect: a name outside the ones
     the analysis follows (an `as` name a step dropped), of a module other than the legacy and
     canonical ones (whose importers the workers always analyse). Looked up by the file's text."""
@@ -197,20 +198,46 @@ def _add_unseen_importers(root: Path, paths: list[str], outcomes: dict[str, File
             lost[module] = names
     if not lost:
         return
-    words = {name.encode() for names in lost.values() for name in names}
-    tails = {module.rsplit(".", 1)[-1].encode() for module in lost}
+    words = b"|".join(re.escape(name.encode()) for names in lost.values() for name in sorted(names))
+    tails = b"|".join(re.escape(module.rsplit(".", 1)[-1].encode()) for module in sorted(lost))
+    for path in _mentioning(str(root), paths, tails, words, jobs):
+        try:
+            with open(os.path.join(root, path), "rb") as handle:
+                data = handle.read()
+        except OSError:
+            continue
+        known = {(r.line, r.module, r.name) for r in references.get(path, [])}
+        found = [r for r in _imports_of(path, data, lost) if (r.line, r.module, r.name) not in known]
+        if found:
+            references.setdefault(path, []).extend(found)
+
+
+def _scan(root: str, paths: list[str], tails: bytes, words: bytes) -> list[str]:
+    """The paths whose bytes mention one of the module tails and one of the names."""
+    tail_pattern, word_pattern = re.compile(tails), re.compile(words)
+    found = []
     for path in paths:
         try:
             with open(os.path.join(root, path), "rb") as handle:
                 data = handle.read()
         except OSError:
             continue
-        if not any(tail in data for tail in tails) or not any(word in data for word in words):
-            continue
-        known = {(r.line, r.module, r.name) for r in references.get(path, [])}
-        found = [r for r in _imports_of(path, data, lost) if (r.line, r.module, r.name) not in known]
-        if found:
-            references.setdefault(path, []).extend(found)
+        if tail_pattern.search(data) is not None and word_pattern.search(data) is not None:
+            found.append(path)
+    return found
+
+
+def _mentioning(root: str, paths: list[str], tails: bytes, words: bytes, jobs: int) -> list[str]:
+    """`_scan` over every file, in `jobs` processes when there are many (reading them is most of it)."""
+    if jobs <= 1 or len(paths) < 2000:
+        return _scan(root, paths, tails, words)
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = -(-len(paths) // jobs)
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        parts = pool.map(_scan, [root] * jobs, [paths[i:i + size] for i in range(0, len(paths), size)],
+                         [tails] * jobs, [words] * jobs)
+        return [path for part in parts for path in part]
 
 
 def _imports_of(path: str, data: bytes, lost: dict[str, set[str]]) -> list[Reference]:

@@ -135,12 +135,14 @@ def verify_rewrite(text: str, tree: ast.Module, edits: list[Edit], final: str, o
                    full: bool, index=None, second_run=None) -> str | None:
     """Why the rewrite of `text` must not be shown or written, or None when it passes.
 
-    Without `full` (a dry-run) only the final state's touched statements are parsed. With
-    `full` (what `--apply` writes): the state after each step must parse, the final text must
-    parse, `second_run(final)` must return no edits, and the safety check must hold.
+    Without `full` (a dry-run) only the final state's touched statements are parsed (which
+    proves the whole file parses, see `changed_regions_parse`). With `full` (what `--apply`
+    writes): the state after each step must parse too, `second_run(final)` must return no
+    edits, and the safety check must hold.
     """
+    final_edits = effective(edits, order)
     if not full:
-        problem = changed_regions_parse(text, tree, edits, final, index)
+        problem = changed_regions_parse(text, tree, final_edits, final, index)
         return None if problem is None else f"the rewrite does not parse ({problem})"
     touching = steps_touching(edits, order)
     for step in touching[:-1]:
@@ -148,10 +150,9 @@ def verify_rewrite(text: str, tree: ast.Module, edits: list[Edit], final: str, o
         problem = changed_regions_parse(text, tree, step_edits, splice(text, step_edits), index)
         if problem is not None:
             return f"the state after the {step} step does not parse ({problem})"
-    try:
-        parse_source(final, "<rewrite>")
-    except SyntaxError as exc:
-        return f"the rewrite does not parse ({exc.msg}, line {exc.lineno})"
+    problem = changed_regions_parse(text, tree, final_edits, final, index)
+    if problem is not None:
+        return f"the rewrite does not parse ({problem})"
     if second_run is not None:
         again = second_run(final)
         if again:
@@ -159,7 +160,7 @@ def verify_rewrite(text: str, tree: ast.Module, edits: list[Edit], final: str, o
     from . import safety
 
     try:
-        safety.check(text, final, effective(edits, order), tree)
+        safety.check(text, final, final_edits, tree)
     except (safety.UnsafeRewrite, SyntaxError) as exc:
         return f"safety check failed: {exc}"
     return None

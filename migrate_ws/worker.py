@@ -108,7 +108,11 @@ def finish(path: str, data: bytes, source: SourceText, outcome, targets: Targets
         return FileResult(path, FileStatus.UNCHANGED, findings=outcome.findings)
     order = step_registry.order()
 
-    def second_run(text: str):
+    def second_run(text: str) -> list:
+        # the prefilter never rules out a file with work to do (a tested invariant): a rewrite
+        # it rules out plans nothing on a second run, without being parsed and analysed again
+        if not Patterns.get(targets.config).prefilter(source.encode(text), path):
+            return []
         return transform_source(text, path, targets).edits
 
     if tree is None:

@@ -70,11 +70,13 @@ def temp_path_for(path: str) -> str:
 
 
 def atomic_write(path: str | os.PathLike, data: bytes, mode: int | None = None,
-                 temps: set[str] | None = None) -> None:
+                 temps: set[str] | None = None, directories: set[str] | None = None) -> None:
     """Replace `path` with `data` atomically; `mode` defaults to the file's current mode.
 
     `temps` (if given) holds the temporary file's name for as long as it may exist, so
-    whoever owns the set can remove it after an interruption at any point.
+    whoever owns the set can remove it after an interruption at any point. With
+    `directories`, the directory is added to it for one fsync later (`Journal.flush`)
+    instead of being synced after every file.
     """
     target = os.fspath(path)
     try:
@@ -115,7 +117,10 @@ def atomic_write(path: str | os.PathLike, data: bytes, mode: int | None = None,
         raise
     if temps is not None:
         temps.discard(temp)
-    _fsync_directory(os.path.dirname(target) or ".")
+    if directories is not None:
+        directories.add(os.path.dirname(target) or ".")
+    else:
+        _fsync_directory(os.path.dirname(target) or ".")
 
 
 class Journal:
@@ -125,6 +130,7 @@ class Journal:
         self._originals: dict[str, Original] = {}
         self._temps: set[str] = set()
         self._created_dirs: list[str] = []
+        self._unsynced: set[str] = set()  # directories written in since the last flush
 
     # ----- recording ---------------------------------------------------------------------
 
@@ -167,7 +173,7 @@ class Journal:
             _check_writable(key, info)
         if mode is None:
             mode = stat.S_IMODE(info.st_mode) if info is not None else (original.mode or _default_mode())
-        atomic_write(key, data, mode, self._temps)
+        atomic_write(key, data, mode, self._temps, self._unsynced)
 
     def delete(self, path: str | os.PathLike) -> None:
         key = os.path.abspath(os.fspath(path))
@@ -180,7 +186,13 @@ class Journal:
             return
         _check_writable(key, info)
         os.unlink(key)
-        _fsync_directory(os.path.dirname(key))
+        self._unsynced.add(os.path.dirname(key))
+
+    def flush(self) -> None:
+        """Sync every directory written in since the last flush (once each): the renames are durable."""
+        for directory in sorted(self._unsynced):
+            _fsync_directory(directory)
+        self._unsynced.clear()
 
     def _make_parents(self, directory: str) -> None:
         missing = []

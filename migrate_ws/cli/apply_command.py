@@ -498,6 +498,7 @@ class Applier:
             except OSError as exc:
                 verb = "delete" if change.deleted else "write"
                 raise Failed(f"cannot {verb} {change.path}: {exc.strerror or exc}") from None
+        self.journal.flush()  # one directory sync per directory and step, before the commit reads them
         return written
 
     def transaction(self) -> Outcome:
