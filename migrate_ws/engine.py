@@ -96,7 +96,27 @@ def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs
     watched = set(config.legacy_modules) | {config.canonical_module}
     result.findings.extend(import_check.check(root, discovered, result.files, outcomes, watched,
                                               step_registry.interesting_names(config), jobs))
+    _count_import_paths(result, outcomes, watched)
     return result
+
+
+def _count_import_paths(result: Plan, outcomes: dict[str, FileOutcome], watched: set[str]) -> None:
+    """Which of the watched modules each file imports before and after the change, and what moved."""
+    before: dict[str, int] = {}
+    after: dict[str, int] = {}
+    moves: dict[tuple[str, str], int] = {}
+    for outcome in outcomes.values():
+        old = {r.was_module for r in outcome.references if r.was_module in watched}
+        new = {r.module for r in outcome.references if r.module in watched}
+        moved = {(r.was_module, r.module) for r in outcome.references
+                 if r.was_module in watched and r.module in watched and r.was_module != r.module}
+        for module in old:
+            before[module] = before.get(module, 0) + 1
+        for module in new:
+            after[module] = after.get(module, 0) + 1
+        for pair in moved:
+            moves[pair] = moves.get(pair, 0) + 1
+    result.importers_before, result.importers_after, result.import_moves = before, after, moves
 
 
 def _add_repository_changes(result: Plan, step: str, outcome) -> None:

@@ -91,6 +91,11 @@ class Plan:
     legacy_policy: str = "shim"
     heading: str = ""  # what the change does, in one line (the configuration's title, or a generic one)
     titles: dict[str, str] = field(default_factory=dict)  # step -> its title for this configuration
+    # the import paths in use: files importing each legacy or canonical module before and after
+    # the change, and (from, to) module -> files whose imports moved (the PR's diagram)
+    importers_before: dict[str, int] = field(default_factory=dict)
+    importers_after: dict[str, int] = field(default_factory=dict)
+    import_moves: dict[tuple[str, str], int] = field(default_factory=dict)
     scanned: int = 0
     parsed: int = 0
     cached: int = 0  # files whose outcome came from the result cache (neither read nor parsed again)

@@ -1,8 +1,9 @@
 """The pull-request description `--apply` writes (markdown), built from plain values.
 
-It lists what each step did, every finding as `path:line: CODE message`, the files that
-were not processed, how to verify the change and, when the user's tests ran, their result.
-Strings only: no printing, no git.
+It says what each step did, groups the follow-ups by finding code (the complete list goes to
+files of its own, next to it), shows the import paths before and after, how to verify the
+change and, when the user's tests ran, their result; it never exceeds what GitHub accepts for
+a pull-request body. Strings only: no printing, no git.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from . import report
-from .findings import MODULE_STILL_USED, Finding
+from . import review
+from .findings import Finding, Severity
 from .report import plural
 from .model import Plan
 
@@ -35,6 +36,7 @@ class CommitRecord:
 
 @dataclass
 class TestRun:
+    __test__ = False  # a record of the user's test command, not a test
     command: str
     exit_code: int | None
     seconds: float
@@ -57,10 +59,8 @@ class TestRun:
 
 
 def followup_lines(plan: Plan, excluded: Sequence[Finding] = ()) -> list[str]:
-    """Every finding as `path:line: CODE message`, then the files that were not processed."""
-    lines = report.followup_lines(plan)
-    lines.extend(finding.render() for finding in excluded)
-    return lines
+    """Every finding as `path:line: CODE message`, the files not processed among them."""
+    return [finding.render() for finding in review.reported(plan, excluded)]
 
 
 def _shown_source(plan: Plan) -> str:
@@ -103,6 +103,19 @@ def _block(lines: list[str]) -> list[str]:
     return [fence, *lines, fence]
 
 
+MAX_DESCRIPTION = 60_000  # characters; GitHub refuses a pull-request body over 65,536
+
+
+@dataclass
+class Slice:
+    """The part of a split change one description is about."""
+
+    name: str
+    owners: list[str]
+    foundation: str | None  # the branch this slice is based on (None: this is the foundation)
+    files: list[str]
+
+
 def render(
     *,
     plan: Plan,
@@ -113,79 +126,139 @@ def render(
     test_command: str | None,
     test_run: TestRun | None,
     excluded: Sequence[Finding] = (),
+    findings: Sequence[Finding] | None = None,
+    full_list: str | None = None,
+    part: Slice | None = None,
+    limit: int = MAX_DESCRIPTION,
 ) -> str:
-    followups = followup_lines(plan, list(excluded))
+    """The PR description, at most `limit` characters whatever the size of the change.
+
+    Always: the heading, the summary and the step table, the findings grouped by code, how to
+    verify, and the test run. Then, while room remains: the diagram of the import paths, the
+    examples of each finding code, and the list of files changed. `findings` defaults to every
+    finding of the plan; `full_list` says where the complete list was written.
+    """
+    reported = list(findings) if findings is not None else review.reported(plan, excluded)
+    groups = review.group(reported)
     changed = sorted({path for commit in commits for path in commit.files})
     sites = sum(commit.sites for commit in commits)
-    not_processed = len(plan.skipped_files) + len(excluded)
-    out: list[str] = [f"# {title(plan)}", ""]
-    intro = (f"The change was made by `migrate-ws` ({_code(_shown_source(plan))}), one commit per step, so each "
-             "commit can be reviewed on its own.")
-    out += [intro, ""]
+    not_processed = sum(1 for f in reported if f.message.startswith("not processed: "))
+
+    head: list[str] = [f"# {title(plan)}" + (f" ({part.name})" if part is not None else ""), ""]
+    head += [f"The change was made by `migrate-ws` ({_code(_shown_source(plan))}), one commit per step, so each "
+             "commit can be reviewed on its own.", ""]
+    if part is not None:
+        if part.foundation:
+            head += [f"This is one slice of a change split for review: it is based on the foundation branch "
+                     f"{_code(part.foundation)}, which must be merged first.", ""]
+        else:
+            head += ["This is the foundation of a change split for review: merge it before the slices based on it.", ""]
+        if part.owners:
+            head += ["Owners (reviewers): " + ", ".join(_code(owner) for owner in part.owners) + ".", ""]
     if branch:
-        out += [f"Branch {_code(branch)}" + (f", based on {_code(base)}." if base else "."), ""]
+        head += [f"Branch {_code(branch)}" + (f", based on {_code(base)}." if base else "."), ""]
 
-    out += ["## Summary", "", "| | |", "|---|---:|"]
-    out += [
-        f"| Files changed | {len(changed)} |",
-        f"| Sites rewritten | {sites} |",
-        (f"| Commits | {len([c for c in commits if c.sha])} |" if branch else f"| Steps applied | {len(commits)} |"),
-        f"| Manual follow-ups | {len(followups)} |",
-        f"| Files not processed | {not_processed} |",
-        f"| Files scanned | {plan.scanned} |",
-        f"| Legacy modules | {plan.legacy_policy} |",
-    ]
+    summary = ["## Summary", "", "| | |", "|---|---:|",
+               f"| Files changed | {len(changed)} |",
+               f"| Sites rewritten | {sites} |",
+               (f"| Commits | {len([c for c in commits if c.sha])} |" if branch else f"| Steps applied | {len(commits)} |"),
+               f"| Manual follow-ups | {sum(1 for f in reported if f.severity is not Severity.INFO)} |",
+               f"| Notes | {sum(1 for f in reported if f.severity is Severity.INFO)} |",
+               f"| Files not processed | {not_processed} |",
+               f"| Files scanned | {plan.scanned} |",
+               f"| Legacy modules | {plan.legacy_policy} |"]
     if test_run is not None:
-        out.append(f"| Tests | {'passed' if test_run.passed else 'FAILED'} |")
-    out.append("")
+        summary.append(f"| Tests | {'passed' if test_run.passed else 'FAILED'} |")
+    summary.append("")
 
-    out += ["## Steps", "", "| # | Step | What it does | Sites | Files | Commit |", "|---:|---|---|---:|---:|---|"]
+    steps = ["## Steps", "", "| # | Step | What it does | Sites | Files | Commit |", "|---:|---|---|---:|---:|---|"]
     recorded = {commit.step: commit for commit in commits}
     for number, step in enumerate(plan.steps, 1):
         title_text = _cell(plan.titles.get(step, step))
         commit = recorded.get(step)
         if commit is None:
-            out.append(f"| {number} | {step} | {title_text} | 0 | 0 | (nothing to change) |")
+            steps.append(f"| {number} | {step} | {title_text} | 0 | 0 | (nothing to change) |")
             continue
         sha = _code(commit.sha[:10]) if commit.sha else "(no git)"
-        out.append(f"| {number} | {step} | {title_text} | {commit.sites} | {len(commit.files)} | {sha} |")
-    out.append("")
+        steps.append(f"| {number} | {step} | {title_text} | {commit.sites} | {len(commit.files)} | {sha} |")
+    steps.append("")
 
-    still_used = [f for f in plan.all_findings if f.code == MODULE_STILL_USED.code]
-    if still_used:
-        out += ["## Legacy modules not deleted", ""]
-        out.extend(f"- {_code(f.render())}" for f in still_used)
-        out.append("")
-
-    out += [f"## Manual follow-ups ({len(followups)})", ""]
-    if followups:
-        out += ["Each of these needs a person; nothing here was changed silently.", ""]
-        out.extend(f"- {_code(line)}" for line in followups)
+    kinds = [f"## Follow-ups by kind ({len(reported)})", ""]
+    if groups:
+        kinds += ["Each of these needs a person (notes are information); nothing here was changed silently.", ""]
+        if full_list:
+            kinds += [f"The complete list, every site with its file and line: {full_list}.", ""]
+        kinds += ["| Code | Kind | Severity | Count | Where | What to do |", "|---|---|---|---:|---|---|"]
+        for item in groups:
+            code = item.code
+            kinds.append(f"| {code.code} | {code.name} | {code.severity.value} | {item.count} | "
+                         f"{_cell(review.directories_text(item))} | {_cell(code.fix)} |")
     else:
-        out.append("None.")
-    out.append("")
+        kinds.append("None.")
+    kinds.append("")
 
-    out += ["## How to verify", "", "Nothing should be left to migrate (follow-ups are listed again):", ""]
-    out += _block([check_command])
-    out.append("")
+    verify = ["## How to verify", "", "Nothing should be left to migrate (follow-ups are listed again):", ""]
+    verify += _block([check_command])
+    verify.append("")
     if test_command:
-        out += ["Run the tests:", ""]
-        out += _block([test_command])
-        out.append("")
+        verify += ["Run the tests:", ""] + _block([test_command]) + [""]
     else:
-        out += ["Then run the project's tests.", ""]
-    if changed:
-        out += ["Files changed:", ""]
-        out.extend(f"- {_code(path)}" for path in changed)
-        out.append("")
+        verify += ["Then run the project's tests.", ""]
 
+    tests: list[str] = []
     if test_run is not None:
         verdict = "passed" if test_run.passed else "FAILED"
         detail = test_run.error or f"exit code {test_run.exit_code}"
-        out += ["## Test run", "", f"{_code(test_run.command)} {verdict} ({detail}, {test_run.seconds:.1f} s)"
-                + (" on this branch." if branch else "."), ""]
+        tests += ["## Test run", "", f"{_code(test_run.command)} {verdict} ({detail}, {test_run.seconds:.1f} s)"
+                  + (" on this branch." if branch else "."), ""]
         if test_run.output_tail:
-            out += [f"Last {len(test_run.output_tail)} lines of output:", ""]
-            out += _block(test_run.output_tail)
-            out.append("")
+            tests += [f"Last {len(test_run.output_tail)} lines of output:", ""]
+            tail = [line[:400] for line in test_run.output_tail]
+            while len(tail) > 1 and sum(len(line) + 1 for line in tail) > 6000:
+                tail.pop(0)  # the end of the output says the most
+            tests += _block(tail)
+            tests.append("")
+
+    required = head + summary + steps + kinds + verify + tests
+    room = limit - len("\n".join(required)) - 400  # what the optional parts may take (with their notes)
+
+    diagram: list[str] = []
+    picture = review.mermaid(plan) if part is None else []
+    if picture and len("\n".join(picture)) + 40 < room:
+        diagram = ["## Import paths before and after", "", *picture, ""]
+        room -= len("\n".join(diagram)) + 1
+
+    examples: list[str] = []
+    if groups and room > 200:
+        examples = ["## Examples", ""]
+        room -= 20
+        shown = 0
+        for item in groups:
+            header = f"**{item.code.code} {item.code.name}** ({item.count}):"
+            lines = [f"- {_code(f.render())}" for f in item.examples()]
+            size = len(header) + sum(len(line) + 1 for line in lines) + 2
+            if size > room:
+                break
+            examples += [header, *lines, ""]
+            room -= size
+            shown += 1
+        if shown < len(groups):
+            examples += [f"(examples of {len(groups) - shown} more kinds are in the complete list)", ""]
+        if shown == 0:
+            examples = []
+
+    files: list[str] = []
+    if changed and room > 100:
+        files = ["## Files changed", ""]
+        room -= 20
+        for position, path in enumerate(changed):
+            line = f"- {_code(path)}"
+            if len(line) + 1 > room - 80:
+                files.append(f"- ... and {len(changed) - position} more (`git diff --stat` on the branch lists them)")
+                break
+            files.append(line)
+            room -= len(line) + 1
+        files.append("")
+
+    out = head + summary + steps + diagram + kinds + examples + verify + files + tests
     return "\n".join(out).rstrip("\n") + "\n"

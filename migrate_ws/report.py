@@ -216,6 +216,9 @@ def to_json(plan: Plan, include_diff: bool = True) -> str:
             if entry["path"] in diffs:
                 entry["diff"] = diffs[entry["path"]]
     document["skipped"] = [{"path": r.path, "code": r.code, "reason": r.reason} for r in plan.skipped_files]
+    from .review import group, reported
+
+    document["finding_groups"] = [item.to_json() for item in group(reported(plan))]
     return json.dumps(document)  # one line: the C encoder (indent= would use the pure-Python one)
 
 

@@ -391,10 +391,18 @@ def test_apply_commits_each_step_on_a_new_branch(repo: Path, tmp_path: Path) -> 
         row = next(line for line in body.splitlines() if f"`{commit['sha'][:10]}`" in line)
         assert f"| {match['sites']} | {match['files']} |" in row
     assert "| 5 | strings |" in body and "(nothing to change)" in body
+    # the description groups them by code; the complete list is written next to it
+    complete = (repo / ".git" / "migrate-ws" / "FOLLOW_UPS.md").read_text(encoding="utf-8")
+    listed = json.loads((repo / ".git" / "migrate-ws" / "follow-ups.json").read_text(encoding="utf-8"))
     for item in findings:
-        assert f"{item['path']}:{item['line']}: {item['code']} {item['message']}" in body
-    assert re.search(rf"{re.escape(BROKEN)}:\d+: MW901 not processed: does not parse", body)
-    assert "cannot provide" in body  # the shim's follow-ups from the legacy-module step
+        assert f"| {item['code']} | {item['name']} |" in body
+        assert f"- `{item['path']}:{item['line']}` {item['message']}" in complete
+        assert {k: item[k] for k in ("code", "path", "line", "message")} in \
+            [{k: f[k] for k in ("code", "path", "line", "message")} for f in listed["findings"]]
+    assert "FOLLOW_UPS.md" in body and "follow-ups.json" in body
+    assert re.search(rf"{re.escape(BROKEN)}:\d+` not processed: does not parse", complete)
+    assert "cannot provide" in complete  # the shim's follow-ups from the legacy-module step
+    assert "```mermaid" in body and "-- \"" in body  # the import paths before and after
     assert "\nmigrate-ws --check\n" in body  # the repository's pyproject.toml holds the configuration
     assert "MW504" in body  # the canonical module's aliases were different objects
 
@@ -737,7 +745,7 @@ def test_legacy_delete_is_refused_while_references_remain(repo: Path) -> None:
     commits = commits_on(repo, "del")
     assert all(LEGACY_FILE not in c["files"] for c in commits)
     assert git(repo, "show", f"del:{LEGACY_FILE}") == FILES[LEGACY_FILE]
-    assert "## Legacy modules not deleted" in pr_body(repo)
+    assert "| MW602 | legacy-module-still-used |" in pr_body(repo)
 
 
 def test_legacy_delete_when_nothing_refers_to_it(tmp_path: Path) -> None:

@@ -198,7 +198,8 @@ def test_two_concurrent_applies_one_succeeds_and_the_other_touches_nothing(tmp_p
     mine, theirs = repo_state(repo), repo_state(twin)
     for key in ("status", "symbolic_ref", "branch_list", "index", "staged", "unstaged", "files", "git_leftovers"):
         assert mine[key] == theirs[key], key
-    assert [p for p in mine["git_leftovers"] if p.startswith("migrate-ws/")] == ["migrate-ws/PR_DESCRIPTION.md"]
+    assert [p for p in mine["git_leftovers"] if p.startswith("migrate-ws/")] == \
+        ["migrate-ws/FOLLOW_UPS.md", "migrate-ws/PR_DESCRIPTION.md", "migrate-ws/follow-ups.json"]
     assert without_shas(pr_body(repo)) == without_shas(pr_body(twin))
 
 

@@ -85,9 +85,29 @@ def legacy_imports(tree: ast.Module) -> list[str]:
 
 # ----- --dry-run ------------------------------------------------------------------------------
 
+def test_dry_run_groups_the_follow_ups_by_code(legacy_repo: Path) -> None:
+    result = invoke("--dry-run", "--root", legacy_repo)
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    summary_at = next(i for i, line in enumerate(lines) if SUMMARY.match(line))
+    header_at = next(i for i, line in enumerate(lines) if line.startswith("Findings by kind ("))
+    assert summary_at < header_at
+    total = int(re.search(r"\((\d+);", lines[header_at]).group(1))
+    flat = invoke("--dry-run", "--root", legacy_repo, "--follow-ups", "all").stdout.splitlines()
+    listed = flat[next(i for i, line in enumerate(flat) if line.startswith("Manual follow-ups (")) + 1:]
+    assert total == len(listed)
+    groups = [re.match(r"^  (MW\d{3}) ([a-z-]+) \((error|warning|info)\): (\d+) in ", line) for line in lines[header_at + 1:]]
+    groups = [g for g in groups if g]
+    assert sum(int(g.group(4)) for g in groups) == total
+    assert len({g.group(1) for g in groups}) == len(groups), "one group per code"
+    counts = {g.group(1): int(g.group(4)) for g in groups}
+    assert counts == {code: sum(1 for line in listed if f": {code} " in line) for code in counts}
+    assert "MW901" in counts  # the file that does not parse is among them
+
+
 def test_dry_run_prints_diff_then_summary_then_findings(legacy_repo: Path) -> None:
     before = snapshot(legacy_repo)
-    result = invoke("--dry-run", "--root", legacy_repo)
+    result = invoke("--dry-run", "--root", legacy_repo, "--follow-ups", "all")
 
     assert result.exit_code == 1, result.output
     out = result.stdout
@@ -154,7 +174,7 @@ def test_dry_run_diff_covers_each_import_shape(legacy_repo: Path) -> None:
 
 @pytest.mark.parametrize("mode", ["--dry-run", "--check"])
 def test_piped_output_has_no_escape_codes(legacy_repo: Path, mode: str) -> None:
-    result = run_cli([mode], cwd=legacy_repo)
+    result = run_cli([mode, "--follow-ups", "all"], cwd=legacy_repo)
     assert result.returncode == 1, result.stderr
     assert result.stdout.strip()
     assert ANSI not in result.stdout

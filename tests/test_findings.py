@@ -32,7 +32,7 @@ def codes_used_by_the_engine() -> set[str]:
 def test_every_code_the_engine_uses_is_registered() -> None:
     used = codes_used_by_the_engine()
     assert used, "the engine reports nothing with a code?"
-    for name in used:
+    for name in used - {"CODES", "BY_NAME"}:  # the registry itself
         value = getattr(findings, name, None)
         assert isinstance(value, Code), f"{name} is not a finding code"
         assert value.code in CODES

@@ -16,6 +16,7 @@ from ..cache import default_directory as default_cache_directory
 from ..config import ConfigError, load_config
 from ..engine import plan as build_plan
 from ..model import Plan
+from .. import review
 from ..report import followup_lines, patch, summary_lines, to_json, unified_diff
 from .exit_codes import ExitCode, UsageError
 from .terminal import make_consoles, say
@@ -28,6 +29,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+class FollowUpsShown(str, Enum):
+    summary = "summary"
+    all = "all"
 
 
 class LegacyModulePolicy(str, Enum):
@@ -105,12 +111,15 @@ def print_lines(console: Any, lines: list[str]) -> None:
         console.file.write("".join(f"{line}\n" for line in lines))
 
 
-def print_report(console: Any, result_plan: Plan) -> None:
+def print_report(console: Any, result_plan: Plan, follow_ups: str = "summary") -> None:
     lines = summary_lines(result_plan)
-    follow = followup_lines(result_plan)
-    if follow:
-        lines.append(f"Manual follow-ups ({len(follow)}):")
-        lines += [f"  {line}" for line in follow]
+    if follow_ups == "summary":
+        lines += review.summary_lines(review.reported(result_plan))
+    else:
+        follow = followup_lines(result_plan)
+        if follow:
+            lines.append(f"Manual follow-ups ({len(follow)}):")
+            lines += [f"  {line}" for line in follow]
     print_lines(console, lines)
 
 
@@ -169,6 +178,7 @@ def main_command(
     diff_output: Annotated[Optional[Path], typer.Option("--diff-output", help="Also write the change as a patch file for `git apply`.")] = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes.", show_default="all cores")] = None,
     color: Annotated[Optional[bool], typer.Option("--color/--no-color", help="Force colour on or off.", show_default="auto")] = None,
+    follow_ups: Annotated[FollowUpsShown, typer.Option("--follow-ups", help="How to print the follow-ups: grouped by finding code with examples, or every line.")] = FollowUpsShown.summary,
     todo_comments: Annotated[bool, typer.Option("--todo-comments", help="Add a `# TODO(migrate-ws): ...` line at sites left for a person.")] = False,
     branch: Annotated[Optional[str], typer.Option("--branch", help="Branch for --apply.", show_default="migrate-ws/<preset>-<date>")] = None,
     pr_body: Annotated[Optional[Path], typer.Option("--pr-body", help="Where --apply writes the PR description.", show_default="<git dir>/migrate-ws/PR_DESCRIPTION.md")] = None,
@@ -208,11 +218,13 @@ def main_command(
         if apply:
             from .apply_command import run_apply
 
-            code = run_apply(
-                out, err, repository, config, jobs=jobs, branch=branch, pr_body=pr_body, allow_dirty=allow_dirty,
-                no_git=no_git, legacy_policy=legacy_modules.value, test_cmd=test_cmd,
-                rollback_on_fail=rollback_on_fail, open_pr=open_pr, todo_comments=todo_comments, as_json=as_json,
-            )
+            from .apply_command import Options
+
+            code = run_apply(out, err, repository, config, Options(
+                jobs=jobs, branch=branch, pr_body=pr_body, allow_dirty=allow_dirty, no_git=no_git,
+                legacy_policy=legacy_modules.value, test_cmd=test_cmd, rollback_on_fail=rollback_on_fail,
+                open_pr=open_pr, todo_comments=todo_comments, as_json=as_json, follow_ups=follow_ups.value,
+            ))
             raise typer.Exit(code)
         from .recovery import interrupted_apply_warning  # recovery: say so when an --apply was interrupted
 
@@ -232,7 +244,7 @@ def main_command(
         else:
             if not check:
                 print_diff(out, result_plan)
-            print_report(out, result_plan)
+            print_report(out, result_plan, follow_ups.value)
         raise typer.Exit(exit_code_for(result_plan))
     except (ConfigError, UsageError) as exc:
         raise fail(err, str(exc), ExitCode.USAGE) from None

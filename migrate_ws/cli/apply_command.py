@@ -66,6 +66,7 @@ from ..editing import sites_by_step, state_after, steps_touching
 from ..engine import plan as build_plan
 from ..findings import NOT_TRACKED, Code, Finding, Severity
 from ..model import FileResult, Plan
+from .. import review
 from ..pr import OUTPUT_TAIL_LINES, CommitRecord, TestRun, followup_lines, render, title
 from ..report import plural
 from ..source import SourceText, UndecodableSource
@@ -76,6 +77,8 @@ from . import unwritable
 from .recovery import NO_RECOVERY, ApplyRecovery, Refusal
 
 PR_BODY_NAME = "migrate-ws/PR_DESCRIPTION.md"
+FOLLOW_UPS_MD = "FOLLOW_UPS.md"
+FOLLOW_UPS_JSON = "follow-ups.json"
 
 
 class Terminated(KeyboardInterrupt):
@@ -84,17 +87,21 @@ class Terminated(KeyboardInterrupt):
 
 @dataclass
 class Options:
-    jobs: Optional[int]
-    branch: Optional[str]
-    pr_body: Optional[Path]
-    allow_dirty: bool
-    no_git: bool
-    legacy_policy: str
-    test_cmd: Optional[str]
-    rollback_on_fail: bool
-    open_pr: bool
-    todo_comments: bool
-    as_json: bool
+    jobs: Optional[int] = None
+    branch: Optional[str] = None
+    pr_body: Optional[Path] = None
+    allow_dirty: bool = False
+    no_git: bool = False
+    legacy_policy: str = "shim"
+    test_cmd: Optional[str] = None
+    rollback_on_fail: bool = False
+    open_pr: bool = False
+    todo_comments: bool = False
+    as_json: bool = False
+    follow_ups: str = "summary"  # summary: grouped by code; all: every line
+    split_by: Optional[str] = None  # owners | directory[:DEPTH]
+    max_files: Optional[int] = None
+    interactive: bool = False
 
 
 @dataclass
@@ -383,7 +390,11 @@ def left_out_paths(excluded: list[Finding]) -> set[str]:
     return {finding.path for finding in excluded}
 
 
-def print_findings(ui: UI, plan: Plan, excluded: list[Finding]) -> None:
+def print_findings(ui: UI, plan: Plan, excluded: list[Finding], follow_ups: str = "summary") -> None:
+    if follow_ups == "summary":
+        for line in review.summary_lines(review.reported(plan, excluded)):
+            ui.line(line)
+        return
     lines = followup_lines(plan, excluded)
     if lines:
         ui.line(f"Manual follow-ups ({len(lines)}):")
@@ -527,11 +538,7 @@ class Applier:
             pr_path = self.pr_body_path()
             if pr_path is not None:
                 self.recovery.describing(pr_path)  # recovery
-                text = self.describe(commits, test_run)
-                try:
-                    self.journal.write(pr_path, text.encode("utf-8"))
-                except OSError as exc:
-                    raise Failed(f"cannot write the PR description to {pr_path}: {exc.strerror or exc}") from None
+                self.write_description(pr_path, commits, test_run)
             if test_run is not None and not test_run.passed:
                 outcome = Outcome("tests-failed", ExitCode.FAILED, commits, test_run, pr_path)
             else:
@@ -569,13 +576,33 @@ class Applier:
             outcome.code = ExitCode.INTERNAL
         return outcome
 
-    def describe(self, commits: list[CommitRecord], test_run: TestRun | None) -> str:
+    def describe(self, commits: list[CommitRecord], test_run: TestRun | None, full_list: str | None = None) -> str:
         assert self.plan is not None
         return render(
             plan=self.plan, commits=commits, branch=self.branch, base=self.base.describe() if self.base else None,
-            check_command=check_command(self.config, self.root, self.top, self.options.legacy_policy), test_command=self.options.test_cmd,
-            test_run=test_run, excluded=self.excluded,
+            check_command=check_command(self.config, self.root, self.top, self.options.legacy_policy),
+            test_command=self.options.test_cmd, test_run=test_run, excluded=self.excluded, full_list=full_list,
         )
+
+    def write_description(self, pr_path: Path, commits: list[CommitRecord], test_run: TestRun | None) -> None:
+        """The PR description, and next to it the complete list of follow-ups (Markdown and JSON)."""
+        assert self.plan is not None
+        findings = review.reported(self.plan, self.excluded)
+        try:
+            folder = pr_path.parent.relative_to(self.top).as_posix()
+        except ValueError:
+            folder = str(pr_path.parent)
+        full_list = f"`{FOLLOW_UPS_MD}` and `{FOLLOW_UPS_JSON}`, written next to this description (`{folder}`)"
+        contents = {
+            pr_path: self.describe(commits, test_run, full_list),
+            pr_path.parent / FOLLOW_UPS_MD: review.followups_markdown(findings, self.plan.heading),
+            pr_path.parent / FOLLOW_UPS_JSON: review.followups_json(findings),
+        }
+        for path, text in contents.items():
+            try:
+                self.journal.write(path, text.encode("utf-8"))
+            except OSError as exc:
+                raise Failed(f"cannot write {path}: {exc.strerror or exc}") from None
 
     # reporting
     def document(self, outcome: Outcome) -> dict:
@@ -590,7 +617,7 @@ class Applier:
             return outcome.code
         assert self.plan is not None
         self.ui.line(f"migrate-ws: nothing to apply ({self.plan.scanned} files scanned){self.nothing_done}.")
-        print_findings(self.ui, self.plan, self.excluded)
+        print_findings(self.ui, self.plan, self.excluded, self.options.follow_ups)
         return outcome.code
 
     def finish(self, outcome: Outcome) -> int:
@@ -638,7 +665,7 @@ class Applier:
                 continue
             label = commit.sha[:10] if commit.sha else "written"
             ui.line(f"  {label:<10}  {step.name:<15} {plural(commit.sites, 'site')} in {plural(len(commit.files), 'file')}  {step.title}")
-        print_findings(ui, self.plan, self.excluded)
+        print_findings(ui, self.plan, self.excluded, self.options.follow_ups)
         if outcome.test_run is not None:
             describe_test_run(ui, outcome.test_run)
         if outcome.pr_body is not None:
@@ -864,19 +891,13 @@ class GitApplier(Applier):
         ui.line(f"PR opened: {result.stdout.strip()}")
 
 
-def run_apply(out: Any, err: Any, repository: Path, config: Config, *, jobs: Optional[int] = None,
-              branch: Optional[str] = None, pr_body: Optional[Path] = None, allow_dirty: bool = False,
-              no_git: bool = False, legacy_policy: str = "shim", test_cmd: Optional[str] = None,
-              rollback_on_fail: bool = False, open_pr: bool = False, todo_comments: bool = False,
-              as_json: bool = False) -> int:
+def run_apply(out: Any, err: Any, repository: Path, config: Config, options: Options) -> int:
     """Apply the migration under `repository`; return the exit code (see the module docstring)."""
-    ui = UI(out, err, as_json)
-    if rollback_on_fail and not test_cmd:
+    ui = UI(out, err, options.as_json)
+    if options.rollback_on_fail and not options.test_cmd:
         ui.error("--rollback-on-fail needs --test-cmd")
         return ExitCode.USAGE
-    options = Options(jobs, branch, pr_body, allow_dirty, no_git, legacy_policy, test_cmd, rollback_on_fail,
-                      open_pr, todo_comments, as_json)
-    applier = (InPlaceApplier if no_git else GitApplier)(ui, repository, config, options)
+    applier = (InPlaceApplier if options.no_git else GitApplier)(ui, repository, config, options)
     with sigterm_raises():
         try:
             return applier.run()
