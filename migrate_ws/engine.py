@@ -97,7 +97,23 @@ def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs
     result.findings.extend(import_check.check(root, discovered, result.files, outcomes, watched,
                                               step_registry.interesting_names(config), jobs))
     _count_import_paths(result, outcomes, watched)
+    result.dependencies = _dependencies(outcomes)
     return result
+
+
+def _dependencies(outcomes: dict[str, FileOutcome]) -> dict[str, set[str]]:
+    """Which files' rewrites each file's rewrite follows: it imports or patches a name they rename."""
+    renamers: dict[tuple[str, str], str] = {}
+    for path, outcome in outcomes.items():
+        module = module_name_for(path)[0]
+        for name in outcome.renamed_exports:
+            renamers[(module, name)] = path
+    found: dict[str, set[str]] = {}
+    for path, outcome in outcomes.items():
+        needed = {renamers[pair] for pair in outcome.depends_on if pair in renamers} - {path}
+        if needed:
+            found[path] = needed
+    return found
 
 
 def _count_import_paths(result: Plan, outcomes: dict[str, FileOutcome], watched: set[str]) -> None:

@@ -96,6 +96,8 @@ class Plan:
     importers_before: dict[str, int] = field(default_factory=dict)
     importers_after: dict[str, int] = field(default_factory=dict)
     import_moves: dict[tuple[str, str], int] = field(default_factory=dict)
+    # path -> the changed files whose rewrite its own follows (a renamed name it imports or patches)
+    dependencies: dict[str, set[str]] = field(default_factory=dict)
     scanned: int = 0
     parsed: int = 0
     cached: int = 0  # files whose outcome came from the result cache (neither read nor parsed again)

@@ -48,6 +48,7 @@ class Step:
     prefilter_words: Callable[["Config"], Iterable[str]] | None = None
     examples: Path | None = None  # fixture folder: <case>.before.py + <case>.after.py, <case>.noop.py
     canonical_module: bool = False  # also runs on the canonical module itself
+    foundation: bool = False  # with --split-by, every file it changes goes to the foundation branch
 
     def __post_init__(self) -> None:
         if (self.command is None) == (self.repository is None):

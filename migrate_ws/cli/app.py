@@ -149,7 +149,8 @@ def exit_code_for(result_plan: Plan) -> int:
 
 def check_mode_options(apply: bool, given: dict[str, bool]) -> None:
     """Options that only make sense with (or without) --apply are refused, not ignored."""
-    only_apply = ("--branch", "--test-cmd", "--rollback-on-fail", "--open-pr", "--pr-body", "--allow-dirty", "--no-git")
+    only_apply = ("--branch", "--test-cmd", "--rollback-on-fail", "--open-pr", "--pr-body", "--allow-dirty", "--no-git",
+                  "--split-by", "--max-files")
     if not apply:
         for option in only_apply:
             if given.get(option):
@@ -178,6 +179,8 @@ def main_command(
     diff_output: Annotated[Optional[Path], typer.Option("--diff-output", help="Also write the change as a patch file for `git apply`.")] = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes.", show_default="all cores")] = None,
     color: Annotated[Optional[bool], typer.Option("--color/--no-color", help="Force colour on or off.", show_default="auto")] = None,
+    split_by: Annotated[Optional[str], typer.Option("--split-by", help="--apply as one foundation branch and one branch per slice: owners (CODEOWNERS) or directory[:DEPTH].")] = None,
+    max_files: Annotated[Optional[int], typer.Option("--max-files", min=1, help="With --split-by: cut a slice larger than this into numbered parts.")] = None,
     follow_ups: Annotated[FollowUpsShown, typer.Option("--follow-ups", help="How to print the follow-ups: grouped by finding code with examples, or every line.")] = FollowUpsShown.summary,
     todo_comments: Annotated[bool, typer.Option("--todo-comments", help="Add a `# TODO(migrate-ws): ...` line at sites left for a person.")] = False,
     branch: Annotated[Optional[str], typer.Option("--branch", help="Branch for --apply.", show_default="migrate-ws/<preset>-<date>")] = None,
@@ -204,8 +207,19 @@ def main_command(
         check_mode_options(apply, {
             "--branch": branch is not None, "--test-cmd": test_cmd is not None, "--rollback-on-fail": rollback_on_fail,
             "--open-pr": open_pr, "--pr-body": pr_body is not None, "--allow-dirty": allow_dirty, "--no-git": no_git,
-            "--diff-output": diff_output is not None,
+            "--diff-output": diff_output is not None, "--split-by": split_by is not None, "--max-files": max_files is not None,
         })
+        if max_files is not None and split_by is None:
+            raise UsageError("--max-files only applies with --split-by")
+        if split_by is not None:
+            if no_git:
+                raise UsageError("--split-by makes branches; it cannot be used with --no-git")
+            from ..slicing import SplitBy, SplitError
+
+            try:
+                SplitBy.parse(split_by)
+            except SplitError as exc:
+                raise UsageError(str(exc)) from None
         repository = resolve_root(root)
         if abort:  # recovery: undo an --apply killed half way (see recovery.py)
             from .recovery import run_abort
@@ -224,6 +238,7 @@ def main_command(
                 jobs=jobs, branch=branch, pr_body=pr_body, allow_dirty=allow_dirty, no_git=no_git,
                 legacy_policy=legacy_modules.value, test_cmd=test_cmd, rollback_on_fail=rollback_on_fail,
                 open_pr=open_pr, todo_comments=todo_comments, as_json=as_json, follow_ups=follow_ups.value,
+                split_by=split_by, max_files=max_files,
             ))
             raise typer.Exit(code)
         from .recovery import interrupted_apply_warning  # recovery: say so when an --apply was interrupted

@@ -724,6 +724,7 @@ class GitApplier(Applier):
     """Commit each step on a new branch created from the current commit."""
 
     mode = "git"
+    writes_working_tree = True
     nothing_done = "; no branch was created"
     kept_after_failed_tests = "the branch is kept and the failure is recorded in the PR description"
 
@@ -802,8 +803,9 @@ class GitApplier(Applier):
             sample = ", ".join(touched[:5]) + (", ..." if len(touched) > 5 else "")
             raise Refused(f"--allow-dirty: the migration rewrites {len(touched)} files that have uncommitted changes "
                           f"({sample}); commit or stash those first")
-        self.excluded += unwritable.find(self.root, plan, left_out_paths(self.excluded) | not_processed(plan),
-                                         self.ui.note)  # unwritable
+        if self.writes_working_tree:
+            self.excluded += unwritable.find(self.root, plan, left_out_paths(self.excluded) | not_processed(plan),
+                                             self.ui.note)  # unwritable
         self.steps = planned_steps(plan, self.root, prefix, left_out_paths(self.excluded) | not_processed(plan))
 
     def begin(self) -> None:
@@ -897,7 +899,12 @@ def run_apply(out: Any, err: Any, repository: Path, config: Config, options: Opt
     if options.rollback_on_fail and not options.test_cmd:
         ui.error("--rollback-on-fail needs --test-cmd")
         return ExitCode.USAGE
-    applier = (InPlaceApplier if options.no_git else GitApplier)(ui, repository, config, options)
+    if options.split_by:
+        from .split_apply import SplitApplier
+
+        applier: Applier = SplitApplier(ui, repository, config, options)
+    else:
+        applier = (InPlaceApplier if options.no_git else GitApplier)(ui, repository, config, options)
     with sigterm_raises():
         try:
             return applier.run()

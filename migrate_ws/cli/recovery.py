@@ -149,6 +149,8 @@ def describe_phase(state: dict) -> str:
         return "running the tests (--test-cmd)"
     if phase == "describing":
         return "writing the PR description"
+    if phase == "importing":
+        return "writing the branches of a split change (git fast-import)"
     if phase == "restoring":
         return "restoring the repository after a failure or an interruption"
     return str(phase)
@@ -200,6 +202,12 @@ class NoRecovery:
         pass
 
     def describing(self, path: Path | None) -> None:
+        pass
+
+    def importing(self, branches: list[str]) -> None:
+        pass
+
+    def imported(self, tips: dict[str, str | None]) -> None:
         pass
 
     def restoring(self) -> None:
@@ -374,6 +382,16 @@ class ApplyRecovery(NoRecovery):
                 self.pending.add(number)
         self.phase("describing")
 
+    def importing(self, branches: list[str]) -> None:
+        """`--split-by`: the branches `git fast-import` is about to create (none exists yet)."""
+        self.state["branches"] = {name: None for name in branches}
+        self.phase("importing")
+
+    def imported(self, tips: dict[str, str | None]) -> None:
+        test_pause.reached("imported")  # the branches exist; their tips are not recorded yet
+        self.state["branches"] = dict(tips)
+        self._save_state()
+
     def git_started(self, pid: int, args: tuple[str, ...]) -> None:
         """A git process started; recorded while it may hold one of git's lock files."""
         if not self.state.get("originals") or self.state.get("phase") == "restoring" or self.done \
@@ -533,6 +551,7 @@ class Aborter:
         self.restore_files()
         if not self.errors:
             self.delete_branch()
+            self.delete_split_branches()
 
     def mark_aborting(self) -> None:
         self.state["aborting"] = Holder.current().to_json()
@@ -685,6 +704,31 @@ class Aborter:
             self.errors.append(f"cannot delete the branch {branch} ({exc})")
             return
         self.lines.append(f"branch {branch} deleted")
+
+    def delete_split_branches(self) -> None:
+        """`--split-by`: every branch the run created; one it was creating when killed only when all of
+        its commits since the original HEAD are migrate-ws commits (no one else's work is lost)."""
+        base = self.state["base"]["sha"]
+        for name, recorded in (self.state.get("branches") or {}).items():
+            ref = f"refs/heads/{name}"
+            status, out, _ = self.repo.run_status("rev-parse", "-q", "--verify", f"{ref}^{{commit}}")
+            if status != 0:
+                continue
+            tip = out.strip()
+            if recorded is None or tip != recorded:
+                status, log, _ = self.repo.run_status("log", "--format=%s", f"{base}..{tip}")
+                subjects = [line for line in log.splitlines() if line.strip()]
+                if status != 0 or not subjects or not all(s.startswith("migrate-ws: ") for s in subjects) \
+                        or (recorded is not None and tip != recorded):
+                    self.lines.append(f"branch {name} was kept: it points at {tip[:10]}, which the interrupted "
+                                      "--apply did not make")
+                    continue
+            try:
+                self.repo.run("update-ref", "-m", "migrate-ws --abort", "-d", ref, tip)
+            except Exception as exc:  # noqa: BLE001 - every problem is listed
+                self.errors.append(f"cannot delete the branch {name} ({exc})")
+                continue
+            self.lines.append(f"branch {name} deleted")
 
     def _last_unrecorded_commit(self, tip: str) -> bool:
         """A commit `git commit` finished after the run was killed, before the run could record it."""

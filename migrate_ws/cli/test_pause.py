@@ -7,7 +7,8 @@ use) nothing here does anything but one dictionary lookup per point.
   the file named by `MIGRATE_WS_TEST_PAUSE_MARKER` and sleeps until it is killed.
 - The points are the phases the recovery journal records, reached just after the journal
   records them (`planning`, `creating-branch`, `switching-head`, `writing:<step>`,
-  `committing:<step>`, `committed:<step>`, `tests`, `describing`), and `write:<n>`: in
+  `committing:<step>`, `committed:<step>`, `tests`, `describing`; with `--split-by`:
+  `importing`, and `imported` once `git fast-import` has made the branches), and `write:<n>`: in
   the middle of the n-th atomic file write of the run (its temporary file is complete, the
   rename over the target has not happened yet); and `abort:files`: `migrate-ws --abort`
   has put HEAD and the index back and is about to restore the files.

@@ -110,4 +110,5 @@ STEP = Step(
     names=lambda config: set(config.aliases) | set(config.aliases.values()),
     examples=FIXTURES / "canonical",
     canonical_module=True,
+    foundation=True,
 )

@@ -140,4 +140,5 @@ STEP = Step(
     description="Replace each retiring legacy module with a shim that keeps every name it provided (or delete it "
                 "when nothing refers to it any more); a module that defines code of its own stays.",
     repository=plan_legacy_step,
+    foundation=True,
 )
