@@ -87,6 +87,8 @@ def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs
         cache.save()
     result.parsed, result.cached = run.parsed, run.cached
     outcomes = _follow_reexports(str(root), run.outcomes, targets, options)
+    for outcome in outcomes.values():
+        outcome.result.references = outcome.references
     result.files = sorted((outcome.result for outcome in outcomes.values()), key=lambda r: r.path)
     for step in step_registry.all_steps():
         if step.per_file or step.name not in selected:

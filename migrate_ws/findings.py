@@ -140,6 +140,9 @@ IMPORT_WOULD_BREAK = _code(
 IMPORT_ALREADY_BROKEN = _code(
     "MW702", "import-already-broken", I, "an import of a module the change touches did not resolve before it either",
     "not caused by the migration; fix it separately")
+REJECTED_IN_REVIEW = _code(
+    "MW705", "rejected-in-review", W, "the file's change was rejected in an interactive review (or depends on one "
+    "that was) and left out", "migrate it by hand, or run migrate-ws again for it")
 REWRITE_REJECTED = _code(
     "MW703", "rewrite-rejected", E, "the engine's own checks rejected a rewrite (internal error); the file is not written",
     "report it with the saved diff; the file is left as it is")

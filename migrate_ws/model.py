@@ -56,6 +56,7 @@ class FileResult:
     deleted: bool = False  # a repository-level step removes this file
     line: int = 0  # where a file that was not processed failed, when known
     diff: str = ""  # the display diff, when the workers were asked to render it
+    references: list = field(default_factory=list)  # what it imports before and after (references.Reference)
 
     @property
     def changed(self) -> bool:

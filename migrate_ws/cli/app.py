@@ -150,7 +150,7 @@ def exit_code_for(result_plan: Plan) -> int:
 def check_mode_options(apply: bool, given: dict[str, bool]) -> None:
     """Options that only make sense with (or without) --apply are refused, not ignored."""
     only_apply = ("--branch", "--test-cmd", "--rollback-on-fail", "--open-pr", "--pr-body", "--allow-dirty", "--no-git",
-                  "--split-by", "--max-files")
+                  "--split-by", "--max-files", "--interactive")
     if not apply:
         for option in only_apply:
             if given.get(option):
@@ -190,6 +190,7 @@ def main_command(
     legacy_modules: Annotated[LegacyModulePolicy, typer.Option("--legacy-modules", help="What the change does with the retiring legacy modules.")] = LegacyModulePolicy.shim,
     test_cmd: Annotated[Optional[str], typer.Option("--test-cmd", help="Run the project's tests on the new branch and record the result.")] = None,
     rollback_on_fail: Annotated[bool, typer.Option("--rollback-on-fail", help="Remove the branch when --test-cmd fails.")] = False,
+    interactive: Annotated[bool, typer.Option("--interactive", "-i", help="--apply: show each file's change step by step and accept or reject it.")] = False,
     open_pr: Annotated[bool, typer.Option("--open-pr", help="Open the PR with `gh pr create` when gh is installed.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the result cache (see MIGRATE_WS_CACHE_DIR).")] = False,
     version: Annotated[Optional[bool], typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version.")] = None,
@@ -208,7 +209,15 @@ def main_command(
             "--branch": branch is not None, "--test-cmd": test_cmd is not None, "--rollback-on-fail": rollback_on_fail,
             "--open-pr": open_pr, "--pr-body": pr_body is not None, "--allow-dirty": allow_dirty, "--no-git": no_git,
             "--diff-output": diff_output is not None, "--split-by": split_by is not None, "--max-files": max_files is not None,
+            "--interactive": interactive,
         })
+        if interactive:
+            from .interactive import is_terminal
+
+            if as_json:
+                raise UsageError("--interactive asks questions on the terminal; it cannot be used with --json")
+            if not is_terminal(sys.stdin):
+                raise UsageError("--interactive needs a terminal to ask on (standard input is not one)")
         if max_files is not None and split_by is None:
             raise UsageError("--max-files only applies with --split-by")
         if split_by is not None:
@@ -238,7 +247,7 @@ def main_command(
                 jobs=jobs, branch=branch, pr_body=pr_body, allow_dirty=allow_dirty, no_git=no_git,
                 legacy_policy=legacy_modules.value, test_cmd=test_cmd, rollback_on_fail=rollback_on_fail,
                 open_pr=open_pr, todo_comments=todo_comments, as_json=as_json, follow_ups=follow_ups.value,
-                split_by=split_by, max_files=max_files,
+                split_by=split_by, max_files=max_files, interactive=interactive,
             ))
             raise typer.Exit(code)
         from .recovery import interrupted_apply_warning  # recovery: say so when an --apply was interrupted

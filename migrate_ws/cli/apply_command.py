@@ -50,6 +50,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections import deque
@@ -73,7 +74,7 @@ from ..source import SourceText, UndecodableSource
 from ..writer import Journal, ReadOnlyFile
 from .exit_codes import ExitCode, Failed, Refused, UsageError
 from .git import GitError, GitUnavailable, HeadState, NotARepository, Repository, stop_process
-from . import unwritable
+from . import interactive, unwritable
 from .recovery import NO_RECOVERY, ApplyRecovery, Refusal
 
 PR_BODY_NAME = "migrate-ws/PR_DESCRIPTION.md"
@@ -444,7 +445,25 @@ class Applier:
         raise NotImplementedError
 
     def select(self, plan: Plan) -> None:
+        """Decide which changed files this apply leaves out (into self.excluded)."""
         raise NotImplementedError
+
+    def arrange(self, plan: Plan) -> None:
+        """The steps to write, without the files left out."""
+        self.steps = planned_steps(plan, self.root, self.prefix, left_out_paths(self.excluded) | not_processed(plan))
+
+    @property
+    def prefix(self) -> str:
+        return "" if self.root == self.top else self.root.relative_to(self.top).as_posix() + "/"
+
+    def review(self, plan: Plan) -> None:
+        """--interactive: the user accepts or rejects each file; rejected ones are left out (MW705)."""
+        skip = left_out_paths(self.excluded) | not_processed(plan)
+        changed = {result.path for result in plan.changed_files if result.path not in skip}
+        if not changed:
+            return
+        self.excluded += interactive.review_interactively(
+            plan, self.root, [result.path for result in plan.files], changed, self.ui.out, sys.stdin)
 
     def begin(self) -> None:
         pass
@@ -471,6 +490,13 @@ class Applier:
                 self.ui.note("interrupted; nothing was changed")
                 return ExitCode.INTERRUPTED
             self.select(self.plan)
+            if self.options.interactive:
+                try:
+                    self.review(self.plan)
+                except KeyboardInterrupt:
+                    self.ui.note("interrupted; nothing was changed")
+                    return ExitCode.INTERRUPTED
+            self.arrange(self.plan)
             if not any(step.changes for step in self.steps):
                 return self.nothing_to_apply()
             problems = verify(self.steps, self.plan, left_out_paths(self.excluded))
@@ -707,7 +733,9 @@ class InPlaceApplier(Applier):
 
     def select(self, plan: Plan) -> None:
         self.excluded = unwritable.find(self.root, plan, not_processed(plan), self.ui.note)  # unwritable
-        self.steps = planned_steps(plan, self.root, "", left_out_paths(self.excluded) | not_processed(plan))
+
+    def arrange(self, plan: Plan) -> None:
+        super().arrange(plan)
         self.last_step = {change.path: step.name for step in self.steps for change in step.changes}
 
     def write_step(self, step: PlannedStep) -> list[FileChange]:
@@ -792,7 +820,7 @@ class GitApplier(Applier):
 
     def select(self, plan: Plan) -> None:
         assert self.repo is not None
-        prefix = "" if self.root == self.top else self.root.relative_to(self.top).as_posix() + "/"
+        prefix = self.prefix
         paths = [result.path for result in plan.changed_files]
         tracked = self.repo.tracked([prefix + p for p in paths])
         self.excluded = [left_out(p, "not tracked by git; left unchanged", NOT_TRACKED)
@@ -806,7 +834,6 @@ class GitApplier(Applier):
         if self.writes_working_tree:
             self.excluded += unwritable.find(self.root, plan, left_out_paths(self.excluded) | not_processed(plan),
                                              self.ui.note)  # unwritable
-        self.steps = planned_steps(plan, self.root, prefix, left_out_paths(self.excluded) | not_processed(plan))
 
     def begin(self) -> None:
         assert self.repo is not None and self.base is not None and self.branch is not None

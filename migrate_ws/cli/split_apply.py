@@ -69,10 +69,10 @@ class SplitApplier(GitApplier):
                              "on each branch, or apply without --split-by)")
         super().prepare()
 
-    def select(self, plan: Plan) -> None:
-        super().select(plan)
+    def arrange(self, plan: Plan) -> None:
+        super().arrange(plan)
         assert self.repo is not None and self.branch is not None
-        prefix = "" if self.root == self.top else self.root.relative_to(self.top).as_posix() + "/"
+        prefix = self.prefix
         files = sorted({change.path for step in self.steps for change in step.changes})
         owners = Owners(self.top) if self.split_by.kind == "owners" else None
         if owners is not None and owners.source is None:
