@@ -10,6 +10,8 @@ Rows (each with its target):
   * `migrate-ws --dry-run --json` (wall, CPU, peak RSS; target <= 2x the floor, RSS < 500 MB);
   * `migrate-ws --apply` on a git copy (target <= 2x the dry-run), and whether `git apply` of
     the dry-run's `--diff-output` patch gives exactly the tree of the branch --apply makes;
+  * `migrate-ws --apply --split-by owners` on a git copy (target <= 1.5x the unsplit --apply),
+    with the slice table it prints and the size of the largest description;
   * `migrate-ws --check` on an already-migrated copy (target <= 1.5x the read time);
   * LibCST's RenameCommand doing ONE rename on a deterministic subset, scaled to the whole
     corpus (target: the whole migrate-ws dry-run >= 50x faster);
@@ -32,6 +34,7 @@ import platform
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 import tempfile
 import time
 
@@ -48,6 +51,7 @@ TARGET_DRY_RUN_VS_FLOOR = 2.0
 TARGET_PEAK_RSS_MB = 500.0
 TARGET_CHECK_VS_READ = 1.5
 TARGET_APPLY_VS_DRY_RUN = 2.0
+TARGET_SPLIT_VS_APPLY = 1.5
 TARGET_LIBCST_SPEEDUP = 50.0
 
 # Runs one command, sends its stdout to a file, and reports wall time, CPU time and peak RSS of
@@ -319,7 +323,7 @@ def check_row(table: Table, corpus: str, workdir: str, jobs: int, repeat: int, r
 
 def git_copy(corpus: str, target: str) -> None:
     """A copy of the corpus committed in its own git repository (what --apply needs)."""
-    shutil.copytree(corpus, target)
+    shutil.copytree(corpus, target, ignore=shutil.ignore_patterns(".git"))
     identity = ["-c", "user.name=benchmark", "-c", "user.email=benchmark@localhost"]
     for command in (["init", "-q", "-b", "main"], ["add", "-A"], [*identity, "commit", "-q", "-m", "corpus"]):
         subprocess.run(["git", *command], cwd=target, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -361,6 +365,49 @@ def apply_rows(table: Table, corpus: str, workdir: str, jobs: int, repeat: int, 
         return None
 
 
+def split_rows(table: Table, corpus: str, workdir: str, jobs: int, repeat: int, whole: Measurement | None,
+               timeout: float) -> list[str]:
+    """`--apply --split-by owners` on a git copy (target: at most 1.5x the unsplit --apply); the
+    slice table it prints and the size of the largest description it wrote."""
+    name = "migrate-ws --apply --split-by owners"
+    target = f"<= {TARGET_SPLIT_VS_APPLY:g}x --apply"
+    runs: list[Measurement] = []
+    shown: list[str] = []
+    try:
+        for attempt in range(max(1, repeat)):
+            copy = os.path.join(workdir, f"split-{attempt}")
+            progress(f"timing --apply --split-by owners on a git copy ({attempt + 1}/{max(1, repeat)})")
+            git_copy(corpus, copy)
+            result = measure(tool("--apply", "-C", copy, "-j", str(jobs), "--branch", "migrated", "--split-by", "owners"),
+                             timeout=timeout)
+            runs.append(result)
+            if attempt == 0 and result.rc == 0:
+                descriptions = list(Path(copy, ".git", "migrate-ws", "split").glob("*/PR_DESCRIPTION.md"))
+                sizes = sorted((len(p.read_text(encoding="utf-8")), p.parent.name) for p in descriptions)
+                if sizes:
+                    table.notes.append(f"--split-by owners: {len(sizes)} descriptions, the largest "
+                                       f"{sizes[-1][0]:,} characters ({sizes[-1][1]}); GitHub accepts 65,536")
+                text = result.stdout.decode("utf-8", "replace").splitlines()
+                start = next((i for i, line in enumerate(text) if line.strip().startswith("slice ")), None)
+                if start is not None:
+                    shown = [text[0]] + [line for line in text[start:] if line.startswith("  ")]
+                    shown = shown[:1] + [line for line in shown[1:] if not line.startswith("  MW")]
+                    end = next((i for i, line in enumerate(shown[1:], 1) if not line.strip()), len(shown))
+                    shown = shown[:end]
+            shutil.rmtree(copy, ignore_errors=True)
+        best = min(runs, key=lambda m: m.wall)
+        if best.rc != 0:
+            table.unavailable(name, f"exit {best.rc}: {best.last_error_line()}", target)
+            return shown
+        ratio = best.wall / whole.wall if whole else None
+        table.add(name, best.wall, best.cpu, best.maxrss_kib, f"{ratio:.2f}x --apply" if ratio else "", target,
+                  verdict(ratio is not None and ratio <= TARGET_SPLIT_VS_APPLY) if ratio else "")
+        return shown
+    except Exception as exc:
+        table.unavailable(name, f"{type(exc).__name__}: {str(exc)[:140]}", target)
+        return shown
+
+
 def patch_matches_branch(repository: str, patch: str) -> str:
     """`git apply` of the dry-run's patch to the base commit, compared with the branch --apply made."""
     check = os.path.join(os.path.dirname(patch), "patch-check")
@@ -398,7 +445,7 @@ def libcst_row(table: Table, corpus: str, workdir: str, jobs: int, step: int, dr
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         command = [sys.executable, "-m", "libcst.tool", "codemod", "rename.RenameCommand", "-j", str(jobs),
                    "--no-format", "--hide-progress", "--old_name", OLD_NAME, "--new_name", NEW_NAME, "."]
-        progress(f"LibCST start-up cost (empty directory)")
+        progress("LibCST start-up cost (empty directory)")
         startup = measure(command, cwd=empty, timeout=timeout)
         progress(f"LibCST RenameCommand on {len(subset)} files (every {step}th sorted path)")
         result = measure(command, cwd=base, timeout=timeout)
@@ -494,6 +541,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["MIGRATE_WS_CACHE_DIR"] = os.path.join(workdir, "result-cache")
     table = Table()
     linear: list[str] = []
+    slice_table: list[str] = []
     try:
         if args.corpus:
             corpus = os.path.abspath(args.corpus)
@@ -543,7 +591,8 @@ def main(argv: list[str] | None = None) -> int:
             table.unavailable("migrate-ws --dry-run --json", f"exit {dry.rc}: {dry.last_error_line()}",
                               f"<= {TARGET_DRY_RUN_VS_FLOOR:g}x floor")
 
-        apply_rows(table, corpus, workdir, jobs, args.repeat, dry if dry_ok else None, args.timeout)
+        applied = apply_rows(table, corpus, workdir, jobs, args.repeat, dry if dry_ok else None, args.timeout)
+        slice_table = split_rows(table, corpus, workdir, jobs, args.repeat, applied, args.timeout)
         check_row(table, corpus, workdir, jobs, args.repeat, read, args.timeout)
         if args.skip_libcst:
             table.unavailable("LibCST RenameCommand, 1 rename (scaled)", "skipped (--skip-libcst)")
@@ -566,9 +615,12 @@ def main(argv: list[str] | None = None) -> int:
     out = ["migrate-ws benchmark", ""] + header + ["", table.render()]
     if table.notes:
         out += [""] + [f"note: {n}" for n in table.notes]
+    if slice_table:
+        out += ["", "--apply --split-by owners printed:"] + slice_table
     if linear:
         out += ["", "linearity (dry-run time per file that references legacy managers):"] + linear
     out += ["", f"targets: dry-run <= {TARGET_DRY_RUN_VS_FLOOR:g}x floor; --apply <= {TARGET_APPLY_VS_DRY_RUN:g}x dry-run; "
+                f"split apply <= {TARGET_SPLIT_VS_APPLY:g}x --apply; "
                 f"peak RSS < {TARGET_PEAK_RSS_MB:g} MB; "
                 f"--check <= {TARGET_CHECK_VS_READ:g}x read time; >= {TARGET_LIBCST_SPEEDUP:g}x faster than one LibCST rename",
             f"benchmark took {time.monotonic() - started:.0f} s"]
