@@ -95,6 +95,7 @@ class Options:
     open_pr: bool
     todo_comments: bool
     as_json: bool
+    only: Optional[list[str]] = None  # PATH arguments: the change is limited to them (engine.plan's `only`)
 
 
 @dataclass
@@ -225,7 +226,7 @@ def plan_migration(ui: UI, root: Path, config: Config, options: Options) -> Plan
     """The one plan `--dry-run` shows, with the full verification of what gets written."""
     with ui.working("migrate-ws: planning the migration"):
         return build_plan(root, config, jobs=options.jobs, verify=True, todo_comments=options.todo_comments,
-                          legacy_policy=options.legacy_policy)
+                          legacy_policy=options.legacy_policy, only=options.only)
 
 
 def planned_steps(plan: Plan, root: Path, prefix: str, excluded: set[str]) -> list[PlannedStep]:
@@ -868,14 +869,14 @@ def run_apply(out: Any, err: Any, repository: Path, config: Config, *, jobs: Opt
               branch: Optional[str] = None, pr_body: Optional[Path] = None, allow_dirty: bool = False,
               no_git: bool = False, legacy_policy: str = "shim", test_cmd: Optional[str] = None,
               rollback_on_fail: bool = False, open_pr: bool = False, todo_comments: bool = False,
-              as_json: bool = False) -> int:
+              as_json: bool = False, only: Optional[list[str]] = None) -> int:
     """Apply the migration under `repository`; return the exit code (see the module docstring)."""
     ui = UI(out, err, as_json)
     if rollback_on_fail and not test_cmd:
         ui.error("--rollback-on-fail needs --test-cmd")
         return ExitCode.USAGE
     options = Options(jobs, branch, pr_body, allow_dirty, no_git, legacy_policy, test_cmd, rollback_on_fail,
-                      open_pr, todo_comments, as_json)
+                      open_pr, todo_comments, as_json, only)
     applier = (InPlaceApplier if no_git else GitApplier)(ui, repository, config, options)
     with sigterm_raises():
         try:
