@@ -74,6 +74,14 @@ def pending_sites(plan: Plan) -> list[Site]:
     return sites
 
 
+def pending_lines(plan: Plan) -> list[str]:
+    """`--check` in text: where the pending changes are, one line per changed line."""
+    sites = pending_sites(plan)
+    if not sites:
+        return []
+    return [f"Would change ({len(sites)}):"] + [f"  {s.path}:{s.line}: {s.code} {s.message}" for s in sites]
+
+
 def finding_sites(plan: Plan) -> list[Site]:
     sites = [Site(f.code, f.path, f.line, f.message, f.column) for f in plan.all_findings]
     sites += [Site(r.code, r.path, r.line, f"not processed: {r.reason}") for r in plan.skipped_files if r.code]

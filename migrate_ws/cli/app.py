@@ -267,6 +267,10 @@ def main_command(
         else:
             if not check:
                 print_diff(out, result_plan)
+            else:  # keep-migrated: --check names what is pending (it shows no diff)
+                from ..output_formats import pending_lines
+
+                print_lines(out, pending_lines(result_plan))
             print_report(out, result_plan)
             if show_suppressed:  # keep-migrated
                 from ..output_formats import suppressed_lines

@@ -11,10 +11,10 @@ verification before anything is written (every step's state parses, a second run
 nothing, the safety check, no import may break: MW701 refuses), files that cannot be
 written are left out and listed, and a failure or Ctrl-C restores every file written.
 
-Exit codes: 0 nothing to fix; 1 files were rewritten (or the change was refused before
-writing: an import it would break); 2 usage error; 3 nothing rewritten, but some files
-could not be read, parsed or written (listed); 4 failed, every file restored; 130
-interrupted, every file restored.
+Exit codes: 0 nothing to fix; 1 files were rewritten; 2 usage error; 3 nothing rewritten,
+but some files could not be read, parsed or written (listed); 4 nothing written because
+the verification refused the change (an import it would break, MW701), or failed and every
+file restored; 130 interrupted, every file restored.
 """
 
 from __future__ import annotations
