@@ -16,6 +16,7 @@ from typing import Iterable, Sequence
 from . import cache as result_cache
 from . import import_check
 from . import steps as step_registry
+from . import suppressions
 from .analysis import module_name_for
 from .config import Config
 from .discovery import discover, discover_with_stats
@@ -118,6 +119,7 @@ def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs
             continue
         context = RepositoryContext(root, config, targets, result, everything or discovered, legacy_policy)
         outcome = step.repository(context)
+        _keep_files(result, suppressions.keep_repository_files(outcome))  # keep-migrated: `# migrate-ws: keep-file`
         if everything is not None:  # path mode: only the given files change, and only their findings count
             outcome.files = [f for f in outcome.files if f.path in selected_set]
             outcome.findings = [f for f in outcome.findings if f.path in selected_set]
@@ -126,6 +128,17 @@ def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs
     result.findings.extend(import_check.check(root, everything or discovered, result.files, outcomes, watched,
                                               step_registry.interesting_names(config), jobs))
     return result
+
+
+def _keep_files(result: Plan, kept: dict) -> None:
+    """Files a repository-level step leaves as they are because of `# migrate-ws: keep-file`."""
+    by_path = {r.path: r for r in result.files}
+    for path, sites in kept.items():
+        if path in by_path:
+            by_path[path].suppressed.extend(sites)
+        else:
+            result.files.append(FileResult(path, FileStatus.UNCHANGED, suppressed=list(sites)))
+    result.files.sort(key=lambda r: r.path)
 
 
 def _plan_dependencies(root: str, outcomes: dict[str, FileOutcome], everything: list[str], targets: Targets,

@@ -88,21 +88,19 @@ def finding_sites(plan: Plan) -> list[Site]:
     return sites
 
 
-def suppressed_sites(plan: Plan) -> list[tuple[str, int, str]]:
-    """(path, line, description) of every site a `# migrate-ws: keep` comment suppressed."""
-    found = []
-    for result in plan.files:
-        for item in getattr(result, "suppressed", ()):
-            found.append((result.path, item.line, item.describe()))
-    return sorted(found)
+def suppressed_sites(plan: Plan) -> list[Site]:
+    """Every site a `# migrate-ws: keep` comment suppressed: a kept change (MW800) or a silenced finding."""
+    return [Site(item.code, result.path, item.line, item.message)
+            for result in sorted(plan.files, key=lambda r: r.path) for item in result.suppressed]
 
 
 def suppressed_lines(plan: Plan) -> list[str]:
     """`--show-suppressed` in text output."""
     sites = suppressed_sites(plan)
     if not sites:
-        return ["Suppressed (# migrate-ws: keep): none"]
-    return [f"Suppressed (# migrate-ws: keep) ({len(sites)}):"] + [f"  {path}:{line}: {what}" for path, line, what in sites]
+        return ["Suppressed by `# migrate-ws: keep` (0)"]
+    return [f"Suppressed by `# migrate-ws: keep` ({len(sites)}):"] + \
+        [f"  {s.path}:{s.line}: {s.code} {s.message}" for s in sites]
 
 
 def repository_prefix(root: str) -> str:
@@ -147,10 +145,9 @@ def github(plan: Plan, summary: list[str], show_suppressed: bool = False) -> str
     prefix = repository_prefix(plan.root)
     lines = [github_command(site, prefix) for site in pending_sites(plan)]
     lines += [github_command(site, prefix) for site in finding_sites(plan)]
-    if show_suppressed:
-        lines += [f"::notice file={escape_property(prefix + path)},line={line},"
-                  f"title={escape_property('migrate-ws: suppressed')}::{escape_data(what)}"
-                  for path, line, what in suppressed_sites(plan)]
+    if show_suppressed:  # as notes: kept on purpose
+        lines += [github_command(Site(s.code, s.path, s.line, f"suppressed by # migrate-ws: keep: {s.message}"),
+                                 prefix, Severity.INFO) for s in suppressed_sites(plan)]
     return "".join(f"{line}\n" for line in lines + summary)
 
 
@@ -192,10 +189,8 @@ def sarif_document(plan: Plan, show_suppressed: bool = False) -> dict:
 
     for site in pending_sites(plan) + finding_sites(plan):
         results.append(result(site))
-    if show_suppressed:
-        for path, line, what in suppressed_sites(plan):
-            code = what.split(" ", 1)[0] if what[:2] == "MW" and what.split(" ", 1)[0] in _registry.CODES else PENDING_CHANGE.code
-            results.append(result(Site(code, path, line, what), suppressed=True))
+    if show_suppressed:  # results with an in-source suppression: code scanning shows them as dismissed
+        results.extend(result(site, suppressed=True) for site in suppressed_sites(plan))
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",

@@ -67,7 +67,7 @@ def process_file(root: str, path: str, targets: Targets, verify: bool,
             data = handle.read()
     except OSError as exc:
         return ProcessedFile(_skipped(path, f"cannot read: {exc.strerror}", CANNOT_READ.code))
-    if not patterns.prefilter(data, path):
+    if not patterns.prefilter(data, path) and b"migrate-ws:" not in data:  # keep-migrated: unused keep comments
         return ProcessedFile(None)
     file_digest = None
     if known is not None:
@@ -95,6 +95,7 @@ def process_file(root: str, path: str, targets: Targets, verify: bool,
         return ProcessedFile(FileOutcome(failed), True, file_digest)
     result = finish(path, data, source, outcome, targets, verify, tree)
     result.mode = stat.S_IMODE(info.st_mode)
+    result.suppressed = outcome.suppressed  # keep-migrated: sites `# migrate-ws: keep` comments suppressed
     return ProcessedFile(FileOutcome(result, outcome.renamed_exports, outcome.depends_on, outcome.references,
                                      outcome.lost_names), True, file_digest)
 
