@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +170,8 @@ class ResultCache:
     def save(self) -> None:
         if not self.dirty or self.file is None:
             return
+        import tempfile  # only when there is something to write
+
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.file.parent, prefix=".results-", suffix=".tmp")

@@ -30,7 +30,7 @@ from .analysis import module_level_statements, module_name_for, resolve_relative
 from .findings import IMPORT_ALREADY_BROKEN, IMPORT_WOULD_BREAK, Finding
 from .model import FileOutcome, FileResult
 from .references import Reference
-from .source import SourceText, UndecodableSource, parse_source
+from .source import SourceText, UndecodableSource, parse_module_bytes, parse_source
 
 _STAR = "*"
 _ANY = "__getattr__"
@@ -49,21 +49,34 @@ class ModuleState:
 class Repository:
     """Modules of the repository before the change, or after it (the plan's contents)."""
 
-    def __init__(self, root: Path, paths: Iterable[str], after: dict[str, bytes | None] | None = None) -> None:
+    def __init__(self, root: Path, paths: Iterable[str], after: dict[str, bytes | None] | None = None,
+                 like: "Repository | None" = None) -> None:
         self.root = root
         self.after = after or {}  # path -> content after the change (None: deleted)
+        self._states: dict[str, ModuleState] = {}
+        if like is not None and None not in self.after.values():
+            # the same modules as `like` (nothing deleted): its maps are shared, not built again
+            self.files, self.packages_present = like.files, like.packages_present
+            return
         self.files: dict[str, str] = {}  # module -> path
         self.packages_present: set[str] = set()
+        after = self.after
         for path in paths:
-            if self.after.get(path, b"") is None:
+            if after and after.get(path, b"") is None:
                 continue
-            module, _ = module_name_for(path)
+            # module_name_for, inlined: this runs for every file of the repository
+            if path.endswith("__init__.py") and (len(path) == 11 or path[-12] == "/"):
+                module = path[:-12].replace("/", ".")
+            else:
+                module = path[:-3].replace("/", ".") if path.endswith(".py") else path.replace("/", ".")
             self.files[module] = path
-        for module in list(self.files):
+        for module in self.files:
             parts = module.split(".")
-            for depth in range(1, len(parts) + 1):
-                self.packages_present.add(".".join(parts[:depth]))
-        self._states: dict[str, ModuleState] = {}
+            for depth in range(len(parts), 0, -1):
+                package = ".".join(parts[:depth])
+                if package in self.packages_present:
+                    break  # and every package above it
+                self.packages_present.add(package)
 
     def in_repository(self, module: str) -> bool:
         """Whether the module's top-level package is part of this repository at all."""
@@ -82,7 +95,7 @@ class Repository:
         if data is None:
             return ModuleState(exists=True, names={_ANY})  # unreadable: nothing can be said against it
         try:
-            tree = parse_source(SourceText.decode(data).text, path)
+            tree = parse_module_bytes(data, path)
         except (SyntaxError, ValueError, UndecodableSource):
             return ModuleState(exists=True, names={_ANY})
         is_package = path.endswith("__init__.py")
@@ -147,7 +160,7 @@ def check(root: Path, paths: list[str], files: list[FileResult], outcomes: dict[
     """MW701 for every reference the change breaks, MW702 for those already broken before."""
     after = {r.path: (None if r.deleted else r.rewritten) for r in files if r.changed}
     before_repo = Repository(root, paths)
-    after_repo = Repository(root, paths, after)
+    after_repo = Repository(root, paths, after, like=before_repo)
     references: dict[str, list[Reference]] = {path: list(outcome.references) for path, outcome in outcomes.items()
                                               if outcome.references}
     _add_unseen_importers(root, paths, outcomes, watched, interesting, references, jobs)

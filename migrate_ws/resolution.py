@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .analysis import module_level_statements, resolve_relative
 from .config import Config, ConfigError
-from .source import parse_source
+from .source import parse_module_bytes, parse_source
 
 
 def module_level_bindings(tree: ast.Module) -> dict[str, list[ast.stmt]]:
@@ -59,7 +59,7 @@ class ModuleReader:
                 self._cache[module] = None
             else:
                 try:
-                    tree = parse_source(path.read_bytes(), str(path))
+                    tree = parse_module_bytes(path.read_bytes(), str(path))
                 except (SyntaxError, ValueError, OSError):
                     self._cache[module] = None
                 else:

@@ -27,9 +27,7 @@ outcome is keyed by the digest of those bytes.
 from __future__ import annotations
 
 import ast
-import io
 import re
-import tokenize
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
@@ -104,6 +102,9 @@ def read_directives(text: str) -> list[Directive]:
     """The `# migrate-ws:` comments of a module (comments only: strings never count)."""
     if MARKER not in text:
         return []
+    import io
+    import tokenize  # builds its expressions on import: only for a file with a comment
+
     found: list[Directive] = []
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import gc
 import os
 import stat
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -242,6 +241,9 @@ def run_files(root: str, paths: list[str], targets: Targets, jobs: int, options:
             except OSError:
                 sizes[path] = 0
         done = len(paths) - len(pending)
+        # loaded here: a run the result cache answers starts no process (multiprocessing costs ~8 ms to import)
+        from concurrent.futures import ProcessPoolExecutor
+
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(targets,)) as pool:
             futures = [pool.submit(run_chunk, root, chunk, options, None, {p: known[p] for p in chunk if p in known})
                        for chunk in _chunks(pending, sizes, jobs)]

@@ -267,7 +267,7 @@ def main_command(
         else:
             if not check:
                 print_diff(out, result_plan)
-            else:  # keep-migrated: --check names what is pending (it shows no diff)
+            elif result_plan.changed_files:  # keep-migrated: --check names what is pending (it shows no diff)
                 from ..output_formats import pending_lines
 
                 print_lines(out, pending_lines(result_plan))
