@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import hashlib
 import json
 import os
@@ -65,6 +66,7 @@ def stable_form(value: Any) -> Any:
     return repr(value)
 
 
+@functools.lru_cache(maxsize=1)
 def _code_fingerprint() -> list:
     # the engine's own source: results computed by other code are not reused
     package = Path(__file__).resolve().parent
@@ -177,7 +179,8 @@ class ResultCache:
             handle, temporary = tempfile.mkstemp(dir=self.file.parent, prefix=".results-", suffix=".tmp")
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as out:
-                    json.dump({"format": CACHE_FORMAT, "files": self.entries}, out, separators=(",", ":"))
+                    # dumps, not dump: only the one-shot encoding is done by the C encoder (3x faster)
+                    out.write(json.dumps({"format": CACHE_FORMAT, "files": self.entries}, separators=(",", ":")))
                 os.replace(temporary, self.file)
             except BaseException:
                 os.unlink(temporary)

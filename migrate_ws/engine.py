@@ -27,11 +27,11 @@ from .worker import ProgressCallback, RunOptions, run_files
 
 
 def build_targets(root: Path, config: Config, steps: Iterable[str], todo_comments: bool = False,
-                  legacy_policy: str = "shim") -> tuple[Targets, list[Finding]]:
+                  legacy_policy: str = "shim", cache_directory: Path | None = None) -> tuple[Targets, list[Finding]]:
     """What every worker needs to know about the repository, and the repository-level findings."""
     steps = frozenset(steps)
     rebinding = config.implementation is not None and "canonical" in steps
-    facts = canonical_facts(root, config, rebinding)
+    facts = canonical_facts(root, config, rebinding, cache_directory)
     retiring = {m for m, legacy in config.legacy_modules.items() if legacy.retire}
     # a retiring module that defines code of its own stays (no shim): it is migrated like any
     # other module, and its module-level names are public API
@@ -79,7 +79,7 @@ def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs
     root = root.resolve()
     wanted = None if steps is None else set(steps)
     selected = tuple(name for name in step_registry.order() if wanted is None or name in wanted)
-    targets, notes = build_targets(root, config, selected, todo_comments, legacy_policy)
+    targets, notes = build_targets(root, config, selected, todo_comments, legacy_policy, cache_directory)
     stats: dict[str, result_cache.FileStat] = {}
     discovered = paths
     everything: list[str] | None = None  # every file a full run selects (path mode: for the cross-file facts)
@@ -126,7 +126,7 @@ def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs
         _add_repository_changes(result, step.name, outcome)
     watched = set(config.legacy_modules) | {config.canonical_module}
     result.findings.extend(import_check.check(root, everything or discovered, result.files, outcomes, watched,
-                                              step_registry.interesting_names(config), jobs))
+                                              step_registry.interesting_names(config), jobs, cache_directory))
     return result
 
 

@@ -327,6 +327,11 @@ def audit_command(
 
 
 def main() -> None:
+    import gc
+
+    # keep-migrated: what the imports created lives until the end; a collection need not walk it
+    # again (a cached --check makes enough objects for a dozen full collections: ~30 ms)
+    gc.freeze()
     try:
         app()
     except KeyboardInterrupt:
