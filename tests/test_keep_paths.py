@@ -199,3 +199,12 @@ def test_apply_with_paths_commits_only_those_files(legacy_repo: Path) -> None:
     assert result.exit_code == 0, result.stdout + result.stderr
     changed = git(legacy_repo, "diff", "--name-only", "main", "migrate-some").stdout.split()
     assert changed == [FROM_IMPORT_FILE]
+
+
+def test_fix_fails_on_a_file_it_cannot_parse_as_check_does(legacy_repo: Path) -> None:
+    from helpers import BROKEN_FILE
+
+    assert invoke("-C", legacy_repo, "--check", BROKEN_FILE).exit_code == 3
+    result = invoke("-C", legacy_repo, "--fix", BROKEN_FILE)
+    assert result.exit_code == 3, result.stdout + result.stderr
+    assert "MW901" in result.stdout

@@ -33,7 +33,10 @@ class FixApplier(InPlaceApplier):
     """Writes in place; reports what it fixed in one line per file."""
 
     def nothing_to_apply(self) -> int:
-        outcome = Outcome("nothing-to-apply", unwritable.exit_code(self.excluded, ExitCode.CLEAN))
+        assert self.plan is not None
+        # as --check: files that could not be read or parsed make the hook fail (exit 3)
+        clean = ExitCode.UNPROCESSED if self.plan.skipped_files else ExitCode.CLEAN
+        outcome = Outcome("nothing-to-apply", unwritable.exit_code(self.excluded, clean))
         if self.ui.as_json:
             self.ui.json(self.document(outcome))
             return outcome.code
@@ -55,6 +58,8 @@ class FixApplier(InPlaceApplier):
         code = super().finish(outcome)
         if outcome.status == "applied" and any(commit.files for commit in outcome.commits):
             return ExitCode.PENDING  # files modified: the hook fails, the user reviews and stages them
+        if code == ExitCode.CLEAN and self.plan is not None and self.plan.skipped_files:
+            return ExitCode.UNPROCESSED
         return code
 
 
