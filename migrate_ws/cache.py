@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import hashlib
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from .findings import Finding
 from .model import FileOutcome, FileResult, FileStatus
 from .references import Reference
 
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 ENVIRONMENT_VARIABLE = "MIGRATE_WS_CACHE_DIR"
 
 FileStat = tuple[int, int]  # (st_mtime_ns, st_size), taken before the file is read
@@ -66,6 +66,7 @@ def stable_form(value: Any) -> Any:
     return repr(value)
 
 
+@functools.lru_cache(maxsize=1)
 def _code_fingerprint() -> list:
     # the engine's own source: results computed by other code are not reused
     package = Path(__file__).resolve().parent
@@ -102,13 +103,17 @@ def encode_outcome(outcome: FileOutcome) -> list | None:
         return None
     return [result.status.value, result.reason, result.line, [[f.code, f.line, f.message] for f in result.findings],
             result.code, sorted(outcome.renamed_exports.items()), sorted(outcome.depends_on),
-            [[r.line, r.module, r.name, r.was_module, r.was_name] for r in outcome.references]]
+            [[r.line, r.module, r.name, r.was_module, r.was_name] for r in outcome.references],
+            [[s.line, s.code, s.message] for s in result.suppressed]]
 
 
 def decode_outcome(path: str, encoded: list) -> FileOutcome:
-    status, reason, line, findings, code, renamed, depends, references = encoded
+    status, reason, line, findings, code, renamed, depends, references, suppressed = encoded
+    from .suppressions import Suppressed
+
     result = FileResult(path, FileStatus(status), reason=reason, line=line, code=code,
-                        findings=[Finding(f_code, path, f_line, f_message) for f_code, f_line, f_message in findings])
+                        findings=[Finding(f_code, path, f_line, f_message) for f_code, f_line, f_message in findings],
+                        suppressed=[Suppressed(*item) for item in suppressed])
     return FileOutcome(result, dict(map(tuple, renamed)), {tuple(d) for d in depends},
                        [Reference(*item) for item in references])
 
@@ -167,12 +172,15 @@ class ResultCache:
     def save(self) -> None:
         if not self.dirty or self.file is None:
             return
+        import tempfile  # only when there is something to write
+
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.file.parent, prefix=".results-", suffix=".tmp")
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as out:
-                    json.dump({"format": CACHE_FORMAT, "files": self.entries}, out, separators=(",", ":"))
+                    # dumps, not dump: only the one-shot encoding is done by the C encoder (3x faster)
+                    out.write(json.dumps({"format": CACHE_FORMAT, "files": self.entries}, separators=(",", ":")))
                 os.replace(temporary, self.file)
             except BaseException:
                 os.unlink(temporary)

@@ -11,14 +11,15 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from . import cache as result_cache
 from . import import_check
 from . import steps as step_registry
+from . import suppressions
 from .analysis import module_name_for
 from .config import Config
-from .discovery import discover_with_stats
+from .discovery import discover, discover_with_stats
 from .findings import ALIASES_DIFFER, REWRITE_REJECTED, Finding
 from .model import FileOutcome, FileResult, FileStatus, Plan, RepositoryContext, Targets
 from .resolution import canonical_facts, module_file
@@ -26,11 +27,11 @@ from .worker import ProgressCallback, RunOptions, run_files
 
 
 def build_targets(root: Path, config: Config, steps: Iterable[str], todo_comments: bool = False,
-                  legacy_policy: str = "shim") -> tuple[Targets, list[Finding]]:
+                  legacy_policy: str = "shim", cache_directory: Path | None = None) -> tuple[Targets, list[Finding]]:
     """What every worker needs to know about the repository, and the repository-level findings."""
     steps = frozenset(steps)
     rebinding = config.implementation is not None and "canonical" in steps
-    facts = canonical_facts(root, config, rebinding)
+    facts = canonical_facts(root, config, rebinding, cache_directory)
     retiring = {m for m, legacy in config.legacy_modules.items() if legacy.retire}
     # a retiring module that defines code of its own stays (no shim): it is migrated like any
     # other module, and its module-level names are public API
@@ -56,7 +57,7 @@ def build_targets(root: Path, config: Config, steps: Iterable[str], todo_comment
 def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs: int | None = None,
          verify: bool = False, progress: ProgressCallback | None = None, todo_comments: bool = False,
          paths: list[str] | None = None, with_diffs: bool = False, cache_directory: Path | None = None,
-         legacy_policy: str = "shim") -> Plan:
+         legacy_policy: str = "shim", only: Sequence[str | os.PathLike] | None = None) -> Plan:
     """The whole change of the selected steps (all by default) over the repository; nothing is written.
 
     `verify` applies the full verification of what `--apply` writes (every step's state
@@ -64,14 +65,31 @@ def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs
     file's display diff in the workers. With `cache_directory`, files whose outcome an earlier
     run with the same code, configuration and repository facts remembered are not parsed
     again (see `cache.py`); the plan is the same either way.
+
+    `only` (files and directories, relative to the root or absolute inside it; the command
+    line's PATH arguments) limits the change to the files discovery selects under them
+    (`discover(..., paths=only)`: `exclude` still applies to a file named explicitly). The
+    analysis still reads what it needs elsewhere: the canonical module and the legacy
+    modules (as in every run), the modules whose renames the given files' rewrites follow
+    (planned, not reported), and every module of the repository for the import check, which
+    judges the repository with only the given files changed. The legacy-modules step
+    retires a legacy module only when it is among the given files. `DiscoveryError` for a
+    path outside the root or one that does not exist.
     """
     root = root.resolve()
     wanted = None if steps is None else set(steps)
     selected = tuple(name for name in step_registry.order() if wanted is None or name in wanted)
-    targets, notes = build_targets(root, config, selected, todo_comments, legacy_policy)
+    targets, notes = build_targets(root, config, selected, todo_comments, legacy_policy, cache_directory)
     stats: dict[str, result_cache.FileStat] = {}
     discovered = paths
-    if discovered is None:
+    everything: list[str] | None = None  # every file a full run selects (path mode: for the cross-file facts)
+    if only is not None:
+        found = discover(root, config, paths=only, stats=cache_directory is not None)
+        discovered, stats = found.files, found.stats
+        selected_set = set(discovered)
+        notes = [n for n in notes if n.path in selected_set] + found.notes
+        everything = discover(root, config).files
+    elif discovered is None:
         discovered, symlinks, stats = discover_with_stats(root, config, stats=cache_directory is not None)
         notes = notes + symlinks
     result = Plan(root=str(root), config_source=config.source, steps=selected, findings=list(notes),
@@ -82,22 +100,35 @@ def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs
     options = RunOptions(verify, with_diffs)
     cache = result_cache.ResultCache.load(cache_directory, str(root), targets) if cache_directory is not None else None
     run = run_files(str(root), discovered, targets, jobs, options, progress, cache, stats)
+    outcomes = run.outcomes
+    if everything is not None:
+        # the modules whose renames the given files follow are planned too (not reported)
+        context_outcomes = _plan_dependencies(str(root), outcomes, everything, targets, options, cache)
+        outcomes = _follow_reexports(str(root), {**context_outcomes, **outcomes}, targets, options)
+        outcomes = {path: outcome for path, outcome in outcomes.items() if path in selected_set}
     if cache is not None:
-        cache.keep_only(set(discovered))
+        if everything is None:
+            cache.keep_only(set(discovered))
         cache.save()
     result.parsed, result.cached = run.parsed, run.cached
-    outcomes = _follow_reexports(str(root), run.outcomes, targets, options)
+    if everything is None:
+        outcomes = _follow_reexports(str(root), outcomes, targets, options)
     for outcome in outcomes.values():
         outcome.result.references = outcome.references
     result.files = sorted((outcome.result for outcome in outcomes.values()), key=lambda r: r.path)
     for step in step_registry.all_steps():
         if step.per_file or step.name not in selected:
             continue
-        context = RepositoryContext(root, config, targets, result, discovered, legacy_policy)
-        _add_repository_changes(result, step.name, step.repository(context))
+        context = RepositoryContext(root, config, targets, result, everything or discovered, legacy_policy)
+        outcome = step.repository(context)
+        _keep_files(result, suppressions.keep_repository_files(outcome))  # `# migrate-ws: keep-file`
+        if everything is not None:  # path mode: only the given files change, and only their findings count
+            outcome.files = [f for f in outcome.files if f.path in selected_set]
+            outcome.findings = [f for f in outcome.findings if f.path in selected_set]
+        _add_repository_changes(result, step.name, outcome)
     watched = set(config.legacy_modules) | {config.canonical_module}
-    result.findings.extend(import_check.check(root, discovered, result.files, outcomes, watched,
-                                              step_registry.interesting_names(config), jobs))
+    result.findings.extend(import_check.check(root, everything or discovered, result.files, outcomes, watched,
+                                              step_registry.interesting_names(config), jobs, cache_directory))
     _count_import_paths(result, outcomes, watched)
     result.dependencies = _dependencies(outcomes)
     return result
@@ -135,6 +166,40 @@ def _count_import_paths(result: Plan, outcomes: dict[str, FileOutcome], watched:
         for pair in moved:
             moves[pair] = moves.get(pair, 0) + 1
     result.importers_before, result.importers_after, result.import_moves = before, after, moves
+
+
+def _keep_files(result: Plan, kept: dict) -> None:
+    """Files a repository-level step leaves as they are because of `# migrate-ws: keep-file`."""
+    by_path = {r.path: r for r in result.files}
+    for path, sites in kept.items():
+        if path in by_path:
+            by_path[path].suppressed.extend(sites)
+        else:
+            result.files.append(FileResult(path, FileStatus.UNCHANGED, suppressed=list(sites)))
+    result.files.sort(key=lambda r: r.path)
+
+
+def _plan_dependencies(root: str, outcomes: dict[str, FileOutcome], everything: list[str], targets: Targets,
+                       options: RunOptions, cache: "result_cache.ResultCache | None") -> dict[str, FileOutcome]:
+    """Path mode: the outcomes of the modules the given files' rewrites follow (their renamed
+    exports), and of the modules those follow in turn, as a full run would have them."""
+    by_module = {module_name_for(path)[0]: path for path in everything}
+    planned = set(outcomes)
+    found: dict[str, FileOutcome] = {}
+    frontier = [outcomes]
+    for _ in range(5):
+        wanted = sorted({by_module[module] for batch in frontier for outcome in batch.values()
+                         for module, _ in outcome.depends_on if module in by_module} - planned)
+        if not wanted:
+            break
+        planned.update(wanted)
+        stats = {}
+        if cache is not None:
+            stats = discover(root, targets.config, paths=wanted, stats=True).stats
+        run = run_files(root, wanted, targets, 1, options, None, cache, stats)
+        found.update(run.outcomes)
+        frontier = [run.outcomes]
+    return found
 
 
 def _add_repository_changes(result: Plan, step: str, outcome) -> None:

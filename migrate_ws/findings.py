@@ -7,7 +7,8 @@ be grouped, counted, filtered and suppressed by kind; the message stays a readab
 about the site itself.
 
 Numbering: 1xx imports, 2xx aliases, 3xx factory calls, 4xx string references, 5xx the
-canonical module, 6xx legacy modules, 7xx verification, 9xx files that were not processed.
+canonical module, 6xx legacy modules, 7xx verification, 8xx keeping the tree migrated
+(pending changes in CI output, suppression comments), 9xx files that were not processed.
 """
 
 from __future__ import annotations
@@ -146,6 +147,24 @@ REJECTED_IN_REVIEW = _code(
 REWRITE_REJECTED = _code(
     "MW703", "rewrite-rejected", E, "the engine's own checks rejected a rewrite (internal error); the file is not written",
     "report it with the saved diff; the file is left as it is")
+
+# ----- keeping the tree migrated ---------------------------------------------------------------
+# MW800 is the rule of a pending change in CI output (`--output-format github|sarif`); it is
+# never a finding of its own: the change is the plan's.
+PENDING_CHANGE = _code(
+    "MW800", "pending-change", E, "a change the migration makes here has not been made yet (a legacy import or "
+    "use came back)", "run migrate-ws --fix (or --apply), or keep the statement with `# migrate-ws: keep`")
+UNUSED_SUPPRESSION = _code(
+    "MW801", "unused-suppression", W, "a `# migrate-ws: keep` comment (or one of its codes) matches nothing "
+    "migrate-ws would change or report", "remove the comment, or the codes it lists that no longer apply")
+INVALID_SUPPRESSION = _code(
+    "MW802", "invalid-suppression", W, "a `# migrate-ws:` comment migrate-ws cannot read (an unknown directive or "
+    "code)", "write `# migrate-ws: keep`, `keep[CODE, ...]`, `keep-file` or `keep-file[CODE, ...]` with codes "
+    "of the table")
+SUPPRESSION_WIDENED = _code(
+    "MW803", "suppression-widened", I, "a statement kept with `# migrate-ws: keep` uses a name the rest of the "
+    "change would rename, so the import that binds it is kept as it is too (or, failing that, the whole file)",
+    "nothing, if that is what you want; otherwise remove the comment")
 
 # ----- files not processed -------------------------------------------------------------------
 DOES_NOT_PARSE = _code(

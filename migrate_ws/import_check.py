@@ -20,6 +20,7 @@ dropped) is looked up in the rest of the repository by its text.
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from .analysis import module_level_statements, module_name_for, resolve_relative
 from .findings import IMPORT_ALREADY_BROKEN, IMPORT_WOULD_BREAK, Finding
 from .model import FileOutcome, FileResult
 from .references import Reference
-from .source import SourceText, UndecodableSource, parse_source
+from .source import SourceText, UndecodableSource, parse_module_bytes, parse_source
 
 _STAR = "*"
 _ANY = "__getattr__"
@@ -49,21 +50,35 @@ class ModuleState:
 class Repository:
     """Modules of the repository before the change, or after it (the plan's contents)."""
 
-    def __init__(self, root: Path, paths: Iterable[str], after: dict[str, bytes | None] | None = None) -> None:
+    def __init__(self, root: Path, paths: Iterable[str], after: dict[str, bytes | None] | None = None,
+                 like: "Repository | None" = None, remembered: "StateCache | None" = None) -> None:
         self.root = root
         self.after = after or {}  # path -> content after the change (None: deleted)
+        self._states: dict[str, ModuleState] = {}
+        self.remembered = remembered
+        if like is not None and None not in self.after.values():
+            # the same modules as `like` (nothing deleted): its maps are shared, not built again
+            self.files, self.packages_present = like.files, like.packages_present
+            return
         self.files: dict[str, str] = {}  # module -> path
         self.packages_present: set[str] = set()
+        after = self.after
         for path in paths:
-            if self.after.get(path, b"") is None:
+            if after and after.get(path, b"") is None:
                 continue
-            module, _ = module_name_for(path)
+            # module_name_for, inlined: this runs for every file of the repository
+            if path.endswith("__init__.py") and (len(path) == 11 or path[-12] == "/"):
+                module = path[:-12].replace("/", ".")
+            else:
+                module = path[:-3].replace("/", ".") if path.endswith(".py") else path.replace("/", ".")
             self.files[module] = path
-        for module in list(self.files):
+        for module in self.files:
             parts = module.split(".")
-            for depth in range(1, len(parts) + 1):
-                self.packages_present.add(".".join(parts[:depth]))
-        self._states: dict[str, ModuleState] = {}
+            for depth in range(len(parts), 0, -1):
+                package = ".".join(parts[:depth])
+                if package in self.packages_present:
+                    break  # and every package above it
+                self.packages_present.add(package)
 
     def in_repository(self, module: str) -> bool:
         """Whether the module's top-level package is part of this repository at all."""
@@ -78,11 +93,16 @@ class Repository:
         path = self.files.get(module)
         if path is None:
             return ModuleState(exists=module in self.packages_present)  # a namespace package, or nothing
+        if path not in self.after and self.remembered is not None:
+            return self.remembered.state(self, module, path)
         data = self.after[path] if path in self.after else self._disk(path)
+        return self._parsed(module, path, data)
+
+    def _parsed(self, module: str, path: str, data: bytes | None) -> ModuleState:
         if data is None:
             return ModuleState(exists=True, names={_ANY})  # unreadable: nothing can be said against it
         try:
-            tree = parse_source(SourceText.decode(data).text, path)
+            tree = parse_module_bytes(data, path)
         except (SyntaxError, ValueError, UndecodableSource):
             return ModuleState(exists=True, names={_ANY})
         is_package = path.endswith("__init__.py")
@@ -142,12 +162,86 @@ class Repository:
         return False
 
 
+class StateCache:
+    """What the modules on disk provide, remembered between runs next to the result cache
+    (`modules-<key>.json`), each entry trusted only while its file has the same modification
+    time and size: a cached `--check` would otherwise parse the modules the references point
+    to on every run, some of them large."""
+
+    def __init__(self, file: Path | None) -> None:
+        self.file = file
+        self.entries: dict[str, list] = {}
+        self.dirty = False
+        if file is not None:
+            try:
+                with open(file, encoding="utf-8") as handle:
+                    loaded = json.load(handle)
+                if isinstance(loaded, dict):
+                    self.entries = loaded
+            except (OSError, ValueError):
+                pass
+
+    @classmethod
+    def for_run(cls, directory: Path, root: Path) -> "StateCache":
+        import hashlib
+        import sys
+
+        from . import __version__
+        from .cache import _code_fingerprint
+
+        document = [__version__, sys.version, str(root), _code_fingerprint()]
+        key = hashlib.sha256(json.dumps(document).encode("utf-8")).hexdigest()[:40]
+        return cls(directory / f"modules-{key}.json")
+
+    def state(self, repository: Repository, module: str, path: str) -> ModuleState:
+        try:
+            info = os.stat(os.path.join(repository.root, path))
+            stamp = [info.st_mtime_ns, info.st_size]
+        except OSError:
+            stamp = None
+        entry = self.entries.get(path)
+        if stamp is not None and entry is not None and entry[0] == module and entry[1] == stamp:
+            _, _, names, stars, is_package = entry
+            return ModuleState(True, set(names), list(stars), is_package)
+        data = repository._disk(path)
+        state = repository._parsed(module, path, data)
+        if stamp is not None and data is not None:
+            self.entries[path] = [module, stamp, sorted(state.names), state.stars, state.is_package]
+            self.dirty = True
+        return state
+
+    def save(self) -> None:
+        if not self.dirty or self.file is None:
+            return
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
+            temporary.write_text(json.dumps(self.entries), encoding="utf-8")
+            os.replace(temporary, self.file)
+        except OSError:
+            pass  # it only ever saves time
+
+
 def check(root: Path, paths: list[str], files: list[FileResult], outcomes: dict[str, FileOutcome],
-          watched: set[str], interesting: set[str], jobs: int = 1) -> list[Finding]:
-    """MW701 for every reference the change breaks, MW702 for those already broken before."""
+          watched: set[str], interesting: set[str], jobs: int = 1,
+          cache_directory: Path | None = None) -> list[Finding]:
+    """MW701 for every reference the change breaks, MW702 for those already broken before.
+
+    With `cache_directory` (the result cache's), what each module on disk provides is
+    remembered between runs (`StateCache`)."""
     after = {r.path: (None if r.deleted else r.rewritten) for r in files if r.changed}
-    before_repo = Repository(root, paths)
-    after_repo = Repository(root, paths, after)
+    remembered = StateCache.for_run(cache_directory, root) if cache_directory is not None else None
+    before_repo = Repository(root, paths, remembered=remembered)
+    after_repo = Repository(root, paths, after, like=before_repo, remembered=remembered)
+    try:
+        return _check(root, paths, outcomes, watched, interesting, jobs, before_repo, after_repo)
+    finally:
+        if remembered is not None:
+            remembered.save()
+
+
+def _check(root: Path, paths: list[str], outcomes: dict[str, FileOutcome], watched: set[str], interesting: set[str],
+           jobs: int, before_repo: Repository, after_repo: Repository) -> list[Finding]:
     references: dict[str, list[Reference]] = {path: list(outcome.references) for path, outcome in outcomes.items()
                                               if outcome.references}
     _add_unseen_importers(root, paths, outcomes, watched, interesting, references, jobs)

@@ -57,6 +57,7 @@ class FileResult:
     line: int = 0  # where a file that was not processed failed, when known
     diff: str = ""  # the display diff, when the workers were asked to render it
     references: list = field(default_factory=list)  # what it imports before and after (references.Reference)
+    suppressed: list = field(default_factory=list)  # suppressions.Suppressed: sites `# migrate-ws: keep` kept
 
     @property
     def changed(self) -> bool:
@@ -77,7 +78,7 @@ class FileOutcome:
     def says_nothing(self) -> bool:
         result = self.result
         return result.status is FileStatus.UNCHANGED and not result.findings and not self.renamed_exports \
-            and not self.depends_on and not self.references
+            and not self.depends_on and not self.references and not result.suppressed
 
 
 @dataclass
@@ -117,6 +118,11 @@ class Plan:
         for result in self.files:
             items.extend(result.findings)
         return sorted(items, key=Finding.sort_key)
+
+    @property
+    def suppressed_count(self) -> int:
+        """Sites `# migrate-ws: keep` comments suppressed (kept changes and silenced findings)."""
+        return sum(len(result.suppressed) for result in self.files)
 
     @property
     def errors(self) -> list[Finding]:
@@ -164,6 +170,7 @@ class Plan:
                 "findings": len(self.all_findings),
                 "errors": len(self.errors),
                 "sites": self.sites_by_step(),
+                "suppressed": self.suppressed_count,
             },
             "files": [
                 {
@@ -180,6 +187,8 @@ class Plan:
                 if result.status is not FileStatus.UNCHANGED or result.findings
             ],
             "findings": [f.to_json() for f in self.all_findings],
+            "suppressed": [{"path": result.path, "line": item.line, "code": item.code, "message": item.message}
+                           for result in sorted(self.files, key=lambda r: r.path) for item in result.suppressed],
         }
 
 

@@ -176,7 +176,8 @@ def summary_lines(plan: Plan) -> list[str]:
     counts = plan.sites_by_step()
     total = sum(counts.values())
     if not changed and not skipped and not findings:
-        return [f"migrate-ws: nothing to migrate ({_scan_counts(plan)})."]
+        kept = f"; {plan.suppressed_count} suppressed" if plan.suppressed_count else ""
+        return [f"migrate-ws: nothing to migrate ({_scan_counts(plan)}){kept}."]
     severities = Counter(f.severity for f in findings)
     verb = "would change"
     parts = [f"{len(changed)} files {verb} ({plural(total, 'site')})",
@@ -186,6 +187,8 @@ def summary_lines(plan: Plan) -> list[str]:
     if severities[Severity.ERROR]:
         parts.append(plural(severities[Severity.ERROR], "error") + " (--apply refuses)")
     parts.append(f"{len(skipped)} files not processed")
+    if plan.suppressed_count:  # sites `# migrate-ws: keep` comments suppressed
+        parts.append(f"{plan.suppressed_count} suppressed")
     lines = [f"migrate-ws: {', '.join(parts)}; {_scan_counts(plan)}."]
     by_step = plan.files_by_step()
     for step in plan.steps:

@@ -7,12 +7,13 @@ come from), never the whole repository.
 from __future__ import annotations
 
 import ast
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .analysis import module_level_statements, resolve_relative
 from .config import Config, ConfigError
-from .source import parse_source
+from .source import parse_module_bytes
 
 
 def module_level_bindings(tree: ast.Module) -> dict[str, list[ast.stmt]]:
@@ -51,15 +52,18 @@ def module_file(root: Path, module: str) -> Path | None:
 class ModuleReader:
     root: Path
     _cache: dict[str, tuple[ast.Module, bool] | None] = field(default_factory=dict)
+    # every module looked up: its file (None: not in the repository) with (mtime_ns, size)
+    consulted: dict[str, tuple[str | None, int, int]] = field(default_factory=dict)
 
     def tree(self, module: str) -> tuple[ast.Module, bool] | None:
         if module not in self._cache:
             path = module_file(self.root, module)
+            self.consulted[module] = _file_state(path)
             if path is None:
                 self._cache[module] = None
             else:
                 try:
-                    tree = parse_source(path.read_bytes(), str(path))
+                    tree = parse_module_bytes(path.read_bytes(), str(path))
                 except (SyntaxError, ValueError, OSError):
                     self._cache[module] = None
                 else:
@@ -103,8 +107,57 @@ class CanonicalFacts:
     warnings: list[str]
 
 
-def canonical_facts(root: Path, config: Config, rebinding: bool) -> CanonicalFacts:
+def _file_state(path: Path | None) -> tuple[str | None, int, int]:
+    if path is None:
+        return None, 0, 0
+    try:
+        info = path.stat()  # before the file is read: a later change shows in the next run's check
+    except OSError:
+        return str(path), -1, -1
+    return str(path), info.st_mtime_ns, info.st_size
+
+
+def canonical_facts(root: Path, config: Config, rebinding: bool, cache_directory: Path | None = None) -> CanonicalFacts:
+    """The canonical module's exports and whether its aliases are one object with their names.
+
+    With `cache_directory` (the result cache's), the facts of an earlier run are reused while
+    every module they were read from is the same file with the same modification time and
+    size, for the same code, configuration and root: the canonical module's neighbours can be
+    large, and a cached `--check` would otherwise parse them on every run."""
+    if cache_directory is None:
+        return _canonical_facts(ModuleReader(root), config, rebinding)
+    import hashlib
+    import json
+    import sys
+
+    from . import __version__
+    from .cache import _code_fingerprint, stable_form
+
+    document = [__version__, sys.version, str(root), _code_fingerprint(), stable_form(config), rebinding]
+    key = hashlib.sha256(json.dumps(document, sort_keys=True).encode("utf-8")).hexdigest()[:40]
+    file = cache_directory / f"facts-{key}.json"
+    try:
+        with open(file, encoding="utf-8") as handle:
+            saved = json.load(handle)
+        if all(list(_file_state(module_file(root, module))) == list(state)
+               for module, state in saved["consulted"].items()):
+            return CanonicalFacts(frozenset(saved["exports"]), bool(saved["collapse"]), list(saved["warnings"]))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
     reader = ModuleReader(root)
+    facts = _canonical_facts(reader, config, rebinding)
+    try:
+        cache_directory.mkdir(parents=True, exist_ok=True)
+        temporary = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps({"exports": sorted(facts.exports), "collapse": facts.collapse_allowed,
+                                         "warnings": facts.warnings, "consulted": reader.consulted}), encoding="utf-8")
+        os.replace(temporary, file)
+    except OSError:
+        pass  # it only ever saves time
+    return facts
+
+
+def _canonical_facts(reader: ModuleReader, config: Config, rebinding: bool) -> CanonicalFacts:
     exports = reader.exports(config.canonical_module)
     found = exports is not None
     if exports is None:

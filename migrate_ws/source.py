@@ -26,6 +26,22 @@ def parse_source(source: str | bytes, filename: str = "<unknown>") -> ast.Module
         return ast.parse(source, filename=filename)
 
 
+_PARSED: dict[bytes, ast.Module] = {}
+
+
+def parse_module_bytes(data: bytes, filename: str = "<unknown>") -> ast.Module:
+    """A module's bytes decoded as Python decodes them, then parsed; the same bytes again give the
+    same tree, which callers only read (the canonical module's neighbours are read for its facts
+    and again for the import check: one of them can be large). A few trees are kept."""
+    tree = _PARSED.get(data)
+    if tree is None:
+        tree = parse_source(SourceText.decode(data).text, filename)
+        if len(_PARSED) >= 32:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[data] = tree
+    return tree
+
+
 class UndecodableSource(ValueError):
     """The file's bytes cannot be decoded with the encoding Python would use."""
 

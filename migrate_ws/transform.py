@@ -11,6 +11,7 @@ import ast
 from dataclasses import dataclass, field
 
 from . import steps as step_registry
+from . import suppressions
 from .analysis import analyze, module_name_for
 from .config import Config
 from .editing import OverlappingEdits, effective, splice
@@ -33,6 +34,7 @@ class SourceOutcome:
     index: object = None  # the original text's LineIndex, reused by the verification
     references: list[Reference] = field(default_factory=list)  # what the file imports, before and after
     lost_names: set[str] = field(default_factory=set)  # module-level names it no longer binds after the change
+    suppressed: list = field(default_factory=list)  # sites `# migrate-ws: keep` comments suppressed (suppressions.py)
 
 
 class Patterns:
@@ -74,12 +76,30 @@ def transform_source(text: str, path: str, targets: Targets, tree: ast.Module | 
         return SourceOutcome(text, [], [])
     if tree is None:
         tree = parse_source(text, path)
-    facts = analyze(text, tree, module, is_package, patterns.names, patterns.finder, patterns.markers)
-    # the context and the codemods are loaded on first use: a run answered from the cache never needs them
-    from .context import FileContext
-
-    context = FileContext(path=path, text=text, facts=facts, targets=targets)
     order = step_registry.order()
+
+    def run(kept: frozenset = frozenset()):
+        facts = analyze(text, tree, module, is_package, patterns.names, patterns.finder, patterns.markers)
+        # the context and the codemods are loaded on first use: a run answered from the cache never needs them
+        from .context import FileContext
+
+        context = FileContext(path=path, text=text, facts=facts, targets=targets)
+        if kept:
+            suppressions.mark_kept(context, kept)
+        _run_steps(context, role, targets, order)
+        return context
+
+    if not suppressions.has_directives(text):  # `# migrate-ws: keep` comments
+        return _finish(run(), text, order)
+    context, suppressed, discarded = suppressions.apply(text, tree, run)
+    for other in discarded:
+        other.facts.release()
+    outcome = _finish(context, text, order)
+    outcome.suppressed = suppressed
+    return outcome
+
+
+def _run_steps(context, role: str, targets: Targets, order: tuple[str, ...]) -> None:
     for step in step_registry.all_steps():
         if not step.per_file or step.name not in targets.steps:
             continue
@@ -90,6 +110,11 @@ def transform_source(text: str, path: str, targets: Targets, tree: ast.Module | 
         if command.applies(context):
             command.transform(context)
     context.statements.render(order)
+
+
+def _finish(context, text: str, order: tuple[str, ...]) -> SourceOutcome:
+    """The file's edits in effect, the references and lost names the import check needs, the text."""
+    facts = context.facts
     edits = context.edits.edits
     try:
         final = effective(edits, order)

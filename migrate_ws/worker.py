@@ -10,7 +10,6 @@ from __future__ import annotations
 import gc
 import os
 import stat
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -67,7 +66,7 @@ def process_file(root: str, path: str, targets: Targets, verify: bool,
             data = handle.read()
     except OSError as exc:
         return ProcessedFile(_skipped(path, f"cannot read: {exc.strerror}", CANNOT_READ.code))
-    if not patterns.prefilter(data, path):
+    if not patterns.prefilter(data, path) and b"migrate-ws:" not in data:  # unused keep comments
         return ProcessedFile(None)
     file_digest = None
     if known is not None:
@@ -95,6 +94,7 @@ def process_file(root: str, path: str, targets: Targets, verify: bool,
         return ProcessedFile(FileOutcome(failed), True, file_digest)
     result = finish(path, data, source, outcome, targets, verify, tree)
     result.mode = stat.S_IMODE(info.st_mode)
+    result.suppressed = outcome.suppressed  # sites `# migrate-ws: keep` comments suppressed
     return ProcessedFile(FileOutcome(result, outcome.renamed_exports, outcome.depends_on, outcome.references,
                                      outcome.lost_names), True, file_digest)
 
@@ -241,6 +241,9 @@ def run_files(root: str, paths: list[str], targets: Targets, jobs: int, options:
             except OSError:
                 sizes[path] = 0
         done = len(paths) - len(pending)
+        # loaded here: a run the result cache answers starts no process (multiprocessing costs ~8 ms to import)
+        from concurrent.futures import ProcessPoolExecutor
+
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(targets,)) as pool:
             futures = [pool.submit(run_chunk, root, chunk, options, None, {p: known[p] for p in chunk if p in known})
                        for chunk in _chunks(pending, sizes, jobs)]

@@ -14,11 +14,13 @@ import typer
 from .. import __version__
 from ..cache import default_directory as default_cache_directory
 from ..config import ConfigError, load_config
+from ..discovery import DiscoveryError, discover
 from ..engine import plan as build_plan
 from ..model import Plan
 from .. import review
 from ..report import followup_lines, patch, summary_lines, to_json, unified_diff
 from .exit_codes import ExitCode, UsageError
+from .paths import PathsGroup, given_paths
 from .terminal import make_consoles, say
 
 app = typer.Typer(
@@ -28,6 +30,7 @@ app = typer.Typer(
     no_args_is_help=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=PathsGroup,  # `migrate-ws [OPTIONS] [PATH]...` next to `migrate-ws audit`
 )
 
 
@@ -40,6 +43,13 @@ class LegacyModulePolicy(str, Enum):
     shim = "shim"
     delete = "delete"
     keep = "keep"
+
+
+class OutputFormat(str, Enum):  # see output_formats.py
+    text = "text"
+    json = "json"
+    github = "github"
+    sarif = "sarif"
 
 
 def fail(console: Any, message: str, code: int) -> typer.Exit:
@@ -57,10 +67,10 @@ def resolve_root(root: Path) -> Path:
 
 def run_plan(root: Path, config, err: Any, jobs: Optional[int], todo_comments: bool = False,
              show_progress: bool = True, with_diffs: bool = False, cache_directory: Optional[Path] = None,
-             legacy_policy: str = "shim") -> Plan:
+             legacy_policy: str = "shim", only: Optional[list[str]] = None) -> Plan:
     """Run the engine, with a progress bar on a terminal when the run takes more than a second."""
     options = dict(jobs=jobs, todo_comments=todo_comments, with_diffs=with_diffs, cache_directory=cache_directory,
-                   legacy_policy=legacy_policy)
+                   legacy_policy=legacy_policy, only=only)
     if not (show_progress and err.is_terminal):
         return build_plan(root, config, **options)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -193,18 +203,28 @@ def main_command(
     interactive: Annotated[bool, typer.Option("--interactive", "-i", help="--apply: show each file's change step by step and accept or reject it.")] = False,
     open_pr: Annotated[bool, typer.Option("--open-pr", help="Open the PR with `gh pr create` when gh is installed.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the result cache (see MIGRATE_WS_CACHE_DIR).")] = False,
+    # --fix, --output-format, --show-suppressed (PATH arguments: paths.py)
+    fix: Annotated[bool, typer.Option("--fix", help="Write the change in place, without git (the fixing pre-commit hook); exit 1 when files were rewritten.")] = False,
+    output_format: Annotated[Optional[OutputFormat], typer.Option("--output-format", help="text, json, github (workflow commands for inline annotations) or sarif (SARIF 2.1.0 for code scanning).", show_default="text")] = None,
+    show_suppressed: Annotated[bool, typer.Option("--show-suppressed", help="Also list the sites `# migrate-ws: keep` comments suppress.")] = False,
     version: Annotated[Optional[bool], typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version.")] = None,
 ) -> None:
     """Migrate every import of the configured legacy modules to the canonical module.
 
     Run `migrate-ws --dry-run` to see the change, `migrate-ws --apply` to commit it to a new branch.
+    With PATH arguments (files and directories), only those files are changed and reported.
     """
     if ctx.invoked_subcommand is not None:
         return
     out, err = make_consoles(color)
     try:
-        if sum([dry_run, check, apply, abort]) > 1:
-            raise UsageError("--dry-run, --check, --apply and --abort: choose one")
+        if sum([dry_run, check, apply, abort, fix]) > 1:
+            raise UsageError("--dry-run, --check, --fix, --apply and --abort: choose one")
+        # PATH arguments, --fix, --output-format (--json is its alias), --show-suppressed
+        paths = given_paths(ctx) or None
+        fmt = keep_migrated_options(paths, as_json, output_format, show_suppressed, fix=fix, apply=apply,
+                                    abort=abort, diff_output=diff_output is not None)
+        as_json = fmt == "json"
         check_mode_options(apply, {
             "--branch": branch is not None, "--test-cmd": test_cmd is not None, "--rollback-on-fail": rollback_on_fail,
             "--open-pr": open_pr, "--pr-body": pr_body is not None, "--allow-dirty": allow_dirty, "--no-git": no_git,
@@ -238,6 +258,13 @@ def main_command(
         if config.detected:
             say(err, f"migrate-ws: no configuration found; using the built-in {config.name} preset, because its "
                      f"canonical module {config.canonical_module} is in this repository")
+        if paths is not None and (apply or fix):  # every path is checked before anything is locked or written
+            discover(repository, config, paths=paths)
+        if fix:  # in place, without git (fix_command.py)
+            from .fix_command import run_fix
+
+            raise typer.Exit(run_fix(out, err, repository, config, only=paths, jobs=jobs,
+                                     legacy_policy=legacy_modules.value, todo_comments=todo_comments, as_json=as_json))
         if apply:
             from .apply_command import run_apply
 
@@ -247,15 +274,16 @@ def main_command(
                 jobs=jobs, branch=branch, pr_body=pr_body, allow_dirty=allow_dirty, no_git=no_git,
                 legacy_policy=legacy_modules.value, test_cmd=test_cmd, rollback_on_fail=rollback_on_fail,
                 open_pr=open_pr, todo_comments=todo_comments, as_json=as_json, follow_ups=follow_ups.value,
-                split_by=split_by, max_files=max_files, interactive=interactive,
+                split_by=split_by, max_files=max_files, interactive=interactive, only=paths,
             ))
             raise typer.Exit(code)
         from .recovery import interrupted_apply_warning  # recovery: say so when an --apply was interrupted
 
         if (warning := interrupted_apply_warning(repository)) is not None:
             say(err, f"migrate-ws: warning: {warning}")
-        result_plan = run_plan(repository, config, err, jobs, todo_comments=todo_comments, show_progress=not as_json,
-                               with_diffs=as_json or not check, legacy_policy=legacy_modules.value,
+        result_plan = run_plan(repository, config, err, jobs, todo_comments=todo_comments,
+                               show_progress=fmt == "text", with_diffs=as_json or (fmt == "text" and not check),
+                               legacy_policy=legacy_modules.value, only=paths,
                                cache_directory=None if no_cache else default_cache_directory())
         save_rejected(err, result_plan)
         if diff_output is not None:
@@ -265,13 +293,44 @@ def main_command(
                 raise UsageError(f"--diff-output {diff_output}: {exc.strerror}") from None
         if as_json:
             out.file.write(to_json(result_plan) + "\n")
+        elif fmt in ("github", "sarif"):
+            from .. import output_formats
+
+            text = output_formats.github(result_plan, summary_lines(result_plan), show_suppressed) \
+                if fmt == "github" else output_formats.sarif(result_plan, show_suppressed)
+            out.file.write(text)
         else:
             if not check:
                 print_diff(out, result_plan)
+            elif result_plan.changed_files:  # --check names what is pending (it shows no diff)
+                from ..output_formats import pending_lines
+
+                print_lines(out, pending_lines(result_plan))
             print_report(out, result_plan, follow_ups.value)
+            if show_suppressed:
+                from ..output_formats import suppressed_lines
+
+                print_lines(out, suppressed_lines(result_plan))
         raise typer.Exit(exit_code_for(result_plan))
-    except (ConfigError, UsageError) as exc:
+    except (ConfigError, UsageError, DiscoveryError) as exc:
         raise fail(err, str(exc), ExitCode.USAGE) from None
+
+
+def keep_migrated_options(paths: Optional[list[str]], as_json: bool, output_format: Optional[OutputFormat],
+                          show_suppressed: bool, *, fix: bool, apply: bool, abort: bool, diff_output: bool) -> str:
+    """The output format (`--json` is `--output-format json`); options a mode does not take are refused."""
+    if as_json and output_format not in (None, OutputFormat.json):
+        raise UsageError(f"--json and --output-format {output_format.value}: choose one")
+    fmt = "json" if as_json else (output_format.value if output_format is not None else "text")
+    if abort and paths:
+        raise UsageError("--abort takes no paths")
+    if (apply or fix or abort) and fmt in ("github", "sarif"):
+        raise UsageError(f"--output-format {fmt} only applies to --dry-run and --check")
+    if (apply or fix or abort) and show_suppressed:
+        raise UsageError("--show-suppressed only applies to --dry-run and --check")
+    if fix and diff_output:
+        raise UsageError("--diff-output only applies to --dry-run and --check")
+    return fmt
 
 
 @app.command("audit")
@@ -303,6 +362,11 @@ def audit_command(
 
 
 def main() -> None:
+    import gc
+
+    # what the imports created lives until the end; a collection need not walk it
+    # again (a cached --check makes enough objects for a dozen full collections: ~30 ms)
+    gc.freeze()
     try:
         app()
     except KeyboardInterrupt:

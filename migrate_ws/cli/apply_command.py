@@ -103,6 +103,7 @@ class Options:
     split_by: Optional[str] = None  # owners | directory[:DEPTH]
     max_files: Optional[int] = None
     interactive: bool = False
+    only: Optional[list[str]] = None  # PATH arguments: the change is limited to them (engine.plan's `only`)
 
 
 @dataclass
@@ -233,7 +234,7 @@ def plan_migration(ui: UI, root: Path, config: Config, options: Options) -> Plan
     """The one plan `--dry-run` shows, with the full verification of what gets written."""
     with ui.working("migrate-ws: planning the migration"):
         return build_plan(root, config, jobs=options.jobs, verify=True, todo_comments=options.todo_comments,
-                          legacy_policy=options.legacy_policy)
+                          legacy_policy=options.legacy_policy, only=options.only)
 
 
 def planned_steps(plan: Plan, root: Path, prefix: str, excluded: set[str]) -> list[PlannedStep]:

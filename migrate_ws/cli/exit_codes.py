@@ -1,15 +1,16 @@
 """Exit codes and the errors that end a command with one, in one place.
 
-  0    nothing to change (--dry-run, --check); --apply succeeded (or had nothing to apply);
-       --abort restored the repository (or found nothing to abort)
-  1    changes pending or an import the change would break (--dry-run, --check); --apply
+  0    nothing to change (--dry-run, --check, --fix); --apply succeeded (or had nothing to
+       apply); --abort restored the repository (or found nothing to abort)
+  1    changes pending or an import the change would break (--dry-run, --check); --fix
+       rewrote files (a pre-commit fixer fails so the user reviews and stages them); --apply
        refused before writing anything (dirty tree, branch exists, another --apply running,
        an interrupted --apply not yet aborted, ...); --abort refused, changing nothing
   2    usage or configuration error (one line, no traceback)
   3    --dry-run / --check: nothing pending, but some files could not be read or parsed
-       (listed); --apply: applied, but some files could not be written (read-only file,
-       directory not writable) and were left unchanged (listed)
-  4    --apply failed (verification, a write or git error, or --test-cmd); the repository was
+       (listed); --apply / --fix: applied, but some files could not be written (read-only
+       file, directory not writable) and were left unchanged (listed)
+  4    --apply / --fix failed (verification, a write or git error, or --test-cmd); the repository was
        restored, except when --test-cmd fails without --rollback-on-fail: the branch is kept;
        --abort could not restore everything (the journal is kept: run it again)
   123  internal error (with --apply the repository is restored all the same)

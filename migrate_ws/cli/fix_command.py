@@ -1,0 +1,84 @@
+"""`migrate-ws --fix [PATH]...`: write the change in place, without git, like `ruff --fix`.
+
+Made for the fixing pre-commit hook (`.pre-commit-hooks.yaml`): pre-commit passes the
+staged Python files, `--fix` rewrites the ones that need it and exits 1, so the hook fails
+and the user reviews and stages the rewritten files (what black and `ruff --fix
+--exit-non-zero-on-fix` do). It works inside a git repository and never touches git: no
+branch, no commit, no lock.
+
+It is `--apply --no-git` with a report of its own: the same plan and the same full
+verification before anything is written (every step's state parses, a second run plans
+nothing, the safety check, no import may break: MW701 refuses), files that cannot be
+written are left out and listed, and a failure or Ctrl-C restores every file written.
+
+Exit codes: 0 nothing to fix; 1 files were rewritten; 2 usage error; 3 nothing rewritten,
+but some files could not be read, parsed or written (listed); 4 nothing written because
+the verification refused the change (an import it would break, MW701), or failed and every
+file restored; 130 interrupted, every file restored.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+from ..config import Config
+from ..report import plural
+from . import unwritable
+from .apply_command import InPlaceApplier, Options, Outcome, UI, print_findings, sigterm_raises
+from .exit_codes import ExitCode, Refused, UsageError
+
+
+class FixApplier(InPlaceApplier):
+    """Writes in place; reports what it fixed in one line per file."""
+
+    def nothing_to_apply(self) -> int:
+        assert self.plan is not None
+        # as --check: files that could not be read or parsed make the hook fail (exit 3)
+        clean = ExitCode.UNPROCESSED if self.plan.skipped_files else ExitCode.CLEAN
+        outcome = Outcome("nothing-to-apply", unwritable.exit_code(self.excluded, clean))
+        if self.ui.as_json:
+            self.ui.json(self.document(outcome))
+            return outcome.code
+        assert self.plan is not None
+        self.ui.line(f"migrate-ws: nothing to fix ({self.plan.scanned} files scanned).")
+        print_findings(self.ui, self.plan, self.excluded)
+        return outcome.code
+
+    def print_summary(self, outcome: Outcome) -> None:
+        assert self.plan is not None
+        files = sorted({path for commit in outcome.commits for path in commit.files})
+        sites = sum(commit.sites for commit in outcome.commits)
+        self.ui.line(f"migrate-ws: fixed {plural(len(files), 'file')} in place ({plural(sites, 'site')}):")
+        for path in files:
+            self.ui.line(f"  {path}")
+        print_findings(self.ui, self.plan, self.excluded)
+
+    def finish(self, outcome: Outcome) -> int:
+        code = super().finish(outcome)
+        if outcome.status == "applied" and any(commit.files for commit in outcome.commits):
+            return ExitCode.PENDING  # files modified: the hook fails, the user reviews and stages them
+        if code == ExitCode.CLEAN and self.plan is not None and self.plan.skipped_files:
+            return ExitCode.UNPROCESSED
+        return code
+
+
+def run_fix(out: Any, err: Any, repository: Path, config: Config, *, only: Optional[list[str]] = None,
+            jobs: Optional[int] = None, legacy_policy: str = "shim", todo_comments: bool = False,
+            as_json: bool = False) -> int:
+    ui = UI(out, err, as_json)
+    options = Options(jobs=jobs, allow_dirty=True, no_git=True, legacy_policy=legacy_policy,
+                      todo_comments=todo_comments, as_json=as_json, only=only)
+    applier = FixApplier(ui, repository, config, options)
+    with sigterm_raises():
+        try:
+            return applier.run()
+        except Refused as exc:
+            ui.error(str(exc))
+            return ExitCode.REFUSED
+        except UsageError as exc:
+            ui.error(str(exc))
+            return ExitCode.USAGE
+        except KeyboardInterrupt:
+            ui.note("interrupted" if applier.writing else "interrupted; nothing was changed")
+            return ExitCode.INTERRUPTED
