@@ -21,7 +21,7 @@ from .config import Config
 from .discovery import discover_with_stats
 from .findings import ALIASES_DIFFER, REWRITE_REJECTED, Finding
 from .model import FileOutcome, FileResult, FileStatus, Plan, RepositoryContext, Targets
-from .resolution import canonical_facts, module_file
+from .resolution import callable_signatures, canonical_facts, check_context_fallbacks, module_file
 from .worker import ProgressCallback, RunOptions, run_files
 
 
@@ -44,9 +44,12 @@ def build_targets(root: Path, config: Config, steps: Iterable[str], todo_comment
     if config.implementation_module:
         definition.add(config.implementation_module)
     api = {m for m, legacy in config.legacy_modules.items() if not legacy.retire} | kept
+    factory_signature, signatures = callable_signatures(root, config) if "factory" in steps else (None, ())
+    check_context_fallbacks(root, config)
     targets = Targets(
         config=config, steps=steps, canonical_exports=facts.exports, collapse_allowed=facts.collapse_allowed,
         definition_modules=frozenset(definition), api_modules=frozenset(api), todo_comments=todo_comments,
+        factory_signature=factory_signature, signatures=signatures,
     )
     canonical_file = module_file(root, config.canonical_module)
     where = canonical_file.relative_to(root).as_posix() if canonical_file is not None else config.canonical_module
