@@ -21,7 +21,7 @@ from .config import Config
 from .discovery import discover_with_stats
 from .findings import ALIASES_DIFFER, REWRITE_REJECTED, Finding
 from .model import FileOutcome, FileResult, FileStatus, Plan, RepositoryContext, Targets
-from .resolution import callable_signatures, canonical_facts, check_context_fallbacks, module_file
+from .resolution import ModuleReader, callable_signatures, canonical_facts, check_context_fallbacks, module_file
 from .worker import ProgressCallback, RunOptions, run_files
 
 
@@ -30,7 +30,8 @@ def build_targets(root: Path, config: Config, steps: Iterable[str], todo_comment
     """What every worker needs to know about the repository, and the repository-level findings."""
     steps = frozenset(steps)
     rebinding = config.implementation is not None and "canonical" in steps
-    facts = canonical_facts(root, config, rebinding)
+    reader = ModuleReader(root)  # the few modules read here are parsed once
+    facts = canonical_facts(root, config, rebinding, reader)
     retiring = {m for m, legacy in config.legacy_modules.items() if legacy.retire}
     # a retiring module that defines code of its own stays (no shim): it is migrated like any
     # other module, and its module-level names are public API
@@ -44,8 +45,8 @@ def build_targets(root: Path, config: Config, steps: Iterable[str], todo_comment
     if config.implementation_module:
         definition.add(config.implementation_module)
     api = {m for m, legacy in config.legacy_modules.items() if not legacy.retire} | kept
-    factory_signature, signatures = callable_signatures(root, config) if "factory" in steps else (None, ())
-    check_context_fallbacks(root, config)
+    factory_signature, signatures = callable_signatures(root, config, reader) if "factory" in steps else (None, ())
+    check_context_fallbacks(root, config, reader)
     targets = Targets(
         config=config, steps=steps, canonical_exports=facts.exports, collapse_allowed=facts.collapse_allowed,
         definition_modules=frozenset(definition), api_modules=frozenset(api), todo_comments=todo_comments,

@@ -104,8 +104,8 @@ class CanonicalFacts:
     warnings: list[str]
 
 
-def canonical_facts(root: Path, config: Config, rebinding: bool) -> CanonicalFacts:
-    reader = ModuleReader(root)
+def canonical_facts(root: Path, config: Config, rebinding: bool, reader: ModuleReader | None = None) -> CanonicalFacts:
+    reader = reader or ModuleReader(root)
     exports = reader.exports(config.canonical_module)
     found = exports is not None
     if exports is None:
@@ -262,13 +262,14 @@ def _defining_module(reader: ModuleReader, module: str, name: str) -> str:
     return reader.origin(module, name).rpartition(".")[0]
 
 
-def callable_signatures(root: Path, config: Config) -> tuple[Signature | None, tuple[tuple[str, str, Signature | None], ...]]:
+def callable_signatures(root: Path, config: Config, reader: ModuleReader | None = None
+                        ) -> tuple[Signature | None, tuple[tuple[str, str, Signature | None], ...]]:
     """The configured factory's signature (from the canonical module), and the signatures of the legacy
     callables as each legacy module and the canonical module bind them (see `Targets.signatures`)."""
     factory = config.factory
     if not factory.function:
         return None, ()
-    reader = ModuleReader(root)
+    reader = reader or ModuleReader(root)
     factory_signature = None
     node = definition(reader, config.canonical_module, factory.function)
     if isinstance(node, _FUNCTIONS):
@@ -299,10 +300,10 @@ def callable_signatures(root: Path, config: Config) -> tuple[Signature | None, t
     return factory_signature, tuple(found)
 
 
-def check_context_fallbacks(root: Path, config: Config) -> None:
+def check_context_fallbacks(root: Path, config: Config, reader: ModuleReader | None = None) -> None:
     """A context fallback whose import the repository cannot satisfy is a configuration error (every
     site it rewrote would import a name that is not there)."""
-    reader = ModuleReader(root)
+    reader = reader or ModuleReader(root)
     for fallback in config.factory.context_fallbacks:
         exports = reader.exports(fallback.module)
         if exports is not None and fallback.name not in exports \

@@ -73,10 +73,14 @@ class FactoryCallsCommand(Command):
         objects: dict[int, tuple[TrackedObject, Callee]] = {}
         escapes: dict[int, str] = {}
         methods = frozenset(factory.factory_methods)
+        makers = frozenset(factory.factory_objects)
+        classified: dict[int, Callee | None] = {}
         for site in calls:
-            if id(site.node) in inner_calls:
-                continue
-            maker = self.classify(context, site)
+            func = site.node.func
+            if id(site.node) in inner_calls or not (isinstance(func, ast.Name) and func.id in makers
+                                                    or isinstance(func, ast.Attribute) and func.attr in makers):
+                continue  # cheap test first: only a call spelled like a factory object can make one
+            maker = classified[id(site.node)] = self.classify(context, site)
             if maker is None or maker.kind != "factory-object":
                 continue
             tracked, escapes[id(site.node)] = track(site.node, site.scope, methods)
@@ -96,7 +100,7 @@ class FactoryCallsCommand(Command):
                     for binding in callee.all_bindings or (callee.binding,):
                         touched[id(binding)] = (binding, site.scope)
                 continue
-            callee = self.classify(context, site)
+            callee = classified[id(site.node)] if id(site.node) in classified else self.classify(context, site)
             if callee is None:
                 continue
             if callee.kind == "factory-object":
@@ -194,8 +198,9 @@ class FactoryCallsCommand(Command):
 
     # ----- arguments ---------------------------------------------------------------
     def legacy_signature(self, context: FileContext, callee: Callee) -> Signature | None:
-        """The legacy callable's parameters as the repository defines it (where the call's name comes from,
-        else the canonical module's definition of the canonical name); None when not known exactly."""
+        """The legacy callable's parameters as the repository defines it: where the call's name comes from;
+        for a module that is not in the repository (a deleted legacy module), the canonical module's definition
+        of the same name, else of its canonical name. None when not known exactly."""
         targets = context.targets
         if not targets.signatures or not callee.signature_key:
             return None
@@ -207,8 +212,11 @@ class FactoryCallsCommand(Command):
         module = context.names.module_object(callee.binding) if callee.via_module else callee.binding.module
         if (module, callee.signature_key) in known:
             return known[(module, callee.signature_key)]
+        canonical = context.config.canonical_module
+        if (canonical, callee.signature_key) in known:
+            return known[(canonical, callee.signature_key)]
         head, dot, rest = callee.signature_key.partition(".")
-        return known.get((context.config.canonical_module, context.config.canonical_name_for(head) + dot + rest))
+        return known.get((canonical, context.config.canonical_name_for(head) + dot + rest))
 
     def accepted(self, context: FileContext) -> tuple[str, ...]:
         """The keyword arguments the factory takes: configured, else read from the canonical module."""

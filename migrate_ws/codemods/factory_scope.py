@@ -167,8 +167,6 @@ class ContextFinder:
         if decorators & {"staticmethod", "classmethod", None} or not positional:
             return FoundContext(None, "")
         owner = positional[0].arg
-        if self.rebound(method, owner) or any(self._shadows(inner, owner) for inner in _between(scope, method_scope)):
-            return FoundContext(None, "")
         cls = method_scope.parent.node
         assert isinstance(cls, ast.ClassDef)
         if id(cls) not in self._attributes:
@@ -176,6 +174,8 @@ class ContextFinder:
         attribute, why = self._attributes[id(cls)]
         if attribute is None:
             return FoundContext(None, why)
+        if self.rebound(method, owner) or any(self._shadows(inner, owner) for inner in _between(scope, method_scope)):
+            return FoundContext(None, "")
         return FoundContext(f"{owner}.{attribute}", f"{owner}.{attribute}, set once in __init__")
 
     def _context_attribute(self, cls: ast.ClassDef) -> tuple[str | None, str]:
