@@ -215,3 +215,18 @@ def test_rewrite_statement_adds_names_in_the_statements_layout() -> None:
     assert rewrite_statement("from a import (b, d)", None, None, [(0, AliasSpec("b", None)), (1, AliasSpec("d", None)),
                                                                   (-1, AliasSpec("c", None))]) \
         == "from a import (b, d, c)"
+
+
+def test_the_context_goes_by_name_where_the_factory_does_not_take_it_first(tmp_path: Path) -> None:
+    shop(tmp_path, '''from shop.legacy import create_client
+
+
+def charge(context):
+    return create_client()
+''')
+    client = tmp_path / "shop/payments/client.py"
+    client.write_text(client.read_text().replace("def get_client(context=None, region=\"eu\", *, retries=3):",
+                                                 "def get_client(region=\"eu\", context=None, *, retries=3):"))
+    result = plan(tmp_path, config_with(), jobs=1)
+    text = next(r for r in result.files if r.path == "app/consumer.py").rewritten.decode()
+    assert "return get_client(context=context)" in text

@@ -376,7 +376,9 @@ class FactoryCallsCommand(Command):
         factory's name for it."""
         factory = context.config.factory
         signature = context.targets.factory_signature
-        first = signature is None or signature.positional[:1] == (factory.context_parameter,)
+        # by position unless the factory's source shows the context is not its first parameter
+        first = signature is None or factory.context_parameter not in signature.keywords \
+            or signature.positional[:1] == (factory.context_parameter,)
         parts = []
         for name, value in arguments.passed:
             start, end = context.span(value)
