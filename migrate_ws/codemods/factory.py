@@ -73,13 +73,10 @@ class FactoryCallsCommand(Command):
         objects: dict[int, tuple[TrackedObject, Callee]] = {}
         escapes: dict[int, str] = {}
         methods = frozenset(factory.factory_methods)
-        makers = frozenset(factory.factory_objects)
-        classified: dict[int, Callee | None] = {}
+        classified: dict[int, Callee | None] = {}  # each call is classified once
         for site in calls:
-            func = site.node.func
-            if id(site.node) in inner_calls or not (isinstance(func, ast.Name) and func.id in makers
-                                                    or isinstance(func, ast.Attribute) and func.attr in makers):
-                continue  # cheap test first: only a call spelled like a factory object can make one
+            if id(site.node) in inner_calls:
+                continue
             maker = classified[id(site.node)] = self.classify(context, site)
             if maker is None or maker.kind != "factory-object":
                 continue
