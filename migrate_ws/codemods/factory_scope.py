@@ -133,7 +133,7 @@ class ContextFinder:
             if len(names) > 1:
                 return FoundContext(None, f"{len(names)} parameters annotated as a context ({', '.join(names)})")
             if self.rebound(function, names[0]):
-                return FoundContext(None, f"parameter {names[0]} is bound again in {function.name}")
+                return FoundContext(None, f"parameter {names[0]} is or may be bound again in {function.name}")
             if enclosing is not scope and any(self._shadows(inner, names[0]) for inner in _between(scope, enclosing)):
                 return FoundContext(None, f"parameter {names[0]} is shadowed where the call is")
             return FoundContext(names[0], f"parameter {names[0]}")
@@ -327,7 +327,7 @@ def track(creation: ast.Call, scope: Scope, methods: frozenset[str]) -> tuple[Tr
                     and call.func is attribute and _position(node) >= end:
                 tracked.calls.append(call)
                 continue
-            return None, f" and `{name}` {_use(node, attribute, call)} at line {node.lineno}"
+            return None, f" and `{name}` {_use(attribute, call)} at line {node.lineno}"
         if _binds(node, name):
             return None, f" and `{name}` is bound again at line {getattr(node, 'lineno', statement.lineno)}"
     if not tracked.calls:
@@ -343,7 +343,8 @@ def _is_argument(function: ast.AST, creation: ast.Call) -> bool:
     return False
 
 
-def _use(node: ast.Name, parent: ast.AST | None, grandparent: ast.AST | None) -> str:
+def _use(parent: ast.AST | None, grandparent: ast.AST | None) -> str:
+    """How a name holding a factory object is used, by the nodes around it."""
     if isinstance(parent, ast.Return):
         return "is returned"
     if isinstance(parent, ast.Call):
