@@ -2,7 +2,7 @@
 """Benchmark migrate-ws on a synthetic netra-shaped monorepo and print one plain-text report.
 
     python benchmarks/run.py [--files 10000] [--corpus DIR] [--jobs N] [--skip-libcst]
-                             [--sizes 0.25,0.5,1] [--quick] [--check-only]
+                             [--sizes 0.25,0.5,1] [--quick] [--check-only] [--config FILE] [--dry-run-only]
 
 Rows (each with its target):
   * read every file, and the floor: read every file + `ast.parse` of the files that reference
@@ -117,8 +117,12 @@ def best_of(runs: int, cmd: list[str], cwd: str | None = None, timeout: float = 
     return min(results, key=lambda m: m.wall)
 
 
+# options every migrate-ws command here gets (`--config FILE`)
+TOOL_OPTIONS: list[str] = []
+
+
 def tool(*args: str) -> list[str]:
-    return [sys.executable, "-m", "migrate_ws", *args]
+    return [sys.executable, "-m", "migrate_ws", *args, *TOOL_OPTIONS]
 
 
 # ----- the floor (runs in its own process: `run.py --internal-scan ROOT MODE JOBS`) ----------
@@ -582,10 +586,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (corpus, copies)")
     parser.add_argument("--check-only", action="store_true",
                         help="only the read time and the --check rows (the migrated copy, the hook)")
+    parser.add_argument("--config", help="pass --config FILE to every migrate-ws command (e.g. a context fallback)")
+    parser.add_argument("--dry-run-only", action="store_true",
+                        help="only the read, floor and dry-run rows (no --apply, --check, LibCST or linearity)")
     args = parser.parse_args(argv)
+    if args.config:
+        TOOL_OPTIONS[:] = ["--config", os.path.abspath(args.config)]
     files = 1_000 if args.quick else args.files
     jobs = max(1, args.jobs)
-    fractions = [] if args.quick else [float(f) for f in args.sizes.split(",") if f.strip()]
+    fractions = [] if args.quick or args.dry_run_only else [float(f) for f in args.sizes.split(",") if f.strip()]
     libcst_step = 250 if args.quick else 50
     floor_runs = 2 if args.quick else 3
     started = time.monotonic()
@@ -615,6 +624,8 @@ def main(argv: list[str] | None = None) -> int:
                    f"managers, {len(manifest['unparseable'])} do not parse on 3.11; {origin}",
                    f"jobs:     {jobs} worker processes (-j {jobs}); page cache warmed before timing; "
                    f"read and floor best of {floor_runs}, migrate-ws best of {max(1, args.repeat)}"]
+        if args.config:
+            header.append(f"config:   --config {os.path.abspath(args.config)}")
 
         progress("warming the page cache")
         measure(scan_command(corpus, "read", jobs))
@@ -652,13 +663,14 @@ def main(argv: list[str] | None = None) -> int:
             table.unavailable("migrate-ws --dry-run --json", f"exit {dry.rc}: {dry.last_error_line()}",
                               f"<= {TARGET_DRY_RUN_VS_FLOOR:g}x floor")
 
-        applied = apply_rows(table, corpus, workdir, jobs, args.repeat, dry if dry_ok else None, args.timeout)
-        slice_table = split_rows(table, corpus, workdir, jobs, args.repeat, applied, args.timeout)
-        check_row(table, corpus, workdir, jobs, args.repeat, read, args.timeout)
-        if args.skip_libcst:
-            table.unavailable("LibCST RenameCommand, 1 rename (scaled)", "skipped (--skip-libcst)")
-        else:
-            libcst_row(table, corpus, workdir, jobs, libcst_step, dry if dry_ok else None, args.timeout)
+        if not args.dry_run_only:
+            applied = apply_rows(table, corpus, workdir, jobs, args.repeat, dry if dry_ok else None, args.timeout)
+            slice_table = split_rows(table, corpus, workdir, jobs, args.repeat, applied, args.timeout)
+            check_row(table, corpus, workdir, jobs, args.repeat, read, args.timeout)
+            if args.skip_libcst:
+                table.unavailable("LibCST RenameCommand, 1 rename (scaled)", "skipped (--skip-libcst)")
+            else:
+                libcst_row(table, corpus, workdir, jobs, libcst_step, dry if dry_ok else None, args.timeout)
         if fractions:
             same = manifest.get("files") == files and manifest.get("seed") == args.seed
             reuse = (files, dry, summary, manifest) if same and dry_ok else None

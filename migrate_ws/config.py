@@ -7,6 +7,7 @@ names the offending key.
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 from dataclasses import dataclass, field
@@ -38,6 +39,17 @@ class LegacyModule:
 
 
 @dataclass(frozen=True)
+class ContextFallback:
+    """Where no context is in scope and `pattern` matches the file: pass `expression`, importing `name` from
+    `module` (`name` is the one name the expression uses)."""
+
+    pattern: str
+    expression: str
+    module: str
+    name: str
+
+
+@dataclass(frozen=True)
 class FactoryConfig:
     function: str = ""
     context_parameter: str = ""
@@ -48,6 +60,12 @@ class FactoryConfig:
     class_methods: tuple[str, ...] = ()
     factory_objects: tuple[str, ...] = ()
     factory_methods: tuple[str, ...] = ()
+    # type names whose annotation on a parameter makes it a context (`ctx: UserExecutionContext`)
+    context_types: tuple[str, ...] = ()
+    # the keyword arguments the factory accepts; None: read from the canonical module's source
+    parameters: tuple[str, ...] | None = None
+    # ordered: the first whose pattern matches the file applies
+    context_fallbacks: tuple[ContextFallback, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,8 +165,52 @@ _KNOWN_KEYS = {
 }
 _FACTORY_KEYS = {
     "function", "context-parameter", "context-variables", "async", "functions", "classes",
-    "class-methods", "factory-objects", "factory-methods",
+    "class-methods", "factory-objects", "factory-methods", "context-types", "parameters", "context-fallbacks",
 }
+_FALLBACK_KEYS = {"expression", "import"}
+# nodes a fallback expression may not contain: they bind names, open scopes or suspend
+_FALLBACK_REFUSED = (ast.NamedExpr, ast.Lambda, ast.Await, ast.Yield, ast.YieldFrom, ast.ListComp, ast.SetComp,
+                     ast.DictComp, ast.GeneratorExp, ast.Starred)
+
+
+def _context_fallbacks(table: dict[str, Any], where: str) -> tuple[ContextFallback, ...]:
+    """`context-fallbacks`: an ordered table of gitignore-style patterns to {expression, import}."""
+    from .discovery import check_pattern
+
+    value = _expect(table, "context-fallbacks", dict, where)
+    fallbacks: list[ContextFallback] = []
+    for pattern, spec in (value or {}).items():
+        key = f'{where}.context-fallbacks."{pattern}"'
+        if pattern.startswith("!"):
+            raise ConfigError(f"{key}: a fallback's pattern cannot be a negation")
+        problem = check_pattern(pattern)
+        if problem is not None:
+            raise ConfigError(f"{key}: {pattern!r} {problem}")
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{key}: expected a table {{ expression = \"...\", import = \"module\" }}, got {spec!r}")
+        extra = sorted(set(spec) - _FALLBACK_KEYS)
+        if extra:
+            raise ConfigError(f"{key}.{extra[0]}: unknown key")
+        expression = _expect(spec, "expression", str, key, required=True)
+        module = _dotted(spec, "import", key, required=True)
+        if "\n" in expression or "\r" in expression:
+            raise ConfigError(f"{key}.expression: expected one line, got {expression!r}")
+        try:
+            tree = ast.parse(f"f({expression.strip()})", mode="eval")
+        except SyntaxError:
+            raise ConfigError(f"{key}.expression: {expression!r} is not a Python expression") from None
+        call = tree.body
+        if not isinstance(call, ast.Call) or len(call.args) != 1 or call.keywords \
+                or any(isinstance(node, _FALLBACK_REFUSED) for node in ast.walk(call.args[0])):
+            raise ConfigError(f"{key}.expression: {expression!r} must be one plain expression (no assignment, "
+                              "lambda, comprehension, await or starred argument)")
+        names = sorted({node.id for node in ast.walk(call.args[0]) if isinstance(node, ast.Name)})
+        if len(names) != 1:
+            raise ConfigError(f"{key}.expression: {expression!r} uses {len(names)} names "
+                              f"({', '.join(names) or 'none'}); it must use exactly one, the one `import` provides")
+        assert module is not None
+        fallbacks.append(ContextFallback(pattern, expression.strip(), module, names[0]))
+    return tuple(fallbacks)
 
 
 def parse_config(table: dict[str, Any], source: str, where: str = "tool.migrate-ws") -> Config:
@@ -219,7 +281,14 @@ def parse_config(table: dict[str, Any], source: str, where: str = "tool.migrate-
         class_methods=_str_list(factory_table, "class-methods", fwhere, _IDENT) or (),
         factory_objects=_str_list(factory_table, "factory-objects", fwhere, _IDENT) or (),
         factory_methods=_str_list(factory_table, "factory-methods", fwhere, _IDENT) or (),
+        context_types=_str_list(factory_table, "context-types", fwhere, _IDENT) or (),
+        parameters=_str_list(factory_table, "parameters", fwhere, _IDENT),
+        context_fallbacks=_context_fallbacks(factory_table, fwhere),
     )
+    if factory.parameters is not None and parameter and parameter not in factory.parameters:
+        raise ConfigError(f"{fwhere}.parameters: must include the context parameter {parameter!r}")
+    if factory.context_fallbacks and not function:
+        raise ConfigError(f"{fwhere}.context-fallbacks: requires factory.function")
     name = _expect(table, "name", str, where) or "migration"
     titles = _expect(table, "step-titles", dict, where) or {}
     for step, text in titles.items():
@@ -290,7 +359,11 @@ def _from_table(table: dict[str, Any], source: str) -> Config:
         if preset not in available_presets():
             raise ConfigError(f"tool.migrate-ws.preset: unknown preset {preset!r}")
         base = _tool_table(tomllib.loads(base_resource.read_text(encoding="utf-8"))) or {}
-        table = {**base, **{k: v for k, v in table.items() if k != "preset"}}
+        merged = {**base, **{k: v for k, v in table.items() if k != "preset"}}
+        # the factory table is merged key by key: a repository adds its context fallbacks to the preset's factory
+        if isinstance(base.get("factory"), dict) and isinstance(table.get("factory"), dict):
+            merged["factory"] = {**base["factory"], **table["factory"]}
+        table = merged
     return parse_config(table, source=source)
 
 

@@ -217,8 +217,11 @@ class StatementRenderer:
     def block_of(self, statement: ast.stmt) -> list:
         return self._blocks.get(id(statement), [])
 
-    def remove_statement(self, statement: ast.stmt, description: str) -> None:
-        """Remove a statement (now, in the running step); a block it leaves empty gets `pass`."""
+    def remove_statement(self, statement: ast.stmt, description: str, block: list | None = None) -> None:
+        """Remove a statement (now, in the running step); a block it leaves empty gets `pass`. `block`: the
+        statement list holding it, for a statement that binds none of the names the analysis follows."""
+        if block is not None:
+            self._blocks.setdefault(id(statement), block)
         start, end, text = self._removal(statement, self.edits.step)
         self.removed[id(statement)] = self.edits.step
         self.edits.replace(start, end, text, description)
@@ -341,6 +344,13 @@ class StatementRenderer:
                 descriptions.append(f"import {extra.spec.name} from {extra.module}")
             if not touched:
                 continue
+            # a name added from the module this statement imports from (after the rewrite) joins it
+            if moved and target_module in added:
+                moved.extend((-1, spec) for spec in added.pop(target_module))
+            elif kept and isinstance(statement, ast.ImportFrom):
+                own = resolve_relative(self.facts.module, self.facts.is_package, statement.level, statement.module)
+                if own in added:
+                    kept.extend((-1, spec) for spec in added.pop(own))
             description = "; ".join(dict.fromkeys(descriptions))
             start, end = self.edits.span(statement)
             code = self.text[start:end]
@@ -351,11 +361,11 @@ class StatementRenderer:
                 parts.append(rewrite_statement(code, module, level, moved))
             else:
                 if kept:
-                    unchanged = len(kept) == len(statement.names) and all(
+                    unchanged = len(kept) == len(statement.names) and all(i >= 0 for i, _ in kept) and all(
                         spec == AliasSpec(statement.names[i].name, statement.names[i].asname) for i, spec in kept)
                     parts.append(code if unchanged else rewrite_statement(code, None, None, kept))
                 if moved:
-                    comments = self._alias_comments(statement, [position for position, _ in moved])
+                    comments = self._alias_comments(statement, [position for position, _ in moved if position >= 0])
                     parts.append(render_from_import(module, level, [spec for _, spec in moved])
                                  + (f"  {' '.join(comments)}" if comments else ""))
             for module_name, specs in added.items():

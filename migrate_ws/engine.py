@@ -31,7 +31,8 @@ def build_targets(root: Path, config: Config, steps: Iterable[str], todo_comment
     """What every worker needs to know about the repository, and the repository-level findings."""
     steps = frozenset(steps)
     rebinding = config.implementation is not None and "canonical" in steps
-    facts = canonical_facts(root, config, rebinding, cache_directory)
+    # the modules read for these facts are parsed once, and not at all while the cache knows them
+    facts = canonical_facts(root, config, rebinding, cache_directory, signatures="factory" in steps)
     retiring = {m for m, legacy in config.legacy_modules.items() if legacy.retire}
     # a retiring module that defines code of its own stays (no shim): it is migrated like any
     # other module, and its module-level names are public API
@@ -48,6 +49,7 @@ def build_targets(root: Path, config: Config, steps: Iterable[str], todo_comment
     targets = Targets(
         config=config, steps=steps, canonical_exports=facts.exports, collapse_allowed=facts.collapse_allowed,
         definition_modules=frozenset(definition), api_modules=frozenset(api), todo_comments=todo_comments,
+        factory_signature=facts.factory_signature, signatures=facts.signatures,
     )
     canonical_file = module_file(root, config.canonical_module)
     where = canonical_file.relative_to(root).as_posix() if canonical_file is not None else config.canonical_module

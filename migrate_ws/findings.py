@@ -94,6 +94,9 @@ COROUTINE_EXPECTED = _code(
 ASYNC_FACTORY_IN_SYNC_CODE = _code(
     "MW306", "async-factory-in-sync-code", W, "the factory is async but the calling code is not",
     "make the caller async or obtain the object elsewhere")
+CONTEXT_FALLBACK = _code(
+    "MW307", "context-fallback", I, "a singleton access with no context in scope now passes the context fallback "
+    "configured for its path", "check that the fallback's context is what this code should run with")
 
 # ----- string references ---------------------------------------------------------------------
 STRING_NOT_LITERAL = _code(

@@ -100,10 +100,43 @@ def _fix_commas(aliases: "list[cst.ImportAlias]", original: "list[cst.ImportAlia
     return fixed
 
 
+def _kept_and_added(original: "list[cst.ImportAlias]", aliases: list[tuple[int, AliasSpec]],
+                    parenthesized: bool) -> "list[cst.ImportAlias]":
+    """The aliases kept (by original position) and the ones added (position -1, at the end)."""
+    cst = _libcst()
+    kept = [_with_alias(original[i], spec) if _spec_of(original[i]) != spec else original[i]
+            for i, spec in aliases if i >= 0]
+    added = [cst.ImportAlias(name=_dotted_node(spec.name),
+                             asname=cst.AsName(name=cst.Name(spec.asname)) if spec.asname else None)
+             for i, spec in aliases if i < 0]
+    if not added:
+        return kept
+    if parenthesized and kept:
+        # the names added go on as the others do: the comma between two names (without its comment), and the
+        # layout before `)` after the last one
+        separator = next((a.comma for a in reversed(original[:-1]) if isinstance(a.comma, cst.Comma)),
+                         cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        between = separator.whitespace_after
+        if isinstance(between, cst.ParenthesizedWhitespace):
+            between = between.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+            separator = separator.with_changes(whitespace_after=between)
+        last = kept[-1].comma
+        if isinstance(last, cst.Comma) and isinstance(last.whitespace_after, cst.ParenthesizedWhitespace) \
+                and isinstance(between, cst.ParenthesizedWhitespace):
+            # the last name keeps its own comment; the next line is indented like the others
+            kept[-1] = kept[-1].with_changes(comma=last.with_changes(whitespace_after=last.whitespace_after.with_changes(
+                indent=between.indent, last_line=between.last_line)))
+        else:
+            kept[-1] = kept[-1].with_changes(comma=separator)
+        added = [alias.with_changes(comma=separator) for alias in added]
+    return kept + added
+
+
 def rewrite_statement(code: str, module: str | None, level: int | None, aliases: list[tuple[int, AliasSpec]]) -> str:
     """Rewrite one `import`/`from ... import` statement, keeping its formatting.
 
-    `aliases` lists, in order, the original alias positions to keep and what each becomes.
+    `aliases` lists, in order, the original alias positions to keep and what each becomes; position -1
+    adds a name (after the others).
     `module`/`level` replace the source module of a `from` import when given.
     """
     simple = _simple_rewrite(code, module, level, aliases)
@@ -115,7 +148,7 @@ def rewrite_statement(code: str, module: str | None, level: int | None, aliases:
     node = statement.body[0]
     if isinstance(node, cst.ImportFrom):
         original = list(node.names) if not isinstance(node.names, cst.ImportStar) else []
-        kept = [_with_alias(original[i], spec) if _spec_of(original[i]) != spec else original[i] for i, spec in aliases]
+        kept = _kept_and_added(original, aliases, node.lpar is not None)
         changes: dict = {"names": _fix_commas(kept, original, node.lpar is not None)}
         if module is not None or level is not None:
             changes["module"] = _dotted_node(module) if module else None
@@ -125,7 +158,7 @@ def rewrite_statement(code: str, module: str | None, level: int | None, aliases:
         node = node.with_changes(**changes)
     elif isinstance(node, cst.Import):
         original = list(node.names)
-        kept = [_with_alias(original[i], spec) if _spec_of(original[i]) != spec else original[i] for i, spec in aliases]
+        kept = _kept_and_added(original, aliases, False)
         node = node.with_changes(names=_fix_commas(kept, original, False))
     else:  # pragma: no cover - the engine only hands over import statements
         raise ValueError("not an import statement")

@@ -193,6 +193,16 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class Signature:
+    """The parameters of a function as its source declares them (`self`/`cls` of a method left out)."""
+
+    positional: tuple[str, ...]  # parameters a positional argument can fill, in order
+    keywords: tuple[str, ...]  # parameters a keyword argument can fill (positional-or-keyword, keyword-only)
+    varargs: bool = False  # `*args`
+    varkw: bool = False  # `**kwargs`
+
+
+@dataclass(frozen=True)
 class Targets:
     """What every worker needs to know about the whole repository (picklable)."""
 
@@ -208,9 +218,18 @@ class Targets:
     # legacy modules kept after the migration: their module-level names are public API
     api_modules: frozenset[str] = frozenset()
     todo_comments: bool = False
+    # the configured factory function's parameters, read from the canonical module (None: not readable)
+    factory_signature: Signature | None = None
+    # (module, callable, signature) of the legacy callables as the repository defines them: "name" for a
+    # function, "Class.__init__" for a constructor, "Name.method" for a class method or a factory object's
+    # method; signature None: the module is in the repository but the definition cannot be read exactly
+    signatures: tuple[tuple[str, str, Signature | None], ...] = ()
 
     def derived_map(self) -> dict[tuple[str, str], str]:
         return {(m, n): c for m, n, c in self.derived}
+
+    def signature_map(self) -> dict[tuple[str, str], Signature | None]:
+        return {(m, n): s for m, n, s in self.signatures}
 
 
 @dataclass

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .analysis import module_level_statements, resolve_relative
 from .config import Config, ConfigError
+from .model import Signature
 from .source import parse_module_bytes
 
 
@@ -105,6 +106,9 @@ class CanonicalFacts:
     exports: frozenset[str]
     collapse_allowed: bool
     warnings: list[str]
+    # the factory's signature and the legacy callables' (see `callable_signatures`), when asked for
+    factory_signature: Signature | None = None
+    signatures: tuple[tuple[str, str, Signature | None], ...] = ()
 
 
 def _file_state(path: Path | None) -> tuple[str | None, int, int]:
@@ -117,15 +121,18 @@ def _file_state(path: Path | None) -> tuple[str | None, int, int]:
     return str(path), info.st_mtime_ns, info.st_size
 
 
-def canonical_facts(root: Path, config: Config, rebinding: bool, cache_directory: Path | None = None) -> CanonicalFacts:
-    """The canonical module's exports and whether its aliases are one object with their names.
+def canonical_facts(root: Path, config: Config, rebinding: bool, cache_directory: Path | None = None,
+                    signatures: bool = False) -> CanonicalFacts:
+    """The canonical module's exports and whether its aliases are one object with their names;
+    with `signatures`, the factory's and the legacy callables' signatures too. A context
+    fallback whose import the repository cannot satisfy raises ConfigError.
 
     With `cache_directory` (the result cache's), the facts of an earlier run are reused while
     every module they were read from is the same file with the same modification time and
     size, for the same code, configuration and root: the canonical module's neighbours can be
     large, and a cached `--check` would otherwise parse them on every run."""
     if cache_directory is None:
-        return _canonical_facts(ModuleReader(root), config, rebinding)
+        return _read_facts(ModuleReader(root), config, rebinding, signatures)
     import hashlib
     import json
     import sys
@@ -133,7 +140,7 @@ def canonical_facts(root: Path, config: Config, rebinding: bool, cache_directory
     from . import __version__
     from .cache import _code_fingerprint, stable_form
 
-    document = [__version__, sys.version, str(root), _code_fingerprint(), stable_form(config), rebinding]
+    document = [__version__, sys.version, str(root), _code_fingerprint(), stable_form(config), rebinding, signatures]
     key = hashlib.sha256(json.dumps(document, sort_keys=True).encode("utf-8")).hexdigest()[:40]
     file = cache_directory / f"facts-{key}.json"
     try:
@@ -141,19 +148,45 @@ def canonical_facts(root: Path, config: Config, rebinding: bool, cache_directory
             saved = json.load(handle)
         if all(list(_file_state(module_file(root, module))) == list(state)
                for module, state in saved["consulted"].items()):
-            return CanonicalFacts(frozenset(saved["exports"]), bool(saved["collapse"]), list(saved["warnings"]))
+            return CanonicalFacts(frozenset(saved["exports"]), bool(saved["collapse"]), list(saved["warnings"]),
+                                  _signature_from(saved["factory_signature"]),
+                                  tuple((module, name, _signature_from(sig)) for module, name, sig in saved["signatures"]))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
     reader = ModuleReader(root)
-    facts = _canonical_facts(reader, config, rebinding)
+    facts = _read_facts(reader, config, rebinding, signatures)
     try:
         cache_directory.mkdir(parents=True, exist_ok=True)
         temporary = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps({"exports": sorted(facts.exports), "collapse": facts.collapse_allowed,
-                                         "warnings": facts.warnings, "consulted": reader.consulted}), encoding="utf-8")
+        temporary.write_text(json.dumps({
+            "exports": sorted(facts.exports), "collapse": facts.collapse_allowed, "warnings": facts.warnings,
+            "factory_signature": _signature_to(facts.factory_signature),
+            "signatures": [[module, name, _signature_to(sig)] for module, name, sig in facts.signatures],
+            "consulted": reader.consulted}), encoding="utf-8")
         os.replace(temporary, file)
     except OSError:
         pass  # it only ever saves time
+    return facts
+
+
+def _signature_to(signature: Signature | None) -> list | None:
+    if signature is None:
+        return None
+    return [list(signature.positional), list(signature.keywords), signature.varargs, signature.varkw]
+
+
+def _signature_from(saved: list | None) -> Signature | None:
+    if saved is None:
+        return None
+    positional, keywords, varargs, varkw = saved
+    return Signature(tuple(positional), tuple(keywords), bool(varargs), bool(varkw))
+
+
+def _read_facts(reader: ModuleReader, config: Config, rebinding: bool, signatures: bool) -> CanonicalFacts:
+    facts = _canonical_facts(reader, config, rebinding)
+    check_context_fallbacks(reader.root, config, reader)
+    if signatures:
+        facts.factory_signature, facts.signatures = callable_signatures(reader.root, config, reader)
     return facts
 
 
@@ -193,3 +226,173 @@ def _canonical_facts(reader: ModuleReader, config: Config, rebinding: bool) -> C
                     f"{alias_origin}); the canonical step first rebinds both to {config.implementation}"
                 )
     return CanonicalFacts(exports=exports, collapse_allowed=collapse, warnings=messages)
+
+
+# ----- signatures of the factory and of the legacy callables ----------------------------------
+
+_NEUTRAL_DECORATORS = frozenset({"classmethod", "staticmethod", "abstractmethod"})
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def _decorator_names(node: ast.AST) -> list[str | None]:
+    """The last part of each decorator's name (`abc.abstractmethod` -> "abstractmethod"); None for a call."""
+    names: list[str | None] = []
+    for decorator in getattr(node, "decorator_list", []):
+        names.append(decorator.attr if isinstance(decorator, ast.Attribute) else
+                     decorator.id if isinstance(decorator, ast.Name) else None)
+    return names
+
+
+def signature_of(node: ast.FunctionDef | ast.AsyncFunctionDef, method: bool = False) -> Signature | None:
+    """The parameters a call of `node` fills; `method`: called on an instance (or, for a classmethod, on the
+    class), so the first parameter is already bound. None when a decorator may change what it takes."""
+    decorators = _decorator_names(node)
+    if any(name not in _NEUTRAL_DECORATORS for name in decorators):
+        return None
+    bound = (method and "staticmethod" not in decorators) or "classmethod" in decorators
+    args = node.args
+    positional = [a.arg for a in [*args.posonlyargs, *args.args]]
+    keywords = [a.arg for a in [*args.args, *args.kwonlyargs]]
+    if bound:
+        if not positional:
+            return None
+        first = positional.pop(0)
+        if first in keywords:
+            keywords.remove(first)
+    return Signature(tuple(positional), tuple(keywords), args.vararg is not None, args.kwarg is not None)
+
+
+def _only_binding(tree: ast.Module, name: str) -> ast.stmt | None:
+    """The one module-level statement that binds `name`, when there is exactly one."""
+    statements = module_level_bindings(tree).get(name, [])
+    return statements[0] if len(statements) == 1 else None
+
+
+def definition(reader: ModuleReader, module: str, name: str) -> ast.stmt | None:
+    """The `def` or `class` a module-level name is bound to, followed through imports and `a = b`, when
+    exactly one statement binds it where it is defined."""
+    origin = reader.origin(module, name)
+    where, _, defined = origin.rpartition(".")
+    found = reader.tree(where)
+    if found is None:
+        return None
+    statement = _only_binding(found[0], defined)
+    if isinstance(statement, (*_FUNCTIONS, ast.ClassDef)) and statement.name == defined:
+        return statement
+    return None
+
+
+def _member(node: ast.ClassDef, name: str) -> ast.stmt | None:
+    """The one statement of a class body binding `name` (a method), if exactly one does."""
+    found = []
+    for statement in node.body:
+        if isinstance(statement, (*_FUNCTIONS, ast.ClassDef)) and statement.name == name:
+            found.append(statement)
+        elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                found.append(statement)
+    return found[0] if len(found) == 1 else None
+
+
+def _has_bases(node: ast.ClassDef) -> bool:
+    return bool(node.keywords) or any(not (isinstance(b, ast.Name) and b.id == "object") for b in node.bases)
+
+
+def constructor_signature(node: ast.ClassDef) -> Signature | None:
+    """What `Class(...)` takes: its own `__init__` (no `__new__`), or nothing for a class without bases."""
+    if _member(node, "__new__") is not None or node.decorator_list:  # a dataclass's constructor is generated
+        return None
+    init = _member(node, "__init__")
+    if init is None:
+        return None if _has_bases(node) else Signature((), ())
+    return signature_of(init, method=True) if isinstance(init, _FUNCTIONS) else None
+
+
+def method_signature(node: ast.ClassDef, name: str, on_instance: bool) -> Signature | None:
+    """What `obj.name(...)` (`on_instance`) or `Class.name(...)` takes, when the class itself defines it."""
+    member = _member(node, name)
+    if not isinstance(member, _FUNCTIONS):
+        return None
+    decorators = _decorator_names(member)
+    if not on_instance and "classmethod" not in decorators and "staticmethod" not in decorators:
+        return signature_of(member, method=False)  # a plain function called on the class: `self` is an argument
+    return signature_of(member, method=True)
+
+
+def _returned_class(reader: ModuleReader, module: str, node: ast.stmt) -> ast.ClassDef | None:
+    """The class a factory-object function returns a new instance of (`return Class()` everywhere)."""
+    if not isinstance(node, _FUNCTIONS):
+        return None
+    returned: set[str] = set()
+    stack: list[ast.AST] = list(node.body)
+    while stack:
+        child = stack.pop()
+        if isinstance(child, (*_FUNCTIONS, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(child, ast.Return):
+            value = child.value
+            if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and not value.args
+                    and not value.keywords):
+                return None
+            returned.add(value.func.id)
+        stack.extend(ast.iter_child_nodes(child))
+    if len(returned) != 1:
+        return None
+    found = definition(reader, _defining_module(reader, module, node.name), returned.pop())
+    return found if isinstance(found, ast.ClassDef) else None
+
+
+def _defining_module(reader: ModuleReader, module: str, name: str) -> str:
+    return reader.origin(module, name).rpartition(".")[0]
+
+
+def callable_signatures(root: Path, config: Config, reader: ModuleReader | None = None
+                        ) -> tuple[Signature | None, tuple[tuple[str, str, Signature | None], ...]]:
+    """The configured factory's signature (from the canonical module), and the signatures of the legacy
+    callables as each legacy module and the canonical module bind them (see `Targets.signatures`)."""
+    factory = config.factory
+    if not factory.function:
+        return None, ()
+    reader = reader or ModuleReader(root)
+    factory_signature = None
+    node = definition(reader, config.canonical_module, factory.function)
+    if isinstance(node, _FUNCTIONS):
+        factory_signature = signature_of(node)
+    callables = {*factory.functions, *factory.classes, *factory.factory_objects, factory.function}
+    found: list[tuple[str, str, Signature | None]] = []
+    for module in [config.canonical_module, *config.legacy_modules]:
+        present = reader.tree(module)
+        if present is None:
+            continue
+        bound = module_level_bindings(present[0])
+        for name in sorted(callables):
+            if name not in bound:
+                continue
+            node = definition(reader, module, name)
+            if name in factory.functions or name == factory.function:
+                found.append((module, name, signature_of(node) if isinstance(node, _FUNCTIONS) else None))
+            if name in factory.classes:
+                is_class = isinstance(node, ast.ClassDef)
+                found.append((module, f"{name}.__init__", constructor_signature(node) if is_class else None))
+                for method in factory.class_methods:
+                    found.append((module, f"{name}.{method}", method_signature(node, method, False) if is_class else None))
+            if name in factory.factory_objects:
+                cls = node if isinstance(node, ast.ClassDef) else (
+                    _returned_class(reader, module, node) if node is not None else None)
+                for method in factory.factory_methods:
+                    found.append((module, f"{name}.{method}", method_signature(cls, method, True) if cls else None))
+    return factory_signature, tuple(found)
+
+
+def check_context_fallbacks(root: Path, config: Config, reader: ModuleReader | None = None) -> None:
+    """A context fallback whose import the repository cannot satisfy is a configuration error (every
+    site it rewrote would import a name that is not there)."""
+    reader = reader or ModuleReader(root)
+    for fallback in config.factory.context_fallbacks:
+        exports = reader.exports(fallback.module)
+        submodule = f"{fallback.module}.{fallback.name}"
+        reader.consulted[submodule] = _file_state(module_file(root, submodule))
+        if exports is not None and fallback.name not in exports and module_file(root, submodule) is None:
+            raise ConfigError(f'factory.context-fallbacks."{fallback.pattern}".import: {fallback.module} does not '
+                              f"bind {fallback.name}, which the expression {fallback.expression!r} uses")

@@ -6,12 +6,15 @@ import ast
 from dataclasses import dataclass
 
 from ..analysis import Binding, CallSite, Scope, resolve
+from ..config import ContextFallback
 from ..context import FileContext, scope_chain
 from ..import_statements import AliasSpec
-from ..findings import (ASYNC_FACTORY_IN_SYNC_CODE, COROUTINE_EXPECTED, FACTORY_NAME_TAKEN, FACTORY_OBJECT, NO_CONTEXT,
-                        UNMAPPED_ARGUMENTS, Code)
+from ..findings import (ASYNC_FACTORY_IN_SYNC_CODE, CONTEXT_FALLBACK, COROUTINE_EXPECTED, FACTORY_NAME_TAKEN,
+                        FACTORY_OBJECT, NO_CONTEXT, UNMAPPED_ARGUMENTS)
+from ..model import Signature
 from ..steps import FIXTURES, Step
 from .base import Command
+from .factory_scope import ContextFinder, Fallbacks, TrackedObject, track
 
 
 # callables that take a coroutine: a legacy async factory call passed to them cannot become a sync call
@@ -27,13 +30,30 @@ class Callee:
     via_module: bool  # spelled `m.name` through a module object
     node: ast.expr  # the expression naming the callee (Name, or the Attribute through a module object)
     all_bindings: tuple = ()  # every import binding the name can resolve to (try/except alternatives)
+    signature_key: str = ""  # how `Targets.signatures` names it: "f", "Class.__init__", "Name.method"
+    spelled: str = ""  # how messages name the call
+    tracked: TrackedObject | None = None  # a method call of a factory object kept in a local name
+
+
+@dataclass
+class Arguments:
+    """A legacy call's arguments mapped onto the factory's parameters."""
+
+    context: ast.expr | None  # the context the call passes (None: none, or a literal None)
+    context_by_keyword: bool
+    # the context's place among the arguments the factory takes as they are (`passed`, in the call's order)
+    context_position: int
+    passed: list[tuple[str, ast.expr]]
 
 
 class FactoryCallsCommand(Command):
     DESCRIPTION = (
         "Rewrite every legacy way of obtaining an object (zero-argument factory calls, direct instantiation, "
-        "Class.get_instance()/create_for_user(ctx), the configured legacy functions, factory objects' methods) "
-        "to the configured factory with the context in scope; remove `await` for a sync factory."
+        "Class.get_instance()/create_for_user(ctx), the configured legacy functions, factory objects' methods, "
+        "factory objects kept in a local name) to the configured factory: arguments mapped by name onto the "
+        "factory's parameters, the context passed or found in scope (a context variable, a parameter annotated "
+        "with a context type, `self.<attr>` set once in `__init__`), else the context fallback configured for the "
+        "file's path; remove `await` for a sync factory."
     )
 
     def applies(self, context: FileContext) -> bool:
@@ -47,21 +67,62 @@ class FactoryCallsCommand(Command):
         for site in context.facts.calls:
             if isinstance(site.node.func, ast.Attribute) and isinstance(site.node.func.value, ast.Call):
                 inner_calls.add(id(site.node.func.value))
-        for site in sorted(context.facts.calls, key=lambda s: (s.node.lineno, s.node.col_offset)):
-            callee = self.classify(context, site)
+        self.finder = ContextFinder(context.config)
+        calls = sorted(context.facts.calls, key=lambda s: (s.node.lineno, s.node.col_offset))
+        # factory objects kept in a local name and used only through factory-method calls: call by call
+        objects: dict[int, tuple[TrackedObject, Callee]] = {}
+        escapes: dict[int, str] = {}
+        methods = frozenset(factory.factory_methods)
+        classified: dict[int, Callee | None] = {}  # each call is classified once
+        for site in calls:
+            if id(site.node) in inner_calls:
+                continue
+            maker = classified[id(site.node)] = self.classify(context, site)
+            if maker is None or maker.kind != "factory-object":
+                continue
+            tracked, escapes[id(site.node)] = track(site.node, site.scope, methods)
+            if tracked is not None:
+                objects[id(site.node)] = (tracked, maker)
+        method_calls = {id(call): (tracked, maker) for tracked, maker in objects.values() for call in tracked.calls}
+        for site in calls:
+            if id(site.node) in method_calls:
+                tracked, maker = method_calls[id(site.node)]
+                tracked.seen.add(id(site.node))
+                method = site.node.func.attr
+                callee = Callee("factory-method", f"{maker.legacy_name}().{method}", maker.binding, maker.via_module,
+                                maker.node, maker.all_bindings, f"{maker.legacy_name}.{method}",
+                                f"{tracked.name}.{method}(...)", tracked)
+                if self.rewrite(context, site, callee):
+                    tracked.rewritten.add(id(site.node))
+                    for binding in callee.all_bindings or (callee.binding,):
+                        touched[id(binding)] = (binding, site.scope)
+                continue
+            callee = classified[id(site.node)] if id(site.node) in classified else self.classify(context, site)
             if callee is None:
                 continue
             if callee.kind == "factory-object":
-                if id(site.node) not in inner_calls:
-                    context.edits.report(FACTORY_OBJECT, site.node.lineno, f"{callee.legacy_name}() creates a legacy factory object; "
-                                      f"its create_* calls must become {factory.function}({factory.context_parameter}) "
-                                      "by hand")
+                if id(site.node) not in inner_calls and id(site.node) not in objects:
+                    context.edits.report(FACTORY_OBJECT, site.node.lineno, f"{callee.legacy_name}() creates a legacy "
+                                         f"factory object{escapes.get(id(site.node), '')}; its create_* calls must "
+                                         f"become {factory.function}({factory.context_parameter}) by hand")
                 continue
             outcome = self.rewrite(context, site, callee)
             if outcome:
                 rewritten_uses.add(id(callee.node if not callee.via_module else callee.node.value))
                 for binding in callee.all_bindings or (callee.binding,):
                     touched[id(binding)] = (binding, site.scope)
+        for creation, (tracked, maker) in objects.items():
+            if len(tracked.seen) < len(tracked.calls):  # a call the analysis did not reach: the object stays
+                context.edits.report(FACTORY_OBJECT, tracked.statement.lineno, f"{maker.legacy_name}() creates a "
+                                     f"legacy factory object kept in `{tracked.name}`, used where migrate-ws does not "
+                                     f"follow it; its create_* calls must become {factory.function}"
+                                     f"({factory.context_parameter}) by hand")
+            elif len(tracked.rewritten) == len(tracked.calls):
+                context.statements.remove_statement(tracked.statement, f"remove the factory object `{tracked.name}` "
+                                                    "(every use became a factory call)", tracked.block)
+                rewritten_uses.add(id(maker.node if not maker.via_module else maker.node.value))
+                for binding in maker.all_bindings or (maker.binding,):
+                    touched[id(binding)] = (binding, binding.scope)
         for binding, scope in touched.values():
             self.ensure_factory_import(context, binding, rewritten_uses)
 
@@ -99,7 +160,8 @@ class FactoryCallsCommand(Command):
                 return None
             kind = self.name_kind(context, binding.imported)
             alternatives = tuple(resolve(site.scope, func.id))
-            return Callee(kind, binding.imported, binding, False, func, alternatives) if kind else None
+            return Callee(kind, binding.imported, binding, False, func, alternatives,
+                          self.key_of(kind, binding.imported)) if kind else None
         if not isinstance(func, ast.Attribute):
             return None
         owner = func.value
@@ -107,11 +169,13 @@ class FactoryCallsCommand(Command):
             module_binding = self.module_object(context, owner, site.scope)
             if module_binding is not None:
                 kind = self.name_kind(context, func.attr)
-                return Callee(kind, func.attr, module_binding, True, func) if kind else None
+                return Callee(kind, func.attr, module_binding, True, func, (), self.key_of(kind, func.attr)) \
+                    if kind else None
             binding = self.legacy_import(context, owner, site.scope)
             if binding is not None and binding.imported in factory.classes and func.attr in factory.class_methods:
                 return Callee("class-method", f"{binding.imported}.{func.attr}", binding, False, owner,
-                              tuple(resolve(site.scope, owner.id)))
+                              tuple(resolve(site.scope, owner.id)), f"{binding.imported}.{func.attr}",
+                              f"{binding.imported}.{func.attr}()")
             return None
         if isinstance(owner, ast.Call) and func.attr in factory.factory_methods:
             inner = CallSite(owner, site.scope, None, owner.lineno)
@@ -122,77 +186,211 @@ class FactoryCallsCommand(Command):
                                       f"{factory.function} has no place for; left as is")
                     return None
                 return Callee("factory-method", f"{maker.legacy_name}().{func.attr}", maker.binding, maker.via_module,
-                              maker.node, maker.all_bindings)
+                              maker.node, maker.all_bindings, f"{maker.legacy_name}.{func.attr}")
         return None
 
-    # ----- rewriting ---------------------------------------------------------------
-    def context_argument(self, context: FileContext, site: CallSite, callee: Callee) -> tuple[str | None, str | None, Code | None]:
-        """The source text of the context to pass; or, when there is none, why (and its finding code)."""
+    @staticmethod
+    def key_of(kind: str | None, name: str) -> str:
+        return f"{name}.__init__" if kind == "class" else name
+
+    # ----- arguments ---------------------------------------------------------------
+    def legacy_signature(self, context: FileContext, callee: Callee) -> Signature | None:
+        """The legacy callable's parameters as the repository defines it: where the call's name comes from;
+        for a module that is not in the repository (a deleted legacy module), the canonical module's definition
+        of the same name, else of its canonical name. None when not known exactly."""
+        targets = context.targets
+        if not targets.signatures or not callee.signature_key:
+            return None
+        signatures = _signature_maps.get(id(targets))
+        if signatures is None or signatures[0] is not targets:
+            signatures = (targets, targets.signature_map())
+            _signature_maps[id(targets)] = signatures
+        known = signatures[1]
+        module = context.names.module_object(callee.binding) if callee.via_module else callee.binding.module
+        if (module, callee.signature_key) in known:
+            return known[(module, callee.signature_key)]
+        canonical = context.config.canonical_module
+        if (canonical, callee.signature_key) in known:
+            return known[(canonical, callee.signature_key)]
+        head, dot, rest = callee.signature_key.partition(".")
+        return known.get((canonical, context.config.canonical_name_for(head) + dot + rest))
+
+    def accepted(self, context: FileContext) -> tuple[str, ...]:
+        """The keyword arguments the factory takes: configured, else read from the canonical module."""
         factory = context.config.factory
-        call = site.node
-        keyword = next((k for k in call.keywords if k.arg == factory.context_parameter), None)
-        others = [k for k in call.keywords if k is not keyword]
-        positional_context = callee.kind in ("function", "class-method", "factory-method")
-        if others or any(isinstance(a, ast.Starred) for a in call.args) or \
-                len(call.args) > (1 if positional_context else 0) or (call.args and keyword is not None):
-            return None, "its arguments cannot be mapped onto the factory's", UNMAPPED_ARGUMENTS
-        supplied = keyword.value if keyword is not None else (call.args[0] if call.args else None)
-        if supplied is not None and not (isinstance(supplied, ast.Constant) and supplied.value is None):
-            start, end = context.span(supplied)
-            return context.text[start:end], None, None
+        if factory.parameters is not None:
+            return factory.parameters
+        if context.targets.factory_signature is not None:
+            return context.targets.factory_signature.keywords
+        return (factory.context_parameter,)
+
+    def map_arguments(self, context: FileContext, call: ast.Call, callee: Callee) -> tuple[Arguments | None, str]:
+        """The call's arguments by the legacy callable's parameter names, onto the factory's; or why not."""
+        factory = context.config.factory
+        signature = self.legacy_signature(context, callee)
+        named: list[tuple[str, ast.expr, bool]] = []
+        for position, argument in enumerate(call.args):
+            if isinstance(argument, ast.Starred):
+                return None, f"its `*{ast.unparse(argument.value)}` argument cannot be matched to parameters"
+            if signature is not None and position < len(signature.positional):
+                named.append((signature.positional[position], argument, False))
+            elif signature is None and position == 0 and callee.kind != "class":
+                named.append((factory.context_parameter, argument, False))
+            else:
+                return None, f"its positional argument {position + 1} ({_short(argument)}) has no parameter name"
+        for keyword in call.keywords:
+            if keyword.arg is None:
+                return None, f"its `**{ast.unparse(keyword.value)}` argument cannot be matched to parameters"
+            named.append((keyword.arg, keyword.value, True))
+        accepted = self.accepted(context)
+        arguments = Arguments(None, False, 0, [])
+        seen: set[str] = set()
+        for name, value, by_keyword in named:
+            if name in seen:
+                return None, f"it passes `{name}` twice"
+            seen.add(name)
+            if name == factory.context_parameter:
+                arguments.context, arguments.context_by_keyword = value, by_keyword
+                arguments.context_position = len(arguments.passed)
+            elif name in accepted:
+                arguments.passed.append((name, value))
+            else:
+                return None, f"its argument `{name}` has no place in {factory.function}({', '.join(accepted)})"
+        return arguments, ""
+
+    # ----- the context -------------------------------------------------------------
+    def context_in_scope(self, context: FileContext, site: CallSite) -> tuple[str | None, str]:
+        """The context to pass when the call passes none: a context variable, a parameter annotated with a
+        context type, `self.<attr>` set once from one; or None and why not."""
+        factory = context.config.factory
         for name in factory.context_variables:
             bindings = resolve(site.scope, name)
             if bindings and all(b.scope.kind != "class" for b in bindings):
-                return name, None, None
-        return None, f"no {' or '.join(factory.context_variables)} in scope", NO_CONTEXT
+                return name, ""
+        found = self.finder.find(site.scope)
+        if found.expression is not None:
+            return found.expression, ""
+        reason = f"no {' or '.join(factory.context_variables)} in scope"
+        return None, f"{reason} ({found.how})" if found.how else reason
 
+    def fallback(self, context: FileContext, site: CallSite) -> tuple[ContextFallback | None, bool, str]:
+        """The context fallback configured for this file, whether its import must be added, or why it cannot
+        be used here."""
+        fallback = Fallbacks.for_path(context.config, context.path)
+        if fallback is None:
+            return None, False, ""
+        bindings = resolve(site.scope, fallback.name)
+        if not bindings:
+            return fallback, True, ""
+        if all(b.kind == "import-name" and b.module == fallback.module and b.imported == fallback.name
+               for b in bindings):
+            return fallback, False, ""
+        where = f" (line {bindings[0].line})" if bindings[0].line else ""
+        return None, False, (f"the context fallback for \"{fallback.pattern}\" needs {fallback.name}, which is "
+                             f"bound to something else here{where}")
+
+    # ----- rewriting ---------------------------------------------------------------
     def rewrite(self, context: FileContext, site: CallSite, callee: Callee) -> bool:
         factory = context.config.factory
         call = site.node
+        spelled = callee.spelled or f"{callee.legacy_name}(...)"
         if callee.kind == "function" and callee.legacy_name == factory.function:
-            supplied = [*call.args[:1], *(k.value for k in call.keywords if k.arg == factory.context_parameter)]
-            if supplied and not (isinstance(supplied[0], ast.Constant) and supplied[0].value is None):
+            given = [*call.args[:1], *(k.value for k in call.keywords if k.arg == factory.context_parameter)]
+            if given and not (isinstance(given[0], ast.Constant) and given[0].value is None):
                 return False  # already the factory with a context
-        argument, reason, code = self.context_argument(context, site, callee)
-        spelled = f"{callee.legacy_name}(...)" if callee.kind != "class-method" else f"{callee.legacy_name}()"
-        if argument is None:
-            context.edits.report(code, call.lineno, f"{spelled}: {reason}; kept as is (pass the caller's context to "
-                              f"{factory.function} by hand)")
-            if context.targets.todo_comments:
-                self.todo_comment(context, site, f"{spelled} needs the user's context: use {factory.function}(<user context>)")
+        arguments, problem = self.map_arguments(context, call, callee)
+        if arguments is None:
+            object_note = f"; the factory object `{callee.tracked.name}` stays for it" if callee.tracked else ""
+            context.edits.report(UNMAPPED_ARGUMENTS, call.lineno, f"{spelled}: {problem}; kept as is (rewrite it "
+                                 f"as a {factory.function} call by hand){object_note}")
             return False
+        supplied = arguments.context
+        if supplied is not None and isinstance(supplied, ast.Constant) and supplied.value is None:
+            supplied = None
+        fallback: ContextFallback | None = None
+        needs_import = False
+        if supplied is not None:
+            start, end = context.span(supplied)
+            argument = context.text[start:end]
+        else:
+            argument, reason = self.context_in_scope(context, site)
+            if argument is None:
+                fallback, needs_import, unusable = self.fallback(context, site)
+                if fallback is not None:
+                    argument = fallback.expression
+                elif unusable:
+                    reason = f"{reason}; {unusable}"
+            if argument is None:
+                context.edits.report(NO_CONTEXT, call.lineno, f"{spelled}: {reason}; kept as is (pass the caller's "
+                                     f"context to {factory.function} by hand)")
+                if context.targets.todo_comments:
+                    self.todo_comment(context, site, f"{spelled} needs the user's context: use "
+                                      f"{factory.function}(<user context>)")
+                return False
         if not self.factory_name_available(context, site, callee):
             other = next((b for b in resolve(site.scope, factory.function)), None)
             where = f" (bound at line {other.line})" if other is not None else ""
-            context.edits.report(FACTORY_NAME_TAKEN, call.lineno, f"{spelled}: {factory.function} is bound to something else here{where}; "
-                              "kept as is")
+            context.edits.report(FACTORY_NAME_TAKEN, call.lineno, f"{spelled}: {factory.function} is bound to something "
+                                 f"else here{where}; kept as is")
             return False
         outer = context.facts.argument_of.get(id(call), "")
-        if site.awaited is None and not factory.is_async and outer.rsplit(".", 1)[-1] in COROUTINE_CONSUMERS \
-                and callee.kind == "function":
-            context.edits.report(COROUTINE_EXPECTED, call.lineno, f"{spelled}: its coroutine is passed to {outer}(...), but "
-                              f"{factory.function} is not async; kept as is")
+        if site.awaited is None and not factory.is_async and outer.rsplit(".", 1)[-1] in COROUTINE_CONSUMERS:
+            context.edits.report(COROUTINE_EXPECTED, call.lineno, f"{spelled}: its coroutine is passed to {outer}(...), "
+                                 f"but {factory.function} is not async; kept as is")
             return False
-        keyword = any(k.arg == factory.context_parameter for k in call.keywords)
-        argument_text = f"{factory.context_parameter}={argument}" if keyword else argument
-        function = factory.function
-        if callee.via_module:
-            owner = callee.node.value if isinstance(callee.node, ast.Attribute) else callee.node
-            function = f"{owner.id}.{factory.function}"
-        replacement = f"{function}({argument_text})"
+        replacement = f"{self.function_text(context, callee)}({self.arguments_text(context, arguments, argument)})"
         target = call
         if site.awaited is not None and not factory.is_async:
             target = site.awaited
         elif factory.is_async and site.awaited is None:
             if not self.in_async_function(site.scope):
-                context.edits.report(ASYNC_FACTORY_IN_SYNC_CODE, call.lineno, f"{spelled}: the factory is async but this code is not; kept as is")
+                context.edits.report(ASYNC_FACTORY_IN_SYNC_CODE, call.lineno, f"{spelled}: the factory is async but "
+                                     "this code is not; kept as is")
                 return False
             replacement = f"await {replacement}"
         start, end = context.span(target)
         if context.text[start:end] == replacement:
             return False
         context.edits.replace(start, end, replacement, f"{spelled} -> {factory.function}({argument})")
+        if fallback is not None:
+            context.edits.report(CONTEXT_FALLBACK, call.lineno, f"{spelled}: no {' or '.join(factory.context_variables)} "
+                                 f"in scope; passes {fallback.expression}, the context fallback for "
+                                 f"\"{fallback.pattern}\"")
+            if needs_import:
+                self.import_fallback(context, callee, fallback)
         return True
+
+    def function_text(self, context: FileContext, callee: Callee) -> str:
+        function = context.config.factory.function
+        if callee.via_module:
+            owner = callee.node.value if isinstance(callee.node, ast.Attribute) else callee.node
+            return f"{owner.id}.{function}"
+        return function
+
+    def arguments_text(self, context: FileContext, arguments: Arguments, argument: str) -> str:
+        """The arguments in the call's order (evaluated in the same order), the ones passed through by their
+        names; the context by position where it comes first and the factory takes it first, else by the
+        factory's name for it."""
+        factory = context.config.factory
+        signature = context.targets.factory_signature
+        # by position unless the factory's source shows the context is not its first parameter
+        first = signature is None or factory.context_parameter not in signature.keywords \
+            or signature.positional[:1] == (factory.context_parameter,)
+        parts = []
+        for name, value in arguments.passed:
+            start, end = context.span(value)
+            parts.append(f"{name}={context.text[start:end]}")
+        position = arguments.context_position if arguments.context is not None else 0
+        by_keyword = arguments.context_by_keyword or not first or position > 0
+        parts.insert(position, f"{factory.context_parameter}={argument}" if by_keyword else argument)
+        return ", ".join(parts)
+
+    def import_fallback(self, context: FileContext, callee: Callee, fallback: ContextFallback) -> None:
+        """Import the fallback's name next to where the callee was imported (merged into that statement when it
+        imports from the same module after the rewrite)."""
+        for binding in callee.all_bindings or (callee.binding,):
+            if binding.statement is not None and binding.kind in ("import-name", "import-module"):
+                context.statements.add_import_near(binding.statement, fallback.module, AliasSpec(fallback.name, None))
 
     def in_async_function(self, scope: Scope) -> bool:
         for enclosing in scope_chain(scope):
@@ -247,12 +445,28 @@ def _factory_words(config) -> set[str]:
     return {*factory.functions, *factory.classes, *factory.factory_objects, *([factory.function] if factory.function else [])}
 
 
+def _names(config) -> set[str]:
+    """What the analysis follows for this step: the callables, the context variables, the factory methods (so
+    a factory object's method calls are seen), and the names the context fallbacks import."""
+    factory = config.factory
+    return {*_factory_words(config), *factory.context_variables, *factory.factory_methods,
+            *(fallback.name for fallback in factory.context_fallbacks)}
+
+
+_signature_maps: dict[int, tuple] = {}
+
+
+def _short(node: ast.expr) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 STEP = Step(
     name="factory",
     title="Replace legacy constructors and singleton access with {factory}({context})",
     description=FactoryCallsCommand.DESCRIPTION,
     command=FactoryCallsCommand,
-    names=lambda config: {*_factory_words(config), *config.factory.context_variables},
+    names=_names,
     prefilter_words=lambda config: _factory_words(config),
     examples=FIXTURES / "factory",
 )
