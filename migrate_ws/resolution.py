@@ -78,8 +78,11 @@ class ModuleReader:
         tree, _ = found
         return frozenset(module_level_bindings(tree))
 
-    def origin(self, module: str, name: str, depth: int = 0) -> str:
-        """Follow `from x import y` and `a = b` to the definition a module-level name is bound to."""
+    def origin(self, module: str, name: str, depth: int = 0, stop: frozenset[str] = frozenset()) -> str:
+        """Follow `from x import y` and `a = b` to the definition a module-level name is bound to
+        (or to the first `module.name` of `stop` on the way)."""
+        if f"{module}.{name}" in stop:
+            return f"{module}.{name}"
         found = self.tree(module) if depth < 20 else None
         if found is None:
             return f"{module}.{name}"
@@ -92,12 +95,12 @@ class ModuleReader:
         if isinstance(last, (ast.Assign, ast.AnnAssign)) and isinstance(last.value, ast.Name):
             if last.value.id == name:
                 return f"{module}.{name}"
-            return self.origin(module, last.value.id, depth + 1)
+            return self.origin(module, last.value.id, depth + 1, stop)
         if isinstance(last, ast.ImportFrom):
             source = resolve_relative(module, is_package, last.level, last.module)
             for alias in last.names:
                 if (alias.asname or alias.name) == name and source:
-                    return self.origin(source, alias.name, depth + 1)
+                    return self.origin(source, alias.name, depth + 1, stop)
         return f"{module}.{name}"
 
 
@@ -186,7 +189,7 @@ def _read_facts(reader: ModuleReader, config: Config, rebinding: bool, signature
     facts = _canonical_facts(reader, config, rebinding)
     check_context_fallbacks(reader.root, config, reader)
     if signatures:
-        facts.factory_signature, facts.signatures = callable_signatures(reader.root, config, reader)
+        facts.factory_signature, facts.signatures = callable_signatures(reader.root, config, reader, rebinding)
     return facts
 
 
@@ -347,10 +350,14 @@ def _defining_module(reader: ModuleReader, module: str, name: str) -> str:
     return reader.origin(module, name).rpartition(".")[0]
 
 
-def callable_signatures(root: Path, config: Config, reader: ModuleReader | None = None
+def callable_signatures(root: Path, config: Config, reader: ModuleReader | None = None, rebinding: bool = False
                         ) -> tuple[Signature | None, tuple[tuple[str, str, Signature | None], ...]]:
     """The configured factory's signature (from the canonical module), and the signatures of the legacy
-    callables as each legacy module and the canonical module bind them (see `Targets.signatures`)."""
+    callables as each legacy module and the canonical module bind them (see `Targets.signatures`).
+
+    With `rebinding` (the canonical step runs), the canonical module's canonical names and aliases
+    bound at its top level are read as the implementation they will be bound to: the calls the
+    factory step rewrites are judged by what they call after the change, as a second run would."""
     factory = config.factory
     if not factory.function:
         return None, ()
@@ -360,6 +367,16 @@ def callable_signatures(root: Path, config: Config, reader: ModuleReader | None 
     if isinstance(node, _FUNCTIONS):
         factory_signature = signature_of(node)
     callables = {*factory.functions, *factory.classes, *factory.factory_objects, factory.function}
+    rebound: set[str] = set()  # canonical-module.name the canonical step binds to the implementation
+    canonical = reader.tree(config.canonical_module)
+    if rebinding and config.implementation and canonical is not None:
+        top_level = module_level_bindings(canonical[0])
+        for name in set(config.aliases) | set(config.aliases.values()):
+            statements = top_level.get(name)
+            # the canonical step rebinds a name after its last binding when that is at the top level
+            if statements and max(statements, key=lambda s: (s.end_lineno, s.end_col_offset)) in canonical[0].body:
+                rebound.add(f"{config.canonical_module}.{name}")
+    rebound = frozenset(rebound)
     found: list[tuple[str, str, Signature | None]] = []
     for module in [config.canonical_module, *config.legacy_modules]:
         present = reader.tree(module)
@@ -370,6 +387,8 @@ def callable_signatures(root: Path, config: Config, reader: ModuleReader | None 
             if name not in bound:
                 continue
             node = definition(reader, module, name)
+            if rebound and reader.origin(module, name, stop=rebound) in rebound:
+                node = definition(reader, config.implementation_module, config.implementation_name)
             if name in factory.functions or name == factory.function:
                 found.append((module, name, signature_of(node) if isinstance(node, _FUNCTIONS) else None))
             if name in factory.classes:

@@ -229,3 +229,55 @@ def charge(context):
     result = plan(tmp_path, config_with(), jobs=1)
     text = next(r for r in result.files if r.path == "app/consumer.py").rewritten.decode()
     assert "return get_client(context=context)" in text
+
+
+def rebinding_shop(root: Path) -> None:
+    write(root, "shop/__init__.py", "")
+    write(root, "shop/payments/__init__.py", "from shop.payments.client import PaymentClient\n")
+    write(root, "shop/payments/impl.py", '''
+class _Implementation:
+    def __init__(self, context=None, region="eu"):
+        self.context = context
+''')
+    write(root, "shop/payments/client.py", '''from shop.payments.impl import _Implementation
+
+
+class PaymentClient:
+    def __init__(self, *args, **kwargs):
+        self.args = args
+
+
+def get_client(context=None, region="eu"):
+    return _Implementation(context, region)
+''')
+    write(root, "shop/legacy.py", "from shop.payments.client import PaymentClient\n")
+    write(root, "app/consumer.py", '''from shop.payments import PaymentClient
+
+
+def charge(context):
+    return PaymentClient(context)
+''')
+
+
+def test_a_class_the_canonical_step_rebinds_is_judged_by_its_implementation(tmp_path: Path) -> None:
+    """The canonical module's own class takes `*args`; the canonical step binds the name to the
+    implementation, whose constructor names the context. The first run must rewrite the call as the
+    second run (which reads the rebound module) would: otherwise applying twice differs from once."""
+    table = copy.deepcopy(BASE)
+    table["aliases"] = {"LegacyClient": "PaymentClient"}
+    table["legacy-modules"] = {"shop.legacy": ["PaymentClient"], "shop.payments": ["PaymentClient"]}
+    rebinding_shop(tmp_path / "plain")
+    kept = plan(tmp_path / "plain", parse_config(table, source="test"), jobs=1)
+    assert any(f.code == "MW302" and f.path == "app/consumer.py" for f in kept.all_findings)
+
+    table["implementation"] = "shop.payments.impl._Implementation"
+    config = parse_config(table, source="test")
+    root = tmp_path / "rebinding"
+    rebinding_shop(root)
+    first = plan(root, config, jobs=1)
+    changed = {r.path: r for r in first.changed_files}
+    assert "return get_client(context)" in changed["app/consumer.py"].rewritten.decode()
+    for result in first.changed_files:
+        (root / result.path).write_bytes(result.rewritten)
+    second = plan(root, config, jobs=1)
+    assert [r.path for r in second.changed_files] == []
