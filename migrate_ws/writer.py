@@ -70,13 +70,15 @@ def temp_path_for(path: str) -> str:
 
 
 def atomic_write(path: str | os.PathLike, data: bytes, mode: int | None = None,
-                 temps: set[str] | None = None, directories: set[str] | None = None) -> None:
+                 temps: set[str] | None = None, directories: set[str] | None = None, sync: bool = True) -> None:
     """Replace `path` with `data` atomically; `mode` defaults to the file's current mode.
 
     `temps` (if given) holds the temporary file's name for as long as it may exist, so
     whoever owns the set can remove it after an interruption at any point. With
     `directories`, the directory is added to it for one fsync later (`Journal.flush`)
-    instead of being synced after every file.
+    instead of being synced after every file. Without `sync` the data is not synced before the
+    rename: whoever writes so must sync the file later (`Journal.flush`) and be able to restore
+    the original should the machine stop before that.
     """
     target = os.fspath(path)
     try:
@@ -101,7 +103,8 @@ def atomic_write(path: str | os.PathLike, data: bytes, mode: int | None = None,
                 except OSError:
                     pass
             os.fchmod(fd, mode)
-            os.fsync(fd)
+            if sync:
+                os.fsync(fd)
         finally:
             os.close(fd)
         if before_replace is not None:
@@ -123,14 +126,27 @@ def atomic_write(path: str | os.PathLike, data: bytes, mode: int | None = None,
         _fsync_directory(os.path.dirname(target) or ".")
 
 
+def _fsync_file(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class Journal:
     """Every path changed through it, with its original state, in the order first touched."""
 
-    def __init__(self) -> None:
+    def __init__(self, deferred_sync: bool = False) -> None:
         self._originals: dict[str, Original] = {}
         self._temps: set[str] = set()
         self._created_dirs: list[str] = []
         self._unsynced: set[str] = set()  # directories written in since the last flush
+        # With `deferred_sync` (the caller keeps the originals on disk until it is done, so a
+        # crash is undone from there), files are synced at `flush`, many at once, and only
+        # the writes marked durable: a file written again by a later step need not be.
+        self.deferred_sync = deferred_sync
+        self._unsynced_files: set[str] = set()
 
     # ----- recording ---------------------------------------------------------------------
 
@@ -157,10 +173,12 @@ class Journal:
 
     # ----- changing files ----------------------------------------------------------------
 
-    def write(self, path: str | os.PathLike, data: bytes, mode: int | None = None) -> None:
+    def write(self, path: str | os.PathLike, data: bytes, mode: int | None = None, durable: bool = True) -> None:
         """Write `data` atomically, keeping the file's mode unless `mode` is given.
 
-        A read-only file is not overwritten (`ReadOnlyFile`).
+        A read-only file is not overwritten (`ReadOnlyFile`). With `deferred_sync`, a `durable`
+        write is synced at the next `flush`, and one that is not (a state a later write replaces)
+        is never synced.
         """
         key = os.path.abspath(os.fspath(path))
         self._make_parents(os.path.dirname(key))
@@ -173,7 +191,12 @@ class Journal:
             _check_writable(key, info)
         if mode is None:
             mode = stat.S_IMODE(info.st_mode) if info is not None else (original.mode or _default_mode())
-        atomic_write(key, data, mode, self._temps, self._unsynced)
+        atomic_write(key, data, mode, self._temps, self._unsynced, sync=not self.deferred_sync)
+        if self.deferred_sync:
+            if durable:
+                self._unsynced_files.add(key)
+            else:
+                self._unsynced_files.discard(key)
 
     def delete(self, path: str | os.PathLike) -> None:
         key = os.path.abspath(os.fspath(path))
@@ -186,10 +209,24 @@ class Journal:
             return
         _check_writable(key, info)
         os.unlink(key)
+        self._unsynced_files.discard(key)
         self._unsynced.add(os.path.dirname(key))
 
     def flush(self) -> None:
-        """Sync every directory written in since the last flush (once each): the renames are durable."""
+        """Sync the files whose sync was deferred, then every directory written in since the last
+        flush (once each): the contents and the renames are durable."""
+        if self._unsynced_files:
+            files = sorted(self._unsynced_files)
+            if len(files) < 16:
+                for file in files:
+                    _fsync_file(file)
+            else:
+                from concurrent.futures import ThreadPoolExecutor
+
+                # the device takes many syncs at once far faster than one after the other
+                with ThreadPoolExecutor(max_workers=8) as pool:
+                    list(pool.map(_fsync_file, files))
+            self._unsynced_files.clear()
         for directory in sorted(self._unsynced):
             _fsync_directory(directory)
         self._unsynced.clear()

@@ -344,3 +344,32 @@ def test_journal_writes_keep_the_owner(tmp_path: Path) -> None:
     assert (target.stat().st_uid, target.stat().st_gid) == (4321, 4321)
     assert journal.restore() == []
     assert (target.stat().st_uid, target.stat().st_gid, target.read_bytes()) == (4321, 4321, b"x = 1\n")
+
+
+def test_deferred_sync_syncs_each_durable_file_once_at_flush(tmp_path: Path, monkeypatch) -> None:
+    """`--apply` (whose recovery journal holds the originals) syncs a file once, at the end of the
+    step that writes it last; a state a later step replaces is never synced."""
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        path = os.readlink(f"/proc/self/fd/{fd}") if os.path.exists("/proc/self/fd") else str(fd)
+        synced.append(os.path.basename(path))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    files = [tmp_path / f"m{number}.py" for number in range(20)]
+    for file in files:
+        file.write_bytes(b"old\n")
+    journal = writer.Journal(deferred_sync=True)
+    for file in files:
+        journal.write(file, b"step one\n", durable=False)
+    assert synced == []
+    for file in files[:10]:
+        journal.write(file, b"step two\n")
+    journal.flush()
+    if os.path.exists("/proc/self/fd"):
+        assert sorted(name for name in synced if name.endswith(".py")) == sorted(f.name for f in files[:10])
+    assert [f.read_bytes() for f in files] == [b"step two\n"] * 10 + [b"step one\n"] * 10
+    assert journal.restore() == []
+    assert all(f.read_bytes() == b"old\n" for f in files)

@@ -436,6 +436,7 @@ class Applier:
         self.plan: Plan | None = None
         self.steps: list[PlannedStep] = []
         self.excluded: list[Finding] = []  # files this apply leaves out, as findings
+        self.last_step: dict[str, str] = {}  # path -> the last step that writes it
         self.base: HeadState | None = None
         self.branch: str | None = None
         self.writing = False  # the transaction has started
@@ -452,6 +453,7 @@ class Applier:
     def arrange(self, plan: Plan) -> None:
         """The steps to write, without the files left out."""
         self.steps = planned_steps(plan, self.root, self.prefix, left_out_paths(self.excluded) | not_processed(plan))
+        self.last_step = {change.path: step.name for step in self.steps for change in step.changes}
 
     @property
     def prefix(self) -> str:
@@ -529,7 +531,7 @@ class Applier:
                 else:
                     if current_bytes(change.full) == change.data:
                         continue
-                    self.journal.write(change.full, change.data)
+                    self.journal.write(change.full, change.data, durable=self.last_step.get(change.path) == step.name)
                 written.append(change)
             except ReadOnlyFile:
                 raise Failed(f"cannot write {change.path}: the file is read-only") from None
@@ -735,10 +737,6 @@ class InPlaceApplier(Applier):
     def select(self, plan: Plan) -> None:
         self.excluded = unwritable.find(self.root, plan, not_processed(plan), self.ui.note)  # unwritable
 
-    def arrange(self, plan: Plan) -> None:
-        super().arrange(plan)
-        self.last_step = {change.path: step.name for step in self.steps for change in step.changes}
-
     def write_step(self, step: PlannedStep) -> list[FileChange]:
         # without commits only the end state matters: each file is written once, with its final content
         final = [change for change in step.changes if self.last_step[change.path] == step.name]
@@ -770,6 +768,9 @@ class GitApplier(Applier):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # the recovery journal keeps every original on disk before the first write, so the files
+        # are synced once each, at the end of a step, not after every write (see writer.Journal)
+        self.journal.deferred_sync = True
         self.repo: Repository | None = None
         self.dirty: list[tuple[str, str]] = []
         self.branch_created = False
