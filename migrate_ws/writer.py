@@ -45,7 +45,8 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
-def _fsync_directory(directory: str) -> None:
+def fsync_directory(directory: str | os.PathLike) -> None:
+    """Make the entries of `directory` (a rename, a new or removed file) durable, where the file system can."""
     try:
         fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
@@ -123,7 +124,7 @@ def atomic_write(path: str | os.PathLike, data: bytes, mode: int | None = None,
     if directories is not None:
         directories.add(os.path.dirname(target) or ".")
     else:
-        _fsync_directory(os.path.dirname(target) or ".")
+        fsync_directory(os.path.dirname(target) or ".")
 
 
 def _fsync_file(path: str) -> None:
@@ -228,7 +229,7 @@ class Journal:
                     list(pool.map(_fsync_file, files))
             self._unsynced_files.clear()
         for directory in sorted(self._unsynced):
-            _fsync_directory(directory)
+            fsync_directory(directory)
         self._unsynced.clear()
 
     def _make_parents(self, directory: str) -> None:

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from ..writer import fsync_directory
+
 LOCK_NAME = "apply.lock"
 
 
@@ -171,18 +173,6 @@ def _directory_mutex(directory: Path) -> Iterator[None]:
         os.close(fd)  # releases the flock
 
 
-def _fsync_directory(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
 
 class ApplyLock:
     """`<git dir>/migrate-ws/apply.lock`, held from `acquire()` to `release()`."""
@@ -249,7 +239,7 @@ class ApplyLock:
                     os.fsync(fd)
                 finally:
                     os.close(fd)
-            _fsync_directory(self.directory)
+            fsync_directory(self.directory)
             return True
         finally:
             try:

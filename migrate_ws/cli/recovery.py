@@ -46,6 +46,7 @@ from typing import Any, Callable, Iterable
 
 from . import test_pause
 from .exit_codes import ExitCode
+from ..writer import fsync_directory
 from .apply_lock import ApplyLock, Holder, LockHeld, process_alive, process_start
 
 JOURNAL_DIR = "apply-journal"
@@ -69,18 +70,6 @@ class Refusal(Exception):
 
 # ----- small file helpers ------------------------------------------------------------------------
 
-def _fsync_directory(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
 
 def _write_durably(path: Path, data: bytes) -> None:
     """Replace `path` with `data`: temporary file, fsync, rename (`os.rename` replaces on POSIX), fsync directory."""
@@ -97,7 +86,7 @@ def _write_durably(path: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
 
 
 def _read(path: Path) -> bytes | None:
@@ -124,7 +113,7 @@ def _remove_tree(directory: Path) -> None:
         except FileNotFoundError:
             pass
     directory.rmdir()
-    _fsync_directory(directory.parent)
+    fsync_directory(directory.parent)
 
 
 # ----- the phases --------------------------------------------------------------------------------
@@ -629,7 +618,7 @@ class Aborter:
                 finally:
                     os.close(fd)
                 os.rename(lock, index)
-                _fsync_directory(index.parent)
+                fsync_directory(index.parent)
             self.lines.append("the index restored")
         except FileExistsError:
             self.errors.append(f"{index}.lock exists: another git process is running; run `migrate-ws --abort` again "
