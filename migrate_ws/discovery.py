@@ -149,25 +149,18 @@ class Patterns:
         """Whether the patterns match the file `path` (relative, POSIX); None: no pattern does."""
         if name is None:
             name = path[path.rfind("/") + 1:]
-        names, suffixes, matchers = self._any_file
-        if not (name in names or (suffixes and name.endswith(suffixes))):
-            for matcher, on_name in matchers:
-                if matcher(name if on_name else path) is not None:
-                    break
-            else:
-                return None
-        if not self._negated:
-            return True
-        for rule in self._rules:
-            if rule.file(name if rule.on_name else path) is not None:
-                return rule.include
-        return None  # pragma: no cover - the combined expression matched, so one rule does
+        return self._match(path, name, self._any_file, "file")
 
     def directory(self, path: str, name: str | None = None) -> bool | None:
         """Whether the patterns match the directory `path` (relative, POSIX, ending in "/")."""
         if name is None:
             name = path[path.rfind("/", 0, -1) + 1:]
-        names, suffixes, matchers = self._any_directory
+        return self._match(path, name, self._any_directory, "directory")
+
+    def _match(self, path: str, name: str, candidates: tuple, form: str) -> bool | None:
+        """The decision of the last pattern that matches, in the rules' `form` ("file" or
+        "directory"); `candidates` rules out most paths before any rule is tried."""
+        names, suffixes, matchers = candidates
         if not (name in names or (suffixes and name.endswith(suffixes))):
             for matcher, on_name in matchers:
                 if matcher(name if on_name else path) is not None:
@@ -177,9 +170,9 @@ class Patterns:
         if not self._negated:
             return True
         for rule in self._rules:
-            if rule.directory(name if rule.on_name else path) is not None:
+            if getattr(rule, form)(name if rule.on_name else path) is not None:
                 return rule.include
-        return None  # pragma: no cover
+        return None  # pragma: no cover - the combined expression matched, so one rule does
 
 
 # whether any pattern may match: literal names (a set), `*X` suffixes, matchers of the others
