@@ -266,7 +266,13 @@ def _check(root: Path, paths: list[str], outcomes: dict[str, FileOutcome], watch
     return findings
 
 
-def broken_by_leaving_out(root: Path, paths: list[str], files: list[FileResult], left_out: set[str]) -> list[Reference]:
+@dataclass
+class BrokenImport:
+    reference: Reference
+    provider: str | None  # the file of the module it imports from (None: not in the repository)
+
+
+def broken_by_leaving_out(root: Path, paths: list[str], files: list[FileResult], left_out: set[str]) -> list[BrokenImport]:
     """The references that would break if the files in `left_out` kept their original content while
     the rest of the change is applied (a review that rejects some files): each reference a left-out
     file makes as it is today, and each one an applied file makes after the change."""
@@ -279,7 +285,7 @@ def broken_by_leaving_out(root: Path, paths: list[str], files: list[FileResult],
         names = before_repo.state(module).names - (after_repo.state(module).names if content is not None else set())
         if names:
             lost[module] = names
-    broken: list[Reference] = []
+    broken: list[BrokenImport] = []
     for result in files:
         references = list(result.references)
         if result.path in left_out and lost:
@@ -296,16 +302,8 @@ def broken_by_leaving_out(root: Path, paths: list[str], files: list[FileResult],
                 continue
             was = before_repo.resolves(reference.was_module, reference.was_name)
             if was is None or was:
-                broken.append(reference)
+                broken.append(BrokenImport(reference, before_repo.files.get(reference.module)))
     return broken
-
-
-def module_path(paths: list[str], module: str) -> str | None:
-    """The file of a module among `paths`."""
-    for path in paths:
-        if module_name_for(path)[0] == module:
-            return path
-    return None
 
 
 def _spelled(reference: Reference) -> str:

@@ -24,7 +24,7 @@ from typing import Any, Callable, TextIO
 from .. import steps as step_registry
 from ..editing import state_after, steps_touching
 from ..findings import REJECTED_IN_REVIEW, Finding
-from ..import_check import broken_by_leaving_out, module_path
+from ..import_check import broken_by_leaving_out
 from ..model import FileResult, Plan
 from ..report import unified_diff
 from ..source import SourceText, UndecodableSource
@@ -133,8 +133,8 @@ def follow_rejections(plan: Plan, root, paths: list[str], review: Review, candid
             if gone:
                 more[path] = f"its rewrite follows the rewrite of {gone[0]}, which was rejected"
         if not more:
-            for reference in broken_by_leaving_out(root, paths, plan.files, set(review.rejected)):
-                provider = module_path(paths, reference.module)
+            for broken in broken_by_leaving_out(root, paths, plan.files, set(review.rejected)):
+                provider, reference = broken.provider, broken.reference
                 if provider is not None and provider not in review.rejected and provider in results:
                     more.setdefault(provider, f"its change would break an import of {reference.name or reference.module} "
                                               f"that a rejected file still makes")

@@ -31,7 +31,7 @@ from ..pr import CommitRecord, Slice, render
 from ..report import plural
 from ..slicing import Owners, Piece, Split, SplitBy, SplitError, split
 from .apply_command import (FOLLOW_UPS_JSON, FOLLOW_UPS_MD, PR_BODY_NAME, Failed, FileChange, GitApplier, Outcome,
-                            PlannedStep, Refused, UsageError, check_command, left_out_paths)
+                            PlannedStep, Refused, UsageError, check_command)
 from .exit_codes import ExitCode
 from .git import GitError
 
@@ -342,10 +342,6 @@ class SplitApplier(GitApplier):
 
         assert self.plan is not None
         return title(self.plan)
-
-
-def left_out(excluded) -> set[str]:
-    return left_out_paths(excluded)
 
 
 def parse(value: str) -> SplitBy:
