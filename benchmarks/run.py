@@ -389,34 +389,56 @@ def git_copy(corpus: str, target: str) -> None:
         subprocess.run(["git", *command], cwd=target, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+def best_on_git_copies(corpus: str, workdir: str, stem: str, label: str, repeat: int, timeout: float,
+                       arguments: list[str], prepare=None, inspect=None) -> Measurement:
+    """The best of `repeat` runs of `migrate-ws ARGUMENTS -C COPY`, each on a fresh git copy of the
+    corpus; `prepare(copy, attempt)` runs before the timed command, `inspect(copy, result)` after
+    the first run that succeeded."""
+    runs: list[Measurement] = []
+    for attempt in range(max(1, repeat)):
+        copy = os.path.join(workdir, f"{stem}-{attempt}")
+        progress(f"timing {label} on a git copy ({attempt + 1}/{max(1, repeat)})")
+        git_copy(corpus, copy)
+        if prepare is not None:
+            prepare(copy, attempt)
+        result = measure(tool(*arguments, "-C", copy), timeout=timeout)
+        runs.append(result)
+        if attempt == 0 and result.rc == 0 and inspect is not None:
+            inspect(copy, result)
+        shutil.rmtree(copy, ignore_errors=True)
+    return min(runs, key=lambda m: m.wall)
+
+
+def add_against(table: Table, name: str, best: Measurement, base: Measurement | None, base_name: str,
+                limit: float) -> None:
+    """A row for `best` with its wall time as a multiple of `base`'s (target: at most `limit`)."""
+    ratio = best.wall / base.wall if base else None
+    table.add(name, best.wall, best.cpu, best.maxrss_kib, f"{ratio:.2f}x {base_name}" if ratio else "",
+              f"<= {limit:g}x {base_name}", verdict(ratio is not None and ratio <= limit) if ratio else "")
+
+
 def apply_rows(table: Table, corpus: str, workdir: str, jobs: int, repeat: int, dry: Measurement | None,
                timeout: float) -> Measurement | None:
     """`--apply` on a git copy (target: at most 2x the dry-run), and whether the dry-run's patch
     gives exactly the tree of the branch `--apply` makes."""
     name = "migrate-ws --apply (git, one commit per step)"
     target = f"<= {TARGET_APPLY_VS_DRY_RUN:g}x dry-run"
-    runs: list[Measurement] = []
+
+    def write_patch(copy: str, attempt: int) -> None:
+        subprocess.run(tool("--check", "--no-cache", "-C", copy, "-j", str(jobs), "--diff-output",
+                            os.path.join(workdir, f"dry-run-{attempt}.patch")),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout, check=False)
+
+    def compare(copy: str, result: Measurement) -> None:
+        table.notes.append(patch_matches_branch(copy, os.path.join(workdir, "dry-run-0.patch")))
+
     try:
-        for attempt in range(max(1, repeat)):
-            copy = os.path.join(workdir, f"apply-{attempt}")
-            progress(f"timing --apply on a git copy ({attempt + 1}/{max(1, repeat)})")
-            git_copy(corpus, copy)
-            patch = os.path.join(workdir, f"dry-run-{attempt}.patch")
-            subprocess.run(tool("--check", "--no-cache", "-C", copy, "-j", str(jobs), "--diff-output", patch),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout, check=False)
-            result = measure(tool("--apply", "-C", copy, "-j", str(jobs), "--branch", "migrated"), timeout=timeout)
-            runs.append(result)
-            if attempt == 0 and result.rc == 0:
-                table.notes.append(patch_matches_branch(copy, patch))
-            if attempt:
-                shutil.rmtree(copy, ignore_errors=True)
-        best = min(runs, key=lambda m: m.wall)
+        best = best_on_git_copies(corpus, workdir, "apply", "--apply", repeat, timeout,
+                                  ["--apply", "-j", str(jobs), "--branch", "migrated"], write_patch, compare)
         if best.rc != 0:
             table.unavailable(name, f"exit {best.rc}: {best.last_error_line()}", target)
             return None
-        ratio = best.wall / dry.wall if dry else None
-        table.add(name, best.wall, best.cpu, best.maxrss_kib, f"{ratio:.2f}x dry-run" if ratio else "", target,
-                  verdict(ratio is not None and ratio <= TARGET_APPLY_VS_DRY_RUN) if ratio else "")
+        add_against(table, name, best, dry, "dry-run", TARGET_APPLY_VS_DRY_RUN)
         first = next((line for line in best.stdout.decode("utf-8", "replace").splitlines() if line.strip()), "")
         table.notes.append(f"--apply says: {first[:220]}")
         return best
@@ -431,37 +453,29 @@ def split_rows(table: Table, corpus: str, workdir: str, jobs: int, repeat: int, 
     slice table it prints and the size of the largest description it wrote."""
     name = "migrate-ws --apply --split-by owners"
     target = f"<= {TARGET_SPLIT_VS_APPLY:g}x --apply"
-    runs: list[Measurement] = []
     shown: list[str] = []
+
+    def describe(copy: str, result: Measurement) -> None:
+        descriptions = list(Path(copy, ".git", "migrate-ws", "split").glob("*/PR_DESCRIPTION.md"))
+        sizes = sorted((len(p.read_text(encoding="utf-8")), p.parent.name) for p in descriptions)
+        if sizes:
+            table.notes.append(f"--split-by owners: {len(sizes)} descriptions, the largest "
+                               f"{sizes[-1][0]:,} characters ({sizes[-1][1]}); GitHub accepts 65,536")
+        text = result.stdout.decode("utf-8", "replace").splitlines()
+        start = next((i for i, line in enumerate(text) if line.strip().startswith("slice ")), None)
+        if start is not None:
+            rows = [line for line in text[start:] if line.startswith("  ") and not line.startswith("  MW")]
+            end = next((i for i, line in enumerate(rows) if not line.strip()), len(rows))
+            shown[:] = [text[0]] + rows[:end]
+
     try:
-        for attempt in range(max(1, repeat)):
-            copy = os.path.join(workdir, f"split-{attempt}")
-            progress(f"timing --apply --split-by owners on a git copy ({attempt + 1}/{max(1, repeat)})")
-            git_copy(corpus, copy)
-            result = measure(tool("--apply", "-C", copy, "-j", str(jobs), "--branch", "migrated", "--split-by", "owners"),
-                             timeout=timeout)
-            runs.append(result)
-            if attempt == 0 and result.rc == 0:
-                descriptions = list(Path(copy, ".git", "migrate-ws", "split").glob("*/PR_DESCRIPTION.md"))
-                sizes = sorted((len(p.read_text(encoding="utf-8")), p.parent.name) for p in descriptions)
-                if sizes:
-                    table.notes.append(f"--split-by owners: {len(sizes)} descriptions, the largest "
-                                       f"{sizes[-1][0]:,} characters ({sizes[-1][1]}); GitHub accepts 65,536")
-                text = result.stdout.decode("utf-8", "replace").splitlines()
-                start = next((i for i, line in enumerate(text) if line.strip().startswith("slice ")), None)
-                if start is not None:
-                    shown = [text[0]] + [line for line in text[start:] if line.startswith("  ")]
-                    shown = shown[:1] + [line for line in shown[1:] if not line.startswith("  MW")]
-                    end = next((i for i, line in enumerate(shown[1:], 1) if not line.strip()), len(shown))
-                    shown = shown[:end]
-            shutil.rmtree(copy, ignore_errors=True)
-        best = min(runs, key=lambda m: m.wall)
+        best = best_on_git_copies(corpus, workdir, "split", "--apply --split-by owners", repeat, timeout,
+                                  ["--apply", "-j", str(jobs), "--branch", "migrated", "--split-by", "owners"],
+                                  inspect=describe)
         if best.rc != 0:
             table.unavailable(name, f"exit {best.rc}: {best.last_error_line()}", target)
             return shown
-        ratio = best.wall / whole.wall if whole else None
-        table.add(name, best.wall, best.cpu, best.maxrss_kib, f"{ratio:.2f}x --apply" if ratio else "", target,
-                  verdict(ratio is not None and ratio <= TARGET_SPLIT_VS_APPLY) if ratio else "")
+        add_against(table, name, best, whole, "--apply", TARGET_SPLIT_VS_APPLY)
         return shown
     except Exception as exc:
         table.unavailable(name, f"{type(exc).__name__}: {str(exc)[:140]}", target)
