@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from .model import Edit
+from .model import Edit, FileResult
+from .source import SourceText, UndecodableSource
 
 
 class OverlappingEdits(ValueError):
@@ -80,3 +81,18 @@ def sites_by_step(edits: Sequence[Edit], order: Sequence[str]) -> dict[str, int]
     for step in steps_touching(edits, order):
         counts[step] = sum(1 for e in effective(edits, order, step) if e.step == step)
     return counts
+
+
+def step_contents(result: FileResult, order: tuple[str, ...]) -> list[tuple[str, bytes | None]]:
+    """The file's content after each step that changes it (None: the step deletes it)."""
+    touching = steps_touching(result.edits, order)
+    if result.deleted:
+        return [(step, None) for step in touching[-1:]]
+    if len(touching) == 1:
+        return [(touching[0], result.rewritten)]
+    try:
+        source = SourceText.decode(result.original)
+    except UndecodableSource:
+        return [(touching[-1], result.rewritten)]
+    contents = [(step, source.encode(state_after(source.text, result.edits, order, step))) for step in touching[:-1]]
+    return contents + [(touching[-1], result.rewritten)]

@@ -63,14 +63,13 @@ from typing import Any, Callable, Iterator, Optional
 from .terminal import say
 
 from ..config import Config, project_folders
-from ..editing import sites_by_step, state_after, steps_touching
+from ..editing import sites_by_step, step_contents
 from ..engine import plan as build_plan
 from ..findings import NOT_TRACKED, Code, Finding, Severity
-from ..model import FileResult, Plan
+from ..model import Plan
 from .. import review
 from ..pr import OUTPUT_TAIL_LINES, CommitRecord, TestRun, followup_lines, render, title
 from ..report import plural
-from ..source import SourceText, UndecodableSource
 from ..writer import Journal, ReadOnlyFile
 from .exit_codes import ExitCode, Failed, Refused, UsageError
 from .git import GitError, GitUnavailable, HeadState, NotARepository, Repository, stop_process
@@ -251,21 +250,6 @@ def planned_steps(plan: Plan, root: Path, prefix: str, excluded: set[str]) -> li
             by_step[step].append(FileChange(result.path, prefix + result.path, root / result.path,
                                             data if data is not None else b"", data is None, result.original))
     return [PlannedStep(step, plan.titles.get(step, step), sites[step], by_step[step]) for step in order]
-
-
-def step_contents(result: FileResult, order: tuple[str, ...]) -> list[tuple[str, bytes | None]]:
-    """The file's content after each step that changes it (None: the step deletes it)."""
-    touching = steps_touching(result.edits, order)
-    if result.deleted:
-        return [(step, None) for step in touching[-1:]]
-    if len(touching) == 1:
-        return [(touching[0], result.rewritten)]
-    try:
-        source = SourceText.decode(result.original)
-    except UndecodableSource:
-        return [(touching[-1], result.rewritten)]
-    contents = [(step, source.encode(state_after(source.text, result.edits, order, step))) for step in touching[:-1]]
-    return contents + [(touching[-1], result.rewritten)]
 
 
 def not_processed(plan: Plan) -> set[str]:

@@ -22,12 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, TextIO
 
 from .. import steps as step_registry
-from ..editing import state_after, steps_touching
+from ..editing import step_contents, steps_touching
 from ..findings import REJECTED_IN_REVIEW, Finding
 from ..import_check import broken_by_leaving_out
 from ..model import FileResult, Plan
 from ..report import unified_diff
-from ..source import SourceText, UndecodableSource
 
 HELP = ("a: accept this file (all of its steps)   r: reject this file   s: accept the rest of this step   "
         "q: quit (reject every file not accepted yet)   ?: this help")
@@ -40,18 +39,13 @@ class Review:
 
 
 def _states(result: FileResult, order: tuple[str, ...], step: str) -> tuple[bytes, bytes]:
-    """The file's bytes before and after `step`."""
-    touching = steps_touching(result.edits, order)
-    if result.deleted:
-        return result.original, b""
-    try:
-        source = SourceText.decode(result.original)
-    except UndecodableSource:
-        return result.original, result.rewritten
-    position = touching.index(step)
-    before = source.encode(state_after(source.text, result.edits, order, touching[position - 1])) if position else \
-        result.original
-    return before, source.encode(state_after(source.text, result.edits, order, step))
+    """The file's bytes before and after `step` (the whole change when the steps cannot be told apart)."""
+    before = result.original
+    for name, content in step_contents(result, order):
+        if name == step:
+            return before, content or b""
+        before = content or b""
+    return result.original, result.rewritten
 
 
 def ask(plan: Plan, paths: set[str], show: Callable[[str], None], read: Callable[[str], str],
@@ -61,11 +55,11 @@ def ask(plan: Plan, paths: set[str], show: Callable[[str], None], read: Callable
     review = Review()
     order = plan.steps
     results = {r.path: r for r in plan.changed_files if r.path in paths}
+    touching = {path: steps_touching(result.edits, order) for path, result in results.items()}
     total = len(results)
     for step in order:
-        pending = [path for path, result in sorted(results.items())
-                   if step in steps_touching(result.edits, order) and path not in review.accepted
-                   and path not in review.rejected]
+        pending = [path for path in sorted(results)
+                   if step in touching[path] and path not in review.accepted and path not in review.rejected]
         accept_rest = False
         for number, path in enumerate(pending, 1):
             if path in review.rejected:
@@ -111,18 +105,19 @@ def follow_rejections(plan: Plan, root, paths: list[str], review: Review, candid
     results = {r.path: r for r in plan.changed_files if r.path in candidates}
     canonical_steps = {step.name for step in step_registry.all_steps() if step.canonical_module}
     order = plan.steps
+    # the positions in `order` of the steps that change each file
+    positions = {path: [order.index(step) for step in steps_touching(result.edits, order)]
+                 for path, result in results.items()}
     while True:
         more: dict[str, str] = {}
-        for path, reason in list(review.rejected.items()):
-            result = results.get(path)
-            if result is None:
+        for path in list(review.rejected):
+            if path not in results:
                 continue
-            touched = set(steps_touching(result.edits, order))
-            relied_on = touched & canonical_steps
+            relied_on = {order[position] for position in positions[path]} & canonical_steps
             if relied_on:
                 first = min(order.index(step) for step in relied_on)
-                for other, other_result in results.items():
-                    later = [s for s in steps_touching(other_result.edits, order) if order.index(s) > first]
+                for other in results:
+                    later = any(position > first for position in positions[other])
                     if other not in review.rejected and other not in more and later:
                         more[other] = f"it relies on the {', '.join(sorted(relied_on))} step's change to {path}, " \
                                       "which was rejected"
