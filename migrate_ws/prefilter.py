@@ -100,8 +100,8 @@ class Prefilter:
         else:
             needles |= {anchor for anchor, _ in self.modules}
         needles.discard(b"")
-        # longer anchors are found faster (bytes.find skips further)
-        anchors = [a.encode() for a in choose_anchors({n.decode() for n in needles}, length=8)]
+        # longer anchors are found faster (bytes.find skips further), but every anchor is a scan
+        anchors = [a.encode() for a in choose_anchors({n.decode() for n in needles}, length=8, shortest=5)]
         self.anchors = anchors
         self.needles_by_anchor: dict[bytes, list[tuple[bytes, int]]] = {a: [] for a in anchors}
         for needle in sorted(needles):

@@ -9,7 +9,7 @@ import re
 
 from .findings import Severity
 from .model import FileResult, Plan
-from .source import SourceText, split_lines
+from .source import LineIndex, SourceText, split_lines
 
 NO_NEWLINE = "\\ No newline at end of file"
 
@@ -78,27 +78,32 @@ def _deletion_diff(result: FileResult, for_patch: bool) -> str:
 def _diff_from_edits(result: FileResult, context: int) -> str | None:
     """The display diff built from the declared edits' spans: no sequence matching needed."""
     try:
-        source = SourceText.decode(result.original)
+        original = SourceText.decode(result.original).text
         rewritten = SourceText.decode(result.rewritten).text
     except Exception:
         return None
-    from .source import LineIndex
+    return display_diff(result.path, original, rewritten, result.edits, context)
 
-    old = LineIndex(source.text)
+
+def display_diff(path: str, original: str, rewritten: str, edits: list, context: int = 3,
+                 index: "LineIndex | None" = None) -> str | None:
+    """The display diff of `original` (whose `LineIndex` the caller may already have) rewritten
+    by `edits` into `rewritten`, from the edits' spans; None when they give no hunk."""
+    old = index if index is not None else LineIndex(original)
     new_lines = split_lines(rewritten)
     if not old.lines:
         return None
     # changed line blocks in the original, with the matching blocks of the rewrite
     blocks: list[list[int]] = []  # [old_first, old_last, new_first, new_last] (0-based, inclusive / exclusive)
     delta_lines = 0
-    for edit in sorted(result.edits, key=lambda e: e.start):
+    for edit in sorted(edits, key=lambda e: e.start):
         first = old.line_of(edit.start) - 1
         last = old.line_of(max(edit.end - 1, edit.start)) - 1 if edit.end > edit.start else first
         if edit.start == edit.end and edit.start == old.length:
             first = last = len(old.lines) - 1
         block_start = old.starts[first]
         block_end = old.starts[last] + len(old.lines[last])
-        old_text = source.text[block_start:block_end]
+        old_text = original[block_start:block_end]
         new_text = old_text[: edit.start - block_start] + edit.text + old_text[edit.end - block_start:]
         added = len(split_lines(new_text)) - (last - first + 1)
         if blocks and first <= blocks[-1][1]:
@@ -108,7 +113,7 @@ def _diff_from_edits(result: FileResult, context: int) -> str | None:
         else:
             blocks.append([first, last + 1, first + delta_lines, first + delta_lines + (last - first + 1) + added])
         delta_lines += added
-    out = [f"diff --git a/{result.path} b/{result.path}\n", f"--- a/{result.path}\n", f"+++ b/{result.path}\n"]
+    out = [f"diff --git a/{path} b/{path}\n", f"--- a/{path}\n", f"+++ b/{path}\n"]
     changes: list[tuple[int, int, int, int]] = []
     for a1, a2, b1, b2 in blocks:
         # the blocks are a few lines each: matching inside them keeps the diff minimal

@@ -14,15 +14,23 @@ from typing import Iterable, Iterator
 ANCHOR_LENGTH = 6
 
 
-def choose_anchors(words: Iterable[str], length: int = ANCHOR_LENGTH) -> list[str]:
-    """A small set of substrings such that every word contains at least one (greedy set cover)."""
+def choose_anchors(words: Iterable[str], length: int = ANCHOR_LENGTH, shortest: int | None = None) -> list[str]:
+    """A small set of substrings such that every word contains at least one (greedy set cover).
+
+    Anchors are `length` characters long, or down to `shortest` where a shorter one covers
+    more words: each anchor costs one scan of the text, so `ocket` (both `WebSocket` and
+    `websocket`) is worth more than two 8-character anchors.
+    """
+    shortest = length if shortest is None else min(shortest, length)
     remaining = set(words)
     anchors: list[str] = []
     while remaining:
         counts: dict[str, int] = {}
         for word in remaining:
-            size = min(length, len(word))
-            for piece in {word[i:i + size] for i in range(len(word) - size + 1)}:
+            pieces = set()
+            for size in range(min(shortest, len(word)), min(length, len(word)) + 1):
+                pieces.update(word[i:i + size] for i in range(len(word) - size + 1))
+            for piece in pieces:
                 counts[piece] = counts.get(piece, 0) + 1
         best = max(counts, key=lambda piece: (counts[piece], len(piece), piece))
         anchors.append(best)

@@ -17,7 +17,7 @@ from . import cache as result_cache
 from . import steps as step_registry
 from .findings import CANNOT_DECODE, CANNOT_READ, DOES_NOT_PARSE, NEWER_SYNTAX, REWRITE_REJECTED
 from .model import FileOutcome, FileResult, FileStatus, Targets
-from .report import unified_diff
+from .report import display_diff, unified_diff
 from .source import SourceText, UndecodableSource, parse_source
 from .transform import Patterns, transform_source
 from .verification import NEWER_PYTHON_ONLY, parse_failure_reason, verify_rewrite
@@ -52,8 +52,9 @@ def _skipped(path: str, reason: str, code: str, data: bytes = b"", line: int = 0
 
 
 def process_file(root: str, path: str, targets: Targets, verify: bool,
-                 known: tuple[str, list | None] | None = None) -> ProcessedFile:
-    """Read, prefilter, parse once, transform and verify one file.
+                 known: tuple[str, list | None] | None = None, with_diffs: bool = False) -> ProcessedFile:
+    """Read, prefilter, parse once, transform and verify one file (and with `with_diffs`, render
+    the display diff of a changed file from the texts at hand).
 
     With `known` (the digest and cached outcome of an earlier run), a file whose bytes still
     have that digest is not parsed: its cached outcome comes back instead.
@@ -93,6 +94,8 @@ def process_file(root: str, path: str, targets: Targets, verify: bool,
                             reason=f"internal error: {type(exc).__name__}: {exc}")
         return ProcessedFile(FileOutcome(failed), True, file_digest)
     result = finish(path, data, source, outcome, targets, verify, tree)
+    if with_diffs and result.status is FileStatus.CHANGED:
+        result.diff = display_diff(path, source.text, outcome.text, outcome.edits, index=outcome.index) or ""
     result.mode = stat.S_IMODE(info.st_mode)
     result.suppressed = outcome.suppressed  # sites `# migrate-ws: keep` comments suppressed
     return ProcessedFile(FileOutcome(result, outcome.renamed_exports, outcome.depends_on, outcome.references,
@@ -165,11 +168,12 @@ def run_chunk(root: str, paths: list[str], options: RunOptions, targets: Targets
     try:
         chunk = ChunkResult(count=len(paths))
         for path in paths:
-            processed = process_file(root, path, targets, options.verify, known.get(path))
+            processed = process_file(root, path, targets, options.verify, known.get(path), options.with_diffs)
             chunk.parsed += processed.parsed
             chunk.cached += processed.from_cache
             outcome = processed.outcome
-            if outcome is not None and options.with_diffs and outcome.result.status is FileStatus.CHANGED:
+            if outcome is not None and options.with_diffs and outcome.result.status is FileStatus.CHANGED \
+                    and not outcome.result.diff:  # one the result cache gave back, or one display_diff left
                 outcome.result.diff = unified_diff(outcome.result, for_patch=False)
             if outcome is not None and outcome.says_nothing:
                 processed.outcome = None
