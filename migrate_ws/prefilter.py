@@ -66,6 +66,7 @@ class Prefilter:
         self.modules: list[tuple[bytes, re.Pattern[bytes]]] = []
         self.shared_prefix = os.path.commonprefix([m.encode() for m in config.legacy_modules]) if config.legacy_modules else b""
         self.relatives: list[tuple[bytes, re.Pattern[bytes]]] = []
+        parent_forms: list[tuple[bytes, bytes, re.Pattern[bytes]]] = []  # `from <parent> import <tail>`
         for module, legacy in sorted(config.legacy_modules.items()):
             path = re.escape(module.encode())
             carried = b"|".join(re.escape(n.encode()) for n in sorted(legacy.names, key=len, reverse=True))
@@ -89,27 +90,37 @@ class Prefilter:
                 if legacy.retire:
                     relative.append(rb"from\s+\.+(?:\w+\.)*" + tail_bytes + rb"(?![\w.])")
                 self.relatives.append((tail.encode(), re.compile(b"|".join(relative))))
+                parent_forms.append((parent.encode(), tail.encode(), re.compile(
+                    rb"from\s+" + parent_bytes + rb"\s+import\s+(?:\([^)]*?|[^\n]*?)(?<![\w.])" + tail_bytes + rb"(?!\w)")))
 
         # Every spelling the checks look for is found through a few short anchors, each
         # searched once per file with bytes.find (memory speed); a dozen separate scans of
         # every file cost more than everything else the prefilter does.
         needles = set(self.strong_words) | set(self.spelling_words) | set(self.context_words) | {canonical_tail}
-        needles |= {tail for tail, _ in self.relatives}
         if len(self.shared_prefix) >= 8:  # a short shared prefix would be found everywhere
             needles.add(self.shared_prefix)
         else:
             needles |= {anchor for anchor, _ in self.modules}
-        needles.discard(b"")
-        # longer anchors are found faster (bytes.find skips further), but every anchor is a scan
-        anchors = [a.encode() for a in choose_anchors({n.decode() for n in needles}, length=8, shortest=5)]
-        self.anchors = anchors
-        self.needles_by_anchor: dict[bytes, list[tuple[bytes, int]]] = {a: [] for a in anchors}
-        for needle in sorted(needles):
-            anchor = next(a for a in anchors if a in needle)
-            self.needles_by_anchor[anchor].append((needle, needle.index(anchor)))
+        relative_tails = {tail for tail, _ in self.relatives}
+        # outside them, `from <parent> import <tail>` is found by whichever of the two the
+        # other needles' anchors already find (no scan of its own)
+        anchors = _AnchoredNeedles(needles).anchors
+        self.parent_forms: list[tuple[bytes, re.Pattern[bytes]]] = [
+            (tail if any(anchor in tail for anchor in anchors) else parent, pattern)
+            for parent, tail, pattern in parent_forms]
+        self.everywhere = _AnchoredNeedles(needles | {needle for needle, _ in self.parent_forms})
+        # A relative import resolves inside the importing file's own top-level package (the
+        # engine names modules by their path), so the legacy modules' last parts are only
+        # looked for in the packages the legacy modules are in: one to three scans fewer for
+        # every other file.
+        self.relative_packages = frozenset(module.split(".", 1)[0] for module in config.legacy_modules if "." in module)
+        self.in_legacy_packages = _AnchoredNeedles(needles | relative_tails) if relative_tails else self.everywhere
+        self.anchors = self.in_legacy_packages.anchors
+        self.needles_by_anchor = self.in_legacy_packages.needles_by_anchor
 
     def __call__(self, data: bytes, path: str = "") -> bool:
-        found = self._occurrences(data)
+        anchored = self._needles_for(path)
+        found = anchored.occurrences(data)
         if not found:
             return False
         if any(self._whole_words(data, found, self.strong_words)):
@@ -129,23 +140,19 @@ class Prefilter:
                 if self._may_be_relative_import(data, position, end) \
                         and pattern.search(data, max(0, position - self.WINDOW), end + self.WINDOW):
                     return True
+        if anchored is self.everywhere:  # the last parts were not looked for: the absolute form by its parent
+            for needle, pattern in self.parent_forms:
+                for position in found.get(needle, ()):
+                    if pattern.search(data, max(0, position - self.WINDOW), position + len(needle) + self.WINDOW):
+                        return True
         return False
 
-    def _occurrences(self, data: bytes) -> dict[bytes, list[int]]:
-        """Start offsets of every needle in `data` (empty when none occurs)."""
-        found: dict[bytes, list[int]] = {}
-        for anchor in self.anchors:
-            position = data.find(anchor)
-            if position == -1:
-                continue
-            needles = self.needles_by_anchor[anchor]
-            while position != -1:
-                for needle, offset in needles:
-                    start = position - offset
-                    if start >= 0 and data.startswith(needle, start):
-                        found.setdefault(needle, []).append(start)
-                position = data.find(anchor, position + 1)
-        return found
+    def _needles_for(self, path: str) -> "_AnchoredNeedles":
+        package, slash, _ = path.partition("/")
+        # a file at the root is in no package: its relative imports can name any module
+        if not slash or package in self.relative_packages:
+            return self.in_legacy_packages
+        return self.everywhere
 
     @staticmethod
     def _whole_words(data: bytes, found: dict[bytes, list[int]], words: list[bytes]):
@@ -217,6 +224,35 @@ class Prefilter:
         opening = data.rfind(b"(", window_start, position)
         return opening != -1 and data.find(b")", opening, position) == -1 \
             and data.find(b"import", window_start, opening) != -1
+
+
+class _AnchoredNeedles:
+    """Byte strings found through a few short anchors, each searched once with bytes.find."""
+
+    def __init__(self, needles: set[bytes]) -> None:
+        needles = {n for n in needles if n}
+        # longer anchors are found faster (bytes.find skips further), but every anchor is a scan
+        self.anchors = [a.encode() for a in choose_anchors({n.decode() for n in needles}, length=8, shortest=5)]
+        self.needles_by_anchor: dict[bytes, list[tuple[bytes, int]]] = {a: [] for a in self.anchors}
+        for needle in sorted(needles):
+            anchor = next(a for a in self.anchors if a in needle)
+            self.needles_by_anchor[anchor].append((needle, needle.index(anchor)))
+
+    def occurrences(self, data: bytes) -> dict[bytes, list[int]]:
+        """Start offsets of every needle in `data` (empty when none occurs)."""
+        found: dict[bytes, list[int]] = {}
+        for anchor in self.anchors:
+            position = data.find(anchor)
+            if position == -1:
+                continue
+            needles = self.needles_by_anchor[anchor]
+            while position != -1:
+                for needle, offset in needles:
+                    start = position - offset
+                    if start >= 0 and data.startswith(needle, start):
+                        found.setdefault(needle, []).append(start)
+                position = data.find(anchor, position + 1)
+        return found
 
 
 _WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")

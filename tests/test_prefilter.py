@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fuzz_strategies import legacy_modules
 from migrate_ws.prefilter import Prefilter
@@ -83,8 +84,38 @@ def test_every_spelling_is_found_through_an_anchor() -> None:
 
 @settings(max_examples=150, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
-@given(legacy_modules())
-def test_a_generated_module_with_work_is_never_skipped(generated) -> None:
-    outcome = run_codemod(generated.text, CONSUMER, fixture_targets(load_preset("netra")))
+@given(legacy_modules(), st.sampled_from([CONSUMER, "tests/unit/test_consumer.py", "consumer.py"]))
+def test_a_generated_module_with_work_is_never_skipped(generated, path: str) -> None:
+    """Inside the legacy modules' package, outside it (no relative import can reach them), and
+    at the root (in no package)."""
+    outcome = run_codemod(generated.text, path, fixture_targets(load_preset("netra")))
     if outcome.edits or outcome.findings:
-        assert PREFILTER(generated.text.encode(), CONSUMER)
+        assert PREFILTER(generated.text.encode(), path)
+
+
+OUTSIDE = "tests/unit/test_handlers.py"  # not in the legacy modules' top-level package
+
+
+@pytest.mark.parametrize("text", [
+    "from netra_backend.app.websocket_core import manager\n",
+    "from netra_backend.app.websocket_core import (\n    events,\n    unified_manager as um,\n)\n",
+    "from netra_backend.app import websocket_core\n",
+    "from netra_backend.app.websocket_core.manager import WebSocketManager\n",
+])
+def test_outside_the_legacy_packages_absolute_imports_still_pass(text: str) -> None:
+    assert PREFILTER(text.encode(), OUTSIDE)
+
+
+@pytest.mark.parametrize("text", [
+    "from .manager import Helper\n",
+    "from . import manager\n",
+    "from ..unified_init import setup\n",
+])
+def test_outside_the_legacy_packages_a_relative_import_cannot_name_a_legacy_module(text: str) -> None:
+    """It resolves inside the file's own package: the engine plans nothing, so the prefilter
+    may skip the file without looking for the legacy modules' last parts at all."""
+    outcome = run_codemod(text, OUTSIDE, fixture_targets(load_preset("netra")))
+    assert not outcome.edits and not outcome.findings
+    assert not PREFILTER(text.encode(), OUTSIDE)
+    assert PREFILTER(text.encode(), "netra_backend/app/websocket_core/x.py") or "unified_init" in text
+    assert PREFILTER(text.encode(), "root_module.py") or "unified_init" in text
