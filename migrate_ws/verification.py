@@ -111,7 +111,9 @@ def changed_regions_parse(text: str, tree: ast.Module, edits: list[Edit], new_te
         first_line = text[start:index.starts[index.line_of(start) - 1] + len(index.line_text(index.line_of(start)))]
         indentation = first_line[: len(first_line) - len(first_line.lstrip(" \t"))]
         dedented = textwrap.dedent(region)
-        kept_margin = region.lstrip("\r\n")[: len(region.lstrip("\r\n")) - len(dedented.lstrip("\r\n"))] if dedented.strip() else indentation
+        # what dedent took off: the first non-blank line's indentation before and after
+        before, after = _first_indentation(region), _first_indentation(dedented)
+        kept_margin = before[: len(before) - len(after)] if dedented.strip() else indentation
         if not region.strip():
             continue
         if kept_margin != indentation or "\f" in region or "\t" in indentation:
@@ -121,6 +123,13 @@ def changed_regions_parse(text: str, tree: ast.Module, edits: list[Edit], new_te
         except SyntaxError:
             return _whole_file_problem(new_text)
     return None
+
+
+def _first_indentation(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line[: len(line) - len(line.lstrip(" \t"))]
+    return ""
 
 
 def _whole_file_problem(new_text: str) -> str | None:

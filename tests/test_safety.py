@@ -91,3 +91,25 @@ def test_region_check_covers_decorators() -> None:
     outcome = run_codemod(before, "app/consumer.py", fixture_targets(load_preset("netra")))
     assert outcome.edits
     assert changed_regions_parse(before, ast.parse(before), final_edits(outcome), outcome.text) is None
+
+
+def test_region_check_parses_an_indented_multi_line_region_on_its_own(monkeypatch) -> None:
+    """A touched statement of three lines in a function body: dedent takes its indentation off
+    each line once, and the region is parsed alone, not the whole file."""
+    import ast
+
+    from migrate_ws import verification
+    from migrate_ws.editing import splice
+    from migrate_ws.model import Edit
+
+    text = "def f():\n    x = call(\n        a.b,\n    )\n    return x\n"
+    start = text.index("a.b")
+    whole_file_parses: list[str] = []
+    real = verification._whole_file_problem
+    monkeypatch.setattr(verification, "_whole_file_problem", lambda new: whole_file_parses.append(new) or real(new))
+    broken = [Edit(start, start + 3, "(a.b", "imports", 3, "broken")]
+    assert verification.changed_regions_parse(text, ast.parse(text), broken, splice(text, broken)) is not None
+    whole_file_parses.clear()  # a region that does not parse is parsed whole, for the message
+    fine = [Edit(start, start + 3, "a.b or None", "imports", 3, "fine")]
+    assert verification.changed_regions_parse(text, ast.parse(text), fine, splice(text, fine)) is None
+    assert not whole_file_parses
