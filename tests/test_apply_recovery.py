@@ -117,6 +117,11 @@ def temp_files(repo: Path) -> list[str]:
     return sorted(p.relative_to(repo).as_posix() for p in repo.rglob("*.migrate-ws.tmp"))
 
 
+def git_leftovers(repo: Path) -> list[str]:
+    git_dir = repo / ".git"
+    return sorted(p.name for p in [*git_dir.glob("fast_import_crash_*"), *(git_dir / "objects" / "pack").glob("tmp_*")])
+
+
 def modified(repo: Path) -> list[str]:
     return sorted(line[3:] for line in git(repo, "status", "--porcelain").splitlines() if line[1] == "M" or line[0] == "M")
 
@@ -212,6 +217,12 @@ def test_sigkill_in_the_middle_of_a_file_write_then_abort(repo: Path, tmp_path: 
     assert "main checked out" in done.stdout and f"branch {BRANCH} deleted" in done.stdout
     assert_exactly_as_before(repo, before)
     assert temp_files(repo) == []
+    # the background fast-import storing the blobs saw its input end: it finished its pack and
+    # exited, leaving no temporary pack and no crash report in the git directory
+    deadline = time.monotonic() + WAIT
+    while git_leftovers(repo) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert git_leftovers(repo) == []
 
 
 def test_sigkill_with_a_detached_head_and_a_dirty_tree_then_abort(repo: Path, tmp_path: Path) -> None:

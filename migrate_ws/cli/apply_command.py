@@ -72,7 +72,7 @@ from ..pr import OUTPUT_TAIL_LINES, CommitRecord, TestRun, followup_lines, rende
 from ..report import plural
 from ..writer import Journal, ReadOnlyFile
 from .exit_codes import ExitCode, Failed, Refused, UsageError
-from .git import GitError, GitUnavailable, HeadState, NotARepository, Repository, stop_process
+from .git import BlobStore, GitError, GitUnavailable, HeadState, NotARepository, Repository, stop_process
 from . import interactive, unwritable
 from .recovery import NO_RECOVERY, ApplyRecovery, Refusal
 
@@ -760,8 +760,16 @@ class GitApplier(Applier):
         self.branch_created = False
         self.head_switched = False
         self.locks: list[Path] = []
+        self.blobs: BlobStore | None = None  # fast-import storing each step's blobs before its commit
+        self.blob_groups: dict[str, int] = {}
+
+    def stop_storing_blobs(self) -> None:
+        if self.blobs is not None:
+            self.blobs.stop()
+            self.blobs = None
 
     def close(self) -> None:
+        self.stop_storing_blobs()
         self.recovery.close()  # recovery: remove the journal (unless a restore failed), release the lock
         if self.repo is not None:
             self.repo.close()
@@ -823,6 +831,10 @@ class GitApplier(Applier):
 
     def begin(self) -> None:
         assert self.repo is not None and self.base is not None and self.branch is not None
+        # the commits' blobs are stored in the background while the files are written
+        self.blob_groups = {step.name: number for number, step in enumerate(self.steps)}
+        self.blobs = self.repo.store_blobs([[change.data for change in step.changes if not change.deleted]
+                                            for step in self.steps])
         self.journal.remember(self.repo.git_path("index"))
         self.recovery.save_originals(self.steps, self.pr_body_path(), self.repo.git_path("index"))  # recovery
         self.branch_created = True
@@ -833,6 +845,8 @@ class GitApplier(Applier):
 
     def finish_step(self, record: CommitRecord) -> None:
         assert self.repo is not None
+        if self.blobs is not None:
+            self.blobs.wait(self.blob_groups[record.step])
         subject, body = record.message()
         self.recovery.phase("committing", record.step)  # recovery
         try:
@@ -844,6 +858,7 @@ class GitApplier(Applier):
     def undo(self) -> list[str]:
         repo = self.repo
         assert repo is not None and self.base is not None
+        self.stop_storing_blobs()
         problems: list[str] = []
         if repo.stopped_process:
             for lock in self.locks:  # left by the git process migrate-ws stopped; none existed before
