@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Callable, Sequence
 
 from .editing import effective, splice, steps_touching
 from .model import Edit
@@ -140,8 +141,16 @@ def _whole_file_problem(new_text: str) -> str | None:
     return None
 
 
+@dataclass
+class SecondRun:
+    """What planning the rewritten file again found; `parsed`: the whole file was parsed to find it."""
+
+    edits: list[Edit]
+    parsed: bool
+
+
 def verify_rewrite(text: str, tree: ast.Module, edits: list[Edit], final: str, order: Sequence[str],
-                   full: bool, index=None, second_run=None) -> str | None:
+                   full: bool, index=None, second_run: Callable[[str], SecondRun] | None = None) -> str | None:
     """Why the rewrite of `text` must not be shown or written, or None when it passes.
 
     Without `full` (a dry-run) only the final state's touched statements are parsed (which
@@ -159,13 +168,18 @@ def verify_rewrite(text: str, tree: ast.Module, edits: list[Edit], final: str, o
         problem = changed_regions_parse(text, tree, step_edits, splice(text, step_edits), index)
         if problem is not None:
             return f"the state after the {step} step does not parse ({problem})"
-    problem = changed_regions_parse(text, tree, final_edits, final, index)
-    if problem is not None:
-        return f"the rewrite does not parse ({problem})"
+    again = None
     if second_run is not None:
-        again = second_run(final)
-        if again:
-            return f"a second run would change line {again[0].line} again"
+        try:
+            again = second_run(final)
+        except SyntaxError as exc:
+            return f"the rewrite does not parse ({exc.msg}, line {exc.lineno})"
+    if again is None or not again.parsed:  # a second run that parsed the whole file proved it parses
+        problem = changed_regions_parse(text, tree, final_edits, final, index)
+        if problem is not None:
+            return f"the rewrite does not parse ({problem})"
+    if again is not None and again.edits:
+        return f"a second run would change line {again.edits[0].line} again"
     from . import safety
 
     try:

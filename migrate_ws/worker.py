@@ -20,7 +20,7 @@ from .model import FileOutcome, FileResult, FileStatus, Targets
 from .report import display_diff, unified_diff
 from .source import SourceText, UndecodableSource, parse_source
 from .transform import Patterns, transform_source
-from .verification import NEWER_PYTHON_ONLY, parse_failure_reason, verify_rewrite
+from .verification import NEWER_PYTHON_ONLY, SecondRun, parse_failure_reason, verify_rewrite
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -111,12 +111,13 @@ def finish(path: str, data: bytes, source: SourceText, outcome, targets: Targets
         return FileResult(path, FileStatus.UNCHANGED, findings=outcome.findings)
     order = step_registry.order()
 
-    def second_run(text: str) -> list:
+    def second_run(text: str) -> SecondRun:
         # the prefilter never rules out a file with work to do (a tested invariant): a rewrite
         # it rules out plans nothing on a second run, without being parsed and analysed again
         if not Patterns.get(targets.config).prefilter(source.encode(text), path):
-            return []
-        return transform_source(text, path, targets).edits
+            return SecondRun([], parsed=False)
+        rewritten_tree = parse_source(text, path)  # raises SyntaxError for a rewrite that does not parse
+        return SecondRun(transform_source(text, path, targets, rewritten_tree).edits, parsed=True)
 
     if tree is None:
         tree = parse_source(source.text, path)

@@ -113,3 +113,34 @@ def test_region_check_parses_an_indented_multi_line_region_on_its_own(monkeypatc
     fine = [Edit(start, start + 3, "a.b or None", "imports", 3, "fine")]
     assert verification.changed_regions_parse(text, ast.parse(text), fine, splice(text, fine)) is None
     assert not whole_file_parses
+
+
+def test_apply_verification_reports_a_rewrite_that_does_not_parse_and_a_second_run_with_work() -> None:
+    """With a second run (what --apply verifies), its whole-file parse stands in for the region
+    check; a rewrite that does not parse is still reported as such."""
+    import ast
+
+    from migrate_ws.editing import splice
+    from migrate_ws.model import Edit
+    from migrate_ws.verification import SecondRun, verify_rewrite
+
+    text = "import os\n\n\ndef f():\n    return os.sep\n"
+    tree = ast.parse(text)
+    start = text.index("os.sep")
+
+    def parsing_second_run(rewritten: str) -> SecondRun:
+        ast.parse(rewritten)
+        return SecondRun([], parsed=True)
+
+    broken = [Edit(start, start + 2, "(os", "aliases", 5, "broken")]
+    problem = verify_rewrite(text, tree, broken, splice(text, broken), ("aliases",), True, second_run=parsing_second_run)
+    assert problem is not None and problem.startswith("the rewrite does not parse ('(' was never closed")
+    fine = [Edit(start, start + 2, "posix", "aliases", 5, "fine")]
+    assert verify_rewrite(text, tree, fine, splice(text, fine), ("aliases",), True, second_run=parsing_second_run) is None
+    more = SecondRun([Edit(0, 0, "# x\n", "aliases", 7, "again")], parsed=True)
+    problem = verify_rewrite(text, tree, fine, splice(text, fine), ("aliases",), True, second_run=lambda _: more)
+    assert problem == "a second run would change line 7 again"
+    # a second run the prefilter answered without parsing leaves the region check to catch it
+    problem = verify_rewrite(text, tree, broken, splice(text, broken), ("aliases",), True,
+                             second_run=lambda _: SecondRun([], parsed=False))
+    assert problem is not None and problem.startswith("the rewrite does not parse")
