@@ -144,3 +144,32 @@ def test_apply_verification_reports_a_rewrite_that_does_not_parse_and_a_second_r
     problem = verify_rewrite(text, tree, broken, splice(text, broken), ("aliases",), True,
                              second_run=lambda _: SecondRun([], parsed=False))
     assert problem is not None and problem.startswith("the rewrite does not parse")
+
+
+@pytest.mark.parametrize("first, second", [
+    ("x = 1", "x = 1"), ("x = 1", "x = True"), ("x = 1", "x = 1.0"), ("x = 1", "x  =  1  # c"),
+    ("f(a, b)", "f(a)"), ("f(a, b)", "f(b, a)"), ("import a.b as c", "import a.b as d"),
+    ("x: 'A' = 1e999", "x: 'A' = 1e999"), ("x = b'a'", "x = 'a'"), ("x = u'a'", "x = 'a'"),
+    ("@d\ndef f(): pass", "def f(): pass"), ("del x", "x"), ("a = b = c", "a = b"),
+])
+def test_same_tree_answers_as_comparing_dumps(first: str, second: str) -> None:
+    import ast
+
+    from migrate_ws.safety import same_tree
+
+    one, other = ast.parse(first), ast.parse(second)
+    assert same_tree(one, other) == (ast.dump(one) == ast.dump(other))
+
+
+def test_the_locator_walks_only_what_overlaps_an_edit() -> None:
+    import ast
+
+    from migrate_ws.model import Edit
+    from migrate_ws.safety import _Locator
+
+    text = "class A:\n    def f(self):\n        return 1\n\n    @patch('x.y')\n    def g(self):\n        return 2\n"
+    start = text.index("x.y")
+    locator = _Locator(text, ast.parse(text), [Edit(start, start + 3, "z.y", "strings", 5, "")])
+    names = {type(node).__name__ for entries in locator.spans.values() for node, *_ in entries}
+    assert "Constant" in names and "Call" in names  # the decorator, found though it precedes g's own span
+    assert not any(isinstance(node, ast.Return) for entries in locator.spans.values() for node, *_ in entries)
