@@ -70,8 +70,12 @@ def temp_path_for(path: str) -> str:
     return os.path.join(directory, f".{name}.{os.getpid()}-{next(_counter)}{TEMP_SUFFIX}")
 
 
+_STAT = object()  # atomic_write: stat the target itself
+
+
 def atomic_write(path: str | os.PathLike, data: bytes, mode: int | None = None,
-                 temps: set[str] | None = None, directories: set[str] | None = None, sync: bool = True) -> None:
+                 temps: set[str] | None = None, directories: set[str] | None = None, sync: bool = True,
+                 existing: "os.stat_result | None | object" = _STAT) -> None:
     """Replace `path` with `data` atomically; `mode` defaults to the file's current mode.
 
     `temps` (if given) holds the temporary file's name for as long as it may exist, so
@@ -79,13 +83,16 @@ def atomic_write(path: str | os.PathLike, data: bytes, mode: int | None = None,
     `directories`, the directory is added to it for one fsync later (`Journal.flush`)
     instead of being synced after every file. Without `sync` the data is not synced before the
     rename: whoever writes so must sync the file later (`Journal.flush`) and be able to restore
-    the original should the machine stop before that.
+    the original should the machine stop before that. `existing` is the target's `os.stat`
+    result (None: it does not exist) when the caller has just taken it.
     """
     target = os.fspath(path)
-    try:
-        existing: os.stat_result | None = os.stat(target)
-    except FileNotFoundError:
-        existing = None
+    if existing is _STAT:
+        try:
+            existing = os.stat(target)
+        except FileNotFoundError:
+            existing = None
+    assert existing is None or isinstance(existing, os.stat_result)
     if mode is None:
         mode = stat.S_IMODE(existing.st_mode) if existing is not None else _default_mode()
     temp = temp_path_for(target)
@@ -148,11 +155,14 @@ class Journal:
         # the writes marked durable: a file written again by a later step need not be.
         self.deferred_sync = deferred_sync
         self._unsynced_files: set[str] = set()
+        self._written: dict[str, bytes | None] = {}  # what this journal last wrote to each file (None: deleted)
 
     # ----- recording ---------------------------------------------------------------------
 
-    def remember(self, path: str | os.PathLike) -> Original:
-        """Record `path`'s current state (once); later writes do not change the record."""
+    def remember(self, path: str | os.PathLike, content: bytes | None = None) -> Original:
+        """Record `path`'s current state (once); later writes do not change the record.
+
+        `content`: the file's bytes, read by the caller just before (not read again)."""
         key = os.path.abspath(os.fspath(path))
         original = self._originals.get(key)
         if original is not None:
@@ -164,13 +174,20 @@ class Journal:
         else:
             if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
                 raise IsADirectoryError(errno.EINVAL, "not a regular file", key)
-            with open(key, "rb") as handle:
-                original = Original(existed=True, data=handle.read(), mode=stat.S_IMODE(info.st_mode))
+            if content is None:
+                with open(key, "rb") as handle:
+                    content = handle.read()
+            original = Original(existed=True, data=content, mode=stat.S_IMODE(info.st_mode))
         self._originals[key] = original
         return original
 
     def original(self, path: str | os.PathLike) -> Original | None:
         return self._originals.get(os.path.abspath(os.fspath(path)))
+
+    def last_written(self, path: str | os.PathLike) -> tuple[bool, bytes | None]:
+        """(True, what this journal last wrote to `path`, None if it deleted it), or (False, None)."""
+        key = os.path.abspath(os.fspath(path))
+        return (key in self._written, self._written.get(key))
 
     # ----- changing files ----------------------------------------------------------------
 
@@ -192,7 +209,8 @@ class Journal:
             _check_writable(key, info)
         if mode is None:
             mode = stat.S_IMODE(info.st_mode) if info is not None else (original.mode or _default_mode())
-        atomic_write(key, data, mode, self._temps, self._unsynced, sync=not self.deferred_sync)
+        atomic_write(key, data, mode, self._temps, self._unsynced, sync=not self.deferred_sync, existing=info)
+        self._written[key] = data
         if self.deferred_sync:
             if durable:
                 self._unsynced_files.add(key)
@@ -210,6 +228,7 @@ class Journal:
             return
         _check_writable(key, info)
         os.unlink(key)
+        self._written[key] = None
         self._unsynced_files.discard(key)
         self._unsynced.add(os.path.dirname(key))
 
@@ -253,6 +272,7 @@ class Journal:
         Files already equal to their original (bytes and mode) are left alone, so their
         timestamps do not change either.
         """
+        self._written.clear()
         problems: list[str] = []
         for temp in sorted(self._temps):
             try:
@@ -301,5 +321,6 @@ class Journal:
     def discard(self) -> None:
         """Forget the records (the changes are kept)."""
         self._originals.clear()
+        self._written.clear()
         self._temps.clear()
         self._created_dirs.clear()

@@ -373,3 +373,20 @@ def test_deferred_sync_syncs_each_durable_file_once_at_flush(tmp_path: Path, mon
     assert [f.read_bytes() for f in files] == [b"step two\n"] * 10 + [b"step one\n"] * 10
     assert journal.restore() == []
     assert all(f.read_bytes() == b"old\n" for f in files)
+
+
+def test_the_journal_knows_what_it_wrote_and_keeps_the_original_it_was_given(tmp_path: Path) -> None:
+    """--apply reads each file once: the bytes it checked against the plan become the recorded
+    original, and a later step compares with what the journal last wrote, not with a new read."""
+    path = tmp_path / "a.py"
+    path.write_bytes(b"old\n")
+    journal = writer.Journal()
+    assert journal.last_written(path) == (False, None)
+    journal.remember(path, b"old\n")
+    journal.write(path, b"new\n")
+    assert journal.last_written(path) == (True, b"new\n")
+    journal.delete(path)
+    assert journal.last_written(path) == (True, None)
+    assert journal.restore() == []
+    assert path.read_bytes() == b"old\n"
+    assert journal.last_written(path) == (False, None)

@@ -502,9 +502,12 @@ class Applier:
         written = []
         self.recovery.writing(step.name, [change.full for change in step.changes])  # recovery
         for change in step.changes:
+            known, current = self.journal.last_written(change.full)
+            if not known:
+                current = current_bytes(change.full)
             if self.journal.original(change.full) is None and change.planned_from is not None:
                 # first write of this file in this run: it must still be what was planned from
-                if current_bytes(change.full) != change.planned_from:
+                if current != change.planned_from:
                     raise Failed(f"{change.path} changed on disk after the migration was planned; "
                                  "nothing of it was written (run migrate-ws again)")
             try:
@@ -513,8 +516,10 @@ class Applier:
                         continue
                     self.journal.delete(change.full)
                 else:
-                    if current_bytes(change.full) == change.data:
+                    if current == change.data:
                         continue
+                    if not known and current is not None:
+                        self.journal.remember(change.full, current)  # the bytes just read: not read again
                     self.journal.write(change.full, change.data, durable=self.last_step.get(change.path) == step.name)
                 written.append(change)
             except ReadOnlyFile:
