@@ -22,7 +22,6 @@ from __future__ import annotations
 import ast
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -32,6 +31,7 @@ from .findings import IMPORT_ALREADY_BROKEN, IMPORT_WOULD_BREAK, Finding
 from .model import FileOutcome, FileResult
 from .references import Reference
 from .source import SourceText, UndecodableSource, parse_module_bytes, parse_source
+from .textsearch import AnchoredNeedles
 
 _STAR = "*"
 _ANY = "__getattr__"
@@ -332,8 +332,8 @@ def _add_unseen_importers(root: Path, paths: list[str], outcomes: dict[str, File
             lost[module] = names
     if not lost:
         return
-    words = b"|".join(re.escape(name.encode()) for names in lost.values() for name in sorted(names))
-    tails = b"|".join(re.escape(module.rsplit(".", 1)[-1].encode()) for module in sorted(lost))
+    words = sorted({name.encode() for names in lost.values() for name in names})
+    tails = sorted({module.rsplit(".", 1)[-1].encode() for module in lost})
     for path in _mentioning(str(root), paths, tails, words, jobs):
         try:
             with open(os.path.join(root, path), "rb") as handle:
@@ -346,22 +346,22 @@ def _add_unseen_importers(root: Path, paths: list[str], outcomes: dict[str, File
             references.setdefault(path, []).extend(found)
 
 
-def _scan(root: str, paths: list[str], tails: bytes, words: bytes) -> list[str]:
+def _scan(root: str, paths: list[str], tails: list[bytes], words: list[bytes]) -> list[str]:
     """The paths whose bytes mention one of the module tails and one of the names."""
-    tail_pattern, word_pattern = re.compile(tails), re.compile(words)
+    tail_finder, word_finder = AnchoredNeedles(set(tails)), AnchoredNeedles(set(words))
     found = []
     for path in paths:
         try:
-            with open(os.path.join(root, path), "rb") as handle:
+            with open(f"{root}/{path}", "rb") as handle:
                 data = handle.read()
         except OSError:
             continue
-        if tail_pattern.search(data) is not None and word_pattern.search(data) is not None:
+        if tail_finder.any_in(data) and word_finder.any_in(data):
             found.append(path)
     return found
 
 
-def _mentioning(root: str, paths: list[str], tails: bytes, words: bytes, jobs: int) -> list[str]:
+def _mentioning(root: str, paths: list[str], tails: list[bytes], words: list[bytes], jobs: int) -> list[str]:
     """`_scan` over every file, in `jobs` processes when there are many (reading them is most of it)."""
     if jobs <= 1 or len(paths) < 2000:
         return _scan(root, paths, tails, words)

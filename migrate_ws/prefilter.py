@@ -12,7 +12,7 @@ import os
 import re
 
 from .config import Config
-from .textsearch import choose_anchors
+from .textsearch import AnchoredNeedles
 
 
 class Prefilter:
@@ -104,17 +104,17 @@ class Prefilter:
         relative_tails = {tail for tail, _ in self.relatives}
         # outside them, `from <parent> import <tail>` is found by whichever of the two the
         # other needles' anchors already find (no scan of its own)
-        anchors = _AnchoredNeedles(needles).anchors
+        anchors = AnchoredNeedles(needles).anchors
         self.parent_forms: list[tuple[bytes, re.Pattern[bytes]]] = [
             (tail if any(anchor in tail for anchor in anchors) else parent, pattern)
             for parent, tail, pattern in parent_forms]
-        self.everywhere = _AnchoredNeedles(needles | {needle for needle, _ in self.parent_forms})
+        self.everywhere = AnchoredNeedles(needles | {needle for needle, _ in self.parent_forms})
         # A relative import resolves inside the importing file's own top-level package (the
         # engine names modules by their path), so the legacy modules' last parts are only
         # looked for in the packages the legacy modules are in: one to three scans fewer for
         # every other file.
         self.relative_packages = frozenset(module.split(".", 1)[0] for module in config.legacy_modules if "." in module)
-        self.in_legacy_packages = _AnchoredNeedles(needles | relative_tails) if relative_tails else self.everywhere
+        self.in_legacy_packages = AnchoredNeedles(needles | relative_tails) if relative_tails else self.everywhere
         self.anchors = self.in_legacy_packages.anchors
         self.needles_by_anchor = self.in_legacy_packages.needles_by_anchor
 
@@ -147,7 +147,7 @@ class Prefilter:
                         return True
         return False
 
-    def _needles_for(self, path: str) -> "_AnchoredNeedles":
+    def _needles_for(self, path: str) -> "AnchoredNeedles":
         package, slash, _ = path.partition("/")
         # a file at the root is in no package: its relative imports can name any module
         if not slash or package in self.relative_packages:
@@ -224,35 +224,6 @@ class Prefilter:
         opening = data.rfind(b"(", window_start, position)
         return opening != -1 and data.find(b")", opening, position) == -1 \
             and data.find(b"import", window_start, opening) != -1
-
-
-class _AnchoredNeedles:
-    """Byte strings found through a few short anchors, each searched once with bytes.find."""
-
-    def __init__(self, needles: set[bytes]) -> None:
-        needles = {n for n in needles if n}
-        # longer anchors are found faster (bytes.find skips further), but every anchor is a scan
-        self.anchors = [a.encode() for a in choose_anchors({n.decode() for n in needles}, length=8, shortest=5)]
-        self.needles_by_anchor: dict[bytes, list[tuple[bytes, int]]] = {a: [] for a in self.anchors}
-        for needle in sorted(needles):
-            anchor = next(a for a in self.anchors if a in needle)
-            self.needles_by_anchor[anchor].append((needle, needle.index(anchor)))
-
-    def occurrences(self, data: bytes) -> dict[bytes, list[int]]:
-        """Start offsets of every needle in `data` (empty when none occurs)."""
-        found: dict[bytes, list[int]] = {}
-        for anchor in self.anchors:
-            position = data.find(anchor)
-            if position == -1:
-                continue
-            needles = self.needles_by_anchor[anchor]
-            while position != -1:
-                for needle, offset in needles:
-                    start = position - offset
-                    if start >= 0 and data.startswith(needle, start):
-                        found.setdefault(needle, []).append(start)
-                position = data.find(anchor, position + 1)
-        return found
 
 
 _WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")

@@ -74,3 +74,45 @@ class WordFinder:
                 if self._whole(data, match):
                     found.add(match.start())
         return found
+
+
+class AnchoredNeedles:
+    """Byte strings found through a few short anchors, each searched once with bytes.find."""
+
+    def __init__(self, needles: set[bytes]) -> None:
+        needles = {n for n in needles if n}
+        # longer anchors are found faster (bytes.find skips further), but every anchor is a scan
+        self.anchors = [a.encode() for a in choose_anchors({n.decode() for n in needles}, length=8, shortest=5)]
+        self.needles_by_anchor: dict[bytes, list[tuple[bytes, int]]] = {a: [] for a in self.anchors}
+        for needle in sorted(needles):
+            anchor = next(a for a in self.anchors if a in needle)
+            self.needles_by_anchor[anchor].append((needle, needle.index(anchor)))
+
+    def occurrences(self, data: bytes) -> dict[bytes, list[int]]:
+        """Start offsets of every needle in `data` (empty when none occurs)."""
+        found: dict[bytes, list[int]] = {}
+        for anchor in self.anchors:
+            position = data.find(anchor)
+            if position == -1:
+                continue
+            needles = self.needles_by_anchor[anchor]
+            while position != -1:
+                for needle, offset in needles:
+                    start = position - offset
+                    if start >= 0 and data.startswith(needle, start):
+                        found.setdefault(needle, []).append(start)
+                position = data.find(anchor, position + 1)
+        return found
+
+    def any_in(self, data: bytes) -> bool:
+        """Whether any needle occurs in `data`."""
+        for anchor in self.anchors:
+            position = data.find(anchor)
+            needles = self.needles_by_anchor[anchor]
+            while position != -1:
+                for needle, offset in needles:
+                    start = position - offset
+                    if start >= 0 and data.startswith(needle, start):
+                        return True
+                position = data.find(anchor, position + 1)
+        return False

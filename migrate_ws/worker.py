@@ -60,15 +60,18 @@ def process_file(root: str, path: str, targets: Targets, verify: bool,
     have that digest is not parsed: its cached outcome comes back instead.
     """
     patterns = Patterns.get(targets.config)
-    full = os.path.join(root, path)
+    full = f"{root}/{path}"
     try:
-        info = os.lstat(full)
         with open(full, "rb") as handle:
             data = handle.read()
     except OSError as exc:
         return ProcessedFile(_skipped(path, f"cannot read: {exc.strerror}", CANNOT_READ.code))
     if not patterns.prefilter(data, path) and b"migrate-ws:" not in data:  # unused keep comments
         return ProcessedFile(None)
+    try:
+        info = os.lstat(full)  # for the file's mode, wanted only of the few files read further
+    except OSError as exc:
+        return ProcessedFile(_skipped(path, f"cannot read: {exc.strerror}", CANNOT_READ.code))
     file_digest = None
     if known is not None:
         file_digest = result_cache.digest(data)
