@@ -2,7 +2,10 @@
 
 The engine locates import statements with `ast`; the statement's own source text is then
 re-parsed with LibCST so that parentheses, trailing commas and comments inside a
-multi-line import survive when names are renamed, moved out or removed.
+multi-line import survive when names are renamed, moved out or removed. The common shapes
+(one line without parentheses; a multi-line import whose source module changes, whose names
+are renamed, or whose black-style lines are removed) are rewritten without LibCST, to the
+same text: a run that meets only those never loads it.
 """
 
 from __future__ import annotations
@@ -142,6 +145,14 @@ def rewrite_statement(code: str, module: str | None, level: int | None, aliases:
     simple = _simple_rewrite(code, module, level, aliases)
     if simple is not None:
         return simple
+    in_place = _in_place_rewrite(code, module, level, aliases)
+    if in_place is not None:
+        return in_place
+    return libcst_rewrite(code, module, level, aliases)
+
+
+def libcst_rewrite(code: str, module: str | None, level: int | None, aliases: list[tuple[int, AliasSpec]]) -> str:
+    """`rewrite_statement` with LibCST, whatever the statement's layout."""
     cst = _libcst()
     statement = cst.parse_statement(code)
     assert isinstance(statement, cst.SimpleStatementLine)
@@ -162,7 +173,9 @@ def rewrite_statement(code: str, module: str | None, level: int | None, aliases:
         node = node.with_changes(names=_fix_commas(kept, original, False))
     else:  # pragma: no cover - the engine only hands over import statements
         raise ValueError("not an import statement")
-    return cst.Module(body=[]).code_for_node(node)
+    # the statement's own line endings (a module without one would write LF inside a CRLF file)
+    newline = "\r\n" if "\r\n" in code else "\r" if "\r" in code else "\n"
+    return cst.Module(body=[], default_newline=newline).code_for_node(node)
 
 
 _SIMPLE_FROM = re.compile(r"from[ \t]+(\.*)[ \t]*([\w.]*)[ \t]+import[ \t]+[\w., \t]+")
@@ -183,6 +196,96 @@ def _simple_rewrite(code: str, module: str | None, level: int | None, aliases: l
     if _SIMPLE_IMPORT.fullmatch(code) is not None and module is None and level is None:
         return render_import(specs)
     return None
+
+
+_FROM_HEAD = re.compile(r"from([ \t]+)(\.*)([ \t]*)([\w.]*)([ \t]+)import(?![\w])")
+_ALIAS_TEXT = re.compile(r"([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)(?:([ \t]+as[ \t]+)([A-Za-z_]\w*))?")
+_ALIAS_LINE_END = re.compile(r",[ \t]*(?:#[^\r\n]*)?\r?\n")
+_CLOSING_LINE = re.compile(r"[ \t]*\)")
+_OPENING_END = re.compile(r"\([ \t]*(?:#[^\r\n]*)?\r?\n")
+
+
+def _in_place_rewrite(code: str, module: str | None, level: int | None,
+                      aliases: list[tuple[int, AliasSpec]]) -> str | None:
+    """A multi-line `from ... import (...)` rewritten by editing its text where LibCST would give
+    the same result (tests/test_import_statements.py compares the two): the source module
+    replaced, names renamed in place, and names removed from the black layout (one name per line,
+    each with its comma, `)` on a line of its own) by removing their lines. None for anything
+    else; LibCST (half a second to load) then does it."""
+    if not code.isascii() or not aliases or any(position < 0 for position, _ in aliases):
+        return None
+    positions = [position for position, _ in aliases]
+    if positions != sorted(set(positions)):
+        return None
+    import ast
+
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.ImportFrom):
+        return None
+    node = tree.body[0]
+    if any(alias.name == "*" for alias in node.names) or positions[-1] >= len(node.names):
+        return None
+    head = _FROM_HEAD.match(code)
+    if head is None:
+        return None
+    starts = [0]
+    for line in code.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    edits: list[tuple[int, int, str]] = []  # (start, end, text), in order
+    if module is not None or level is not None:
+        edits.append((head.start(2), head.end(4), "." * (level or 0) + (module or "")))
+    kept = dict(aliases)
+    removed = [position for position in range(len(node.names)) if position not in kept]
+    if removed and not _one_name_per_line(code, node, starts, head.end()):
+        return None
+    for position, alias in enumerate(node.names):
+        start = starts[alias.lineno - 1] + alias.col_offset
+        end = starts[alias.end_lineno - 1] + alias.end_col_offset
+        if position not in kept:
+            line = alias.lineno - 1
+            edits.append((starts[line], starts[line + 1], ""))
+            continue
+        spec = kept[position]
+        if spec == AliasSpec(alias.name, alias.asname):
+            continue
+        text = _ALIAS_TEXT.fullmatch(code, start, end)
+        if text is None:
+            return None
+        if spec.asname is None:
+            edits.append((start, end, spec.name))
+        elif text.group(3) is None:
+            edits.append((start, end, f"{spec.name} as {spec.asname}"))
+        else:
+            edits.append((start, text.end(1), spec.name))
+            edits.append((text.start(3), end, spec.asname))
+    out, cursor = [], 0
+    for start, end, text in edits:
+        out += [code[cursor:start], text]
+        cursor = end
+    return "".join(out) + code[cursor:]
+
+
+def _one_name_per_line(code: str, node, starts: list[int], after_import: int) -> bool:
+    """The black layout: `(` ends the first line, then one name per line with its comma (and
+    perhaps a comment), then `)` alone on the last line; no blank or comment-only lines."""
+    opening = code.find("(", after_import)
+    if opening == -1 or code[after_import:opening].strip() or not _OPENING_END.match(code, opening):
+        return False
+    lines = len(starts) - 1
+    if node.names[0].lineno != code.count("\n", 0, opening) + 2 or node.names[-1].end_lineno != lines - 1:
+        return False
+    for number, alias in enumerate(node.names):
+        line = alias.lineno - 1
+        if alias.lineno != node.names[0].lineno + number or alias.end_lineno != alias.lineno:
+            return False
+        if code[starts[line]:starts[line] + alias.col_offset].strip():
+            return False
+        if not _ALIAS_LINE_END.fullmatch(code, starts[line] + alias.end_col_offset, starts[line + 1]):
+            return False
+    return _CLOSING_LINE.fullmatch(code, starts[lines - 1]) is not None
 
 
 def render_from_import(module: str | None, level: int, specs: list[AliasSpec]) -> str:

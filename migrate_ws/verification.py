@@ -24,26 +24,56 @@ NEWER_SYNTAX_LIMIT = 256 * 1024
 NEWER_PYTHON_ONLY = "valid only on a newer Python"
 
 
-def parse_failure_reason(text: str, error: SyntaxError) -> str:
-    """One line: why the file does not parse, and whether a newer Python would accept it."""
+@dataclass(frozen=True)
+class ParseFailure:
+    """Where and why a file does not parse (a SyntaxError, as data that crosses processes)."""
+
+    message: str
+    line: int
+
+    @classmethod
+    def of(cls, error: SyntaxError) -> "ParseFailure":
+        return cls(error.msg or "invalid syntax", error.lineno or 0)
+
+    @property
+    def reason(self) -> str:
+        """One line, before anyone asked whether a newer Python would accept the file."""
+        return f"does not parse: {self.message} ({self.where})"
+
+    @property
+    def where(self) -> str:
+        return f"line {self.line}" if self.line else "unknown line"
+
+
+def newer_python_reason(text: str, failure: ParseFailure) -> str | None:
+    """The reason to give when only a newer Python parses `text` (None: no Python parses it).
+
+    LibCST's grammar follows newer Python releases. It is loaded here only, by the main
+    process while the workers go on (see worker.run_files), so that a run that meets no such
+    file never loads it."""
     import sys
 
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    where = f"line {error.lineno}" if error.lineno else "unknown line"
     newer = False
     if len(text) <= NEWER_SYNTAX_LIMIT:
         try:
             import libcst
 
-            libcst.parse_module(text)  # LibCST's grammar follows newer Python releases
+            libcst.parse_module(text)
             newer = True
         except Exception:
             newer = False
-    elif (error.msg or "").startswith("f-string"):
+    elif failure.message.startswith("f-string"):
         newer = True  # PEP 701 lifted most f-string restrictions in Python 3.12
-    if newer:
-        return f"does not parse on Python {version}: {error.msg} ({where}); {NEWER_PYTHON_ONLY}"
-    return f"does not parse: {error.msg} ({where})"
+    if not newer:
+        return None
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return f"does not parse on Python {version}: {failure.message} ({failure.where}); {NEWER_PYTHON_ONLY}"
+
+
+def parse_failure_reason(text: str, error: SyntaxError) -> str:
+    """One line: why the file does not parse, and whether a newer Python would accept it."""
+    failure = ParseFailure.of(error)
+    return newer_python_reason(text, failure) or failure.reason
 
 
 _BODY_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")

@@ -20,7 +20,7 @@ from .model import FileOutcome, FileResult, FileStatus, Targets
 from .report import display_diff, unified_diff
 from .source import SourceText, UndecodableSource, parse_source
 from .transform import Patterns, transform_source
-from .verification import NEWER_PYTHON_ONLY, SecondRun, parse_failure_reason, verify_rewrite
+from .verification import ParseFailure, SecondRun, newer_python_reason, verify_rewrite
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -37,6 +37,7 @@ class ProcessedFile:
     parsed: bool = False
     digest: str | None = None  # of the file's bytes, when it was decoded (what the result cache keys on)
     from_cache: bool = False
+    parse_failure: ParseFailure | None = None  # not yet asked whether a newer Python parses the file
 
 
 @dataclass
@@ -85,11 +86,13 @@ def process_file(root: str, path: str, targets: Targets, verify: bool,
     file_digest = file_digest or result_cache.digest(data)
     try:
         tree = parse_source(source.text, path)
-    except (SyntaxError, ValueError) as exc:
-        reason = parse_failure_reason(source.text, exc) if isinstance(exc, SyntaxError) else f"does not parse: {exc}"
-        line = (exc.lineno or 0) if isinstance(exc, SyntaxError) else 0
-        code = NEWER_SYNTAX.code if reason.endswith(NEWER_PYTHON_ONLY) else DOES_NOT_PARSE.code
-        return ProcessedFile(_skipped(path, reason, code, data, line), True, file_digest)
+    except SyntaxError as exc:
+        # whether a newer Python parses it is asked by whoever collects the results (classify_parse_failures)
+        failure = ParseFailure.of(exc)
+        return ProcessedFile(_skipped(path, failure.reason, DOES_NOT_PARSE.code, data, failure.line), True,
+                             file_digest, parse_failure=failure)
+    except ValueError as exc:
+        return ProcessedFile(_skipped(path, f"does not parse: {exc}", DOES_NOT_PARSE.code, data), True, file_digest)
     try:
         outcome = transform_source(source.text, path, targets, tree)
     except Exception as exc:  # an engine defect must not stop the run; the file is reported and left alone
@@ -189,6 +192,26 @@ def run_chunk(root: str, paths: list[str], options: RunOptions, targets: Targets
             gc.enable()
 
 
+def classify_parse_failures(chunk: ChunkResult) -> None:
+    """The files of the chunk that do not parse: those only a newer Python parses say so (MW902).
+
+    Asked here, in the process that collects the results, not in the workers: the check loads
+    LibCST, which each worker would otherwise load for itself."""
+    for processed in chunk.files.values():
+        failure = processed.parse_failure
+        if failure is None or processed.outcome is None:
+            continue
+        processed.parse_failure = None
+        result = processed.outcome.result
+        try:
+            text = SourceText.decode(result.original).text
+        except UndecodableSource:
+            continue
+        newer = newer_python_reason(text, failure)
+        if newer is not None:
+            result.reason, result.code = newer, NEWER_SYNTAX.code
+
+
 def _chunks(paths: list[str], sizes: dict[str, int], jobs: int) -> list[list[str]]:
     """Chunks of about equal bytes, largest files first, many more chunks than workers."""
     total = sum(sizes.get(p, 0) for p in paths) or 1
@@ -239,6 +262,7 @@ def run_files(root: str, paths: list[str], targets: Targets, jobs: int, options:
     chunks: list[ChunkResult] = []
     if jobs == 1 or len(pending) < 64:
         chunks.append(run_chunk(root, pending, options, targets, known))
+        classify_parse_failures(chunks[-1])
         if progress is not None:
             progress(len(paths), len(paths))
     else:
@@ -257,6 +281,7 @@ def run_files(root: str, paths: list[str], targets: Targets, jobs: int, options:
                        for chunk in _chunks(pending, sizes, jobs)]
             for future in futures:
                 chunk_result = future.result()
+                classify_parse_failures(chunk_result)  # while the workers go on
                 chunks.append(chunk_result)
                 done += chunk_result.count
                 if progress is not None:
