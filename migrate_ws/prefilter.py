@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 
 from .config import Config
 from .textsearch import AnchoredNeedles
@@ -65,8 +66,7 @@ class Prefilter:
             rb"|from\s+[\w.]+\s+import\s+(?:\([^)]*?|[^\n]*?)(?<![\w.])" + tail + rb"(?!\w)")
         self.modules: list[tuple[bytes, re.Pattern[bytes]]] = []
         self.shared_prefix = os.path.commonprefix([m.encode() for m in config.legacy_modules]) if config.legacy_modules else b""
-        self.relatives: list[tuple[bytes, re.Pattern[bytes]]] = []
-        parent_forms: list[tuple[bytes, bytes, re.Pattern[bytes]]] = []  # `from <parent> import <tail>`
+        self.placed: list[_PlacedModule] = []  # the legacy modules below a package
         for module, legacy in sorted(config.legacy_modules.items()):
             path = re.escape(module.encode())
             carried = b"|".join(re.escape(n.encode()) for n in sorted(legacy.names, key=len, reverse=True))
@@ -89,9 +89,13 @@ class Prefilter:
                 ]
                 if legacy.retire:
                     relative.append(rb"from\s+\.+(?:\w+\.)*" + tail_bytes + rb"(?![\w.])")
-                self.relatives.append((tail.encode(), re.compile(b"|".join(relative))))
-                parent_forms.append((parent.encode(), tail.encode(), re.compile(
-                    rb"from\s+" + parent_bytes + rb"\s+import\s+(?:\([^)]*?|[^\n]*?)(?<![\w.])" + tail_bytes + rb"(?!\w)")))
+                # from a package above the parent, a relative import spells the parent's last part
+                last = re.escape(parent.rpartition(".")[2].encode())
+                outer = relative + [rb"from\s+\.+(?:\w+\.)*" + last + rb"\s+import\s+(?:\([^)]*?|[^\n]*?)(?<![\w.])"
+                                    + tail_bytes + rb"(?!\w)"]
+                absolute = rb"from\s+" + parent_bytes + rb"\s+import\s+(?:\([^)]*?|[^\n]*?)(?<![\w.])" + tail_bytes + rb"(?!\w)"
+                self.placed.append(_PlacedModule(parent, tail.encode(), re.compile(b"|".join(relative)),
+                                                 re.compile(b"|".join(outer)), re.compile(absolute)))
 
         # Every spelling the checks look for is found through a few short anchors, each
         # searched once per file with bytes.find (memory speed); a dozen separate scans of
@@ -101,26 +105,44 @@ class Prefilter:
             needles.add(self.shared_prefix)
         else:
             needles |= {anchor for anchor, _ in self.modules}
-        relative_tails = {tail for tail, _ in self.relatives}
-        # outside them, `from <parent> import <tail>` is found by whichever of the two the
-        # other needles' anchors already find (no scan of its own)
-        anchors = AnchoredNeedles(needles).anchors
-        self.parent_forms: list[tuple[bytes, re.Pattern[bytes]]] = [
-            (tail if any(anchor in tail for anchor in anchors) else parent, pattern)
-            for parent, tail, pattern in parent_forms]
-        self.everywhere = AnchoredNeedles(needles | {needle for needle, _ in self.parent_forms})
+        self.needles = needles
+        self.base_anchors = AnchoredNeedles(needles).anchors
         # A relative import resolves inside the importing file's own top-level package (the
-        # engine names modules by their path), so the legacy modules' last parts are only
-        # looked for in the packages the legacy modules are in: one to three scans fewer for
-        # every other file.
-        self.relative_packages = frozenset(module.split(".", 1)[0] for module in config.legacy_modules if "." in module)
-        self.in_legacy_packages = AnchoredNeedles(needles | relative_tails) if relative_tails else self.everywhere
-        self.anchors = self.in_legacy_packages.anchors
-        self.needles_by_anchor = self.in_legacy_packages.needles_by_anchor
+        # engine names modules by their path). A legacy module's last part alone (`from .manager
+        # import`, `from . import manager`) names it only from inside its parent package; from
+        # higher up the relative path spells the parent's last part too, and from another
+        # top-level package only the absolute form can name it. So each file looks for the
+        # needles its place in the tree can need (Prefilter._scope_for): for most files, fewer scans.
+        self._scopes: dict[tuple[str, ...], _Scope] = {}
+        root_scope = self._scope_for("root.py")
+        self.anchors = root_scope.needles.anchors
+        self.needles_by_anchor = root_scope.needles.needles_by_anchor
+
+    def _cheaper(self, *candidates: bytes) -> bytes:
+        """The first candidate the other needles' anchors already find, else the first."""
+        return next((c for c in candidates if any(anchor in c for anchor in self.base_anchors)), candidates[0])
+
+    def _scope_for(self, path: str) -> "_Scope":
+        package, slash, _ = path.partition("/")
+        where = tuple("root" if not slash else "inside" if path.startswith(module.directory)
+                      else "above" if package == module.package else "elsewhere" for module in self.placed)
+        scope = self._scopes.get(where)
+        if scope is None:
+            checks: list[tuple[bytes, re.Pattern[bytes], bool]] = []
+            for module, place in zip(self.placed, where):
+                if place in ("root", "inside"):  # a file at the root is in no package: any relative import
+                    checks.append((module.tail, module.relative, True))
+                elif place == "above":
+                    checks.append((self._cheaper(module.tail, module.parent_last), module.outer, False))
+                else:  # `from <parent> import <tail>`, through whichever of the two costs no scan
+                    checks.append((self._cheaper(module.tail, module.parent.encode()), module.absolute, False))
+            scope = _Scope(AnchoredNeedles(self.needles | {needle for needle, _, _ in checks}), checks)
+            self._scopes[where] = scope
+        return scope
 
     def __call__(self, data: bytes, path: str = "") -> bool:
-        anchored = self._needles_for(path)
-        found = anchored.occurrences(data)
+        scope = self._scope_for(path)
+        found = scope.needles.occurrences(data)
         if not found:
             return False
         if any(self._whole_words(data, found, self.strong_words)):
@@ -134,25 +156,14 @@ class Prefilter:
                     return True
         if self._names_legacy_module(data, found):
             return True
-        for tail, pattern in self.relatives:
-            for position in found.get(tail, ()):
-                end = position + len(tail)
-                if self._may_be_relative_import(data, position, end) \
-                        and pattern.search(data, max(0, position - self.WINDOW), end + self.WINDOW):
+        for needle, pattern, at_tail in scope.checks:
+            for position in found.get(needle, ()):
+                end = position + len(needle)
+                if at_tail and not self._may_be_relative_import(data, position, end):
+                    continue
+                if pattern.search(data, max(0, position - self.WINDOW), end + self.WINDOW):
                     return True
-        if anchored is self.everywhere:  # the last parts were not looked for: the absolute form by its parent
-            for needle, pattern in self.parent_forms:
-                for position in found.get(needle, ()):
-                    if pattern.search(data, max(0, position - self.WINDOW), position + len(needle) + self.WINDOW):
-                        return True
         return False
-
-    def _needles_for(self, path: str) -> "AnchoredNeedles":
-        package, slash, _ = path.partition("/")
-        # a file at the root is in no package: its relative imports can name any module
-        if not slash or package in self.relative_packages:
-            return self.in_legacy_packages
-        return self.everywhere
 
     @staticmethod
     def _whole_words(data: bytes, found: dict[bytes, list[int]], words: list[bytes]):
@@ -224,6 +235,37 @@ class Prefilter:
         opening = data.rfind(b"(", window_start, position)
         return opening != -1 and data.find(b")", opening, position) == -1 \
             and data.find(b"import", window_start, opening) != -1
+
+
+@dataclass(frozen=True)
+class _PlacedModule:
+    """A legacy module below a package, with what names it from where (see Prefilter._scope_for)."""
+
+    parent: str
+    tail: bytes
+    relative: re.Pattern[bytes]  # from inside the parent package (and from a file at the root)
+    outer: re.Pattern[bytes]  # from above the parent, in the same top-level package
+    absolute: re.Pattern[bytes]  # `from <parent> import <tail>`, from another top-level package
+
+    @property
+    def parent_last(self) -> bytes:
+        return self.parent.rpartition(".")[2].encode()
+
+    @property
+    def package(self) -> str:
+        return self.parent.split(".", 1)[0]
+
+    @property
+    def directory(self) -> str:
+        return self.parent.replace(".", "/") + "/"
+
+
+@dataclass
+class _Scope:
+    """The needles a file in one place of the tree is searched for, and the checks of their occurrences."""
+
+    needles: AnchoredNeedles
+    checks: list[tuple[bytes, re.Pattern[bytes], bool]]  # needle, pattern near it, whether it is a relative tail
 
 
 _WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")

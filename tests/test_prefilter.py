@@ -63,9 +63,17 @@ MAY_SKIP = {
 }
 
 
+INSIDE = "netra_backend/app/websocket_core/consumer.py"  # where `.manager` is the legacy module
+
+
 @pytest.mark.parametrize("name", sorted(MUST_PASS))
 def test_lets_through(name: str) -> None:
-    assert PREFILTER(MUST_PASS[name].encode(), CONSUMER)
+    # a relative import names a legacy module from inside its package (elsewhere, another module)
+    path = INSIDE if name.startswith("relative") else CONSUMER
+    if name.startswith("relative"):
+        outcome = run_codemod(MUST_PASS[name], path, fixture_targets(load_preset("netra")))
+        assert outcome.edits or outcome.findings, "the example is meant to need a change there"
+    assert PREFILTER(MUST_PASS[name].encode(), path)
 
 
 @pytest.mark.parametrize("name", sorted(MAY_SKIP))
@@ -84,7 +92,8 @@ def test_every_spelling_is_found_through_an_anchor() -> None:
 
 @settings(max_examples=150, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
-@given(legacy_modules(), st.sampled_from([CONSUMER, "tests/unit/test_consumer.py", "consumer.py"]))
+@given(legacy_modules(), st.sampled_from([CONSUMER, INSIDE, "netra_backend/tests/test_consumer.py",
+                                          "tests/unit/test_consumer.py", "consumer.py"]))
 def test_a_generated_module_with_work_is_never_skipped(generated, path: str) -> None:
     """Inside the legacy modules' package, outside it (no relative import can reach them), and
     at the root (in no package)."""
@@ -119,3 +128,21 @@ def test_outside_the_legacy_packages_a_relative_import_cannot_name_a_legacy_modu
     assert not PREFILTER(text.encode(), OUTSIDE)
     assert PREFILTER(text.encode(), "netra_backend/app/websocket_core/x.py") or "unified_init" in text
     assert PREFILTER(text.encode(), "root_module.py") or "unified_init" in text
+
+
+@pytest.mark.parametrize("path, relative_import", [
+    ("netra_backend/app/services/consumer.py", "from ..websocket_core.manager import WebSocketManagerMode"),
+    ("netra_backend/app/services/consumer.py", "from ..websocket_core import (\n    events,\n    manager,\n)"),
+    ("netra_backend/app/services/consumer.py", "from ..websocket_core.unified_manager import (\n    WebSocketManagerMode,\n)"),
+    ("netra_backend/tests/test_consumer.py", "from ..app.websocket_core.manager import WebSocketManagerMode"),
+    ("netra_backend/tests/deep/test_consumer.py", "from ...app.websocket_core import manager as legacy"),
+])
+def test_above_the_legacy_module_s_package_a_relative_import_spells_its_parent(path: str, relative_import: str) -> None:
+    """Where `.manager` would be another module, a relative import of the legacy module spells
+    its parent package too: found through the parent's last part, which costs no scan of its own.
+    (The canonical import beside it keeps the canonical spellings from letting the file through.)"""
+    text = f"{CANONICAL_IMPORT}{relative_import}\n\nmode = WebSocketManagerMode\n"
+    outcome = run_codemod(text, path, fixture_targets(load_preset("netra")))
+    assert outcome.edits or outcome.findings, "the example is meant to need a change there"
+    assert PREFILTER(text.encode(), path)
+    assert PREFILTER._scope_for(path).needles.anchors == [b"ocket"]
