@@ -188,18 +188,20 @@ def _insert(locator: _Locator, offset: int, statements: list[ast.stmt]) -> None:
     body[at:at] = statements
 
 
-def check(original: str, rewritten: str, edits: list[Edit], tree: ast.Module | None = None) -> None:
+def check(original: str, rewritten: str, edits: list[Edit], tree: ast.Module | None = None,
+          index: LineIndex | None = None) -> None:
     """Raise UnsafeRewrite when the rewritten AST is not the original with the declared edits.
 
     Only the top-level statements the edits touch are compared: the text between them is the
     same in both files (the edits are the only splices), so it parses to the same statements.
+    `tree` and `index` are the original's, when the caller has them.
     """
     if not edits:
         if original != rewritten:
             raise UnsafeRewrite("the file changed without any declared edit")
         return
     tree = tree or _parse(original)
-    index = LineIndex(original)
+    index = index or LineIndex(original)
     bounds = []
     for statement in tree.body:
         first = min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", [])])

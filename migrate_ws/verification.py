@@ -213,7 +213,7 @@ def verify_rewrite(text: str, tree: ast.Module, edits: list[Edit], final: str, o
     from . import safety
 
     try:
-        safety.check(text, final, final_edits, tree)
+        safety.check(text, final, final_edits, tree, index)
     except (safety.UnsafeRewrite, SyntaxError) as exc:
         return f"safety check failed: {exc}"
     return None

@@ -275,11 +275,13 @@ class ApplyRecovery(NoRecovery):
         _write_durably(self.directory / STATE, json.dumps(self.state).encode("utf-8"))
 
     def _relative(self, path: Path) -> str:
-        absolute = Path(os.path.abspath(path))
-        try:
-            return absolute.relative_to(self.top).as_posix()
-        except ValueError:
-            return str(absolute)
+        absolute = os.path.abspath(path)
+        top = os.fspath(self.top)
+        prefix = top if top.endswith(os.sep) else top + os.sep
+        # string operations: called for every file the run writes (pathlib's relative_to is 20x slower)
+        if absolute.startswith(prefix):
+            return absolute[len(prefix):].replace(os.sep, "/")
+        return absolute
 
     def planning(self, base: Any, branch: str | None) -> None:
         state = {
