@@ -385,6 +385,8 @@ class ApplyRecovery(NoRecovery):
 
     def git_started(self, pid: int, args: tuple[str, ...]) -> None:
         """A git process started; recorded while it may hold one of git's lock files."""
+        while args[:1] == ("-c",):  # `git -c name=value <command>`
+            args = args[2:]
         if not self.state.get("originals") or self.state.get("phase") == "restoring" or self.done \
                 or not args or args[0] not in LOCKING_COMMANDS:
             return
