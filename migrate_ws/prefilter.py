@@ -114,6 +114,7 @@ class Prefilter:
         # top-level package only the absolute form can name it. So each file looks for the
         # needles its place in the tree can need (Prefilter._scope_for): for most files, fewer scans.
         self._scopes: dict[tuple[str, ...], _Scope] = {}
+        self._scope_of_directory: dict[str, _Scope] = {}  # what a file's place decides depends on its directory only
         root_scope = self._scope_for("root.py")
         self.anchors = root_scope.needles.anchors
         self.needles_by_anchor = root_scope.needles.needles_by_anchor
@@ -123,6 +124,13 @@ class Prefilter:
         return next((c for c in candidates if any(anchor in c for anchor in self.base_anchors)), candidates[0])
 
     def _scope_for(self, path: str) -> "_Scope":
+        directory = path.rpartition("/")[0]
+        scope = self._scope_of_directory.get(directory)
+        if scope is None:
+            scope = self._scope_of_directory[directory] = self._place(directory + "/" if directory else "root.py")
+        return scope
+
+    def _place(self, path: str) -> "_Scope":
         package, slash, _ = path.partition("/")
         where = tuple("root" if not slash else "inside" if path.startswith(module.directory)
                       else "above" if package == module.package else "elsewhere" for module in self.placed)

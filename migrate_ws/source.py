@@ -11,6 +11,7 @@ import ast
 import codecs
 import io
 import warnings
+from bisect import bisect_right
 from itertools import accumulate
 import re
 import tokenize
@@ -126,14 +127,7 @@ class LineIndex:
 
     def line_of(self, offset: int) -> int:
         """1-based line containing the text offset."""
-        lo, hi = 0, len(self.starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self.starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo + 1
+        return max(1, bisect_right(self.starts, offset))
 
     def indentation(self, lineno: int) -> str:
         line = self.lines[lineno - 1] if lineno <= len(self.lines) else ""
