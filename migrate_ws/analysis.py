@@ -107,6 +107,9 @@ class FileFacts:
             scope.bindings.clear()
 
 
+_DECORATED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
 def module_name_for(relative_path: str) -> tuple[str, bool]:
     """`a/b/c.py` -> ("a.b.c", False); `a/b/__init__.py` -> ("a.b", True)."""
     parts = relative_path[:-3].split("/") if relative_path.endswith(".py") else relative_path.split("/")
@@ -184,13 +187,13 @@ class _Walker:
 
     # pruning ---------------------------------------------------------------
     def relevant(self, node: ast.AST) -> bool:
-        start = getattr(node, "lineno", None)
-        if start is None:
+        try:
+            start = node.lineno  # type: ignore[attr-defined]
+        except AttributeError:
             return True
-        end = getattr(node, "end_lineno", start) or start
-        decorators = getattr(node, "decorator_list", None)
-        if decorators:
-            start = min(start, decorators[0].lineno)
+        end = node.end_lineno or start  # type: ignore[attr-defined]
+        if type(node) in _DECORATED and node.decorator_list:  # type: ignore[attr-defined]
+            start = min(start, node.decorator_list[0].lineno)  # type: ignore[attr-defined]
         i = bisect.bisect_left(self.lines, start)
         return i < len(self.lines) and self.lines[i] <= end
 

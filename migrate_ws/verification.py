@@ -83,11 +83,14 @@ _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 def _innermost_statement(tree: ast.Module, index, start: int, end: int) -> ast.stmt | None:
     """The innermost statement whose lines contain [start, end), following only the path to it."""
     found = None
+    start_line, end_line = index.line_of(start), index.line_of(end)
     statements: list = list(tree.body)
     while statements:
         inner: list = []
         for node in statements:
             first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            if first > start_line or node.end_lineno < end_line:
+                continue  # its lines cannot contain the span (a necessary condition, in whole lines)
             node_start = index.offset(first, 0)
             node_end = index.offset(node.end_lineno, node.end_col_offset)
             if node_start <= start and end <= node_end:
