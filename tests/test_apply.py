@@ -241,7 +241,7 @@ def repo_state(root: Path) -> dict:
         "status": git(root, "status", "--porcelain=v1", "--untracked-files=all", "--ignored"),
         "head": git(root, "rev-parse", "HEAD").strip(),
         "symbolic_ref": symbolic.stdout.strip() if symbolic.returncode == 0 else None,
-        "branches": git(root, "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads"),
+        "refs": git(root, "for-each-ref", "--format=%(refname) %(objectname)"),  # branches, and any other ref
         "branch_list": git(root, "branch", "--list"),
         "index": git(root, "ls-files", "--stage"),
         "staged": git(root, "diff", "--cached", "--binary"),

@@ -1,6 +1,6 @@
-"""The background blob store of `--apply`: each step's blobs are in the object database before its
-commit, and stopping it early leaves the repository's object store clean (no temporary pack, no
-crash report)."""
+"""The background object store of `--apply`: each step's blobs and trees are in the object
+database before its commit (so `git commit` finds them), no ref is left behind, and stopping it
+early leaves the repository's object store clean (no temporary pack, no crash report)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from helpers import git, git_init_and_commit, write_files
-from migrate_ws.cli.git import Repository
+from migrate_ws.cli.git import FileState, Repository
 
 
 def blob_id(data: bytes) -> str:
@@ -25,22 +25,41 @@ def leftovers(root: Path) -> list[str]:
     return sorted(p.name for p in [*git_dir.glob("fast_import_crash_*"), *(git_dir / "objects" / "pack").glob("tmp_*")])
 
 
-def test_each_group_is_stored_before_its_wait_returns(tmp_path: Path) -> None:
-    write_files(tmp_path, {"a.py": "x = 1\n"})
+def loose_objects(root: Path) -> set[str]:
+    objects = root / ".git" / "objects"
+    return {p.parent.name + p.name for p in objects.glob("??/*")}
+
+
+def test_each_step_s_blobs_and_trees_are_stored_before_its_wait_returns(tmp_path: Path) -> None:
+    write_files(tmp_path, {"a.py": "x = 1\n", "pkg/b.py": "y = 2\n", "pkg/c.py": "z = 3\n", "run.sh": "echo\n"})
+    (tmp_path / "run.sh").chmod(0o755)
     git_init_and_commit(tmp_path)
-    groups = [[b"first = 1\n", b"second = 2\n"], [b"third = 3\n" * 1000]]
+    base = git(tmp_path, "rev-parse", "HEAD").stdout.strip()
+    steps = [[FileState("a.py", b"x = 10\n"), FileState("pkg/b.py", b"y = 20\n")],
+             [FileState("pkg/b.py", b"y = 200\n"), FileState("pkg/c.py", None), FileState("run.sh", b"echo 1\n", True)]]
     repo = Repository(tmp_path)
     try:
-        for contents in groups:
-            assert not any(has_object(tmp_path, blob_id(data)) for data in contents)
-        store = repo.store_blobs(groups)
+        store = repo.store_objects(base, steps)
         assert store is not None
-        for number, contents in enumerate(groups):
+        for number, files in enumerate(steps):
             store.wait(number)
-            assert all(has_object(tmp_path, blob_id(data)) for data in contents)
+            assert all(has_object(tmp_path, blob_id(f.data)) for f in files if f.data is not None)
         store.stop()
         assert store.process.returncode == 0
         assert leftovers(tmp_path) == []
+        assert git(tmp_path, "for-each-ref").stdout.count("\n") == 1, "only the branch: no scratch ref"
+        # the real commits of the two steps write no object but the commits themselves
+        for number, files in enumerate(steps):
+            for state in files:
+                if state.data is None:
+                    (tmp_path / state.path).unlink()
+                else:
+                    (tmp_path / state.path).write_bytes(state.data)
+            before = loose_objects(tmp_path)
+            git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "-q", "--only",
+                "-m", f"step {number}", "--", *[f.path for f in files])
+            new = loose_objects(tmp_path) - before
+            assert new == {git(tmp_path, "rev-parse", "HEAD").stdout.strip()}, "its blobs and trees were there"
         assert git(tmp_path, "fsck", "--no-dangling").returncode == 0
     finally:
         repo.close()
@@ -49,14 +68,17 @@ def test_each_group_is_stored_before_its_wait_returns(tmp_path: Path) -> None:
 def test_stopping_early_ends_fast_import_cleanly(tmp_path: Path) -> None:
     write_files(tmp_path, {"a.py": "x = 1\n"})
     git_init_and_commit(tmp_path)
-    big = [[bytes([65 + n % 26]) * 200_000 + str(n).encode() for n in range(400)]]
+    base = git(tmp_path, "rev-parse", "HEAD").stdout.strip()
+    big = [[FileState(f"f{n}.py", bytes([65 + n % 26]) * 200_000 + str(n).encode()) for n in range(400)]]
     repo = Repository(tmp_path)
     try:
-        store = repo.store_blobs(big)
+        store = repo.store_objects(base, big)
         assert store is not None
         store.stop()  # long before the 80 MB are through
         assert store.process.returncode == 0  # the end of its input, not a signal
         store.wait(0)  # returns: nobody waits on a stopped store
+        assert not store.complete  # the input ended inside the step: fast-import wrote its scratch ref,
+        assert "refs/migrate-ws/objects" in git(tmp_path, "for-each-ref").stdout  # which the caller deletes
         assert leftovers(tmp_path) == []
         assert git(tmp_path, "fsck", "--no-dangling").returncode == 0
     finally:

@@ -72,7 +72,8 @@ from ..pr import OUTPUT_TAIL_LINES, CommitRecord, TestRun, followup_lines, rende
 from ..report import plural
 from ..writer import Journal, ReadOnlyFile
 from .exit_codes import ExitCode, Failed, Refused, UsageError
-from .git import BlobStore, GitError, GitUnavailable, HeadState, NotARepository, Repository, stop_process
+from .git import (SCRATCH_REF, FileState, GitError, GitUnavailable, HeadState, NotARepository, ObjectStore,
+                  Repository, stop_process)
 from . import interactive, unwritable
 from .recovery import NO_RECOVERY, ApplyRecovery, Refusal
 
@@ -455,6 +456,15 @@ class Applier:
     def begin(self) -> None:
         pass
 
+    @staticmethod
+    def file_state(change: FileChange) -> FileState:
+        """The file as the step's commit records it (the writer keeps a file's mode)."""
+        try:
+            executable = bool(os.stat(change.full).st_mode & 0o111)
+        except OSError:
+            executable = False
+        return FileState(change.repo_path, None if change.deleted else change.data, executable)
+
     def finish_step(self, record: CommitRecord) -> None:
         pass
 
@@ -765,16 +775,18 @@ class GitApplier(Applier):
         self.branch_created = False
         self.head_switched = False
         self.locks: list[Path] = []
-        self.blobs: BlobStore | None = None  # fast-import storing each step's blobs before its commit
-        self.blob_groups: dict[str, int] = {}
+        self.objects: ObjectStore | None = None  # fast-import storing each step's blobs and trees before its commit
+        self.step_numbers: dict[str, int] = {}
 
-    def stop_storing_blobs(self) -> None:
-        if self.blobs is not None:
-            self.blobs.stop()
-            self.blobs = None
+    def stop_storing_objects(self) -> None:
+        if self.objects is not None:
+            self.objects.stop()
+            if not self.objects.complete and self.repo is not None:
+                self.repo.run_status("update-ref", "-d", SCRATCH_REF)  # written if the input ended inside a step
+            self.objects = None
 
     def close(self) -> None:
-        self.stop_storing_blobs()
+        self.stop_storing_objects()
         self.recovery.close()  # recovery: remove the journal (unless a restore failed), release the lock
         if self.repo is not None:
             self.repo.close()
@@ -836,10 +848,10 @@ class GitApplier(Applier):
 
     def begin(self) -> None:
         assert self.repo is not None and self.base is not None and self.branch is not None
-        # the commits' blobs are stored in the background while the files are written
-        self.blob_groups = {step.name: number for number, step in enumerate(self.steps)}
-        self.blobs = self.repo.store_blobs([[change.data for change in step.changes if not change.deleted]
-                                            for step in self.steps])
+        # the commits' blobs and trees are stored in the background while the files are written
+        self.step_numbers = {step.name: number for number, step in enumerate(self.steps)}
+        self.objects = self.repo.store_objects(self.base.sha, [[self.file_state(change) for change in step.changes]
+                                                               for step in self.steps])
         self.journal.remember(self.repo.git_path("index"))
         self.recovery.save_originals(self.steps, self.pr_body_path(), self.repo.git_path("index"))  # recovery
         self.branch_created = True
@@ -850,8 +862,8 @@ class GitApplier(Applier):
 
     def finish_step(self, record: CommitRecord) -> None:
         assert self.repo is not None
-        if self.blobs is not None:
-            self.blobs.wait(self.blob_groups[record.step])
+        if self.objects is not None:
+            self.objects.wait(self.step_numbers[record.step])
         subject, body = record.message()
         self.recovery.phase("committing", record.step)  # recovery
         try:
@@ -863,7 +875,7 @@ class GitApplier(Applier):
     def undo(self) -> list[str]:
         repo = self.repo
         assert repo is not None and self.base is not None
-        self.stop_storing_blobs()
+        self.stop_storing_objects()
         problems: list[str] = []
         if repo.stopped_process:
             for lock in self.locks:  # left by the git process migrate-ws stopped; none existed before

@@ -70,41 +70,74 @@ def stop_process(proc: subprocess.Popen, grace: float = 5.0) -> None:
             continue
 
 
-class BlobStore:
-    """`git fast-import` storing file contents as blobs while migrate-ws goes on.
+@dataclass(frozen=True)
+class FileState:
+    """A file as a commit will record it: its path from the top of the working tree, and its
+    bytes and executable bit (`data` None: the commit deletes it)."""
 
-    `git commit` hashes each file it commits, and compresses and stores its blob unless the
-    object database has it already. With the blobs of each commit stored here first (a pack
-    per commit, compressed as git compresses loose objects, on the core that writing the
-    files leaves idle), each commit only hashes. Nothing refers to these blobs until a commit
-    does: should the run stop, they are unreferenced objects that `git gc` removes.
+    path: str
+    data: bytes | None
+    executable: bool = False
+
+    def fast_import_command(self) -> bytes:
+        path = self.path
+        if any(ord(char) < 32 for char in path) or path.startswith('"'):
+            path = '"' + path.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+        if self.data is None:
+            return f"D {path}\n".encode("utf-8")
+        mode = "100755" if self.executable else "100644"
+        return f"M {mode} inline {path}\ndata {len(self.data)}\n".encode("utf-8") + self.data + b"\n"
+
+
+# named in the stream only: dropped before every checkpoint, fast-import writes it only when its
+# input ends inside a step (migrate-ws stopped early, or killed): then the store's stop, or
+# `--abort`, deletes it
+SCRATCH_REF = "refs/migrate-ws/objects"
+
+
+class ObjectStore:
+    """`git fast-import` storing the blobs and trees of each commit-to-be while migrate-ws goes on.
+
+    `git commit` hashes each file it commits and stores its blob, then writes a tree object
+    for every directory the commit changes, each compressed into a file of its own, unless the
+    object database has them already. Here each step's files go into a throwaway commit on top
+    of the previous one (the branch is dropped before fast-import would write it), which
+    stores exactly the blobs and trees the real commit will have (one pack per step,
+    compressed as git compresses loose objects, on the core that writing the files leaves
+    idle): each real commit then only hashes its files. Nothing refers to these objects until
+    a real commit does; should the run stop, `git gc` removes them.
     """
 
-    def __init__(self, command: list[str], top: Path, groups: list[list[bytes]]) -> None:
+    def __init__(self, command: list[str], top: Path, base: str, steps: list[list[FileState]]) -> None:
         self.process = subprocess.Popen(command, cwd=top, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, start_new_session=True)
-        self._stored = [threading.Event() for _ in groups]
+        self._stored = [threading.Event() for _ in steps]
         self._stopping = threading.Event()
-        self._feeder = threading.Thread(target=self._feed, args=(groups,), daemon=True)
+        self.complete = False  # every step went through (no scratch ref can have been written)
+        self._feeder = threading.Thread(target=self._feed, args=(base, steps), daemon=True)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._feeder.start()
         self._reader.start()
 
-    def _feed(self, groups: list[list[bytes]]) -> None:
+    def _feed(self, base: str, steps: list[list[FileState]]) -> None:
         pipe = self.process.stdin
         assert pipe is not None
+        parent = base
         try:
-            for number, contents in enumerate(groups):
-                for data in contents:
+            for number, files in enumerate(steps):
+                pipe.write(f"commit {SCRATCH_REF}\nmark :{number + 1}\n"
+                           f"committer migrate-ws <migrate-ws@localhost> 0 +0000\ndata 0\nfrom {parent}\n".encode())
+                for state in files:
                     if self._stopping.is_set():
                         return
-                    pipe.write(b"blob\ndata %d\n" % len(data))
-                    pipe.write(data)
-                    pipe.write(b"\n")
-                # the pack so far is finished (its blobs visible to git), then the number is echoed
-                pipe.write(b"checkpoint\nprogress %d\n" % number)
+                    pipe.write(state.fast_import_command())
+                # the branch is dropped (never written); the pack so far is finished, its objects
+                # visible to git; then the step's number is echoed
+                pipe.write(f"\nreset {SCRATCH_REF}\nfrom {'0' * 40}\n\ncheckpoint\nprogress {number}\n".encode())
+                parent = f":{number + 1}"
+            self.complete = True
         except (OSError, ValueError):
-            pass  # fast-import is gone: the commits store their blobs themselves
+            pass  # fast-import is gone: the commits store their objects themselves
         finally:
             # the end of the stream: fast-import finishes its pack and exits (as it does when
             # migrate-ws itself is killed), leaving no temporary pack or crash report behind
@@ -128,12 +161,13 @@ class BlobStore:
                 event.set()
             self.process.wait()
 
-    def wait(self, group: int) -> None:
-        """Until the blobs of `group` are stored (or fast-import stopped: a commit stores what it needs)."""
-        self._stored[group].wait()
+    def wait(self, step: int) -> None:
+        """Until the objects of step number `step` are stored (or fast-import stopped: a commit
+        stores what it needs)."""
+        self._stored[step].wait()
 
     def stop(self) -> None:
-        """End the stream after the blob being written; fast-import finishes its pack and exits."""
+        """End the stream after the file being written; fast-import finishes its pack and exits."""
         self._stopping.set()
         self._feeder.join()
         try:
@@ -206,12 +240,13 @@ class Repository:
             self.running = None
         return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
-    def store_blobs(self, groups: list[list[bytes]]) -> "BlobStore | None":
-        """Start storing each group of contents as blobs, in the background (None: git cannot be started)."""
+    def store_objects(self, base: str, steps: list[list[FileState]]) -> "ObjectStore | None":
+        """Start storing the blobs and trees of each step's commit on `base`, in the background
+        (None: git cannot be started)."""
         # level 1 and no deltas, as git stores the loose objects of a commit: 6x faster than the pack defaults
         command = [self._executable, "-c", "pack.compression=1", "fast-import", "--quiet", "--depth=0"]
         try:
-            return BlobStore(command, self.top, groups)
+            return ObjectStore(command, self.top, base, steps)
         except OSError:
             return None
 

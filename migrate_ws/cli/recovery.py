@@ -545,6 +545,10 @@ class Aborter:
         if not self.errors:
             self.delete_branch()
             self.delete_split_branches()
+            # the background object store's scratch ref, if the kill ended its input inside a step
+            from .git import SCRATCH_REF
+
+            self.repo.run_status("update-ref", "-d", SCRATCH_REF)
 
     def mark_aborting(self) -> None:
         self.state["aborting"] = Holder.current().to_json()

@@ -188,19 +188,7 @@ class SplitApplier(GitApplier):
         return sum(sites_by_step(results[c.path].edits, self.plan.steps).get(step.name, 0) for c in changes)
 
     def file_command(self, change: FileChange) -> bytes:
-        path = change.repo_path
-        if any(ord(char) < 32 for char in path) or path.startswith('"'):
-            quoted = '"' + path.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-        else:
-            quoted = path
-        if change.deleted:
-            return f"D {quoted}\n".encode("utf-8")
-        try:
-            executable = os.stat(change.full).st_mode & 0o111
-        except OSError:
-            executable = 0
-        mode = "100755" if executable else "100644"
-        return f"M {mode} inline {quoted}\ndata {len(change.data)}\n".encode("utf-8") + change.data + b"\n"
+        return self.file_state(change).fast_import_command()
 
     def undo(self) -> list[str]:
         assert self.repo is not None
