@@ -571,10 +571,12 @@ def test_patch_for_a_file_name_outside_latin1(tmp_path: Path) -> None:
 
 def test_piped_output_does_not_load_rich(legacy_repo: Path) -> None:
     """On a pipe the report is plain text, written without importing rich (start-up time)."""
-    probe = ("import runpy, sys\n"
+    # the typer app itself: the entry point (`main`) ends the process at once when the command returns
+    probe = ("import sys\n"
+             "from migrate_ws.cli import app\n"
              "sys.argv = ['migrate-ws', '--check']\n"
              "try:\n"
-             "    runpy.run_module('migrate_ws', run_name='__main__')\n"
+             "    app()\n"
              "except SystemExit:\n"
              "    pass\n"
              "sys.stderr.write('rich loaded: %s' % any(m == 'rich' or m.startswith('rich.') for m in sys.modules))\n")
@@ -632,3 +634,26 @@ def test_a_terminal_gets_a_progress_bar_and_a_pipe_does_not(legacy_repo: Path) -
                            capture_output=True, text=True, env=env, timeout=60)
     assert "scanning" not in piped.stdout + piped.stderr
     assert ANSI not in piped.stdout + piped.stderr
+
+
+def test_the_entry_point_exits_with_the_command_s_code_and_all_of_its_output(legacy_repo: Path) -> None:
+    """`main` ends the process without tearing down the plan object by object: the exit code is
+    the command's, the JSON report is complete, and a message given to sys.exit still reaches stderr."""
+    import json
+
+    completed = run_cli(["--dry-run", "--json"], cwd=legacy_repo)
+    assert completed.returncode == 1, completed.stderr
+    assert json.loads(completed.stdout)["summary"]["changed"] > 0
+    assert run_cli(["--no-such-option"], cwd=legacy_repo).returncode == 2
+    probe = ("import sys\n"
+             "import migrate_ws.cli\n"
+             "def command():\n"
+             "    sys.stdout.write('x' * 100000)\n"
+             "    sys.exit('migrate-ws: a message')\n"
+             "module = sys.modules['migrate_ws.cli.app']  # (the package's `app` attribute is the typer app)\n"
+             "module.app = command\n"
+             "module.main()\n")
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 1
+    assert completed.stdout == "x" * 100000
+    assert completed.stderr == "migrate-ws: a message\n"

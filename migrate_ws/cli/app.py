@@ -372,8 +372,23 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("migrate-ws: interrupted\n")
         sys.exit(ExitCode.INTERRUPTED)
-    except SystemExit:
-        raise
+    except SystemExit as done:
+        _exit_now(done.code)
     except Exception as exc:  # a defect in migrate-ws itself: one line, exit 123
         sys.stderr.write(f"migrate-ws: internal error: {type(exc).__name__}: {exc}\n")
         sys.exit(ExitCode.INTERNAL)
+
+
+def _exit_now(code: object) -> None:
+    """End the process once its output is flushed, without tearing down every object one by one
+    (the plan of a large repository takes 70 ms to free; mypy's hard_exit does the same). By the
+    time a command returns, it has closed every file, thread, worker pool and lock it opened."""
+    if code is not None and not isinstance(code, int):
+        sys.stderr.write(f"{code}\n")
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass  # a closed pipe or stream: nothing more can reach it
+    os._exit(code or 0)
