@@ -228,7 +228,8 @@ def git_leftovers(root: Path) -> list[str]:
     found = []
     for path in git_dir.rglob("*"):
         relative = path.relative_to(git_dir).as_posix()
-        if path.is_file() and (relative.endswith((".lock", ".tmp")) or "migrate-ws" in relative) \
+        if path.is_file() and (relative.endswith((".lock", ".tmp")) or "migrate-ws" in relative
+                               or path.name.startswith(("fast_import_crash_", "tmp_"))) \
                 and not relative.startswith("logs/"):
             found.append(relative)
     return sorted(found)

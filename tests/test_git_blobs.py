@@ -83,3 +83,50 @@ def test_stopping_early_ends_fast_import_cleanly(tmp_path: Path) -> None:
         assert git(tmp_path, "fsck", "--no-dangling").returncode == 0
     finally:
         repo.close()
+
+
+def test_a_kill_in_the_middle_of_the_stream_then_abort_leaves_the_repository_as_it_was(tmp_path: Path) -> None:
+    """--apply is killed (SIGKILL) while its background fast-import is still reading 60 MB of
+    files: fast-import sees its input end in the middle of a file and writes a crash report
+    into the git directory; --abort waits for it to end and removes the report (and the scratch
+    ref), and the repository is exactly as before."""
+    import json
+    import os
+    import signal
+    import sys
+    import time
+
+    from test_apply import repo_state
+
+    legacy = "from netra_backend.app.websocket_core.manager import WebSocketManager\n"
+    files = {f"app/module_{n}.py": legacy + f"VALUE_{n} = WebSocketManager\n" + ("# padding\n" * 200_000)
+             for n in range(30)}
+    write_files(tmp_path, files)
+    git_init_and_commit(tmp_path)
+    before = repo_state(tmp_path)
+    marker = tmp_path.parent / "paused"
+    env = {**os.environ, "MIGRATE_WS_TEST_PAUSE": "write:1", "MIGRATE_WS_TEST_PAUSE_MARKER": str(marker)}
+    proc = subprocess.Popen([sys.executable, "-m", "migrate_ws", "--apply", "--preset", "netra", "-j", "1"],
+                            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "the apply did not reach its first write"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    journal = json.loads((tmp_path / ".git" / "migrate-ws" / "apply-journal" / "state.json").read_text())
+    fast_import = journal["object_store"]["pid"]
+    while time.monotonic() < deadline:  # it ends once it has read what was written to it
+        try:
+            os.kill(fast_import, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.02)
+    # cut in the middle of a file it writes a crash report, between two files the scratch ref
+    scratch = "refs/migrate-ws/objects" in git(tmp_path, "for-each-ref").stdout
+    assert leftovers(tmp_path) or scratch, "the kill is meant to cut fast-import's input"
+    done = subprocess.run([sys.executable, "-m", "migrate_ws", "--abort"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert repo_state(tmp_path) == before
+    assert leftovers(tmp_path) == []

@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -109,8 +111,25 @@ class ObjectStore:
     """
 
     def __init__(self, command: list[str], top: Path, base: str, steps: list[list[FileState]]) -> None:
-        self.process = subprocess.Popen(command, cwd=top, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.DEVNULL, start_new_session=True)
+        # fast-import's progress lines go to a file, not a pipe: should migrate-ws be killed, a
+        # pipe with no reader would kill fast-import too (SIGPIPE), in the middle of a pack; with
+        # a file it sees its input end, finishes its pack and exits. The file has no name.
+        folder = tempfile.mkdtemp(prefix="migrate-ws-objects-")
+        try:
+            name = os.path.join(folder, "progress")
+            progress = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            self._progress = os.open(name, os.O_RDONLY)
+            os.unlink(name)
+        finally:
+            os.rmdir(folder)
+        try:
+            self.process = subprocess.Popen(command, cwd=top, stdin=subprocess.PIPE, stdout=progress,
+                                            stderr=subprocess.DEVNULL, start_new_session=True)
+        except OSError:
+            os.close(self._progress)
+            raise
+        finally:
+            os.close(progress)
         self._stored = [threading.Event() for _ in steps]
         self._stopping = threading.Event()
         self.complete = False  # every step went through (no scratch ref can have been written)
@@ -147,19 +166,29 @@ class ObjectStore:
                 pass
 
     def _read(self) -> None:
-        pipe = self.process.stdout
-        assert pipe is not None
+        received, position = b"", 0
         try:
-            for line in pipe:
-                number = line.removeprefix(b"progress ").strip()
-                if number.isdigit() and int(number) < len(self._stored):
-                    self._stored[int(number)].set()
-        except (OSError, ValueError):
+            while True:
+                ended = self.process.poll() is not None
+                chunk = os.pread(self._progress, 4096, position)
+                if chunk:
+                    position += len(chunk)
+                    received += chunk
+                    *lines, received = received.split(b"\n")
+                    for line in lines:
+                        number = line.removeprefix(b"progress ").strip()
+                        if number.isdigit() and int(number) < len(self._stored):
+                            self._stored[int(number)].set()
+                elif ended:
+                    break
+                else:
+                    time.sleep(0.002)
+        except OSError:
             pass
         finally:
             for event in self._stored:  # ended (or failed): nobody waits any longer
                 event.set()
-            self.process.wait()
+            os.close(self._progress)
 
     def wait(self, step: int) -> None:
         """Until the objects of step number `step` are stored (or fast-import stopped: a commit

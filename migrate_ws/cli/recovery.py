@@ -40,6 +40,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -185,6 +186,9 @@ class NoRecovery:
         pass
 
     def writing(self, step: str, paths: Iterable[Path]) -> None:
+        pass
+
+    def storing_objects(self, pid: int) -> None:
         pass
 
     def committed(self, step: str, sha: str | None) -> None:
@@ -361,6 +365,12 @@ class ApplyRecovery(NoRecovery):
             if number is not None:
                 self.pending.add(number)
         self.phase("writing", step)
+
+    def storing_objects(self, pid: int) -> None:
+        """The background `git fast-import` (cli/git.ObjectStore) started: killed with the run in
+        the middle of a file, it leaves a crash report in the git directory for --abort to remove."""
+        self.state["object_store"] = {"pid": pid, "start": process_start(pid)}
+        self._save_state()
 
     def committed(self, step: str, sha: str | None) -> None:
         self.state["commits"].append({"step": step, "sha": sha})
@@ -545,10 +555,26 @@ class Aborter:
         if not self.errors:
             self.delete_branch()
             self.delete_split_branches()
-            # the background object store's scratch ref, if the kill ended its input inside a step
-            from .git import SCRATCH_REF
+            self.remove_object_store_leftovers()
 
-            self.repo.run_status("update-ref", "-d", SCRATCH_REF)
+    def remove_object_store_leftovers(self) -> None:
+        """What the background fast-import leaves when the run's end cuts its input: its scratch
+        ref (cut inside a step), or a crash report (cut inside a file's data)."""
+        from .git import SCRATCH_REF
+
+        store = self.state.get("object_store")
+        if store and self.holder.local:
+            deadline = time.monotonic() + 10
+            while process_alive(int(store["pid"]), store.get("start")) and time.monotonic() < deadline:
+                time.sleep(0.02)  # it ends as soon as it has read what was written to it
+            report = self.repo.git_path(f"fast_import_crash_{int(store['pid'])}")
+            try:
+                report.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                self.errors.append(f"{report}: cannot remove: {exc.strerror or exc}")
+        self.repo.run_status("update-ref", "-d", SCRATCH_REF)
 
     def mark_aborting(self) -> None:
         self.state["aborting"] = Holder.current().to_json()
