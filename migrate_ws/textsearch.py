@@ -18,8 +18,8 @@ def choose_anchors(words: Iterable[str], length: int = ANCHOR_LENGTH, shortest: 
     """A small set of substrings such that every word contains at least one (greedy set cover).
 
     Anchors are `length` characters long, or down to `shortest` where a shorter one covers
-    more words: each anchor costs one scan of the text, so `ocket` (both `WebSocket` and
-    `websocket`) is worth more than two 8-character anchors.
+    more words: each anchor costs one scan of the text, so `older` (both `FolderCache` and
+    `folder_cache`) is worth more than two 8-character anchors.
     """
     shortest = length if shortest is None else min(shortest, length)
     remaining = set(words)
