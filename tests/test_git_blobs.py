@@ -115,7 +115,7 @@ def test_a_kill_in_the_middle_of_the_stream_then_abort_leaves_the_repository_as_
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     journal = json.loads((tmp_path / ".git" / "migrate-ws" / "apply-journal" / "state.json").read_text())
-    fast_import = journal["object_store"]["pid"]
+    fast_import = journal["fast_import"]["pid"]
     while time.monotonic() < deadline:  # it ends once it has read what was written to it
         try:
             os.kill(fast_import, 0)

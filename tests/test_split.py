@@ -194,6 +194,10 @@ def test_interrupted_split_leaves_no_branch(tmp_path: Path, how: str) -> None:
     else:
         proc.kill()
         proc.communicate(timeout=WAIT)
+        # the journal names the fast-import that wrote the branches; killed in the middle of its
+        # input it would have left a crash report, which --abort removes
+        journal = json.loads((root / ".git" / "migrate-ws" / "apply-journal" / "state.json").read_text())
+        (root / ".git" / f"fast_import_crash_{journal['fast_import']['pid']}").write_text("fatal: EOF\n")
         refused = run_cli(["--apply", "--split-by", "owners", "--branch", "again"], cwd=root)
         assert refused.returncode == 1 and "--abort" in refused.stderr
         aborted = run_cli(["--abort"], cwd=root)

@@ -853,7 +853,7 @@ class GitApplier(Applier):
         self.objects = self.repo.store_objects(self.base.sha, [[self.file_state(change) for change in step.changes]
                                                                for step in self.steps])
         if self.objects is not None:
-            self.recovery.storing_objects(self.objects.process.pid)  # recovery
+            self.recovery.fast_import_started(self.objects.process.pid)  # recovery
         self.journal.remember(self.repo.git_path("index"))
         self.recovery.save_originals(self.steps, self.pr_body_path(), self.repo.git_path("index"))  # recovery
         self.branch_created = True

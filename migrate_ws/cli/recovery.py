@@ -188,7 +188,7 @@ class NoRecovery:
     def writing(self, step: str, paths: Iterable[Path]) -> None:
         pass
 
-    def storing_objects(self, pid: int) -> None:
+    def fast_import_started(self, pid: int) -> None:
         pass
 
     def committed(self, step: str, sha: str | None) -> None:
@@ -366,10 +366,13 @@ class ApplyRecovery(NoRecovery):
                 self.pending.add(number)
         self.phase("writing", step)
 
-    def storing_objects(self, pid: int) -> None:
-        """The background `git fast-import` (cli/git.ObjectStore) started: killed with the run in
-        the middle of a file, it leaves a crash report in the git directory for --abort to remove."""
-        self.state["object_store"] = {"pid": pid, "start": process_start(pid)}
+    def fast_import_started(self, pid: int) -> None:
+        """A `git fast-import` started (the background object store, cli/git.ObjectStore, or the
+        split applier's): should the run be killed in the middle of its input, it leaves a crash
+        report in the git directory for --abort to remove."""
+        if not self.state or self.done:
+            return
+        self.state["fast_import"] = {"pid": pid, "start": process_start(pid)}
         self._save_state()
 
     def committed(self, step: str, sha: str | None) -> None:
@@ -397,6 +400,9 @@ class ApplyRecovery(NoRecovery):
         """A git process started; recorded while it may hold one of git's lock files."""
         while args[:1] == ("-c",):  # `git -c name=value <command>`
             args = args[2:]
+        if args[:1] == ("fast-import",):
+            self.fast_import_started(pid)
+            return
         if not self.state.get("originals") or self.state.get("phase") == "restoring" or self.done \
                 or not args or args[0] not in LOCKING_COMMANDS:
             return
@@ -555,14 +561,14 @@ class Aborter:
         if not self.errors:
             self.delete_branch()
             self.delete_split_branches()
-            self.remove_object_store_leftovers()
+            self.remove_fast_import_leftovers()
 
-    def remove_object_store_leftovers(self) -> None:
-        """What the background fast-import leaves when the run's end cuts its input: its scratch
-        ref (cut inside a step), or a crash report (cut inside a file's data)."""
+    def remove_fast_import_leftovers(self) -> None:
+        """What a fast-import leaves when the run's end cuts its input: a crash report (cut in the
+        middle of a command), or the background object store's scratch ref (cut inside a step)."""
         from .git import SCRATCH_REF
 
-        store = self.state.get("object_store")
+        store = self.state.get("fast_import")
         if store and self.holder.local:
             deadline = time.monotonic() + 10
             while process_alive(int(store["pid"]), store.get("start")) and time.monotonic() < deadline:
