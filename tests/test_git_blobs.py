@@ -130,3 +130,20 @@ def test_a_kill_in_the_middle_of_the_stream_then_abort_leaves_the_repository_as_
     assert done.returncode == 0, done.stdout + done.stderr
     assert repo_state(tmp_path) == before
     assert leftovers(tmp_path) == []
+
+
+def test_a_fast_import_that_fails_leaves_no_crash_report(tmp_path: Path) -> None:
+    """Should fast-import fail (here: a base commit that does not exist), the commits store their
+    own objects and the store removes the crash report it wrote."""
+    write_files(tmp_path, {"a.py": "x = 1\n"})
+    git_init_and_commit(tmp_path)
+    repo = Repository(tmp_path)
+    try:
+        store = repo.store_objects("f" * 40, [[FileState("a.py", b"x = 2\n")]])
+        assert store is not None
+        store.wait(0)  # returns once it has failed
+        store.stop()
+        assert store.process.returncode not in (0, None)
+        assert leftovers(tmp_path) == []
+    finally:
+        repo.close()

@@ -110,7 +110,9 @@ class ObjectStore:
     a real commit does; should the run stop, `git gc` removes them.
     """
 
-    def __init__(self, command: list[str], top: Path, base: str, steps: list[list[FileState]]) -> None:
+    def __init__(self, command: list[str], top: Path, base: str, steps: list[list[FileState]],
+                 git_path: Callable[[str], Path]) -> None:
+        self._git_path = git_path
         # fast-import's progress lines go to a file, not a pipe: should migrate-ws be killed, a
         # pipe with no reader would kill fast-import too (SIGPIPE), in the middle of a pack; with
         # a file it sees its input end, finishes its pack and exits. The file has no name.
@@ -204,6 +206,12 @@ class ObjectStore:
         except subprocess.TimeoutExpired:
             stop_process(self.process)
         self._reader.join()
+        if self.process.returncode not in (0, None):
+            # it failed (the commits stored their objects themselves): its crash report is ours
+            try:
+                self._git_path(f"fast_import_crash_{self.process.pid}").unlink(missing_ok=True)
+            except (OSError, GitError, GitUnavailable):
+                pass
 
 
 def _import_gitpython():
@@ -275,7 +283,7 @@ class Repository:
         # level 1 and no deltas, as git stores the loose objects of a commit: 6x faster than the pack defaults
         command = [self._executable, "-c", "pack.compression=1", "fast-import", "--quiet", "--depth=0"]
         try:
-            return ObjectStore(command, self.top, base, steps)
+            return ObjectStore(command, self.top, base, steps, self.git_path)
         except OSError:
             return None
 
