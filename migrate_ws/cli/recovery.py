@@ -573,14 +573,20 @@ class Aborter:
             deadline = time.monotonic() + 10
             while process_alive(int(store["pid"]), store.get("start")) and time.monotonic() < deadline:
                 time.sleep(0.02)  # it ends as soon as it has read what was written to it
-            report = self.repo.git_path(f"fast_import_crash_{int(store['pid'])}")
-            try:
-                report.unlink()
-            except FileNotFoundError:
-                pass
-            except OSError as exc:
-                self.errors.append(f"{report}: cannot remove: {exc.strerror or exc}")
+            self._remove(self.repo.git_path(f"fast_import_crash_{int(store['pid'])}"))
         self.repo.run_status("update-ref", "-d", SCRATCH_REF)
+
+    def _remove(self, path: Path) -> bool:
+        """Remove a file a killed git process left; False when it was not there or cannot go
+        (then said in the errors)."""
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            self.errors.append(f"{path}: cannot remove: {exc.strerror or exc}")
+            return False
+        return True
 
     def mark_aborting(self) -> None:
         self.state["aborting"] = Holder.current().to_json()
@@ -602,15 +608,8 @@ class Aborter:
             if branch:
                 names[f"refs/heads/{branch}.lock"] = by_git
         for name, who in names.items():
-            lock = self.repo.git_path(name)
-            try:
-                lock.unlink()
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                self.errors.append(f"{lock}: cannot remove: {exc.strerror or exc}")
-                continue
-            self.lines.append(f"removed git's {name} left by the interrupted {who}")
+            if self._remove(self.repo.git_path(name)):
+                self.lines.append(f"removed git's {name} left by the interrupted {who}")
 
     def restore_head(self) -> None:
         base = self.state["base"]
