@@ -70,12 +70,6 @@ def newer_python_reason(text: str, failure: ParseFailure) -> str | None:
     return f"does not parse on Python {version}: {failure.message} ({failure.where}); {NEWER_PYTHON_ONLY}"
 
 
-def parse_failure_reason(text: str, error: SyntaxError) -> str:
-    """One line: why the file does not parse, and whether a newer Python would accept it."""
-    failure = ParseFailure.of(error)
-    return newer_python_reason(text, failure) or failure.reason
-
-
 _BODY_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 

@@ -45,6 +45,15 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
+def read_or_none(path: str | os.PathLike) -> bytes | None:
+    """The file's bytes, or None when it cannot be read (missing, a directory, no permission)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
 def fsync_directory(directory: str | os.PathLike) -> None:
     """Make the entries of `directory` (a rename, a new or removed file) durable, where the file system can."""
     try:

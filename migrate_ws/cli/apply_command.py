@@ -70,7 +70,7 @@ from ..model import Plan
 from .. import review
 from ..pr import OUTPUT_TAIL_LINES, CommitRecord, TestRun, followup_lines, render, title
 from ..report import plural
-from ..writer import Journal, ReadOnlyFile
+from ..writer import Journal, ReadOnlyFile, read_or_none
 from .exit_codes import ExitCode, Failed, Refused, UsageError
 from .git import (SCRATCH_REF, FileState, GitError, GitUnavailable, HeadState, NotARepository, ObjectStore,
                   Repository, stop_process)
@@ -391,14 +391,6 @@ def print_findings(ui: UI, plan: Plan, excluded: list[Finding], follow_ups: str 
 
 # ----- applying ----------------------------------------------------------------------------
 
-def current_bytes(path: Path) -> bytes | None:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError:
-        return None
-
-
 def describe_error(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""
@@ -514,7 +506,7 @@ class Applier:
         for change in step.changes:
             known, current = self.journal.last_written(change.full)
             if not known:
-                current = current_bytes(change.full)
+                current = read_or_none(change.full)
             if self.journal.original(change.full) is None and change.planned_from is not None:
                 # first write of this file in this run: it must still be what was planned from
                 if current != change.planned_from:

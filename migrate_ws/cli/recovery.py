@@ -47,7 +47,7 @@ from typing import Any, Callable, Iterable
 
 from . import test_pause
 from .exit_codes import ExitCode
-from ..writer import fsync_directory
+from ..writer import fsync_directory, read_or_none
 from .apply_lock import ApplyLock, Holder, LockHeld, process_alive, process_start
 
 JOURNAL_DIR = "apply-journal"
@@ -88,14 +88,6 @@ def _write_durably(path: Path, data: bytes) -> None:
             pass
         raise
     fsync_directory(path.parent)
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError:
-        return None
 
 
 def _remove_tree(directory: Path) -> None:
@@ -160,7 +152,7 @@ def journal_directory(git_dir: Path) -> Path:
 
 
 def read_state(directory: Path) -> dict | None:
-    data = _read(directory / STATE)
+    data = read_or_none(directory / STATE)
     if data is None:
         return None
     try:
@@ -347,7 +339,7 @@ class ApplyRecovery(NoRecovery):
             os.fsync(blobs.fileno())
         _write_durably(self.directory / ORIGINALS, json.dumps(entries).encode("utf-8"))
         if index is not None:
-            data = _read(index)
+            data = read_or_none(index)
             if data is not None:
                 _write_durably(self.directory / INDEX_COPY, data)
             self.state["index"] = data is not None
@@ -454,7 +446,7 @@ def find_git_dir(root: Path) -> Path | None:
         if candidate.is_dir():
             return candidate
         if candidate.is_file():
-            text = (_read(candidate) or b"").decode("utf-8", "replace").strip()
+            text = (read_or_none(candidate) or b"").decode("utf-8", "replace").strip()
             if text.startswith("gitdir:"):
                 target = Path(text[len("gitdir:"):].strip())
                 return (target if target.is_absolute() else folder / target).resolve()
@@ -641,11 +633,11 @@ class Aborter:
                     index.unlink()
                 self.lines.append("the index restored")
                 return
-            data = _read(self.directory / INDEX_COPY)
+            data = read_or_none(self.directory / INDEX_COPY)
             if data is None:
                 self.errors.append("the saved copy of the index is missing from the journal")
                 return
-            if _read(index) != data:
+            if read_or_none(index) != data:
                 # git's own protocol: write index.lock (exclusively), then rename it over the index
                 lock = index.with_name(index.name + ".lock")
                 fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -668,7 +660,7 @@ class Aborter:
     def restore_files(self) -> None:
         from ..writer import atomic_write
 
-        data = _read(self.directory / ORIGINALS)
+        data = read_or_none(self.directory / ORIGINALS)
         if data is None:
             self.errors.append("the list of original files is missing from the journal")
             return
@@ -700,7 +692,7 @@ class Aborter:
                     except FileNotFoundError:
                         info = None
                     if info is not None and stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) == entry["mode"] \
-                            and _read(path) == original:
+                            and read_or_none(path) == original:
                         continue
                     if info is not None and not stat.S_ISREG(info.st_mode):
                         path.unlink()
