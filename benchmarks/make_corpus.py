@@ -35,6 +35,7 @@ import hashlib
 import json
 import os
 import random
+import textwrap
 import shutil
 import subprocess
 import sys
@@ -213,16 +214,7 @@ class Pools:
 
 
 def wrap(text: str, width: int) -> list[str]:
-    lines, current = [], ""
-    for word in text.split():
-        if current and len(current) + 1 + len(word) > width:
-            lines.append(current)
-            current = word
-        else:
-            current = f"{current} {word}" if current else word
-    if current:
-        lines.append(current)
-    return lines
+    return textwrap.wrap(" ".join(text.split()), width, break_long_words=False, break_on_hyphens=False)
 
 
 class BodyWriter:

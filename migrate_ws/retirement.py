@@ -16,6 +16,7 @@ Strings in, strings out: no files are read or written here.
 from __future__ import annotations
 
 import ast
+import textwrap
 import re
 from dataclasses import dataclass, field
 
@@ -414,18 +415,8 @@ def _shim_text(config: Config, module: str, text: str, futures: list[ast.stmt], 
 
 
 def _wrap(text: str, width: int = 92) -> list[str]:
-    words = text.split()
-    lines: list[str] = []
-    current = ""
-    for word in words:
-        if current and len(current) + 1 + len(word) > width:
-            lines.append(current)
-            current = word
-        else:
-            current = f"{current} {word}" if current else word
-    if current:
-        lines.append(current)
-    return lines
+    """Greedy lines of whole words (a word longer than `width` stands alone on its line)."""
+    return textwrap.wrap(" ".join(text.split()), width, break_long_words=False, break_on_hyphens=False)
 
 
 def _check_shim(shim: str, module: str, required: set[str]) -> str | None:

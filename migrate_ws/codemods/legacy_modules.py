@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Iterator
 
 from ..config import Config
 from ..findings import LEGACY_MODULE_KEPT, MODULE_STILL_USED, NAMES_DROPPED, SHIM_MISSING_NAME, Finding
@@ -58,15 +59,18 @@ def remaining_references(root: Path, config: Config, module: str, migrated: Plan
     return hits
 
 
+def _retiring_files(root: Path, config: Config) -> Iterator[tuple[str, Path]]:
+    """The retiring legacy modules that exist in the repository, with their files, by name."""
+    for module, legacy in sorted(config.legacy_modules.items()):
+        path = module_file(root, module) if legacy.retire else None
+        if path is not None:
+            yield module, path
+
+
 def retirements(root: Path, config: Config, exports: frozenset[str]) -> dict[str, Retirement]:
     """How each retiring legacy module that exists in the repository would be retired as a shim."""
     found: dict[str, Retirement] = {}
-    for module, legacy in sorted(config.legacy_modules.items()):
-        if not legacy.retire:
-            continue
-        path = module_file(root, module)
-        if path is None:
-            continue
+    for module, path in _retiring_files(root, config):
         try:
             text = SourceText.decode(path.read_bytes()).text
         except (OSError, UndecodableSource):
@@ -85,12 +89,7 @@ def plan_legacy_step(context: RepositoryContext) -> RepositoryOutcome:
     if policy == "keep":
         return outcome
     planned = retirements(root, config, context.targets.canonical_exports) if policy == "shim" else {}
-    for module, legacy in sorted(config.legacy_modules.items()):
-        if not legacy.retire:
-            continue
-        path = module_file(root, module)
-        if path is None:
-            continue
+    for module, path in _retiring_files(root, config):
         relative = path.relative_to(root).as_posix()
         original = path.read_bytes()
         mode = os.stat(path).st_mode & 0o7777
