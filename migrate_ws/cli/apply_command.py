@@ -915,21 +915,38 @@ class GitApplier(Applier):
                     f"and open one with the description in {body}")
             return
         assert self.plan is not None
-        command = [gh, "pr", "create", "--title", title(self.plan),
-                   "--body-file", str(body), "--head", self.branch or ""]
-        ui.note("opening the PR: " + " ".join(shlex.quote(part) for part in command[1:]))
-        try:
-            result = subprocess.run(command, cwd=self.top, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                                    errors="replace", timeout=300)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            ui.line(f"--open-pr: gh could not be run ({exc}); the branch and the PR description are ready")
-            return
-        if result.returncode != 0:
-            detail = (result.stderr.strip().splitlines() or [f"exit code {result.returncode}"])[-1]
-            ui.line(f"--open-pr: gh pr create failed ({detail}); push {self.branch} first if needed, "
+        created = gh_pr_create(ui, gh, ["--title", title(self.plan), "--body-file", str(body), "--head", self.branch or ""],
+                               self.top)
+        if created.unrunnable is not None:
+            ui.line(f"--open-pr: gh could not be run ({created.unrunnable}); the branch and the PR description are ready")
+        elif created.failed is not None:
+            ui.line(f"--open-pr: gh pr create failed ({created.failed}); push {self.branch} first if needed, "
                     f"then open the PR with the description in {body}")
-            return
-        ui.line(f"PR opened: {result.stdout.strip()}")
+        else:
+            ui.line(f"PR opened: {created.opened}")
+
+
+@dataclass
+class CreatedPR:
+    """What `gh pr create` did: opened the PR (its address), could not be run, or failed."""
+
+    opened: str | None = None
+    unrunnable: str | None = None  # why gh could not be run
+    failed: str | None = None  # the last line gh printed, or its exit code
+
+
+def gh_pr_create(ui: UI, gh: str, arguments: list[str], cwd: Path) -> CreatedPR:
+    """Run `gh pr create ARGUMENTS` (said on stderr first)."""
+    command = ["pr", "create", *arguments]
+    ui.note("opening the PR: " + " ".join(shlex.quote(part) for part in command))
+    try:
+        result = subprocess.run([gh, *command], cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                errors="replace", timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return CreatedPR(unrunnable=str(exc))
+    if result.returncode != 0:
+        return CreatedPR(failed=(result.stderr.strip().splitlines() or [f"exit code {result.returncode}"])[-1])
+    return CreatedPR(opened=result.stdout.strip())
 
 
 def run_apply(out: Any, err: Any, repository: Path, config: Config, options: Options) -> int:

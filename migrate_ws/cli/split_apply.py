@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from ..pr import CommitRecord, Slice, render
 from ..report import plural
 from ..slicing import Owners, Piece, Split, SplitBy, SplitError, split
 from .apply_command import (FOLLOW_UPS_JSON, FOLLOW_UPS_MD, PR_BODY_NAME, Failed, FileChange, GitApplier, Outcome,
-                            PlannedStep, Refused, UsageError, check_command)
+                            PlannedStep, Refused, UsageError, check_command, gh_pr_create)
 from .exit_codes import ExitCode
 from .git import GitError
 
@@ -310,19 +309,15 @@ class SplitApplier(GitApplier):
                 ui.line("  " + " ".join(shlex.quote(part) for part in command))
             return
         for command in commands:
-            ui.note("opening the PR: " + " ".join(shlex.quote(part) for part in command[1:]))
-            try:
-                result = subprocess.run([gh, *command[1:]], cwd=self.top, stdin=subprocess.DEVNULL,
-                                        capture_output=True, text=True, errors="replace", timeout=300)
-            except (OSError, subprocess.TimeoutExpired) as exc:
-                ui.line(f"--open-pr: gh could not be run ({exc}); the branches and descriptions are ready")
+            created = gh_pr_create(ui, gh, command[3:], self.top)
+            if created.unrunnable is not None:
+                ui.line(f"--open-pr: gh could not be run ({created.unrunnable}); the branches and descriptions are ready")
                 return
-            if result.returncode != 0:
-                detail = (result.stderr.strip().splitlines() or [f"exit code {result.returncode}"])[-1]
-                ui.line(f"--open-pr: gh pr create failed for {command[command.index('--head') + 1]} ({detail}); "
-                        "the remaining PRs were not opened")
+            if created.failed is not None:
+                ui.line(f"--open-pr: gh pr create failed for {command[command.index('--head') + 1]} "
+                        f"({created.failed}); the remaining PRs were not opened")
                 return
-            ui.line(f"PR opened: {result.stdout.strip()}")
+            ui.line(f"PR opened: {created.opened}")
             time.sleep(0)
 
     def plan_title(self) -> str:
