@@ -109,10 +109,7 @@ def table(runs: list[tuple[str, dict]]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--files", type=int, default=10_000, help="corpus size when generating (default 10000)")
-    parser.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
-    parser.add_argument("--corpus", help="use this corpus (made by make_corpus.py) instead of generating one")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
+    make_corpus.add_corpus_options(parser)
     parser.add_argument("--config", help="the configuration with a fallback (default: netra + a **/tests/** fallback)")
     parser.add_argument("--baseline", help="also run migrate-ws as it was at this git revision (netra preset), first")
     args = parser.parse_args(argv)

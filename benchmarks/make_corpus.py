@@ -2580,6 +2580,14 @@ def self_check(files: int = 1500, seed: int = 3) -> int:
     return 1 if problems else 0
 
 
+def add_corpus_options(parser: argparse.ArgumentParser) -> None:
+    """The options the benchmark scripts share: which corpus (given, or generated how) and how many workers."""
+    parser.add_argument("--files", type=int, default=10_000, help="corpus size when generating (default 10000)")
+    parser.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
+    parser.add_argument("--corpus", help="use this corpus (made by make_corpus.py) instead of generating one")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

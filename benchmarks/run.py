@@ -589,10 +589,7 @@ def main(argv: list[str] | None = None) -> int:
         return internal_scan(argv[1], argv[2], int(argv[3]))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--files", type=int, default=10_000, help="corpus size when generating (default 10000)")
-    parser.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
-    parser.add_argument("--corpus", help="use this corpus (made by make_corpus.py) instead of generating one")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
+    make_corpus.add_corpus_options(parser)
     parser.add_argument("--skip-libcst", action="store_true", help="skip the LibCST comparison")
     parser.add_argument("--sizes", default="0.25,0.5,1", help="corpus fractions for the linearity table")
     parser.add_argument("--repeat", type=int, default=1,
