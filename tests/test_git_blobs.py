@@ -78,7 +78,7 @@ def test_stopping_early_ends_fast_import_cleanly(tmp_path: Path) -> None:
         assert store.process.returncode == 0  # the end of its input, not a signal
         store.wait(0)  # returns: nobody waits on a stopped store
         assert not store.complete  # the input ended inside the step: fast-import wrote its scratch ref,
-        assert "refs/migrate-ws/objects" in git(tmp_path, "for-each-ref").stdout  # which the caller deletes
+        assert "refs/migrate-ws/objects" not in git(tmp_path, "for-each-ref").stdout  # which stop deleted
         assert leftovers(tmp_path) == []
         assert git(tmp_path, "fsck", "--no-dangling").returncode == 0
     finally:

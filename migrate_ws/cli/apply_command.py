@@ -72,7 +72,7 @@ from ..pr import OUTPUT_TAIL_LINES, CommitRecord, TestRun, followup_lines, rende
 from ..report import plural
 from ..writer import Journal, ReadOnlyFile, read_or_none
 from .exit_codes import ExitCode, Failed, Refused, UsageError
-from .git import (SCRATCH_REF, FileState, GitError, GitUnavailable, HeadState, NotARepository, ObjectStore,
+from .git import (FileState, GitError, GitUnavailable, HeadState, NotARepository, ObjectStore,
                   Repository, stop_process)
 from . import interactive, unwritable
 from .recovery import NO_RECOVERY, ApplyRecovery, Refusal
@@ -773,8 +773,6 @@ class GitApplier(Applier):
     def stop_storing_objects(self) -> None:
         if self.objects is not None:
             self.objects.stop()
-            if not self.objects.complete and self.repo is not None:
-                self.repo.run_status("update-ref", "-d", SCRATCH_REF)  # written if the input ended inside a step
             self.objects = None
 
     def close(self) -> None:

@@ -110,9 +110,8 @@ class ObjectStore:
     a real commit does; should the run stop, `git gc` removes them.
     """
 
-    def __init__(self, command: list[str], top: Path, base: str, steps: list[list[FileState]],
-                 git_path: Callable[[str], Path]) -> None:
-        self._git_path = git_path
+    def __init__(self, repository: "Repository", command: list[str], base: str, steps: list[list[FileState]]) -> None:
+        self._repository = repository  # to remove what fast-import leaves when it stops early
         # fast-import's progress lines go to a file, not a pipe: should migrate-ws be killed, a
         # pipe with no reader would kill fast-import too (SIGPIPE), in the middle of a pack; with
         # a file it sees its input end, finishes its pack and exits. The file has no name.
@@ -125,7 +124,7 @@ class ObjectStore:
         finally:
             os.rmdir(folder)
         try:
-            self.process = subprocess.Popen(command, cwd=top, stdin=subprocess.PIPE, stdout=progress,
+            self.process = subprocess.Popen(command, cwd=repository.top, stdin=subprocess.PIPE, stdout=progress,
                                             stderr=subprocess.DEVNULL, start_new_session=True)
         except OSError:
             os.close(self._progress)
@@ -160,8 +159,9 @@ class ObjectStore:
         except (OSError, ValueError):
             pass  # fast-import is gone: the commits store their objects themselves
         finally:
-            # the end of the stream: fast-import finishes its pack and exits (as it does when
-            # migrate-ws itself is killed), leaving no temporary pack or crash report behind
+            # the end of the stream, between two commands: fast-import finishes its pack and exits,
+            # leaving no temporary pack behind (a kill of migrate-ws can end the stream inside a
+            # file instead: then fast-import leaves a crash report, which --abort removes)
             try:
                 pipe.close()
             except OSError:
@@ -198,7 +198,8 @@ class ObjectStore:
         self._stored[step].wait()
 
     def stop(self) -> None:
-        """End the stream after the file being written; fast-import finishes its pack and exits."""
+        """End the stream after the file being written; fast-import finishes its pack and exits.
+        What it leaves when it stopped early (the scratch ref, a crash report) is removed."""
         self._stopping.set()
         self._feeder.join()
         try:
@@ -206,12 +207,14 @@ class ObjectStore:
         except subprocess.TimeoutExpired:
             stop_process(self.process)
         self._reader.join()
-        if self.process.returncode not in (0, None):
-            # it failed (the commits stored their objects themselves): its crash report is ours
-            try:
-                self._git_path(f"fast_import_crash_{self.process.pid}").unlink(missing_ok=True)
-            except (OSError, GitError, GitUnavailable):
-                pass
+        try:
+            if self.process.returncode not in (0, None):
+                # it failed (the commits stored their objects themselves): its crash report is ours
+                self._repository.git_path(f"fast_import_crash_{self.process.pid}").unlink(missing_ok=True)
+            if not self.complete:  # its input ended inside a step: it wrote the scratch ref
+                self._repository.run_status("update-ref", "-d", SCRATCH_REF)
+        except (OSError, GitError, GitUnavailable):
+            pass
 
 
 def _import_gitpython():
@@ -283,7 +286,7 @@ class Repository:
         # level 1 and no deltas, as git stores the loose objects of a commit: 6x faster than the pack defaults
         command = [self._executable, "-c", "pack.compression=1", "fast-import", "--quiet", "--depth=0"]
         try:
-            return ObjectStore(command, self.top, base, steps, self.git_path)
+            return ObjectStore(self, command, base, steps)
         except OSError:
             return None
 
