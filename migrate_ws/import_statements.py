@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
+
+from .source import LineIndex
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -211,7 +212,7 @@ def _in_place_rewrite(code: str, module: str | None, level: int | None,
     the same result (tests/test_import_statements.py compares the two): the source module
     replaced, names renamed in place, and names removed from the black layout (one name per line,
     each with its comma, `)` on a line of its own) by removing their lines. None for anything
-    else; LibCST (half a second to load) then does it."""
+    else; LibCST (0.12 s to load) then does it."""
     if not code.isascii() or not aliases or any(position < 0 for position, _ in aliases):
         return None
     positions = [position for position, _ in aliases]
@@ -231,15 +232,14 @@ def _in_place_rewrite(code: str, module: str | None, level: int | None,
     head = _FROM_HEAD.match(code)
     if head is None:
         return None
-    starts = [0]
-    for line in code.splitlines(keepends=True):
-        starts.append(starts[-1] + len(line))
+    index = LineIndex(code)  # lines as Python's tokenizer counts them (a form feed ends none)
+    starts = [*index.starts, index.length]
     edits: list[tuple[int, int, str]] = []  # (start, end, text), in order
     if module is not None or level is not None:
         edits.append((head.start(2), head.end(4), "." * (level or 0) + (module or "")))
     kept = dict(aliases)
     removed = [position for position in range(len(node.names)) if position not in kept]
-    if removed and not _one_name_per_line(code, node, starts, head.end()):
+    if removed and not _one_name_per_line(code, node, index, head.end()):
         return None
     for position, alias in enumerate(node.names):
         start = starts[alias.lineno - 1] + alias.col_offset
@@ -268,20 +268,24 @@ def _in_place_rewrite(code: str, module: str | None, level: int | None,
     return "".join(out) + code[cursor:]
 
 
-def _one_name_per_line(code: str, node, starts: list[int], after_import: int) -> bool:
-    """The black layout: `(` ends the first line, then one name per line with its comma (and
-    perhaps a comment), then `)` alone on the last line; no blank or comment-only lines."""
+def _one_name_per_line(code: str, node, index: LineIndex, after_import: int) -> bool:
+    """The black layout: `(` ends the first line, then one name per line, all indented alike, each
+    with its comma (and perhaps a comment), then `)` alone on the last line; no blank or
+    comment-only lines."""
     opening = code.find("(", after_import)
     if opening == -1 or code[after_import:opening].strip() or not _OPENING_END.match(code, opening):
         return False
-    lines = len(starts) - 1
-    if node.names[0].lineno != code.count("\n", 0, opening) + 2 or node.names[-1].end_lineno != lines - 1:
+    starts = [*index.starts, index.length]
+    lines = len(index.lines)
+    if node.names[0].lineno != index.line_of(opening) + 1 or node.names[-1].end_lineno != lines - 1:
         return False
+    indentation = code[starts[node.names[0].lineno - 1]:starts[node.names[0].lineno - 1] + node.names[0].col_offset]
     for number, alias in enumerate(node.names):
         line = alias.lineno - 1
         if alias.lineno != node.names[0].lineno + number or alias.end_lineno != alias.lineno:
             return False
-        if code[starts[line]:starts[line] + alias.col_offset].strip():
+        # every name indented alike (LibCST keeps the first name's indentation when it goes)
+        if code[starts[line]:starts[line] + alias.col_offset] != indentation or indentation.strip():
             return False
         if not _ALIAS_LINE_END.fullmatch(code, starts[line] + alias.end_col_offset, starts[line + 1]):
             return False

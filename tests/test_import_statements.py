@@ -34,6 +34,10 @@ def layouts(names: list[tuple[str, str | None]]) -> dict[str, str]:
         "blank line inside": "(\n" + "".join(f"    {t},\n\n" for t in texts) + ")",
         "closing on the last name": "(\n" + "".join(f"    {t},\n" for t in texts[:-1]) + f"    {texts[-1]})",
         "odd spacing around as": "(\n" + "".join(f"    {alias_text(n, a, '  ')},\n" for n, a in names) + ")",
+        # a form feed is whitespace to Python, not the end of a line (str.splitlines would split there)
+        "form feed before the names": "(\n" + "".join(f"\x0c    {t},\n" for t in texts) + ")",
+        "form feed before the first name": "(\n\x0c" + "".join(f"    {t},\n" for t in texts) + ")",
+        "form feed in comments": "(\n" + "".join(f"    {t},  # a\x0cb\n" for t in texts) + ")",
     }
 
 
