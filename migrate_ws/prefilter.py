@@ -115,7 +115,7 @@ class Prefilter:
         # needles its place in the tree can need (Prefilter._scope_for): for most files, fewer scans.
         self._scopes: dict[tuple[str, ...], _Scope] = {}
         self._scope_of_directory: dict[str, _Scope] = {}  # what a file's place decides depends on its directory only
-        root_scope = self._scope_for("root.py")
+        root_scope = self._place("")
         self.anchors = root_scope.needles.anchors
         self.needles_by_anchor = root_scope.needles.needles_by_anchor
 
@@ -127,12 +127,13 @@ class Prefilter:
         directory = path.rpartition("/")[0]
         scope = self._scope_of_directory.get(directory)
         if scope is None:
-            scope = self._scope_of_directory[directory] = self._place(directory + "/" if directory else "root.py")
+            scope = self._scope_of_directory[directory] = self._place(directory)
         return scope
 
-    def _place(self, path: str) -> "_Scope":
-        package, slash, _ = path.partition("/")
-        where = tuple("root" if not slash else "inside" if path.startswith(module.directory)
+    def _place(self, directory: str) -> "_Scope":
+        """What a file in `directory` ("" for the root, a file in no package) is searched for."""
+        package = directory.partition("/")[0]
+        where = tuple("root" if not directory else "inside" if f"{directory}/".startswith(module.directory)
                       else "above" if package == module.package else "elsewhere" for module in self.placed)
         scope = self._scopes.get(where)
         if scope is None:
