@@ -8,6 +8,9 @@ Five checks, for any configuration:
                         named like a configured factory that does not delegate to the configured
                         factory), in the canonical or a legacy module
   5. import cycles    - module-level import cycles among the package's modules
+
+A file a check needs but cannot read, decode, parse or analyse (too large, too deeply nested)
+is listed as not processed, with its finding code, and the other files are still checked.
 """
 
 from __future__ import annotations
@@ -21,9 +24,12 @@ from pathlib import Path
 from .analysis import analyze, module_level_statements, module_name_for, resolve_relative
 from .config import Config
 from .discovery import discover
+from .findings import CANNOT_DECODE, CANNOT_READ, DOES_NOT_PARSE, TOO_DEEP, TOO_LARGE, Finding
 from .transform import Patterns
+from .verification import ParseFailure
 from .resolution import ModuleReader, module_file, module_level_bindings
-from .source import SourceText, UndecodableSource, parse_source
+from .source import (ANALYSIS, NESTING_ERRORS, PARSER, SourceText, UndecodableSource, parse_source, too_deep_reason,
+                     too_large_reason)
 
 CHECKS = ("implementations", "import-paths", "aliases", "factory", "import-cycles")
 SINGLETON_NAMES = re.compile(r"^(_\w*(instance|singleton)|instance|singleton|getInstance)$")
@@ -41,10 +47,38 @@ class AuditReport:
     findings: list[Violation] = field(default_factory=list)
     import_paths: dict[str, int] = field(default_factory=dict)
     implementations: dict[str, list[str]] = field(default_factory=dict)
+    not_processed: list[Finding] = field(default_factory=list)  # files a check needed but could not read or parse
 
     @property
     def violations(self) -> bool:
         return bool(self.findings)
+
+    def skip(self, root: Path, path: Path, code: str, reason: str, line: int = 0) -> None:
+        relative = path.relative_to(root).as_posix() if path.is_absolute() else path.as_posix()
+        finding = Finding(code, relative, line, f"not processed: {reason}")
+        if finding not in self.not_processed:
+            self.not_processed.append(finding)
+
+    def parse(self, root: Path, path: Path, data: bytes | None = None) -> ast.Module | None:
+        """The module's tree, or None when it cannot be had (the reason is kept in `not_processed`)."""
+        try:
+            if data is None:
+                data = path.read_bytes()
+            return parse_source(SourceText.decode(data).text, str(path))
+        except FileNotFoundError:
+            return None  # gone since it was listed: nothing to check
+        except OSError as exc:
+            self.skip(root, path, CANNOT_READ.code, f"cannot read: {exc.strerror or exc}")
+        except UndecodableSource as exc:
+            self.skip(root, path, CANNOT_DECODE.code, f"cannot decode: {exc}")
+        except SyntaxError as exc:
+            failure = ParseFailure.of(exc)
+            self.skip(root, path, DOES_NOT_PARSE.code, failure.reason, failure.line)
+        except ValueError as exc:
+            self.skip(root, path, DOES_NOT_PARSE.code, f"does not parse: {exc}")
+        except NESTING_ERRORS as exc:
+            self.skip(root, path, TOO_DEEP.code, too_deep_reason(exc, PARSER))
+        return None
 
     def by_check(self) -> dict[str, list[Violation]]:
         grouped: dict[str, list[Violation]] = {check: [] for check in CHECKS}
@@ -61,6 +95,8 @@ class AuditReport:
             },
             "import_paths": self.import_paths,
             "implementations": self.implementations,
+            "not_processed": [{"path": f.path, "line": f.line, "code": f.code, "reason": f.message}
+                              for f in self.not_processed],
         }
 
 
@@ -156,9 +192,8 @@ def check_factory(root: Path, config: Config, report: AuditReport) -> None:
         path = module_file(root, module)
         if path is None:
             continue
-        try:
-            tree = parse_source(path.read_bytes())
-        except (SyntaxError, ValueError, OSError):
+        tree = report.parse(root, path)
+        if tree is None:
             continue
         relative = path.relative_to(root).as_posix()
         for name, statements in sorted(module_level_bindings(tree).items()):
@@ -187,16 +222,25 @@ def check_import_paths(root: Path, config: Config, report: AuditReport) -> None:
             continue
         try:
             data = (root / relative).read_bytes()
-        except OSError:
+        except FileNotFoundError:
+            continue  # gone since it was listed
+        except OSError as exc:
+            report.skip(root, Path(relative), CANNOT_READ.code, f"cannot read: {exc.strerror or exc}")
             continue
         if not cache.prefilter(data, relative):
             continue
-        try:
-            text = SourceText.decode(data).text
-            tree = parse_source(text)
-        except (UndecodableSource, SyntaxError, ValueError):
+        if len(data) > config.max_file_size:
+            report.skip(root, Path(relative), TOO_LARGE.code, too_large_reason(len(data), config.max_file_size))
             continue
-        facts = analyze(text, tree, module, is_package, cache.names, cache.finder, cache.markers)
+        tree = report.parse(root, root / relative, data)
+        if tree is None:
+            continue
+        try:
+            facts = analyze(SourceText.decode(data).text, tree, module, is_package, cache.names, cache.finder,
+                            cache.markers)
+        except NESTING_ERRORS as exc:
+            report.skip(root, Path(relative), TOO_DEEP.code, too_deep_reason(exc, ANALYSIS))
+            continue
         for binding in facts.bindings:
             source = None
             if binding.kind == "import-name" and binding.imported in manager_names and binding.module in definition:
@@ -243,9 +287,8 @@ def check_import_cycles(root: Path, config: Config, report: AuditReport) -> None
     graph: dict[str, set[str]] = {m: set() for m in modules}
     lines: dict[tuple[str, str], str] = {}
     for module, path in modules.items():
-        try:
-            tree = parse_source(path.read_bytes())
-        except (SyntaxError, ValueError, OSError):
+        tree = report.parse(root, path)
+        if tree is None:
             continue
         is_package = path.name == "__init__.py"
         for statement in _module_level_imports(tree):
@@ -336,6 +379,9 @@ def render(report: AuditReport) -> list[str]:
                 lines.append(f"      ... and {len(finding.locations) - 10} more")
     if report.import_paths:
         lines.append("Import paths in use: " + ", ".join(f"{p} ({c})" for p, c in report.import_paths.items()))
+    if report.not_processed:
+        lines.append(f"Files not processed ({len(report.not_processed)}); the checks above did not see them:")
+        lines += [f"  {finding.render()}" for finding in sorted(report.not_processed, key=Finding.sort_key)]
     total = len(report.findings)
     lines.append(f"migrate-ws audit: {total} violation{'s' if total != 1 else ''}." if total else
                  "migrate-ws audit: no violations.")

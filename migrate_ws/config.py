@@ -22,6 +22,9 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Files larger than this are not parsed (MW909): Python's `ast` takes about 130 times a file's
+# size in memory, so one generated 50 MB module would need some 7 GB per worker.
+DEFAULT_MAX_FILE_SIZE = 16 * 1024 * 1024
 
 
 class ConfigError(ValueError):
@@ -84,6 +87,7 @@ class Config:
     title: str = ""  # the PR title and commit heading ("" for a generic one)
     detected: bool = False  # no configuration was given: a preset was chosen because its canonical module exists
     step_titles: dict[str, str] = field(default_factory=dict)
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes: a larger file that needs work is reported, not parsed
 
     @property
     def heading(self) -> str:
@@ -161,7 +165,7 @@ def _dotted(table: dict[str, Any], key: str, where: str, required: bool = False)
 
 _KNOWN_KEYS = {
     "name", "preset", "title", "step-titles", "canonical-module", "canonical-exports", "implementation", "include",
-    "exclude", "respect-gitignore", "aliases", "legacy-modules", "factory",
+    "exclude", "respect-gitignore", "aliases", "legacy-modules", "factory", "max-file-size",
 }
 _FACTORY_KEYS = {
     "function", "context-parameter", "context-variables", "async", "functions", "classes",
@@ -294,6 +298,9 @@ def parse_config(table: dict[str, Any], source: str, where: str = "tool.migrate-
     for step, text in titles.items():
         if not isinstance(text, str) or not text.strip():
             raise ConfigError(f"{where}.step-titles.{step}: expected a non-empty string, got {text!r}")
+    max_file_size = table.get("max-file-size", DEFAULT_MAX_FILE_SIZE)
+    if isinstance(max_file_size, bool) or not isinstance(max_file_size, int) or max_file_size <= 0:
+        raise ConfigError(f"{where}.max-file-size: expected a positive number of bytes, got {max_file_size!r}")
     return Config(
         name=name,
         canonical_module=canonical,
@@ -308,6 +315,7 @@ def parse_config(table: dict[str, Any], source: str, where: str = "tool.migrate-
         source=source,
         title=_expect(table, "title", str, where) or "",
         step_titles=dict(titles),
+        max_file_size=max_file_size,
     )
 
 

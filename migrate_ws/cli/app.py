@@ -342,7 +342,8 @@ def audit_command(
     color: Annotated[Optional[bool], typer.Option("--color/--no-color", help="Force colour on or off.", show_default="auto")] = None,
 ) -> None:
     """Report SSOT violations: several implementations, import paths, inconsistent aliases,
-    singleton state or duplicate factories, import cycles. Exit 1 when there are any."""
+    singleton state or duplicate factories, import cycles. Exit 1 when there are any, 3 when
+    there are none but some files could not be read or parsed (listed)."""
     import json
 
     from ..audit import audit, render
@@ -358,7 +359,9 @@ def audit_command(
         out.file.write(json.dumps(report.to_json(), indent=2) + "\n")
     else:
         print_lines(out, render(report))
-    raise typer.Exit(ExitCode.PENDING if report.violations else ExitCode.CLEAN)
+    if report.violations:
+        raise typer.Exit(ExitCode.PENDING)
+    raise typer.Exit(ExitCode.UNPROCESSED if report.not_processed else ExitCode.CLEAN)
 
 
 def main() -> None:
