@@ -74,9 +74,54 @@ def _check_writable(path: str, info: os.stat_result) -> None:
         raise ReadOnlyFile(errno.EACCES, "file is read-only", path)
 
 
+# A file name may hold 255 bytes on the usual file systems (ext4, xfs, btrfs, tmpfs; eCryptfs
+# 143): the temporary name of a target whose own name is near that limit must be shortened.
+NAME_MAX = 255
+_SAFE_NAME = 143  # every file system in use takes a name this long without asking
+
+
+def name_max(directory: str) -> int:
+    try:
+        return os.pathconf(directory or ".", "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return NAME_MAX
+
+
+def fit_name(name: str, budget: int) -> str:
+    """`name`, cut to at most `budget` bytes (as the file system stores it) at a character boundary."""
+    data = os.fsencode(name)
+    if len(data) <= budget:
+        return name
+    cut = max(budget, 0)
+    while 0 < cut < len(data) and data[cut] & 0xC0 == 0x80:  # not inside a UTF-8 sequence
+        cut -= 1
+    return os.fsdecode(data[:cut])
+
+
 def temp_path_for(path: str) -> str:
+    """`.<name>.<pid>-<n>.migrate-ws.tmp` next to `path`; `<name>` is shortened as far as the
+    directory's name limit requires, so the temporary file can be made whatever the target's name."""
     directory, name = os.path.split(path)
-    return os.path.join(directory, f".{name}.{os.getpid()}-{next(_counter)}{TEMP_SUFFIX}")
+    tail = f".{os.getpid()}-{next(_counter)}{TEMP_SUFFIX}"
+    if len(os.fsencode(name)) + 1 + len(tail) > _SAFE_NAME:
+        name = fit_name(name, name_max(directory) - 1 - len(tail))
+    return os.path.join(directory, f".{name}{tail}")
+
+
+def is_temp_for(temp_name: str, name: str, pid: int) -> bool:
+    """Whether `temp_name` is a temporary file that process `pid` made for a target called `name`
+    (`temp_path_for`'s pattern, with the name whole or shortened)."""
+    prefix = f".{pid}-"
+    if not (temp_name.startswith(".") and temp_name.endswith(TEMP_SUFFIX)):
+        return False
+    stem, found, counter = temp_name[1:-len(TEMP_SUFFIX)].rpartition(prefix)
+    if not found or not counter.isdigit() or not stem:
+        return False
+    if stem == name:
+        return True
+    # shortened: only a name too long for its whole temporary name, to the byte
+    whole = len(os.fsencode(name)) + 1 + len(prefix) + len(counter) + len(TEMP_SUFFIX)
+    return whole > _SAFE_NAME and os.fsencode(name).startswith(os.fsencode(stem))
 
 
 _STAT = object()  # atomic_write: stat the target itself

@@ -142,9 +142,12 @@ def save_rejected(err: Any, result_plan: Plan) -> None:
     rejected = rejected_rewrites(result_plan)
     if not rejected:
         return
+    from ..writer import NAME_MAX, fit_name
+
     folder = Path(tempfile.mkdtemp(prefix="migrate-ws-bug-report-"))
     for number, (path, diff) in enumerate(sorted(rejected.items())):
-        (folder / f"{number:03d}-{path.replace('/', '__')}.diff").write_text(diff, encoding="utf-8")
+        name = fit_name(path.replace("/", "__"), NAME_MAX - len(f"{number:03d}-.diff"))  # a deep path is long
+        (folder / f"{number:03d}-{name}.diff").write_text(diff, encoding="utf-8")
     say(err, f"migrate-ws: {len(rejected)} rewrites failed the safety checks and were not written; "
              f"their diffs are in {folder} (please attach them to a bug report)")
 

@@ -475,7 +475,7 @@ def interrupted_apply_warning(root: Path) -> str | None:
 # ----- migrate-ws --abort -------------------------------------------------------------------------
 
 def _temp_files_near(path: Path, pids: Iterable[int]) -> list[Path]:
-    from ..writer import TEMP_SUFFIX
+    from ..writer import is_temp_for
 
     found: list[Path] = []
     try:
@@ -483,8 +483,7 @@ def _temp_files_near(path: Path, pids: Iterable[int]) -> list[Path]:
     except OSError:
         return found
     for pid in pids:
-        prefix = f".{path.name}.{pid}-"
-        found.extend(path.parent / name for name in names if name.startswith(prefix) and name.endswith(TEMP_SUFFIX))
+        found.extend(path.parent / name for name in names if is_temp_for(name, path.name, pid))
     return found
 
 
