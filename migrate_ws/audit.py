@@ -25,6 +25,7 @@ from .analysis import analyze, module_level_statements, module_name_for, resolve
 from .config import Config
 from .discovery import discover
 from .findings import CANNOT_DECODE, CANNOT_READ, DOES_NOT_PARSE, TOO_DEEP, TOO_LARGE, Finding
+from .quoting import display_path
 from .transform import Patterns
 from .verification import ParseFailure
 from .resolution import ModuleReader, module_file, module_level_bindings
@@ -199,14 +200,14 @@ def check_factory(root: Path, config: Config, report: AuditReport) -> None:
         for name, statements in sorted(module_level_bindings(tree).items()):
             if SINGLETON_NAMES.match(name) and any(isinstance(s, (ast.Assign, ast.AnnAssign)) for s in statements):
                 report.findings.append(Violation("factory", f"{module} holds module-level singleton state `{name}`",
-                                               [f"{relative}:{statements[0].lineno}"]))
+                                               [f"{display_path(relative)}:{statements[0].lineno}"]))
         factories = [s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
                      and s.name in factory_names and (s.name == config.factory.function
                                                       or not _delegates(s, config.factory.function))]
         if len(factories) > 1:
             report.findings.append(Violation("factory", f"{module} defines {len(factories)} factory functions: "
                                            f"{', '.join(f.name for f in factories)}",
-                                           [f"{relative}:{f.lineno}" for f in factories]))
+                                           [f"{display_path(relative)}:{f.lineno}" for f in factories]))
 
 
 def check_import_paths(root: Path, config: Config, report: AuditReport) -> None:
@@ -252,7 +253,7 @@ def check_import_paths(root: Path, config: Config, report: AuditReport) -> None:
             if source is None:
                 continue
             counts[source] = counts.get(source, 0) + 1
-            locations.setdefault(source, []).append(f"{relative}:{binding.line}")
+            locations.setdefault(source, []).append(f"{display_path(relative)}:{binding.line}")
     report.import_paths = dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
     legacy_in_use = {path: count for path, count in counts.items() if path != config.canonical_module}
     if legacy_in_use:
@@ -302,7 +303,8 @@ def check_import_cycles(root: Path, config: Config, report: AuditReport) -> None
             for target in targets:
                 if target in graph and target != module:
                     graph[module].add(target)
-                    lines.setdefault((module, target), f"{path.relative_to(root).as_posix()}:{statement.lineno}")
+                    where = display_path(path.relative_to(root).as_posix())
+                    lines.setdefault((module, target), f"{where}:{statement.lineno}")
     for component in _strongly_connected(graph):
         if len(component) > 1:
             ordered = sorted(component)

@@ -237,7 +237,9 @@ class Finding:
         return CODES[self.code].severity
 
     def render(self) -> str:
-        return f"{self.path}:{self.line}: {self.code} {self.message}"
+        from .quoting import display_path  # a name with a newline or a tab must not break the line
+
+        return f"{display_path(self.path)}:{self.line}: {self.code} {self.message}"
 
     def to_json(self) -> dict:
         return {"code": self.code, "name": self.kind.name, "severity": self.severity.value, "path": self.path,
