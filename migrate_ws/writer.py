@@ -192,6 +192,8 @@ def _fsync_file(path: str) -> None:
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:
         os.fsync(fd)
+    except OSError as exc:  # a full disk often shows first here, when the data reaches it: say which file
+        raise type(exc)(exc.errno, exc.strerror, path) from None
     finally:
         os.close(fd)
 

@@ -531,7 +531,14 @@ class Applier:
             except OSError as exc:
                 verb = "delete" if change.deleted else "write"
                 raise Failed(f"cannot {verb} {display_path(change.path)}: {exc.strerror or exc}") from None
-        self.journal.flush()  # one directory sync per directory and step, before the commit reads them
+        try:
+            self.journal.flush()  # one directory sync per directory and step, before the commit reads them
+        except OSError as exc:
+            where = Path(exc.filename) if exc.filename else None
+            if where is not None and where.is_relative_to(self.root):
+                where = where.relative_to(self.root)
+            what = display_path(where.as_posix()) if where is not None else "the files of this step"
+            raise Failed(f"cannot write {what}: {exc.strerror or exc}") from None
         return written
 
     def transaction(self) -> Outcome:

@@ -341,8 +341,11 @@ class Repository:
         return None
 
     def valid_branch_name(self, name: str) -> bool:
-        status, _, _ = self.run_status("check-ref-format", "--branch", name)
-        return status == 0 and not name.startswith("-")
+        """Whether `name` makes a new branch of exactly that name: `check-ref-format --branch` takes
+        it and does not read it as another branch (`@{-1}` is the branch checked out before, and
+        `@{-1}x` that name with an x; `@` alone means HEAD)."""
+        status, out, _ = self.run_status("check-ref-format", "--branch", name)
+        return status == 0 and out.rstrip("\n") == name and name != "@" and not name.startswith("-")
 
     def ref_conflict(self, name: str) -> str | None:
         """An existing branch that `name` would clash with (the same name, or a path prefix of it)."""
