@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from test_apply import NOTIFIER, branches, git, make_repo, run_cli
+from test_apply import LEGACY_FILE, NOTIFIER, branches, git, make_repo, run_cli
 
 LEGACY_IMPORT = "from netra_backend.app.websocket_core.manager import WebSocketManager\n"
 DEEP = "netra_backend/app/services/generated_table.py"
@@ -155,3 +155,24 @@ def test_an_audit_with_only_a_deep_file_left_says_so(tmp_path: Path) -> None:
     assert result.returncode == 3, result.stdout + result.stderr  # no violation seen, but not everything was seen
     assert "Files not processed (1); the checks above did not see them:" in result.stdout
     assert f"{DEEP}:0: MW908 not processed: {PARSER_REASON}" in result.stdout
+
+
+def test_a_legacy_module_too_deep_to_parse_stays_and_the_rest_is_migrated(tmp_path: Path) -> None:
+    root = deep_repo(tmp_path, "VALUE = 1\n", fillers=0)
+    legacy = root / LEGACY_FILE
+    legacy.write_text(legacy.read_text(encoding="utf-8") + "TABLE = " + "+".join(["1"] * 3000) + "\n")
+    git(root, "commit", "-q", "-am", "a generated table in the legacy module")
+    original = legacy.read_bytes()
+
+    checked = run_cli(["--check", "--no-cache", "--follow-ups", "all", "-C", root], cwd=root)
+    audited = run_cli(["audit", "-C", root], cwd=root)
+    applied = run_cli(["--apply", "--branch", "migrated", "-C", root], cwd=root)
+
+    for result in (checked, audited, applied):
+        assert "internal error" not in result.stdout + result.stderr, result.stdout + result.stderr
+    assert f"{LEGACY_FILE}:0: MW603 legacy module netra_backend.app.websocket_core.manager stays: it defines code " \
+           f"{PARSER_REASON} (line 0)" in checked.stdout
+    assert f"{LEGACY_FILE}:0: MW908 not processed: {PARSER_REASON}" in audited.stdout
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert legacy.read_bytes() == original
+    assert "websocket_core.websocket_manager import" in git(root, "show", f"migrated:{NOTIFIER}")
