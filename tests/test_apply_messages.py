@@ -8,7 +8,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import migrate_ws.writer as writer
-from test_apply import NOTIFIER, assert_restored, branches, cli_env, git, invoke, make_repo, repo_state, run_cli
+from test_apply import assert_restored, cli_env, git, invoke, make_repo, repo_state, run_cli
 from test_apply_recovery import sigkill, start_apply, wait_for
 from test_split import example_app
 
