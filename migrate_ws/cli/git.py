@@ -140,9 +140,13 @@ class ObjectStore:
         self._reader.start()
 
     def _feed(self, base: str, steps: list[list[FileState]]) -> None:
+        from . import test_pause
+
         pipe = self.process.stdin
         assert pipe is not None
         parent = base
+        pauses = test_pause.wanted("fast-import:")
+        sent = 0
         try:
             for number, files in enumerate(steps):
                 pipe.write(f"commit {SCRATCH_REF}\nmark :{number + 1}\n"
@@ -150,7 +154,14 @@ class ObjectStore:
                 for state in files:
                     if self._stopping.is_set():
                         return
-                    pipe.write(state.fast_import_command())
+                    command = state.fast_import_command()
+                    sent += 1
+                    if pauses and f"fast-import:{sent}" in pauses:
+                        pipe.write(command[:len(command) // 2])
+                        pipe.flush()
+                        test_pause.reached(f"fast-import:{sent}")
+                        command = command[len(command) // 2:]
+                    pipe.write(command)
                 # the branch is dropped (never written); the pack so far is finished, its objects
                 # visible to git; then the step's number is echoed
                 pipe.write(f"\nreset {SCRATCH_REF}\nfrom {'0' * 40}\n\ncheckpoint\nprogress {number}\n".encode())
