@@ -74,7 +74,7 @@ from ..writer import Journal, ReadOnlyFile, read_or_none
 from .exit_codes import ExitCode, Failed, Refused, UsageError
 from .git import (FileState, GitError, GitUnavailable, HeadState, NotARepository, ObjectStore,
                   Repository, stop_process)
-from . import interactive, unwritable
+from . import interactive, test_pause, unwritable
 from .recovery import NO_RECOVERY, ApplyRecovery, Refusal
 
 PR_BODY_NAME = "migrate-ws/PR_DESCRIPTION.md"
@@ -234,7 +234,8 @@ def plan_migration(ui: UI, root: Path, config: Config, options: Options) -> Plan
     """The one plan `--dry-run` shows, with the full verification of what gets written."""
     with ui.working("migrate-ws: planning the migration"):
         return build_plan(root, config, jobs=options.jobs, verify=True, todo_comments=options.todo_comments,
-                          legacy_policy=options.legacy_policy, only=options.only)
+                          legacy_policy=options.legacy_policy, only=options.only,
+                          progress=lambda done, total: test_pause.reached("planning:files"))
 
 
 def planned_steps(plan: Plan, root: Path, prefix: str, excluded: set[str]) -> list[PlannedStep]:
