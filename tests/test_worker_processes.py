@@ -41,8 +41,8 @@ def test_workers_end_and_the_output_closes_when_the_main_process_is_killed(tmp_p
     marker = tmp_path / "paused"
     workers: list[int] = []
     command = shlex.join([sys.executable, "-m", "migrate_ws", "--apply", "-j", "2"])
-    shell = subprocess.Popen(["sh", "-c", f'captured=$({command} 2>&1); echo "returned $?"'], cwd=repo,
-                             env=cli_env(MIGRATE_WS_TEST_PAUSE="planning:files", MIGRATE_WS_TEST_PAUSE_MARKER=str(marker)),
+    env = cli_env(MIGRATE_WS_TEST_PAUSE="planning:files", MIGRATE_WS_TEST_PAUSE_MARKER=str(marker))
+    shell = subprocess.Popen(["sh", "-c", f'captured=$({command} 2>&1); echo "returned $?"'], cwd=repo, env=env,
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + WAIT
