@@ -24,6 +24,19 @@ from test_apply_faults import WAIT, _default_sigint
 
 WORKTREES = ["one working tree", "two working trees"]
 
+_started: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def no_process_left():
+    """A test that fails while a run waits at a pause must not leave that run behind."""
+    yield
+    while _started:
+        proc = _started.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
@@ -41,9 +54,11 @@ def start_apply(cwd: Path, args: list[str], pause: str, tmp_path: Path, resume: 
     env = cli_env(MIGRATE_WS_TEST_PAUSE=pause, MIGRATE_WS_TEST_PAUSE_MARKER=str(tmp_path / "paused"))
     if resume:
         env["MIGRATE_WS_TEST_RESUME"] = str(tmp_path / "resume")
-    return subprocess.Popen([sys.executable, "-m", "migrate_ws", "--apply", *args], cwd=cwd, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "migrate_ws", "--apply", *args], cwd=cwd, env=env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=_default_sigint)
+    _started.append(proc)
+    return proc
 
 
 def wait_paused(proc: subprocess.Popen, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from test_apply import RUNNER, assert_restored, git, make_repo, repo_state, run_cli
-from test_apply_races import second_worktree, start_apply, wait_paused
+from test_apply_races import no_process_left, second_worktree, start_apply, wait_paused  # noqa: F401 (a fixture)
 from test_apply_recovery import sigkill
 from test_apply_recovery import start_apply as start_killable_apply
 from test_apply_recovery import wait_for
