@@ -24,6 +24,7 @@ from test_apply import cli_env, run_cli
 from test_apply import assert_restored, repo_state  # noqa: E402
 from test_apply_faults import WAIT, _default_sigint
 from test_apply_recovery import wait_for
+from migrate_ws.cli.recovery import read_state
 
 REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "fixtures" / "legacy_app"
@@ -196,7 +197,7 @@ def test_interrupted_split_leaves_no_branch(tmp_path: Path, how: str) -> None:
         proc.communicate(timeout=WAIT)
         # the journal names the fast-import that wrote the branches; killed in the middle of its
         # input it would have left a crash report, which --abort removes
-        journal = json.loads((root / ".git" / "migrate-ws" / "apply-journal" / "state.json").read_text())
+        journal = read_state(root / ".git" / "migrate-ws" / "apply-journal")
         (root / ".git" / f"fast_import_crash_{journal['fast_import']['pid']}").write_text("fatal: EOF\n")
         refused = run_cli(["--apply", "--split-by", "owners", "--branch", "again"], cwd=root)
         assert refused.returncode == 1 and "--abort" in refused.stderr
