@@ -169,6 +169,9 @@ class Plan:
                 "skipped": len(self.skipped_files),
                 "findings": len(self.all_findings),
                 "errors": len(self.errors),
+                # the follow-ups a reviewer must clear, and the notes shown apart from them
+                "warnings": sum(1 for f in self.all_findings if f.severity is Severity.WARNING),
+                "notes": sum(1 for f in self.all_findings if f.severity is Severity.INFO),
                 "sites": self.sites_by_step(),
                 "suppressed": self.suppressed_count,
             },
