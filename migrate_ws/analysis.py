@@ -75,7 +75,7 @@ class StringRef:
     call: str  # the callee's dotted spelling, e.g. "patch", "mock.patch.object", "importlib.import_module"
     argument: int
     span: tuple[int, int] | None  # text offsets of the literal's content when it is a plain literal
-    in_assert: bool = False  # inside an `assert` statement
+    in_assert: bool = False  # asserted on by an `assert` statement (not an argument of a call inside one)
 
 
 @dataclass
@@ -553,6 +553,14 @@ class _Walker:
 
     def call(self, node: ast.Call, scope: Scope, awaited: ast.Await | None) -> None:
         self.expr(node.func, scope)
+        # what a call is given is the call's input, not what an enclosing `assert` asserts
+        asserting, self.asserting = self.asserting, False
+        try:
+            self.call_arguments(node, scope, awaited)
+        finally:
+            self.asserting = asserting
+
+    def call_arguments(self, node: ast.Call, scope: Scope, awaited: ast.Await | None) -> None:
         callee = _dotted(node.func)
         attribute_call = callee is not None and (
             callee in ATTRIBUTE_STRING_CALLS or callee.endswith("patch.object")) and len(node.args) >= 2 \
