@@ -53,6 +53,8 @@ class ImportSite:
     path: str
     line: int
     module: str  # the legacy module path the names come through
+    imported_from: str = ""  # the import as written: `from <imported_from> import <name>`, `import <imported_from>`
+    name: str = ""
     # moves: the change rewrites it; reported: a finding at its line says why it stays; kept: a
     # `# migrate-ws: keep` comment keeps it; unexplained: the migration says nothing about it
     status: str = ""
@@ -79,7 +81,8 @@ class ImportSite:
         return base
 
     def to_json(self) -> dict:
-        return {"path": self.path, "line": self.line, "module": self.module, "status": self.status or None,
+        return {"path": self.path, "line": self.line, "module": self.module, "imported_from": self.imported_from,
+                "name": self.name, "status": self.status or None,
                 "findings": [f.to_json() for f in self.findings], "kept": self.kept}
 
 
@@ -252,7 +255,7 @@ def check_import_paths(root: Path, config: Config, report: AuditReport) -> None:
                 continue
             counts[source] = counts.get(source, 0) + 1
             if source != config.canonical_module:
-                sites.append(ImportSite(relative, binding.line, source))
+                sites.append(ImportSite(relative, binding.line, source, binding.module or "", binding.imported or ""))
         facts.release()
     report.import_paths = dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
     order = {path: position for position, path in enumerate(report.import_paths)}
@@ -285,8 +288,11 @@ def explain_import_sites(root: Path, config: Config, sites: list[ImportSite], jo
         site.findings = sorted(found.get((site.path, site.line), []),
                                key=lambda f: (f.severity is Severity.INFO, f.code == IMPORT_ALREADY_BROKEN.code, f.code))
         site.kept = [s.describe() for s in result.suppressed if s.line == site.line]
-        moved = any(r.line == site.line and r.rewritten for r in result.references)
-        if not moved and result.changed and result.edits:
+        # what the import needs after the change (no record: the change removes it, a duplicate)
+        after = [r for r in result.references
+                 if r.line == site.line and (r.was_module, r.was_name) == (site.imported_from, site.name)]
+        moved = any(r.rewritten for r in after)
+        if not after and result.changed and result.edits:
             index = LineIndex(SourceText.decode(result.original).text)
             start = index.starts[site.line - 1] if site.line <= len(index.starts) else index.length
             end = start + len(index.line_text(site.line))

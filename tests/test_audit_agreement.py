@@ -148,3 +148,14 @@ def test_after_apply_on_a_generated_corpus_every_audit_location_is_a_finding(tmp
     missing = [location for location in locations if not reported.get(location)]
     assert missing == []
     assert {site["status"] for site in document["import_sites"]} == {"reported"}
+
+
+def test_two_imports_on_one_line_are_judged_one_by_one(tmp_path: Path) -> None:
+    """`from pkg import WebSocketManager, WebSocketManagerMode`: the first name moves, the second (not one of
+    the package's configured names) stays, with its finding at the same line."""
+    mixed = "from netra_backend.app.websocket_core import WebSocketManager, WebSocketManagerMode\n\n\n" \
+            "def manager_class():\n    return WebSocketManager, WebSocketManagerMode\n"
+    root = app_copy(tmp_path, {DIAGNOSTICS: mixed})
+    sites = {(s["line"], s["name"]): (s["status"], [f["code"] for f in s["findings"]])
+             for s in audit(root)["import_sites"] if s["path"] == DIAGNOSTICS}
+    assert sites == {(1, "WebSocketManager"): ("moves", ["MW102"]), (1, "WebSocketManagerMode"): ("reported", ["MW102"])}
