@@ -25,8 +25,8 @@ from .base import Command
 
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 PATCH_CALLS = ("patch", "setattr", "import_module", "patch.dict", "patch.multiple")
-# calls that run a string as code: an import line in it is an import
-CODE_CALLS = ("exec", "eval", "compile", "exec_module", "run_code", "runsource")
+# the builtins that run a string as code: an import line in it is an import (`re.compile` is not one)
+CODE_CALLS = ("exec", "eval", "compile")
 
 
 def _is_patch_call(callee: str | None) -> bool:
@@ -36,7 +36,7 @@ def _is_patch_call(callee: str | None) -> bool:
 
 
 def _is_code_call(callee: str | None) -> bool:
-    return bool(callee) and callee.rsplit(".", 1)[-1] in CODE_CALLS
+    return callee in CODE_CALLS or callee in tuple(f"builtins.{name}" for name in CODE_CALLS)
 
 
 def _is_assertion(reference: StringRef) -> bool:
@@ -138,7 +138,8 @@ class StringReferencesCommand(Command):
                                  f"{module}; not edited")
             return
         if reference.call and reference.call.startswith("sys.modules"):
-            reason = f"{reference.call}[{module!r}] manipulates the legacy layout"
+            spelled = f"sys.modules[{module!r}]" if reference.call == "sys.modules" else f"{reference.call}({module!r})"
+            reason = f"{spelled} manipulates the legacy layout"
         elif reference.call and reference.call.endswith("import_module"):
             reason = f"imports legacy module {module} by name; the module object's uses cannot be checked"
         else:
