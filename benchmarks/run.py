@@ -21,7 +21,9 @@ Rows (each with its target):
   * linearity: dry-run time per affected file at several corpus sizes.
 
 Then the dry-run's findings by code, follow-ups (warnings) apart from notes, from its --json
-report; run it with another migrate-ws on PYTHONPATH (an older checkout) for a before/after.
+report. For a before/after, run this script from the directory of an older checkout (`cd OLD &&
+python NEW/benchmarks/run.py --corpus DIR --dry-run-only`): `python -m migrate_ws` imports the
+package of the working directory.
 
 Every external command runs under a small wrapper process that reports the wall time, the
 CPU time (user+sys) and the peak RSS of the command and all of its worker processes
