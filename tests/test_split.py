@@ -218,3 +218,24 @@ def test_split_refuses_what_it_cannot_do(tmp_path: Path) -> None:
     test_cmd = run_cli(["--apply", "--split-by", "owners", "--test-cmd", "true"], cwd=root)
     assert test_cmd.returncode == 2 and "--test-cmd" in test_cmd.stderr
     assert branch_list(root) == ["main"]
+
+
+def test_the_slice_table_counts_follow_ups_not_notes(tmp_path: Path) -> None:
+    root = example_app(tmp_path / "app")
+    dry = json.loads(run_cli(["--dry-run", "--json", "--preset", "netra"], cwd=root).stdout)
+    warnings: dict[str, int] = {}
+    for finding in dry["findings"]:
+        if finding["severity"] == "warning":
+            warnings[finding["path"]] = warnings.get(finding["path"], 0) + 1
+    assert any(f["severity"] == "info" for f in dry["findings"])  # notes there are, on files that change
+    done = run_cli(["--apply", "--branch", "mig", "--preset", "netra", "--split-by", "owners"], cwd=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["slice", "branch"])
+    rows = [line.split() for line in lines[header + 1:] if line.startswith("  ") and "mig-" in line]
+    assert rows
+    for row in rows:
+        name, branch, follow_ups = row[0], row[1], int(row[-1])
+        start = "main" if name == "foundation" else "mig-foundation"
+        files = git(root, "diff", "--name-only", "--no-renames", start, branch).split()
+        assert follow_ups == sum(warnings.get(path, 0) for path in files), (name, files)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .. import review
 from .. import steps as step_registry
-from ..findings import Finding
+from ..findings import Finding, Severity
 from ..model import Plan
 from ..pr import CommitRecord, Slice, render
 from ..report import plural
@@ -294,7 +294,7 @@ class SplitApplier(GitApplier):
             paths = set(branch.piece.files)
             rows.append((branch.piece.name, branch.name, " ".join(branch.piece.owners) or "-",
                          str(len(branch.piece.files)), str(sum(c.sites for c in branch.commits)),
-                         str(sum(1 for f in findings if f.path in paths))))
+                         str(sum(1 for f in findings if f.path in paths and f.severity is Severity.WARNING))))
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         for row in rows:
             ui.line("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
