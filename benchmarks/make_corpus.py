@@ -19,7 +19,11 @@ through the module object by a compatibility-layer test suite. The canonical mod
 exports `create_test_user_context()`; legacy factory calls come with contexts in the shapes
 the real code uses (annotated parameters not named `user_context`, a context kept on
 `self._context`, factory objects that escape, arguments the factory has no place for).
-`.github/CODEOWNERS` assigns teams to the top-level directories (one has no owner).
+`.github/CODEOWNERS` assigns teams to the top-level directories (one has no owner). Strings come
+in three kinds (naming modules below the legacy package that are not the package itself, the
+canonical module most of all; free text quoting legacy paths; lists of legacy module names a test
+imports), and some code imports the legacy package's module object or a name its configuration does
+not list through it (`add_precision_sites`, appended to files that reference the managers already).
 
 Same arguments give a byte-identical tree. Only the standard library is used. `--files` counts
 the .py files (CODEOWNERS and the manifest come on top). `OUT_DIR/.corpus-manifest.json` lists
@@ -2345,6 +2349,10 @@ def generate(out_dir: str, files: int = 10_000, seed: int = 1) -> dict:
                 text = break_source(text, rng, broken[path])
         write(path, text)
 
+    parseable = [p for p in legacy_tests if p not in broken]
+    add_precision_sites(out_dir, files, seed, [p for p in parseable if is_test(p)],
+                        [p for p in sorted(set(legacy_production) | set(legacy_other)) if p not in broken], shapes, write)
+
     codeowners, owner_rules, unowned = codeowners_source(list(written))
     os.makedirs(os.path.join(out_dir, os.path.dirname(CODEOWNERS)), exist_ok=True)
     with open(os.path.join(out_dir, CODEOWNERS), "wb") as handle:  # not a .py file: not counted in `files`
@@ -2378,6 +2386,119 @@ def generate(out_dir: str, files: int = 10_000, seed: int = 1) -> dict:
         json.dump({k: v for k, v in manifest.items() if k != "seconds"}, handle, indent=1, sort_keys=True)
         handle.write("\n")
     return manifest
+
+
+# ----- strings of every kind, and legacy imports the audit lists -------------------------------
+# Per REFERENCE_FILES files, in the real repository's proportions: strings naming modules below the
+# legacy package that are not the package (most of them the canonical module), free text quoting
+# legacy paths, lists of legacy module names a test imports; the package's module object and a
+# name its configuration does not list, imported through the package (the audit lists both).
+PRECISION_SITE_RATES = {
+    "string_below_package": 137, "string_free_text": 68, "string_module_path_list": 12,
+    "package_unmapped_name": 41, "package_module_object": 37,
+}
+PRECISION_TEST_ONLY = {"string_module_path_list"}
+SUBMODULES = ["handlers", "auth", "rate_limiter", "types", "utils", "ssot_validation_enhancer"]
+
+
+def precision_block(kind: str, rng: random.Random, is_test: bool, number: int) -> str:
+    """One appended function (or constant) of a precision shape; names end in `number` to stay unique."""
+    prefix = "test_" if is_test else ""
+    if kind == "string_below_package":
+        submodule = rng.choice(SUBMODULES)
+        return rng.choice([
+            f'HANDLER_TEMPLATE_{number} = "from {CANONICAL} import get_websocket_manager\\n"\n',
+            f'def generated_imports_{number}(name="route"):\n'
+            f'    lines = ["from {CANONICAL} import get_websocket_manager", f"from {PKG}.{submodule} import {{name}}"]\n'
+            f'    return "\\n".join(lines)\n',
+            f'def {prefix}patched_router_{number}():\n'
+            f'    import sys\n'
+            f'    from unittest.mock import patch\n\n'
+            f'    sys.modules.pop("{PKG}.ssot_validation_enhancer", None)\n'
+            f'    with patch("{PKG}.handlers.get_message_router") as router:\n'
+            f'        router.return_value = None\n'
+            f'    return router\n',
+            f'def {prefix}routed_modules_{number}():\n'
+            f'    import importlib\n\n'
+            f'    names = ["{PKG}.{submodule}", "{CANONICAL}"]\n'
+            f'    return [importlib.import_module(name) for name in names]\n',
+            f'def require_submodule_{number}(available):\n'
+            f'    if not available:\n'
+            f'        raise ImportError("{PKG}.{submodule} is required; see {CANONICAL}.get_websocket_manager")\n'
+            f'    return available\n',
+        ])
+    if kind == "string_free_text":
+        legacy = rng.choice((MANAGER, FACTORY, UNIFIED))
+        name = "WebSocketManager" if legacy != FACTORY else "create_websocket_manager"
+        return rng.choice([
+            f'def retired_path_{number}(module_name):\n'
+            f'    if module_name == "legacy":\n'
+            f'        raise RuntimeError("{legacy} is retired; call get_websocket_manager(user_context) from {CANONICAL}")\n'
+            f'    return module_name\n',
+            f'MIGRATION_NOTES_{number} = """How to update old code:\n\n'
+            f'    from {legacy} import {name}\n\n'
+            f'becomes an import from the canonical module."""\n',
+            f'LEGACY_IMPORT_PATTERNS_{number} = [\n'
+            f'    ("from {legacy} import {name}", "from {CANONICAL} import {name}"),\n'
+            f'    ("from {PKG} import UnifiedWebSocketManager", "from {CANONICAL} import WebSocketManager"),\n'
+            f']\n',
+        ])
+    if kind == "string_module_path_list":
+        return (f'def test_compatibility_modules_import_{number}():\n'
+                f'    import importlib\n'
+                f'    import warnings\n\n'
+                f'    with warnings.catch_warnings():\n'
+                f'        warnings.simplefilter("ignore", DeprecationWarning)\n'
+                f'        for module_name in ["{MANAGER}", "{UNIFIED}"]:\n'
+                f'            assert importlib.import_module(module_name) is not None\n')
+    if kind == "package_unmapped_name":
+        return (f'def {prefix}connection_type_{number}():\n'
+                f'    from {PKG} import (\n'
+                f'        WebSocketConnection,\n'
+                f'    )\n'
+                f'    return WebSocketConnection\n')
+    assert kind == "package_module_object"
+    return rng.choice([
+        f'def {prefix}reload_websocket_core_{number}():\n'
+        f'    import importlib\n'
+        f'    import {PKG} as websocket_core\n\n'
+        f'    assert websocket_core.WebSocketManager is not None\n'
+        f'    return importlib.reload(websocket_core)\n',
+        f'def {prefix}message_router_{number}():\n'
+        f'    import {PKG} as websocket_core\n\n'
+        f'    return websocket_core.handlers.get_message_router()\n',
+        f'def limited_manager_type_{number}(candidate):\n'
+        f'    from netra_backend.app import websocket_core\n\n'
+        f'    limiter = websocket_core.RateLimiter()\n'
+        f'    return isinstance(candidate, websocket_core.UnifiedWebSocketManager) and limiter is not None\n',
+    ])
+
+
+def add_precision_sites(out_dir: str, files: int, seed: int, tests: list[str], others: list[str],
+                        shapes: Counter, write) -> None:
+    """Append the precision shapes to files that already reference the legacy managers (so the set of
+    legacy files, and every other shape, stays as it was); `write(path, text)` records the new size."""
+    rng = random.Random(f"precision:{seed}:{files}")
+    init = os.path.join(out_dir, WSC, "__init__.py")
+    with open(init, encoding="utf-8") as handle:
+        text = handle.read()
+    # the package re-exports a name of the canonical module that its configuration does not list
+    text = text.replace("    WebSocketManagerFactory,\n)", "    WebSocketManagerFactory,\n    WebSocketConnection,\n)", 1)
+    write(f"{WSC}/__init__.py", text.replace('    "get_websocket_manager_factory",\n]', '    "get_websocket_manager_factory",\n'
+                                             '    "WebSocketConnection",\n]', 1))
+    blocks: dict[str, list[str]] = {}
+    number = 0
+    for kind, rate in PRECISION_SITE_RATES.items():
+        for _ in range(scaled(rate, files)):
+            pool = tests if kind in PRECISION_TEST_ONLY or rng.random() < 0.85 else others
+            path = rng.choice(pool or tests)
+            number += 1
+            blocks.setdefault(path, []).append(precision_block(kind, rng, path in set(tests), number))
+            shapes[kind] += 1
+    for path in sorted(blocks):
+        with open(os.path.join(out_dir, path), encoding="utf-8") as handle:
+            text = handle.read()
+        write(path, text.rstrip("\n") + "\n\n\n" + "\n\n".join(blocks[path]))
 
 
 def summary(manifest: dict) -> str:
@@ -2513,6 +2634,9 @@ def self_check(files: int = 1500, seed: int = 3) -> int:
                      "heartbeat_import", "compat_layer_serialize", "compat_layer_protocol", "compat_layer_getattr",
                      "compat_layer_dunder_all"):
             expect(shapes.get(name, 0) >= 1, f"shape {name}: {shapes.get(name, 0)}")
+        for kind, rate in PRECISION_SITE_RATES.items():
+            expect(shapes.get(kind, 0) == scaled(rate, files), f"precision shape {kind}: {shapes.get(kind, 0)} "
+                                                                f"(expected {scaled(rate, files)})")
         extra = manifest["manager_extra_names"]
         for key, rate in (("heartbeat_importers", HEARTBEAT_IMPORTERS_PER_REFERENCE),
                           ("compat_layer_tests", COMPAT_LAYER_TESTS_PER_REFERENCE)):

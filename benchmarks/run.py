@@ -20,6 +20,11 @@ Rows (each with its target):
     corpus (target: the whole migrate-ws dry-run >= 50x faster);
   * linearity: dry-run time per affected file at several corpus sizes.
 
+Then the dry-run's findings by code, follow-ups (warnings) apart from notes, from its --json
+report. For a before/after, run this script from the directory of an older checkout (`cd OLD &&
+python NEW/benchmarks/run.py --corpus DIR --dry-run-only`): `python -m migrate_ws` imports the
+package of the working directory.
+
 Every external command runs under a small wrapper process that reports the wall time, the
 CPU time (user+sys) and the peak RSS of the command and all of its worker processes
 (`getrusage(RUSAGE_CHILDREN)`), so each measurement is isolated from this script.
@@ -260,6 +265,27 @@ def dry_run(root: str, jobs: int, repeat: int, timeout: float) -> tuple[Measurem
     return result, json_summary(result)
 
 
+def findings_by_code(measurement: Measurement) -> list[str]:
+    """The dry-run's findings per code, the follow-ups a reviewer must clear (warnings, errors) first,
+    then the notes; from its --json report (only the fields every migrate-ws version writes)."""
+    try:
+        findings = json.loads(measurement.stdout.decode("utf-8"))["findings"]
+    except (ValueError, KeyError, AttributeError):
+        return []
+    counts: dict[tuple[str, str, str], int] = {}
+    for finding in findings:
+        key = (finding["severity"], finding["code"], finding.get("name", ""))
+        counts[key] = counts.get(key, 0) + 1
+    lines = []
+    for severity, title in (("error", "errors"), ("warning", "manual follow-ups (warnings)"), ("info", "notes")):
+        rows = sorted((key for key in counts if key[0] == severity), key=lambda key: (-counts[key], key[1]))
+        if not rows and severity == "error":
+            continue
+        lines.append(f"  {title}: {sum(counts[key] for key in rows)}")
+        lines += [f"    {code:<6} {name:<34} {counts[(sev, code, name)]:>6}" for sev, code, name in rows]
+    return lines
+
+
 def dry_run_ok(result: Measurement) -> bool:
     # 1 = changes pending (the expected outcome on a corpus with legacy references); 0 / 3 = nothing pending
     return result.rc in (0, 1, 3)
@@ -431,6 +457,7 @@ def apply_rows(table: Table, corpus: str, workdir: str, jobs: int, repeat: int, 
 
     def compare(copy: str, result: Measurement) -> None:
         table.notes.append(patch_matches_branch(copy, os.path.join(workdir, "dry-run-0.patch")))
+        table.notes.append(audit_after_apply(copy, timeout))
 
     try:
         best = best_on_git_copies(corpus, workdir, "apply", "--apply", repeat, timeout,
@@ -445,6 +472,28 @@ def apply_rows(table: Table, corpus: str, workdir: str, jobs: int, repeat: int, 
     except Exception as exc:
         table.unavailable(name, f"{type(exc).__name__}: {str(exc)[:140]}", target)
         return None
+
+
+def audit_after_apply(copy: str, timeout: float) -> str:
+    """What `migrate-ws audit` still lists as legacy import sites on the migrated copy, and whether the
+    migration reports each at its line (audit --json's `import_sites`)."""
+    done = subprocess.run(tool("audit", "--json", "-C", copy), capture_output=True, timeout=timeout, check=False)
+    try:
+        sites = json.loads(done.stdout.decode("utf-8")).get("import_sites")
+    except ValueError:
+        return f"audit after --apply: exit {done.returncode}, no JSON report"
+    if sites is None:
+        return "audit after --apply: this migrate-ws does not say what the migration does with each import site"
+    statuses: dict[str, int] = {}
+    codes: dict[str, int] = {}
+    for site in sites:
+        statuses[site["status"]] = statuses.get(site["status"], 0) + 1
+        if site["findings"]:
+            codes[site["findings"][0]["code"]] = codes.get(site["findings"][0]["code"], 0) + 1
+    return (f"audit after --apply: {len(sites)} legacy import sites listed; "
+            + ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
+            + (" (by the finding at their line: " + ", ".join(f"{c} {n}" for c, n in sorted(codes.items())) + ")"
+               if codes else ""))
 
 
 def split_rows(table: Table, corpus: str, workdir: str, jobs: int, repeat: int, whole: Measurement | None,
@@ -623,6 +672,7 @@ def main(argv: list[str] | None = None) -> int:
     table = Table()
     linear: list[str] = []
     slice_table: list[str] = []
+    findings_table: list[str] = []
     try:
         if args.corpus:
             corpus = os.path.abspath(args.corpus)
@@ -655,6 +705,7 @@ def main(argv: list[str] | None = None) -> int:
         progress("timing: migrate-ws --dry-run --json")
         dry, summary = dry_run(corpus, jobs, args.repeat, args.timeout)
         dry_ok = dry_run_ok(dry)
+        findings_table = findings_by_code(dry)
         if dry_ok:
             ratio = dry.wall / floor.wall
             table.add("migrate-ws --dry-run --json", dry.wall, dry.cpu, dry.maxrss_kib, f"{ratio:.2f}x floor",
@@ -668,7 +719,7 @@ def main(argv: list[str] | None = None) -> int:
                 table.notes.append(
                     f"dry-run exit {dry.rc} ({'changes pending, as expected' if dry.rc == 1 else 'nothing pending'}); "
                     f"JSON summary: {summary.get('changed')} files changed, {summary.get('skipped')} not processed, "
-                    f"{summary.get('findings')} manual follow-ups, {summary.get('scanned')} scanned, "
+                    f"{summary.get('findings')} findings, {summary.get('scanned')} scanned, "
                     f"{summary.get('parsed')} parsed (manifest: {len(manifest['legacy'])} files reference legacy managers, "
                     f"{len(manifest['unparseable'])} unparseable).")
             else:
@@ -694,11 +745,11 @@ def main(argv: list[str] | None = None) -> int:
             progress(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    return finish_report(header, table, linear, started, args, slice_table)
+    return finish_report(header, table, linear, started, args, slice_table, findings_table)
 
 
 def finish_report(header: list[str], table: Table, linear: list[str], started: float, args,
-                  slice_table: list[str] = ()) -> int:
+                  slice_table: list[str] = (), findings_table: list[str] = ()) -> int:
     try:
         header.append("load:     average %.2f %.2f %.2f at the end (other processes share these cores)" % os.getloadavg())
     except OSError:
@@ -706,6 +757,8 @@ def finish_report(header: list[str], table: Table, linear: list[str], started: f
     out = ["migrate-ws benchmark", ""] + header + ["", table.render()]
     if table.notes:
         out += [""] + [f"note: {n}" for n in table.notes]
+    if findings_table:
+        out += ["", "findings of the dry-run by code:"] + list(findings_table)
     if slice_table:
         out += ["", "--apply --split-by owners printed:"] + list(slice_table)
     if linear:

@@ -75,6 +75,7 @@ class StringRef:
     call: str  # the callee's dotted spelling, e.g. "patch", "mock.patch.object", "importlib.import_module"
     argument: int
     span: tuple[int, int] | None  # text offsets of the literal's content when it is a plain literal
+    in_assert: bool = False  # asserted on by an `assert` statement (not an argument of a call inside one)
 
 
 @dataclass
@@ -182,6 +183,7 @@ class _Walker:
         self.all_entries: list[tuple[ast.Constant, str]] = []
         self.star_imports: list[Binding] = []
         self.guard: str | None = None
+        self.asserting = False  # walking an `assert` statement
         self.current_line = 1
         self.argument_of: dict[int, str] = {}
 
@@ -368,6 +370,13 @@ class _Walker:
             return  # a docstring or bare string is text (it may quote import lines); never a reference
         self._other(node, scope, block, in_handler)
 
+    def _Assert(self, node: ast.Assert, scope: Scope, block: list, in_handler: bool) -> None:
+        self.asserting = True
+        try:
+            self._other(node, scope, block, in_handler)
+        finally:
+            self.asserting = False
+
     def _TypeAlias(self, node, scope: Scope, block: list, in_handler: bool) -> None:
         self.target(node.name, scope, node, block, in_handler, None)
         self.expr(node.value, scope)
@@ -483,13 +492,14 @@ class _Walker:
                 if in_annotation:
                     self.string_annotation(node, scope)
                 elif self.looks_like_path(node.value):
-                    self.strings.append(StringRef(node.value, node, node.lineno, None, -1, self.literal_span(node)))
+                    self.strings.append(StringRef(node.value, node, node.lineno, None, -1, self.literal_span(node),
+                                                  self.asserting))
             return
         if isinstance(node, ast.Subscript) and not in_annotation and _dotted(node.value) == "sys.modules" \
                 and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
             self.expr(node.value, scope)
             self.strings.append(StringRef(node.slice.value, node.slice, node.slice.lineno, "sys.modules", 0,
-                                          self.literal_span(node.slice)))
+                                          self.literal_span(node.slice), self.asserting))
             return
         if isinstance(node, ast.Call):
             self.call(node, scope, awaited)
@@ -543,6 +553,14 @@ class _Walker:
 
     def call(self, node: ast.Call, scope: Scope, awaited: ast.Await | None) -> None:
         self.expr(node.func, scope)
+        # what a call is given is the call's input, not what an enclosing `assert` asserts
+        asserting, self.asserting = self.asserting, False
+        try:
+            self.call_arguments(node, scope, awaited)
+        finally:
+            self.asserting = asserting
+
+    def call_arguments(self, node: ast.Call, scope: Scope, awaited: ast.Await | None) -> None:
         callee = _dotted(node.func)
         attribute_call = callee is not None and (
             callee in ATTRIBUTE_STRING_CALLS or callee.endswith("patch.object")) and len(node.args) >= 2 \
@@ -576,11 +594,13 @@ class _Walker:
         for position, argument in enumerate(node.args):
             if isinstance(argument, ast.Constant) and isinstance(argument.value, str) and self.looks_like_path(argument.value) \
                     and not (attribute_call and position == 1):
-                self.strings.append(StringRef(argument.value, argument, argument.lineno, callee, position, self.literal_span(argument)))
+                self.strings.append(StringRef(argument.value, argument, argument.lineno, callee, position,
+                                              self.literal_span(argument), self.asserting))
         for keyword in node.keywords:
             value = keyword.value
             if isinstance(value, ast.Constant) and isinstance(value.value, str) and self.looks_like_path(value.value):
-                self.strings.append(StringRef(value.value, value, value.lineno, callee, -1, self.literal_span(value)))
+                self.strings.append(StringRef(value.value, value, value.lineno, callee, -1, self.literal_span(value),
+                                              self.asserting))
 
     def looks_like_path(self, value: str) -> bool:
         return "." in value and any(marker in value for marker in self.string_markers)

@@ -9,6 +9,11 @@ Five checks, for any configuration:
                         factory), in the canonical or a legacy module
   5. import cycles    - module-level import cycles among the package's modules
 
+Every import site the import-path check lists is also looked up in the migration's own plan
+of that file (`explain_import_sites`): it moves with the change, or a finding at its line
+says why it stays (the rule of what counts is `LegacyPaths.import_source`, shared with the
+migration), or a `# migrate-ws: keep` comment keeps it.
+
 A file a check needs but cannot read, decode, parse or analyse (too large, too deeply nested)
 is listed as not processed, with its finding code, and the other files are still checked.
 """
@@ -24,7 +29,9 @@ from pathlib import Path
 from .analysis import analyze, module_level_statements, module_name_for, resolve_relative
 from .config import Config
 from .discovery import discover
-from .findings import CANNOT_DECODE, CANNOT_READ, DOES_NOT_PARSE, TOO_DEEP, TOO_LARGE, Finding
+from .findings import (CANNOT_DECODE, CANNOT_READ, DOES_NOT_PARSE, IMPORT_ALREADY_BROKEN, TOO_DEEP, TOO_LARGE,
+                       Finding, Severity)
+from .legacy_paths import LegacyPaths, packages_in
 from .quoting import display_path
 from .transform import Patterns
 from .verification import ParseFailure
@@ -43,11 +50,55 @@ class Violation:
     locations: list[str] = field(default_factory=list)
 
 
+_STATUS_ORDER = {"unexplained": 0, "reported": 1, "kept": 2, "moves": 3}
+
+
+@dataclass
+class ImportSite:
+    """One import of the canonical names through a legacy path, and what the migration does with it."""
+
+    path: str
+    line: int
+    module: str  # the legacy module path the names come through
+    imported_from: str = ""  # the import as written: `from <imported_from> import <name>`, `import <imported_from>`
+    name: str = ""
+    # moves: the change rewrites it; reported: a finding at its line says why it stays; kept: a
+    # `# migrate-ws: keep` comment keeps it; unexplained: the migration says nothing about it
+    status: str = ""
+    findings: list[Finding] = field(default_factory=list)  # the migration's findings at its line
+    kept: list[str] = field(default_factory=list)  # what `# migrate-ws: keep` suppressed at its line
+
+    @property
+    def location(self) -> str:
+        return f"{display_path(self.path)}:{self.line}"
+
+    def describe(self) -> str:
+        """The location with what the migration does with it, in one line."""
+        base = f"{self.location}: {self.module}"
+        if self.status == "moves":
+            return f"{base} (the migration moves it)"
+        if self.status == "reported":
+            finding = self.findings[0]
+            more = f" (+{len(self.findings) - 1} more)" if len(self.findings) > 1 else ""
+            return f"{base} (stays: {finding.code} {finding.kind.name}: {finding.message}){more}"
+        if self.status == "kept":
+            return f"{base} (kept by `# migrate-ws: keep`)"
+        if self.status == "unexplained":
+            return f"{base} (the migration reports nothing here)"
+        return base
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "line": self.line, "module": self.module, "imported_from": self.imported_from,
+                "name": self.name, "status": self.status or None,
+                "findings": [f.to_json() for f in self.findings], "kept": self.kept}
+
+
 @dataclass
 class AuditReport:
     findings: list[Violation] = field(default_factory=list)
     import_paths: dict[str, int] = field(default_factory=dict)
     implementations: dict[str, list[str]] = field(default_factory=dict)
+    import_sites: list[ImportSite] = field(default_factory=list)  # the legacy import paths in use
     not_processed: list[Finding] = field(default_factory=list)  # files a check needed but could not read or parse
 
     @property
@@ -96,6 +147,7 @@ class AuditReport:
             },
             "import_paths": self.import_paths,
             "implementations": self.implementations,
+            "import_sites": [site.to_json() for site in self.import_sites],
             "not_processed": [{"path": f.path, "line": f.line, "code": f.code, "reason": f.message}
                               for f in self.not_processed],
         }
@@ -213,10 +265,10 @@ def check_factory(root: Path, config: Config, report: AuditReport) -> None:
 def check_import_paths(root: Path, config: Config, report: AuditReport) -> None:
     cache = Patterns.get(config)
     paths = discover(root, config).files
+    legacy_paths = LegacyPaths(config, packages_in(root, config))
     definition = set(config.legacy_modules) | {config.canonical_module}
     counts: dict[str, int] = {}
-    locations: dict[str, list[str]] = {}
-    manager_names = set(config.legacy_names) | set(config.aliases.values())
+    sites: list[ImportSite] = []
     for relative in paths:
         module, is_package = module_name_for(relative)
         if module in definition:
@@ -243,23 +295,61 @@ def check_import_paths(root: Path, config: Config, report: AuditReport) -> None:
             report.skip(root, Path(relative), TOO_DEEP.code, too_deep_reason(exc, ANALYSIS))
             continue
         for binding in facts.bindings:
-            source = None
-            if binding.kind == "import-name" and binding.imported in manager_names and binding.module in definition:
-                source = binding.module
-            elif binding.kind == "import-name" and f"{binding.module}.{binding.imported}" in definition:
-                source = f"{binding.module}.{binding.imported}"
-            elif binding.kind == "import-module" and binding.module in definition:
-                source = binding.module
+            source = legacy_paths.import_source(binding, facts)
             if source is None:
                 continue
             counts[source] = counts.get(source, 0) + 1
-            locations.setdefault(source, []).append(f"{display_path(relative)}:{binding.line}")
+            if source != config.canonical_module:
+                sites.append(ImportSite(relative, binding.line, source, binding.module or "", binding.imported or ""))
+        facts.release()
     report.import_paths = dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+    order = {path: position for position, path in enumerate(report.import_paths)}
+    report.import_sites = sorted(sites, key=lambda site: (order[site.module], site.path, site.line))
     legacy_in_use = {path: count for path, count in counts.items() if path != config.canonical_module}
     if legacy_in_use:
         report.findings.append(Violation("import-paths", f"the canonical names are imported from {len(counts)} module paths "
                                        f"({len(legacy_in_use)} legacy)",
-                                       [f"{loc}: {path}" for path in legacy_in_use for loc in locations[path]]))
+                                       [f"{site.location}: {site.module}" for site in report.import_sites]))
+
+
+def explain_import_sites(root: Path, config: Config, sites: list[ImportSite], jobs: int | None = None) -> None:
+    """What the migration does with each import site: the plan of the files they are in, as `--dry-run` makes it."""
+    if not sites:
+        return
+    from .engine import plan
+    from .source import LineIndex
+
+    planned = plan(root, config, jobs=jobs, only=sorted({site.path for site in sites}))
+    results = {result.path: result for result in planned.files}
+    found: dict[tuple[str, int], list[Finding]] = {}
+    for finding in planned.all_findings:  # the files' own and the import check's
+        found.setdefault((finding.path, finding.line), []).append(finding)
+    for site in sites:
+        result = results.get(site.path)
+        if result is None:
+            site.status = "unexplained"
+            continue
+        # the reason first: a follow-up, then a note about this import, then other notes at the line
+        site.findings = sorted(found.get((site.path, site.line), []),
+                               key=lambda f: (f.severity is Severity.INFO, f.code == IMPORT_ALREADY_BROKEN.code, f.code))
+        site.kept = [s.describe() for s in result.suppressed if s.line == site.line]
+        # what the import needs after the change (no record: the change removes it, a duplicate)
+        after = [r for r in result.references
+                 if r.line == site.line and (r.was_module, r.was_name) == (site.imported_from, site.name)]
+        moved = any(r.rewritten for r in after)
+        if not after and result.changed and result.edits:
+            index = LineIndex(SourceText.decode(result.original).text)
+            start = index.starts[site.line - 1] if site.line <= len(index.starts) else index.length
+            end = start + len(index.line_text(site.line))
+            moved = any(e.start < end and e.end > start and e.step != "legacy-modules" for e in result.edits)
+        if moved:
+            site.status = "moves"
+        elif site.findings:
+            site.status = "reported"
+        elif site.kept:
+            site.status = "kept"
+        else:
+            site.status = "unexplained"
 
 
 def _package_modules(root: Path, package: str) -> dict[str, Path]:
@@ -347,18 +437,46 @@ def _strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
     return components
 
 
-def audit(root: Path, config: Config) -> AuditReport:
+def audit(root: Path, config: Config, explain: bool = True, jobs: int | None = None) -> AuditReport:
+    """The violations as they stand; with `explain`, what the migration does with each legacy import site."""
     root = root.resolve()
     reader = ModuleReader(root)
     report = AuditReport()
     check_implementations(reader, config, report)
     check_import_paths(root, config, report)
+    if explain and report.import_sites:
+        explain_import_sites(root, config, report.import_sites, jobs)
+        for violation in report.findings:
+            if violation.check == "import-paths":
+                # the sites that stay first: they are what a reader has to look at
+                staying = sorted(report.import_sites, key=lambda site: _STATUS_ORDER.get(site.status, 0))
+                violation.locations = [site.describe() for site in staying]
     check_aliases(reader, config, report)
     check_factory(root, config, report)
     check_import_cycles(root, config, report)
     order = {check: position for position, check in enumerate(CHECKS)}
     report.findings.sort(key=lambda f: order[f.check])
     return report
+
+
+def import_sites_summary(sites: list[ImportSite]) -> str:
+    """What the migration does with the legacy import sites, counted: "the migration: 3 move, 2 stay (MW102 1, ...)"."""
+    moves = sum(1 for site in sites if site.status == "moves")
+    reported: dict[str, int] = {}
+    for site in sites:
+        if site.status == "reported":
+            reported[site.findings[0].code] = reported.get(site.findings[0].code, 0) + 1
+    parts = [f"{moves} move{'s' if moves == 1 else ''}"]
+    if reported:
+        codes = ", ".join(f"{code} {count}" for code, count in sorted(reported.items()))
+        parts.append(f"{sum(reported.values())} stay with a finding at their line ({codes})")
+    kept = sum(1 for site in sites if site.status == "kept")
+    if kept:
+        parts.append(f"{kept} kept by `# migrate-ws: keep`")
+    unexplained = sum(1 for site in sites if site.status == "unexplained")
+    if unexplained:
+        parts.append(f"{unexplained} with nothing reported")
+    return "the migration: " + ", ".join(parts)
 
 
 def render(report: AuditReport) -> list[str]:
@@ -375,6 +493,8 @@ def render(report: AuditReport) -> list[str]:
         lines.append(f"{titles[check]:<24} {status}")
         for finding in findings:
             lines.append(f"  - {finding.message}")
+            if check == "import-paths" and report.import_sites and report.import_sites[0].status:
+                lines.append(f"    {import_sites_summary(report.import_sites)}")
             for location in finding.locations[:10]:
                 lines.append(f"      {location}")
             if len(finding.locations) > 10:

@@ -21,6 +21,7 @@ from .analysis import module_name_for
 from .config import Config
 from .discovery import discover, discover_with_stats
 from .findings import ALIASES_DIFFER, REWRITE_REJECTED, Finding
+from .legacy_paths import packages_in
 from .model import FileOutcome, FileResult, FileStatus, Plan, RepositoryContext, Targets
 from .resolution import canonical_facts, module_file
 from .worker import ProgressCallback, RunOptions, run_files
@@ -50,6 +51,7 @@ def build_targets(root: Path, config: Config, steps: Iterable[str], todo_comment
         config=config, steps=steps, canonical_exports=facts.exports, collapse_allowed=facts.collapse_allowed,
         definition_modules=frozenset(definition), api_modules=frozenset(api), todo_comments=todo_comments,
         factory_signature=facts.factory_signature, signatures=facts.signatures,
+        legacy_packages=packages_in(root, config),
     )
     canonical_file = module_file(root, config.canonical_module)
     where = canonical_file.relative_to(root).as_posix() if canonical_file is not None else config.canonical_module

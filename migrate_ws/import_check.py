@@ -373,8 +373,10 @@ def _mentioning(root: str, paths: list[str], tails: list[bytes], words: list[byt
         return _scan(root, paths, tails, words)
     from concurrent.futures import ProcessPoolExecutor
 
+    from .parent_watch import end_with_parent
+
     size = -(-len(paths) // jobs)
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=end_with_parent, initargs=(os.getpid(),)) as pool:
         parts = pool.map(_scan, [root] * jobs, [paths[i:i + size] for i in range(0, len(paths), size)],
                          [tails] * jobs, [words] * jobs)
         return [path for part in parts for path in part]

@@ -169,6 +169,9 @@ class Plan:
                 "skipped": len(self.skipped_files),
                 "findings": len(self.all_findings),
                 "errors": len(self.errors),
+                # the follow-ups a reviewer must clear, and the notes shown apart from them
+                "warnings": sum(1 for f in self.all_findings if f.severity is Severity.WARNING),
+                "notes": sum(1 for f in self.all_findings if f.severity is Severity.INFO),
                 "sites": self.sites_by_step(),
                 "suppressed": self.suppressed_count,
             },
@@ -224,6 +227,9 @@ class Targets:
     # function, "Class.__init__" for a constructor, "Name.method" for a class method or a factory object's
     # method; signature None: the module is in the repository but the definition cannot be read exactly
     signatures: tuple[tuple[str, str, Signature | None], ...] = ()
+    # legacy modules that are packages: a path below one names another module unless it names one of the
+    # package's configured names (legacy_paths.py)
+    legacy_packages: frozenset[str] = frozenset()
 
     def derived_map(self) -> dict[tuple[str, str], str]:
         return {(m, n): c for m, n, c in self.derived}

@@ -104,6 +104,15 @@ def _block(lines: list[str]) -> list[str]:
     return [fence, *lines, fence]
 
 
+def _kinds_table(groups: Sequence[review.FindingGroup]) -> list[str]:
+    lines = ["| Code | Kind | Severity | Count | Where | What to do |", "|---|---|---|---:|---|---|"]
+    for item in groups:
+        code = item.code
+        lines.append(f"| {code.code} | {code.name} | {code.severity.value} | {item.count} | "
+                     f"{_cell(review.directories_text(item))} | {_cell(code.fix)} |")
+    return lines + [""]
+
+
 MAX_DESCRIPTION = 60_000  # characters; GitHub refuses a pull-request body over 65,536
 
 
@@ -144,6 +153,8 @@ def render(
     changed = sorted({path for commit in commits for path in commit.files})
     sites = sum(commit.sites for commit in commits)
     not_processed = sum(1 for f in reported if f.message.startswith("not processed: "))
+    error_count = sum(1 for f in reported if f.severity is Severity.ERROR)
+    errors = [f"| Errors | {error_count} |"] if error_count else []
 
     head: list[str] = [f"# {title(plan)}" + (f" ({part.name})" if part is not None else ""), ""]
     head += [f"The change was made by `migrate-ws` ({_code(_shown_source(plan))}), one commit per step, so each "
@@ -163,9 +174,10 @@ def render(
                f"| Files changed | {len(changed)} |",
                f"| Sites rewritten | {sites} |",
                (f"| Commits | {len([c for c in commits if c.sha])} |" if branch else f"| Steps applied | {len(commits)} |"),
-               f"| Manual follow-ups | {sum(1 for f in reported if f.severity is not Severity.INFO)} |",
+               f"| Manual follow-ups | {sum(1 for f in reported if f.severity is Severity.WARNING)} |",
                f"| Notes | {sum(1 for f in reported if f.severity is Severity.INFO)} |",
                f"| Files not processed | {not_processed} |",
+               *errors,
                f"| Files scanned | {plan.scanned} |",
                f"| Legacy modules | {plan.legacy_policy} |"]
     if test_run is not None:
@@ -184,19 +196,18 @@ def render(
         steps.append(f"| {number} | {step} | {title_text} | {commit.sites} | {len(commit.files)} | {sha} |")
     steps.append("")
 
-    kinds = [f"## Follow-ups by kind ({len(reported)})", ""]
-    if groups:
-        kinds += ["Each of these needs a person (notes are information); nothing here was changed silently.", ""]
-        if full_list:
-            kinds += [f"The complete list, every site with its file and line: {full_list}.", ""]
-        kinds += ["| Code | Kind | Severity | Count | Where | What to do |", "|---|---|---|---:|---|---|"]
-        for item in groups:
-            code = item.code
-            kinds.append(f"| {code.code} | {code.name} | {code.severity.value} | {item.count} | "
-                         f"{_cell(review.directories_text(item))} | {_cell(code.fix)} |")
-    else:
-        kinds.append("None.")
-    kinds.append("")
+    follow_up_groups = [item for item in groups if item.code.severity is not Severity.INFO]
+    note_groups = [item for item in groups if item.code.severity is Severity.INFO]
+    kinds = [f"## Follow-ups by kind ({sum(item.count for item in follow_up_groups)})", ""]
+    if follow_up_groups:
+        kinds += ["Each of these needs a person; nothing here was changed silently.", ""]
+    if groups and full_list:
+        kinds += [f"The complete list, every site with its file and line: {full_list}.", ""]
+    kinds += _kinds_table(follow_up_groups) if follow_up_groups else ["None.", ""]
+    if note_groups:
+        kinds += [f"## Notes by kind ({sum(item.count for item in note_groups)})", "",
+                  "Information only: nothing to do for the migration.", ""]
+        kinds += _kinds_table(note_groups)
 
     verify = ["## How to verify", "", "Nothing should be left to migrate (follow-ups are listed again):", ""]
     verify += _block([check_command])

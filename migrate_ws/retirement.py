@@ -310,8 +310,10 @@ def plan_retirement(config: Config, module: str, text: str, exports: frozenset[s
     planner = _Planner(text, tree, removed, set(legacy.drop))
     body = list(tree.body)
     futures = [s for s in body if isinstance(s, ast.ImportFrom) and s.module == "__future__"]
+    docstring: ast.Constant | None = None
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
             and isinstance(body[0].value.value, str):
+        docstring = body[0].value
         body = body[1:]
     body = [s for s in body if s not in futures]
     for statement in body:
@@ -329,8 +331,11 @@ def plan_retirement(config: Config, module: str, text: str, exports: frozenset[s
     kept_text = _kept_text(planner, body, newline)
     kept_names = sorted(original_names - removed - {"__all__"})
     warnings_name = "_warnings" if "warnings" in original_names and not plain_warnings else "warnings"
-    shim = _shim_text(config, module, text, futures, planner, provided, kept_text, kept_names, newline, warnings_name)
+    shim = _shim_text(config, module, text, futures, planner, provided, kept_text, kept_names, newline, warnings_name,
+                      docstring)
     check = _check_shim(shim, module, original_names - set(legacy.drop))
+    if check is None and docstring is not None:
+        check = _check_docstring(shim, module, docstring.value)
     if check is not None:
         return Retirement(module, None, provided, dropped=dropped, missing=missing,
                           own_definitions=[OwnDefinition(1, check)])
@@ -376,7 +381,7 @@ def _imports_warnings_plainly(tree: ast.Module) -> bool:
 
 def _shim_text(config: Config, module: str, text: str, futures: list[ast.stmt], planner: _Planner,
                provided: dict[str, str], kept_text: str, kept_names: list[str], newline: str,
-               warnings_name: str) -> str:
+               warnings_name: str, docstring: ast.Constant | None = None) -> str:
     canonical = config.canonical_module
     lines: list[str] = []
     for number in (1, 2):  # a shebang or coding cookie stays where Python looks for it
@@ -385,11 +390,15 @@ def _shim_text(config: Config, module: str, text: str, futures: list[ast.stmt], 
             lines.append(first)
         elif not first.startswith("#"):
             break
-    lines += [f'"""Deprecated: import from {canonical} instead.', ""]
     description = f"This module is kept only so that existing imports keep working: it re-exports {len(provided)} " \
                   f"names from {canonical}"
     description += " and keeps every other name it provided." if kept_names else "."
-    lines += _wrap(description) + ['"""']
+    notice = [f"Deprecated: import from {canonical} instead.", "", *_wrap(description)]
+    if docstring is None:
+        lines += ['"""' + notice[0], *notice[1:], '"""']
+    else:  # the module's own docstring says what it is (code and tests read it): it stays, with the notice
+        start, end = planner.span(docstring)
+        lines += _docstring_with_notice(text[start:end], docstring.value, notice).splitlines()
     for statement in futures:
         start, end = planner.span(statement)
         lines.append(text[start:end])
@@ -417,6 +426,44 @@ def _shim_text(config: Config, module: str, text: str, futures: list[ast.stmt], 
     return newline.join(lines)
 
 
+_STRING_START = re.compile(r"(?i)([ur]*)(\"\"\"|\'\'\'|\"|\')")
+_KEPT_ONLY = "This module is kept only so that existing imports keep working:"
+
+
+def _docstring_with_notice(literal: str, value: str, notice: list[str]) -> str:
+    """The docstring literal `literal` (whose value is `value`) with the lines of `notice` added as its last
+    paragraph: written into the literal itself when it is one plain triple-quoted string, else as a new
+    literal. A notice an earlier run added is replaced, so a shim planned again comes out the same."""
+    added = "\n".join(notice)
+    earlier = re.compile(r"(?:\A|\n)[ \t]*" + re.escape(notice[0]) + r"\s*\n\s*\n" + re.escape(_KEPT_ONLY) + r".*\Z", re.S)
+    found = earlier.search(value)
+    if found is not None:
+        value = value[:found.start()]
+    if not value.strip():
+        return "\n".join(['"""' + notice[0], *notice[1:], '"""'])
+    expected = value.rstrip() + "\n\n" + added + "\n"
+    candidates = []
+    opening = _STRING_START.match(literal)
+    if opening is not None and len(opening.group(2)) == 3 and literal.endswith(opening.group(2)):
+        quote = opening.group(2)
+        inside = literal[opening.end():-3]
+        found = earlier.search(inside)
+        if found is not None:
+            inside = inside[:found.start()]
+        stripped = inside.rstrip(" \t\r\n")
+        candidates.append(literal[:opening.end()] + (stripped if not stripped.endswith("\\") else inside)
+                          + "\n\n" + added + "\n" + quote)
+    if "\\" not in value and '"""' not in value and not value.rstrip().endswith('"'):
+        candidates.append('"""' + expected + '"""')
+    for candidate in candidates:
+        try:
+            if ast.literal_eval(candidate) == expected:
+                return candidate
+        except (SyntaxError, ValueError):
+            continue
+    return repr(expected)
+
+
 def _wrap(text: str, width: int = 92) -> list[str]:
     """Greedy lines of whole words (a word longer than `width` stands alone on its line)."""
     return textwrap.wrap(" ".join(text.split()), width, break_long_words=False, break_on_hyphens=False)
@@ -431,4 +478,12 @@ def _check_shim(shim: str, module: str, required: set[str]) -> str | None:
     lost = sorted(required - bound_names(tree))
     if lost:
         return f"internal error: the generated shim would not bind {', '.join(lost)}"
+    return None
+
+
+def _check_docstring(shim: str, module: str, docstring: str) -> str | None:
+    """The shim's docstring begins with the module's own."""
+    kept = ast.get_docstring(parse_source(shim, module), clean=False) or ""
+    if not kept.startswith(docstring.rstrip()):
+        return "internal error: the generated shim would not keep the module's docstring"
     return None

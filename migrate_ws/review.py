@@ -91,9 +91,13 @@ def summary_lines(findings: Sequence[Finding], examples: int = EXAMPLES_PER_GROU
     groups = group(findings)
     if not groups:
         return []
-    lines = [f"Findings by kind ({len(findings)}; --follow-ups all lists every one):"]
-    for item in groups:
+    notes = sum(1 for f in findings if f.severity is Severity.INFO)
+    counted = f"{len(findings) - notes} manual follow-ups, {notes} notes; " if notes else ""
+    lines = [f"Findings by kind ({len(findings)}; {counted}--follow-ups all lists every one):"]
+    for position, item in enumerate(groups):
         code = item.code
+        if code.severity is Severity.INFO and (position == 0 or groups[position - 1].code.severity is not Severity.INFO):
+            lines.append("  Notes (information: nothing to do for the migration):")
         lines.append(f"  {code.code} {code.name} ({code.severity.value}): {item.count} in {directories_text(item)}")
         lines.append(f"      {code.summary}; to do: {code.fix}")
         for finding in item.examples(examples):
@@ -105,7 +109,9 @@ def summary_lines(findings: Sequence[Finding], examples: int = EXAMPLES_PER_GROU
 
 def followups_markdown(findings: Sequence[Finding], title: str) -> str:
     """The complete list, grouped by code (FOLLOW_UPS.md)."""
-    out = [f"# Follow-ups: {title}", "", f"{len(findings)} findings, grouped by code.", ""]
+    notes = sum(1 for f in findings if f.severity is Severity.INFO)
+    out = [f"# Follow-ups: {title}", "", f"{len(findings)} findings ({len(findings) - notes} manual follow-ups, "
+           f"{notes} notes), grouped by code.", ""]
     for item in group(findings):
         code = item.code
         out += [f"## {code.code} {code.name} ({code.severity.value}, {item.count})", "",

@@ -3,7 +3,8 @@
 A step's examples (its fixture folder) are `<case>.before.py` with `<case>.after.py`, or
 `<case>.noop.py` whose output must equal its input. Directives in a case's comments:
 `# path: pkg/module.py`, `# steps: imports,aliases`, `# option: todo-comments`,
-`# expect-followup: text` (a finding whose `line: CODE message` contains the text). The
+`# expect-followup: text` (a finding whose `line: CODE message` contains the text;
+with `# option: exact-findings`, every finding reported must be one of these). The
 configuration a case runs with is the nearest `migrate-ws.toml` in its folder or above.
 """
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from . import kept_imports
 from . import steps as step_registry
 from . import suppressions
 from .analysis import analyze, module_name_for
@@ -110,6 +111,8 @@ def _run_steps(context, role: str, targets: Targets, order: tuple[str, ...]) -> 
         if command.applies(context):
             command.transform(context)
     context.statements.render(order)
+    if "imports" in targets.steps:
+        kept_imports.report(context)  # an import the audit lists that stays is reported at its line
 
 
 def _finish(context, text: str, order: tuple[str, ...]) -> SourceOutcome:

@@ -17,6 +17,7 @@ from . import cache as result_cache
 from . import steps as step_registry
 from .findings import CANNOT_DECODE, CANNOT_READ, DOES_NOT_PARSE, NEWER_SYNTAX, REWRITE_REJECTED, TOO_DEEP, TOO_LARGE
 from .model import FileOutcome, FileResult, FileStatus, Targets
+from .parent_watch import end_with_parent
 from .report import display_diff, unified_diff
 from .source import (ANALYSIS, NESTING_ERRORS, PARSER, SourceText, UndecodableSource, parse_source, too_deep_reason,
                      too_large_reason)
@@ -166,8 +167,9 @@ def _encodable(source: SourceText, text: str) -> bool:
 _WORKER_TARGETS: Targets | None = None
 
 
-def _init_worker(targets: Targets) -> None:
+def _init_worker(targets: Targets, main_pid: int) -> None:
     global _WORKER_TARGETS
+    end_with_parent(main_pid)  # a killed main process must not leave its workers waiting forever
     _WORKER_TARGETS = targets
     # Automatic collection would walk every freshly built syntax tree again and again, and
     # there is nothing for it to find: the analysis breaks its own reference cycles
@@ -295,7 +297,8 @@ def run_files(root: str, paths: list[str], targets: Targets, jobs: int, options:
         # loaded here: a run the result cache answers starts no process (multiprocessing costs ~8 ms to import)
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(targets,)) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                                 initargs=(targets, os.getpid())) as pool:
             futures = [pool.submit(run_chunk, root, chunk, options, None, {p: known[p] for p in chunk if p in known})
                        for chunk in _chunks(pending, sizes, jobs)]
             for future in futures:

@@ -6,6 +6,8 @@ the old or the new content, never half of it. Before the first change to a path,
 journal records its original bytes and permission bits (or that it did not exist);
 `Journal.restore()` puts all of them back, removes files that did not exist before and
 any temporary file left behind, so an interrupted or failed `--apply` leaves no trace.
+A file another program changed after the journal last wrote it is the exception: it is
+left as that program wrote it (`Journal.left_alone`), never overwritten.
 
 This module knows nothing about git or the terminal.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import errno
 import itertools
 import os
+import re
 import stat
 from dataclasses import dataclass
 from typing import Callable
@@ -108,20 +111,16 @@ def temp_path_for(path: str) -> str:
     return os.path.join(directory, f".{name}{tail}")
 
 
-def is_temp_for(temp_name: str, name: str, pid: int) -> bool:
-    """Whether `temp_name` is a temporary file that process `pid` made for a target called `name`
-    (`temp_path_for`'s pattern, with the name whole or shortened)."""
-    prefix = f".{pid}-"
-    if not (temp_name.startswith(".") and temp_name.endswith(TEMP_SUFFIX)):
-        return False
-    stem, found, counter = temp_name[1:-len(TEMP_SUFFIX)].rpartition(prefix)
-    if not found or not counter.isdigit() or not stem:
-        return False
-    if stem == name:
-        return True
-    # shortened: only a name too long for its whole temporary name, to the byte
-    whole = len(os.fsencode(name)) + 1 + len(prefix) + len(counter) + len(TEMP_SUFFIX)
-    return whole > _SAFE_NAME and os.fsencode(name).startswith(os.fsencode(stem))
+_TEMP_OWNER = re.compile(r"\.(\d+)-\d+" + re.escape(TEMP_SUFFIX) + "$")
+
+
+def temp_file_pid(name: str) -> int | None:
+    """The pid of the process that made `name`, when it is a temporary name `temp_path_for` gives
+    (None for any other name: only this module's temporary files are ever recognised)."""
+    if not name.startswith(".") or not name.endswith(TEMP_SUFFIX):
+        return None
+    match = _TEMP_OWNER.search(name)
+    return int(match.group(1)) if match else None
 
 
 _STAT = object()  # atomic_write: stat the target itself
@@ -212,6 +211,7 @@ class Journal:
         self.deferred_sync = deferred_sync
         self._unsynced_files: set[str] = set()
         self._written: dict[str, bytes | None] = {}  # what this journal last wrote to each file (None: deleted)
+        self.left_alone: list[str] = []  # files restore() did not put back: another program changed them
 
     # ----- recording ---------------------------------------------------------------------
 
@@ -326,9 +326,10 @@ class Journal:
         """Put every recorded path back as it was; return what could not be restored.
 
         Files already equal to their original (bytes and mode) are left alone, so their
-        timestamps do not change either.
+        timestamps do not change either. So is a file that is neither what this journal last
+        wrote there nor its original: another program wrote it in the meantime, and its bytes
+        are kept (listed in `left_alone`).
         """
-        self._written.clear()
         problems: list[str] = []
         for temp in sorted(self._temps):
             try:
@@ -341,6 +342,10 @@ class Journal:
         for key in reversed(list(self._originals)):
             original = self._originals[key]
             try:
+                if key in self._written and self._changed_by_another(key, original, self._written[key]):
+                    self.left_alone.append(key)
+                    del self._originals[key]
+                    continue
                 self._restore_one(key, original)
             except OSError as exc:
                 problems.append(f"{key}: cannot restore: {exc.strerror or exc}")
@@ -354,7 +359,24 @@ class Journal:
         self._created_dirs.clear()
         if not problems:
             self._originals.clear()
+            self._written.clear()
         return problems
+
+    @staticmethod
+    def _changed_by_another(key: str, original: Original, last: bytes | None) -> bool:
+        """Whether the file is neither what this journal last wrote there nor its original: someone
+        else wrote it since (their bytes are kept)."""
+        try:
+            info = os.lstat(key)
+        except FileNotFoundError:
+            current = None
+        else:
+            if not stat.S_ISREG(info.st_mode):
+                return False
+            current = read_or_none(key)
+            if current is None:
+                return False  # cannot be read: restored as usual
+        return current != last and current != (original.data if original.existed else None)
 
     def _restore_one(self, key: str, original: Original) -> None:
         try:

@@ -218,7 +218,7 @@ def test_a_stale_lock_from_a_reused_pid_does_not_stop_an_apply(tmp_path: Path) -
     done = run_cli(["--apply", "--branch", "after-stale"], cwd=repo)
 
     assert done.returncode == 0, done.stdout + done.stderr
-    assert f"removed a stale lock left by an --apply that is gone (pid {os.getpid()}" in done.stderr
+    assert f"removed a stale lock left by a migrate-ws run that is gone (pid {os.getpid()}" in done.stderr
     assert "after-stale" in branches(repo)
     assert not lock_path(repo).exists()
 

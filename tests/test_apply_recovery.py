@@ -16,7 +16,6 @@ and nothing of migrate-ws is left in the git directory.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -27,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from migrate_ws.cli.apply_lock import process_alive
+from migrate_ws.cli.recovery import encode_state, read_state
 from test_apply import (
     ROUTE,
     assert_restored,
@@ -110,7 +110,9 @@ def wait_gone(pid: int) -> None:
 
 
 def journal(repo: Path) -> dict:
-    return json.loads((repo / ".git" / "migrate-ws" / "apply-journal" / "state.json").read_text())
+    state = read_state(repo / ".git" / "migrate-ws" / "apply-journal")
+    assert state is not None
+    return state
 
 
 def temp_files(repo: Path) -> list[str]:
@@ -343,6 +345,34 @@ def test_sigkill_while_the_tests_run_then_abort(repo: Path, tmp_path: Path) -> N
     assert existing.read_text() == "an older description\n"
 
 
+@pytest.mark.parametrize("test_command", ["ends on SIGTERM", "ignores SIGTERM"])
+def test_abort_stops_the_test_command_before_it_restores(repo: Path, tmp_path: Path, test_command: str) -> None:
+    """The test command runs in a session of its own: a SIGKILL of migrate-ws leaves it running,
+    and it goes on writing into the working tree. --abort ends its process group (SIGTERM, then
+    SIGKILL after a grace period) before it restores anything: afterwards nothing of it runs and
+    the restored tree stays as it was."""
+    marker = tmp_path / "in-tests"
+    before = settled(repo)
+    ignore = "trap '' TERM; " if test_command == "ignores SIGTERM" else ""
+    script = (f'{ignore}echo $$ > "{marker}.pid"; touch "{marker}"; i=0; '
+              f'while [ $i -lt 100 ]; do sleep 0.2; echo "# test command $i" >> {ROUTE}; i=$((i+1)); done')
+    proc = start_apply(repo, ["--test-cmd", script], tmp_path)
+    wait_for(marker, proc)
+    group = int(Path(f"{marker}.pid").read_text().split()[0])
+    sigkill(proc)
+    assert journal(repo)["tests"]["pid"] == group
+    assert process_alive(group), "the test command outlives migrate-ws"
+
+    done = abort(repo)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"migrate-ws: stopped the test command (process group {group}) the interrupted --apply had started" \
+        in done.stderr
+    assert not process_alive(group)
+    time.sleep(0.6)  # three more rounds of its loop, had it survived
+    assert_exactly_as_before(repo, before)
+
+
 def test_sigkill_while_the_run_restores_itself_after_a_failure_then_abort(repo: Path, tmp_path: Path) -> None:
     """A hook rejects the third commit; the run starts putting everything back and is killed."""
     before = settled(repo)
@@ -373,10 +403,10 @@ def test_a_journal_written_on_another_host_is_aborted_under_the_lock(repo: Path,
     wait_for(tmp_path / "paused", proc)
     sigkill(proc)
     path = repo / ".git" / "migrate-ws" / "apply-journal" / "state.json"
-    state = json.loads(path.read_text())
+    state = journal(repo)
     state["holder"]["host"] = "old-container-1f3a"
     state["holder"]["pid"] = os.getpid()  # alive here, but not that process
-    path.write_text(json.dumps(state))
+    path.write_bytes(encode_state(state))
     (repo / ".git" / "migrate-ws" / "apply.lock").unlink()  # a lock from that host is removed by hand
 
     done = abort(repo)

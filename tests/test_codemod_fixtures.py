@@ -46,6 +46,11 @@ def test_fixture_case(item) -> None:
     targets = fixture_targets(config, steps=steps, todo_comments="todo-comments" in options)
     outcome = assert_codemod(before, after, path=path, targets=targets,
                              findings=tuple(directives.get("expect-followup", [])))
+    if "exact-findings" in options:  # the expected follow-ups are all of them: nothing else is reported
+        expected = directives.get("expect-followup", [])
+        reported = [f"{f.line}: {f.code} {f.message}" for f in outcome.findings]
+        extra = [line for line in reported if not any(text in line for text in expected)]
+        assert not extra, f"unexpected follow-ups: {extra}"
     if case.name.endswith(".noop.py"):
         assert not outcome.edits
     # --apply commits the state after each step: every one of them parses

@@ -61,3 +61,32 @@ def test_the_apps_tests_pass_before_and_after_the_migration(tmp_path: Path) -> N
     assert "manager = get_websocket_manager(create_test_user_context())" in notices
     after = app_tests(app)
     assert after.returncode == 0, after.stdout + after.stderr
+
+
+def test_the_apps_strings_are_reported_by_what_they_are(tmp_path: Path) -> None:
+    """Templates naming the canonical module below the legacy package report nothing; hints and messages
+    quoting the old paths are notes; the list of compatibility modules a test imports is a follow-up."""
+    app = tmp_path / "app"
+    shutil.copytree(APP, app, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    dry_run = run([sys.executable, "-m", "migrate_ws", "--dry-run", "--json"], app)
+    document = json.loads(dry_run.stdout)
+    stubs = "netra_backend/app/services/event_handler_stubs.py"
+    compatibility = "tests/test_compatibility_modules.py"
+    found = {(f["path"], f["line"]): f["code"] for f in document["findings"] if f["path"] in (stubs, compatibility)}
+    lines = {path: (app / path).read_text().splitlines() for path in (stubs, compatibility)}
+
+    def line_of(path: str, text: str) -> int:
+        return next(number for number, line in enumerate(lines[path], 1) if text in line)
+
+    assert found == {
+        (stubs, line_of(stubs, '("from netra_backend.app.websocket_core.manager import')): "MW405",
+        (stubs, line_of(stubs, '("from netra_backend.app.websocket_core.websocket_manager_factory import')): "MW405",
+        (stubs, line_of(stubs, 'raise LookupError("netra_backend.app.websocket_core.manager is retired')): "MW405",
+        (compatibility, line_of(compatibility, '"netra_backend.app.websocket_core.manager",')): "MW404",
+        (compatibility, line_of(compatibility, '"netra_backend.app.websocket_core.websocket_manager_factory",')): "MW404",
+        (compatibility, line_of(compatibility, 'assert import_hint("from netra_backend')): "MW405",
+    }
+    # notes are counted apart from the follow-ups a reviewer must clear
+    summary = document["summary"]
+    assert summary["warnings"] == sum(1 for f in document["findings"] if f["severity"] == "warning")
+    assert summary["notes"] == sum(1 for f in document["findings"] if f["severity"] == "info")

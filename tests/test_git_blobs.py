@@ -10,6 +10,7 @@ from pathlib import Path
 
 from helpers import git, git_init_and_commit, write_files
 from migrate_ws.cli.git import FileState, Repository
+from migrate_ws.cli.recovery import read_state
 
 
 def blob_id(data: bytes) -> str:
@@ -86,11 +87,12 @@ def test_stopping_early_ends_fast_import_cleanly(tmp_path: Path) -> None:
 
 
 def test_a_kill_in_the_middle_of_the_stream_then_abort_leaves_the_repository_as_it_was(tmp_path: Path) -> None:
-    """--apply is killed (SIGKILL) while its background fast-import is still reading 60 MB of
-    files: fast-import sees its input end in the middle of a file and writes a crash report
-    into the git directory; --abort waits for it to end and removes the report (and the scratch
-    ref), and the repository is exactly as before."""
-    import json
+    """--apply is killed (SIGKILL) while its background fast-import is in the middle of a file:
+    the test seam holds the feeder after the first half of the first file and the main thread
+    in its first file write, and the kill comes once both are there. fast-import sees its input
+    end inside a `data` command and writes a crash report into the git directory; --abort waits
+    for it to end and removes the report (and the scratch ref), and the repository is exactly
+    as before."""
     import os
     import signal
     import sys
@@ -99,22 +101,23 @@ def test_a_kill_in_the_middle_of_the_stream_then_abort_leaves_the_repository_as_
     from test_apply import repo_state
 
     legacy = "from netra_backend.app.websocket_core.manager import WebSocketManager\n"
-    files = {f"app/module_{n}.py": legacy + f"VALUE_{n} = WebSocketManager\n" + ("# padding\n" * 200_000)
-             for n in range(30)}
+    files = {f"app/module_{n}.py": legacy + f"VALUE_{n} = WebSocketManager\n" + ("# padding\n" * 2_000)
+             for n in range(3)}
     write_files(tmp_path, files)
     git_init_and_commit(tmp_path)
     before = repo_state(tmp_path)
     marker = tmp_path.parent / "paused"
-    env = {**os.environ, "MIGRATE_WS_TEST_PAUSE": "write:1", "MIGRATE_WS_TEST_PAUSE_MARKER": str(marker)}
+    env = {**os.environ, "MIGRATE_WS_TEST_PAUSE": "fast-import:1,write:1", "MIGRATE_WS_TEST_PAUSE_MARKER": str(marker)}
     proc = subprocess.Popen([sys.executable, "-m", "migrate_ws", "--apply", "--preset", "netra", "-j", "1"],
                             cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not marker.exists():
-        assert proc.poll() is None and time.monotonic() < deadline, "the apply did not reach its first write"
+        assert proc.poll() is None and time.monotonic() < deadline, "the apply did not reach both pauses"
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    journal = json.loads((tmp_path / ".git" / "migrate-ws" / "apply-journal" / "state.json").read_text())
+    journal = read_state(tmp_path / ".git" / "migrate-ws" / "apply-journal")
+    assert journal is not None and (journal["phase"], journal["step"]) == ("writing", "imports")
     fast_import = journal["fast_import"]["pid"]
     while time.monotonic() < deadline:  # it ends once it has read what was written to it
         try:
@@ -122,9 +125,7 @@ def test_a_kill_in_the_middle_of_the_stream_then_abort_leaves_the_repository_as_
         except ProcessLookupError:
             break
         time.sleep(0.02)
-    # cut in the middle of a file it writes a crash report, between two files the scratch ref
-    scratch = "refs/migrate-ws/objects" in git(tmp_path, "for-each-ref").stdout
-    assert leftovers(tmp_path) or scratch, "the kill is meant to cut fast-import's input"
+    assert leftovers(tmp_path) == [f"fast_import_crash_{fast_import}"], "the kill cut fast-import's input in a file"
     done = subprocess.run([sys.executable, "-m", "migrate_ws", "--abort"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr

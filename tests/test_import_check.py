@@ -118,7 +118,8 @@ def test_every_name_of_the_retired_module_still_imports_after_apply(tmp_path: Pa
     done = run_cli(["--apply", "--branch", "migrated"], cwd=root)
     assert done.returncode == 0, done.stdout + done.stderr
     shim = (root / "shop/legacy.py").read_text()
-    assert shim.startswith('"""Deprecated: import from shop.client instead.')
+    # the module's own docstring stays first, with the deprecation notice added to it
+    assert shim.startswith('"""Old home of the client.\n\nDeprecated: import from shop.client instead.')
     after = run_consumers(root)
     assert after.returncode == 0, after.stderr
     assert after.stdout == before.stdout

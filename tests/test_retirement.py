@@ -225,3 +225,44 @@ def test_a_star_import_keeps_the_module() -> None:
     retirement = plan_retirement(config(), "pkg.legacy", "from pkg.heartbeat import *\n", EXPORTS)
     assert not retirement.shimmed
     assert "star import" in retirement.own_definitions[0].description
+
+
+DOCUMENTED = '''\
+"""Compatibility layer: the old home of the manager, for code outside this repository.
+
+Plugins written before the move import `Manager` from here.
+"""
+from pkg.canonical import LegacyManager, get_manager
+
+Manager = LegacyManager
+'''
+
+
+@pytest.mark.parametrize("legacy, docstring", [
+    (DOCUMENTED, "Compatibility layer: the old home of the manager, for code outside this repository.\n\n"
+                 "Plugins written before the move import `Manager` from here."),
+    ("r'''Raw \\\\d docstring, one line'''\nfrom pkg.canonical import get_manager\n", "Raw \\\\d docstring, one line"),
+    ("'Single-quoted.\\tEscaped.'\nfrom pkg.canonical import get_manager\n", "Single-quoted.\tEscaped."),
+])
+def test_the_shim_keeps_the_module_docstring_with_the_notice_added(tmp_path: Path, legacy: str,
+                                                                   docstring: str) -> None:
+    """A test that asserts what the compatibility module is (from its docstring) still passes after
+    the module is shimmed; the deprecation notice is the docstring's last paragraph."""
+    retirement = plan_retirement(config(), "pkg.legacy", legacy, EXPORTS)
+    assert retirement.shimmed, retirement.own_definitions
+    write_package(tmp_path, retirement.shim)
+    probe = ("import sys, warnings; sys.path.insert(0, sys.argv[1]); warnings.simplefilter('ignore')\n"
+             "import pkg.legacy; print(repr(pkg.legacy.__doc__))")
+    done = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    kept = eval(done.stdout)  # the repr of a str
+    assert kept.startswith(docstring + "\n\nDeprecated: import from pkg.canonical instead.\n\n"
+                                       "This module is kept only so that existing imports keep working")
+    # planned again on the shim (a second run), the shim comes out the same: the notice is not added twice
+    assert plan_retirement(config(), "pkg.legacy", retirement.shim, EXPORTS).shim == retirement.shim
+
+
+def test_a_module_without_a_docstring_gets_the_notice_as_its_docstring() -> None:
+    retirement = plan_retirement(config(), "pkg.legacy", "from pkg.canonical import get_manager\n", EXPORTS)
+    assert retirement.shim.startswith('"""Deprecated: import from pkg.canonical instead.\n\nThis module is kept only')
+    assert plan_retirement(config(), "pkg.legacy", retirement.shim, EXPORTS).shim == retirement.shim

@@ -9,6 +9,7 @@ from migrate_ws import review
 from migrate_ws.findings import CODES, Finding, Severity
 from migrate_ws.model import Edit, FileResult, FileStatus, Plan
 from migrate_ws.pr import MAX_DESCRIPTION, CommitRecord, TestRun, render
+from migrate_ws.report import to_json
 from migrate_ws.steps import order
 
 STEPS = order()
@@ -92,3 +93,30 @@ def test_the_complete_lists_hold_every_finding() -> None:
     assert document["count"] == len(findings) == len(document["findings"])
     assert markdown.count("\n- `") == len(findings)
     assert sum(g["count"] for g in document["groups"]) == len(findings)
+
+
+def test_notes_are_counted_and_listed_apart_from_the_follow_ups() -> None:
+    """The summary and the description count the follow-ups a reviewer must clear (warnings) on their
+    own; notes (MW405 text, MW307 fallbacks, ...) are shown in a section of their own."""
+    plan = Plan(root="/repo", config_source="preset netra", steps=STEPS, heading="move imports of a to b",
+                titles={step: f"Step {step}" for step in STEPS})
+    plan.files.append(FileResult("app/a.py", FileStatus.CHANGED, b"x = 1\n", b"x = 2\n",
+                                 edits=[Edit(4, 5, "2", "imports", 1, "x")]))
+    plan.findings += [Finding("MW301", "app/a.py", 3, "no context"), Finding("MW404", "tests/t.py", 4, "a module path"),
+                      Finding("MW405", "app/a.py", 5, "text"), Finding("MW405", "app/b.py", 6, "text"),
+                      Finding("MW109", "app/b.py", 1, "kept import"), Finding("MW307", "tests/t.py", 9, "fallback")]
+    commits = [CommitRecord("imports", "Step imports", 1, ["app/a.py"], sha="a" * 40)]
+    text = describe(plan, commits)
+    assert "| Manual follow-ups | 2 |" in text and "| Notes | 4 |" in text
+    follow_ups = text.split("## Follow-ups by kind (2)", 1)[1].split("## Notes by kind (4)", 1)
+    assert "| MW301 |" in follow_ups[0] and "| MW404 |" in follow_ups[0] and "| MW405 |" not in follow_ups[0]
+    notes = follow_ups[1].split("##", 1)[0]
+    assert "| MW405 | legacy-path-in-text | info | 2 |" in notes and "| MW109 |" in notes and "| MW307 |" in notes
+    assert "| MW301 |" not in notes
+    lines = review.summary_lines(review.reported(plan))
+    assert lines[0].startswith("Findings by kind (6; 2 manual follow-ups, 4 notes;")
+    notes_at = lines.index("  Notes (information: nothing to do for the migration):")
+    assert all(not line.startswith(("  MW301", "  MW404")) for line in lines[notes_at:])
+    assert all(not line.startswith(("  MW405", "  MW307", "  MW109")) for line in lines[:notes_at])
+    document = json.loads(to_json(plan))
+    assert (document["summary"]["warnings"], document["summary"]["notes"]) == (2, 4)

@@ -24,6 +24,7 @@ from test_apply import cli_env, run_cli
 from test_apply import assert_restored, repo_state  # noqa: E402
 from test_apply_faults import WAIT, _default_sigint
 from test_apply_recovery import wait_for
+from migrate_ws.cli.recovery import read_state
 
 REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "fixtures" / "legacy_app"
@@ -196,7 +197,7 @@ def test_interrupted_split_leaves_no_branch(tmp_path: Path, how: str) -> None:
         proc.communicate(timeout=WAIT)
         # the journal names the fast-import that wrote the branches; killed in the middle of its
         # input it would have left a crash report, which --abort removes
-        journal = json.loads((root / ".git" / "migrate-ws" / "apply-journal" / "state.json").read_text())
+        journal = read_state(root / ".git" / "migrate-ws" / "apply-journal")
         (root / ".git" / f"fast_import_crash_{journal['fast_import']['pid']}").write_text("fatal: EOF\n")
         refused = run_cli(["--apply", "--split-by", "owners", "--branch", "again"], cwd=root)
         assert refused.returncode == 1 and "--abort" in refused.stderr
@@ -217,3 +218,24 @@ def test_split_refuses_what_it_cannot_do(tmp_path: Path) -> None:
     test_cmd = run_cli(["--apply", "--split-by", "owners", "--test-cmd", "true"], cwd=root)
     assert test_cmd.returncode == 2 and "--test-cmd" in test_cmd.stderr
     assert branch_list(root) == ["main"]
+
+
+def test_the_slice_table_counts_follow_ups_not_notes(tmp_path: Path) -> None:
+    root = example_app(tmp_path / "app")
+    dry = json.loads(run_cli(["--dry-run", "--json", "--preset", "netra"], cwd=root).stdout)
+    warnings: dict[str, int] = {}
+    for finding in dry["findings"]:
+        if finding["severity"] == "warning":
+            warnings[finding["path"]] = warnings.get(finding["path"], 0) + 1
+    assert any(f["severity"] == "info" for f in dry["findings"])  # notes there are, on files that change
+    done = run_cli(["--apply", "--branch", "mig", "--preset", "netra", "--split-by", "owners"], cwd=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["slice", "branch"])
+    rows = [line.split() for line in lines[header + 1:] if line.startswith("  ") and "mig-" in line]
+    assert rows
+    for row in rows:
+        name, branch, follow_ups = row[0], row[1], int(row[-1])
+        start = "main" if name == "foundation" else "mig-foundation"
+        files = git(root, "diff", "--name-only", "--no-renames", start, branch).split()
+        assert follow_ups == sum(warnings.get(path, 0) for path in files), (name, files)

@@ -355,9 +355,9 @@ def audit_command(
     try:
         repository = resolve_root(root)
         config = load_config(repository, config_file, preset)
+        report = audit(repository, config)  # plans the files it lists too, which reads the configuration further
     except (ConfigError, UsageError) as exc:
         raise fail(err, str(exc), ExitCode.USAGE) from None
-    report = audit(repository, config)
     if as_json:
         out.file.write(json.dumps(report.to_json(), indent=2) + "\n")
     else:

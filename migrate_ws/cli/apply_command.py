@@ -25,10 +25,15 @@ What it does, in order:
 Any failure, Ctrl-C (SIGINT) or SIGTERM during step 3 or 4 puts everything back: the
 original branch (or detached HEAD) checked out, the index and every file byte for byte as
 before, the new branch gone, no temporary files. With `--no-git` the files are written in
-place, and the same journal restores them on failure.
+place, and the same journal restores them on failure. Two things are never undone, because
+they are not the run's: a branch of that name created by someone else while the run
+planned (the branch is created only if none exists, and deleted only while it points at a
+commit the run expects), and a file another program changed after the run wrote it (each
+write first compares the file with what the run last wrote there; such a file stops the
+run and keeps that program's bytes).
 
-In a git repository the run also holds `<git dir>/migrate-ws/apply.lock` from before step 1
-to its end (`apply_lock.py`), and records what it does in a journal in the git directory,
+In a git repository the run also holds the repository's `<common git dir>/migrate-ws/apply.lock`
+from before step 1 to its end (`apply_lock.py`), and records what it does in a journal in the git directory,
 so that `migrate-ws --abort` can undo it after a SIGKILL or a power cut (`recovery.py`).
 Files it cannot write (read-only, or in a directory that is not writable) are found in
 step 2 and left out like untracked files (`unwritable.py`).
@@ -73,10 +78,10 @@ from ..quoting import display_path
 from ..report import plural
 from ..writer import Journal, ReadOnlyFile, read_or_none
 from .exit_codes import ExitCode, Failed, Refused, UsageError
-from .git import (FileState, GitError, GitUnavailable, HeadState, NotARepository, ObjectStore,
+from .git import (BranchExists, FileState, GitError, GitUnavailable, HeadState, NotARepository, ObjectStore,
                   Repository, stop_process)
-from . import interactive, unwritable
-from .recovery import NO_RECOVERY, ApplyRecovery, Refusal
+from . import interactive, test_pause, unwritable
+from .recovery import NO_RECOVERY, ApplyRecovery, InPlaceRecovery, Refusal, is_step_commit
 
 PR_BODY_NAME = "migrate-ws/PR_DESCRIPTION.md"
 FOLLOW_UPS_MD = "FOLLOW_UPS.md"
@@ -235,7 +240,8 @@ def plan_migration(ui: UI, root: Path, config: Config, options: Options) -> Plan
     """The one plan `--dry-run` shows, with the full verification of what gets written."""
     with ui.working("migrate-ws: planning the migration"):
         return build_plan(root, config, jobs=options.jobs, verify=True, todo_comments=options.todo_comments,
-                          legacy_policy=options.legacy_policy, only=options.only)
+                          legacy_policy=options.legacy_policy, only=options.only,
+                          progress=lambda done, total: test_pause.reached("planning:files"))
 
 
 def planned_steps(plan: Plan, root: Path, prefix: str, excluded: set[str]) -> list[PlannedStep]:
@@ -293,19 +299,33 @@ def check_command(config: Config, root: Path, top: Path, legacy_policy: str = "s
 
 # ----- the user's tests ------------------------------------------------------------------
 
-def run_tests(ui: UI, command: str, cwd: Path) -> TestRun:
-    """Run `command` through the shell in `cwd`; keep the end of its output."""
+# The shell waits for one line before it runs the command (with /dev/null as its input, as
+# before): the line comes once the journal holds the process group, and a migrate-ws killed
+# before that closes the pipe, so the command never starts unrecorded.
+TEST_GATE = 'IFS= read -r _ || exit 125; exec </dev/null; exec /bin/sh -c "$1"'
+
+
+def run_tests(ui: UI, command: str, cwd: Path, started_as: Callable[[int], None] = lambda pid: None) -> TestRun:
+    """Run `command` through the shell in `cwd`, in a process group of its own that `started_as`
+    is told before the command starts; keep the end of its output."""
     tee = ui.err.is_terminal and not ui.as_json
     ui.note(f"running the tests: {command}")
     started = time.monotonic()
     try:
-        proc = subprocess.Popen(command, shell=True, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(["/bin/sh", "-c", TEST_GATE, "migrate-ws-test-cmd", command], cwd=cwd,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                start_new_session=True)
     except OSError as exc:
         return TestRun(command, None, time.monotonic() - started, error=f"cannot start: {exc.strerror}")
     tail: deque[str] = deque(maxlen=OUTPUT_TAIL_LINES)
     try:
-        assert proc.stdout is not None
+        assert proc.stdin is not None and proc.stdout is not None
+        started_as(proc.pid)
+        try:
+            proc.stdin.write(b"go\n")
+            proc.stdin.close()
+        except OSError:
+            pass  # it ended already; its exit code says why
         for raw in proc.stdout:
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             tail.append(line)
@@ -392,6 +412,15 @@ def print_findings(ui: UI, plan: Plan, excluded: list[Finding], follow_ups: str 
 
 
 # ----- applying ----------------------------------------------------------------------------
+
+def branch_taken(exc: BranchExists) -> str:
+    """The refusal when the branch (or one whose name clashes) appeared while the run planned."""
+    at = f" (it points at {exc.tip[:10]})" if exc.tip else ""
+    what = f"branch {exc.name}" if exc.existing == exc.name else \
+        f"branch {exc.existing}, whose name clashes with {exc.name},"
+    return (f"{what} was created while migrate-ws was planning{at}; it was not touched and nothing was changed; "
+            "choose another name with --branch")
+
 
 def describe_error(exc: BaseException) -> str:
     if isinstance(exc, OSError):
@@ -490,6 +519,8 @@ class Applier:
             self.arrange(self.plan)
             if not any(step.changes for step in self.steps):
                 return self.nothing_to_apply()
+            if self.writes_working_tree:
+                self.remove_leftover_temps()
             problems = verify(self.steps, self.plan, left_out_paths(self.excluded))
             if problems:
                 for problem in problems:
@@ -501,16 +532,59 @@ class Applier:
         finally:
             self.close()
 
+    writes_working_tree = True
+
+    def remove_leftover_temps(self) -> None:
+        """The temporary files a killed migrate-ws left next to the files this run writes (a kill
+        between writing one and renaming it over its target: so the target still needs the change).
+        Only this tool's temporary names, and only those of processes that are gone: under the lock
+        no other migrate-ws writes here, and one that runs without it (outside a repository) is alive."""
+        from ..writer import temp_file_pid
+        from .apply_lock import process_alive
+
+        folders = sorted({change.full.parent for step in self.steps for change in step.changes})
+        removed: list[str] = []
+        for folder in folders:
+            try:
+                names = os.listdir(folder)
+            except OSError:
+                continue
+            for name in sorted(names):
+                pid = temp_file_pid(name)
+                if pid is None or pid == os.getpid():
+                    continue
+                if process_alive(pid):
+                    self.ui.note(f"left {self.shown(str(folder / name))}: a migrate-ws temporary file of process "
+                                 f"{pid}, which is still running")
+                    continue
+                try:
+                    os.unlink(folder / name)
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    self.ui.note(f"cannot remove {self.shown(str(folder / name))}, a temporary file a killed "
+                                 f"migrate-ws left: {exc.strerror or exc}")
+                    continue
+                removed.append(self.shown(str(folder / name)))
+        if removed:
+            self.ui.note(f"removed {plural(len(removed), 'temporary file')} a killed migrate-ws run left: "
+                         + ", ".join(removed))
+
     def write_step(self, step: PlannedStep) -> list[FileChange]:
         """Write the step's files; return those whose content actually changed."""
         written = []
         self.recovery.writing(step.name, [change.full for change in step.changes])  # recovery
         for change in step.changes:
-            known, current = self.journal.last_written(change.full)
-            if not known:
-                current = read_or_none(change.full)
-            if self.journal.original(change.full) is None and change.planned_from is not None:
-                # first write of this file in this run: it must still be what was planned from
+            # every write: the file must still be what this run last wrote there (or, the first
+            # time, what the migration was planned from); what someone else saved is never overwritten
+            known, last = self.journal.last_written(change.full)
+            current = read_or_none(change.full)
+            if known:
+                if current != last:
+                    self.recovery.left_as_changed(change.full)  # recovery
+                    raise Failed(f"{display_path(change.path)} was changed by another program after migrate-ws wrote it; stopped "
+                                 "before overwriting it")
+            elif self.journal.original(change.full) is None and change.planned_from is not None:
                 if current != change.planned_from:
                     raise Failed(f"{display_path(change.path)} changed on disk after the migration was planned; "
                                  "nothing of it was written (run migrate-ws again)")
@@ -558,7 +632,7 @@ class Applier:
                 commits.append(record)
             if self.options.test_cmd:
                 self.recovery.phase("tests")  # recovery
-                test_run = run_tests(self.ui, self.options.test_cmd, self.top)
+                test_run = run_tests(self.ui, self.options.test_cmd, self.top, self.recovery.tests_started)
                 if not test_run.passed and self.options.rollback_on_fail:
                     problems = self.rollback()
                     return self.restored(Outcome("rolled-back", ExitCode.FAILED, commits, test_run,
@@ -578,6 +652,11 @@ class Applier:
             ignore_further_signals()  # the run is ending with 130: a late signal must not cut the exit short
             what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
             return self.restored(Outcome("interrupted", ExitCode.INTERRUPTED, commits, test_run, error=what), problems)
+        except BranchExists as exc:
+            problems = self.rollback()
+            if problems:
+                return self.restored(Outcome("failed", ExitCode.FAILED, error=branch_taken(exc)), problems)
+            raise Refused(branch_taken(exc)) from None
         except (Failed, GitError, GitUnavailable, OSError) as exc:
             problems = self.rollback()
             return self.restored(Outcome("failed", ExitCode.FAILED, commits, test_run, error=describe_error(exc)), problems)
@@ -593,9 +672,20 @@ class Applier:
     def rollback(self) -> list[str]:
         self.recovery.restoring()  # recovery
         problems = uninterruptible(self.undo)
+        for path in self.journal.left_alone:
+            self.recovery.left_as_changed(Path(path))  # recovery
+            self.ui.note(f"{self.shown(path)} was left as another program wrote it during the run (it also holds "
+                         "what migrate-ws had written to it before)")
         if not problems:
             self.recovery.finished()  # recovery
         return problems
+
+    def shown(self, path: str) -> str:
+        """A path as the user names it: relative to the root when it is inside."""
+        try:
+            return Path(path).relative_to(self.root).as_posix()
+        except ValueError:
+            return path
 
     def restored(self, outcome: Outcome, problems: list[str]) -> Outcome:
         outcome.restored = not problems
@@ -733,6 +823,11 @@ class InPlaceApplier(Applier):
             raise UsageError("--branch needs git; it cannot be used with --no-git")
         if self.options.open_pr:
             raise UsageError("--open-pr needs git; it cannot be used with --no-git")
+        # inside a git repository: the apply lock, and a refusal while an --apply awaits --abort
+        self.recovery = InPlaceRecovery.take(self.root, self.ui.note)  # recovery
+
+    def close(self) -> None:
+        self.recovery.close()  # recovery: the lock
 
     def select(self, plan: Plan) -> None:
         self.excluded = unwritable.find(self.root, plan, not_processed(plan), self.ui.note)  # unwritable
@@ -757,6 +852,11 @@ class GitApplier(Applier):
 
     def restored_state(self) -> str:
         assert self.base is not None
+        if self.created_at is None:
+            return f"the repository was restored (no branch was created, {self.base.describe()} checked out)"
+        if self.branch_kept is not None:
+            return (f"the repository was restored ({self.base.describe()} checked out; branch {self.branch} was kept: "
+                    f"it points at {self.branch_kept[:10]}, which this run did not make)")
         return f"the repository was restored (branch {self.branch} removed, {self.base.describe()} checked out)"
 
     def where_applied(self) -> str:
@@ -774,6 +874,11 @@ class GitApplier(Applier):
         self.repo: Repository | None = None
         self.dirty: list[tuple[str, str]] = []
         self.branch_created = False
+        self.creating_branch = False  # `git update-ref` creating it ran (and may have been stopped)
+        self.created_at: str | None = None  # the commit git created the branch at (None: not created)
+        self.made_commits: list[str] = []
+        self.committing: str | None = None  # the step whose `git commit` runs
+        self.branch_kept: str | None = None  # the tip of a branch the undo did not delete: not this run's
         self.head_switched = False
         self.locks: list[Path] = []
         self.objects: ObjectStore | None = None  # fast-import storing each step's blobs and trees before its commit
@@ -855,9 +960,13 @@ class GitApplier(Applier):
             self.recovery.fast_import_started(self.objects.process.pid)  # recovery
         self.journal.remember(self.repo.git_path("index"))
         self.recovery.save_originals(self.steps, self.pr_body_path(), self.repo.git_path("index"))  # recovery
+        # in one step, and only if no branch of that name exists: one created since the check
+        # before planning is never touched (BranchExists)
+        self.creating_branch = True
+        self.repo.create_branch(self.branch, self.base.sha, self.recovery.creation_message)
         self.branch_created = True
-        self.repo.create_branch(self.branch, self.base.sha)
-        self.recovery.phase("switching-head")  # recovery
+        self.created_at = self.base.sha
+        self.recovery.branch_created(self.base.sha)  # recovery: only now is the branch this run's
         self.head_switched = True
         self.repo.switch_head(self.branch)
 
@@ -867,8 +976,11 @@ class GitApplier(Applier):
             self.objects.wait(self.step_numbers[record.step])
         subject, body = record.message()
         self.recovery.phase("committing", record.step)  # recovery
+        self.committing = record.step
         try:
             record.sha = self.repo.commit(record.files, subject, body)
+            self.made_commits.append(record.sha)
+            self.committing = None
         except GitError as exc:
             raise Failed(f"git could not commit the {record.step} step: {exc.stderr.splitlines()[-1] if exc.stderr else exc}") from None
         self.recovery.committed(record.step, record.sha)  # recovery
@@ -893,13 +1005,35 @@ class GitApplier(Applier):
             except (GitError, GitUnavailable, OSError) as exc:
                 problems.append(f"cannot check out {self.base.describe()} again ({describe_error(exc)})")
         problems.extend(self.journal.restore())
+        if self.creating_branch and not self.branch_created and self.created_at is None \
+                and repo.creation_message(self.branch or "") == self.recovery.creation_message:
+            # interrupted while `git update-ref` ran, which had created it: the reflog names this run
+            self.branch_created, self.created_at = True, self.base.sha
         if self.branch_created and not problems:
             try:
-                repo.delete_branch(self.branch or "")
-                self.branch_created = False
+                self.delete_own_branch()
             except (GitError, GitUnavailable, OSError) as exc:
                 problems.append(f"cannot delete the branch {self.branch} ({describe_error(exc)})")
         return problems
+
+    def delete_own_branch(self) -> None:
+        """The branch this run created, while it points at a commit the run made (or was making when it
+        was interrupted): `update-ref -d` with that commit as the expected old value. Moved by
+        someone else, it is kept."""
+        repo, name = self.repo, self.branch or ""
+        assert repo is not None and self.created_at is not None
+        tip = repo.branch_tip(name)
+        made = [self.created_at, *self.made_commits]
+        if tip is not None and (tip in made or (self.committing is not None
+                                                and is_step_commit(repo, tip, made[-1], self.committing))):
+            if not repo.delete_branch(name, tip):  # moved since it was read
+                tip = repo.branch_tip(name)
+            else:
+                tip = None
+        if tip is not None:
+            self.branch_kept = tip
+            self.ui.note(f"branch {name} was kept: it points at {tip[:10]}, which this run did not make")
+        self.branch_created = False
 
     def pr_body_path(self) -> Path | None:
         if self.options.pr_body is not None:

@@ -1,4 +1,9 @@
-"""One `--apply` (or `--abort`) at a time per working tree: `<git dir>/migrate-ws/apply.lock`.
+"""One writing run at a time per repository: `<common git dir>/migrate-ws/apply.lock`.
+
+`--apply`, `--abort` and `--fix` (and `--no-git` inside a repository) hold it. It lives in
+the git directory all working trees of the repository share (`git rev-parse
+--git-common-dir`), not in one working tree's own: the working trees share their branches,
+so two of them applying at once could take each other's branch.
 
 Like git's `index.lock`, the lock is a file whose existence is the lock. It is created
 atomically with its whole content (written to a private temporary file, then hard-linked
@@ -16,8 +21,8 @@ lock's directory, and the lock is read again under that mutex, so two runs that 
 same stale lock cannot both take it. A lock made on another host (a repository on a
 shared file system) is never considered stale: the message names the host and the file.
 
-`--dry-run` and `--check` never take the lock. `--no-git` has no git directory and takes
-no lock.
+`--dry-run` and `--check` never take the lock. `--no-git` outside a git repository has no
+git directory and takes no lock.
 """
 
 from __future__ import annotations
@@ -79,6 +84,51 @@ def process_alive(pid: int, start: int | None = None) -> bool:
                 return False  # the pid was reused by a later process
         except (IndexError, ValueError):
             pass
+    return True
+
+
+def _group_members(group: int) -> list[int] | None:
+    """The live (not zombie) processes of the process group (Linux, from /proc), or None elsewhere."""
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return None
+    if not os.path.exists(f"/proc/{os.getpid()}/stat"):
+        return None
+    members = []
+    for name in names:
+        if not name.isdigit():
+            continue
+        fields = _proc_stat(int(name))
+        try:
+            if fields and int(fields[2]) == group and fields[0] not in (b"Z", b"X"):
+                members.append(int(name))
+        except (IndexError, ValueError):
+            continue
+    return members
+
+
+def process_group_alive(group: int, leader_start: int | None = None) -> bool:
+    """Whether any process of the process group `group` (its leader's pid) still runs.
+
+    While its leader runs, only if the leader is the process that started at `leader_start`
+    (when known): a pid reused since belongs to another process. Once the leader is gone, a
+    member that remains keeps the group's id from being reused, so it is still that group."""
+    if group <= 1:
+        return False
+    members = _group_members(group)
+    if members is not None:
+        if not members:
+            return False
+    else:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+    if leader_start is not None and process_alive(group) and process_start(group) not in (None, leader_start):
+        return False
     return True
 
 
@@ -175,7 +225,7 @@ def _directory_mutex(directory: Path) -> Iterator[None]:
 
 
 class ApplyLock:
-    """`<git dir>/migrate-ws/apply.lock`, held from `acquire()` to `release()`."""
+    """`<common git dir>/migrate-ws/apply.lock`, held from `acquire()` to `release()`."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory  # <git dir>/migrate-ws

@@ -3,15 +3,20 @@
 Made for the fixing pre-commit hook (`.pre-commit-hooks.yaml`): pre-commit passes the
 staged Python files, `--fix` rewrites the ones that need it and exits 1, so the hook fails
 and the user reviews and stages the rewritten files (what black and `ruff --fix
---exit-non-zero-on-fix` do). It works inside a git repository and never touches git: no
-branch, no commit, no lock.
+--exit-non-zero-on-fix` do). It works inside a git repository and never runs git: no
+branch, no commit. It does take the apply lock of the repository (`apply_lock.py`, found
+without running git), so it never writes while an `--apply`, `--abort` or another `--fix`
+does, and it refuses while an interrupted `--apply` awaits `--abort` (exit 1, the line
+`--apply` prints). It removes the temporary files a killed run left next to the files it
+writes (only this tool's temporary names, of processes that are gone).
 
 It is `--apply --no-git` with a report of its own: the same plan and the same full
 verification before anything is written (every step's state parses, a second run plans
 nothing, the safety check, no import may break: MW701 refuses), files that cannot be
 written are left out and listed, and a failure or Ctrl-C restores every file written.
 
-Exit codes: 0 nothing to fix; 1 files were rewritten; 2 usage error; 3 nothing rewritten,
+Exit codes: 0 nothing to fix; 1 files were rewritten, or refused before writing anything
+(another migrate-ws run holds the lock, an interrupted --apply awaits --abort); 2 usage error; 3 nothing rewritten,
 but some files could not be read, parsed or written (listed); 4 nothing written because
 the verification refused the change (an import it would break, MW701), or failed and every
 file restored; 130 interrupted, every file restored.
@@ -28,6 +33,7 @@ from ..report import plural
 from . import unwritable
 from .apply_command import InPlaceApplier, Options, Outcome, UI, print_findings, sigterm_raises
 from .exit_codes import ExitCode, Refused, UsageError
+from .recovery import Refusal
 
 
 class FixApplier(InPlaceApplier):
@@ -74,7 +80,7 @@ def run_fix(out: Any, err: Any, repository: Path, config: Config, *, only: Optio
     with sigterm_raises():
         try:
             return applier.run()
-        except Refused as exc:
+        except (Refused, Refusal) as exc:  # recovery: Refusal (lock held, interrupted --apply)
             ui.error(str(exc))
             return ExitCode.REFUSED
         except UsageError as exc:

@@ -29,6 +29,16 @@ class NotARepository(Exception):
     """The directory is not inside a git working tree."""
 
 
+class BranchExists(Exception):
+    """The branch (or one whose name clashes with it) exists: it was not created, nor touched."""
+
+    def __init__(self, name: str, existing: str, tip: str | None) -> None:
+        self.name = name
+        self.existing = existing  # the branch that is in the way: `name`, or one that clashes with it
+        self.tip = tip
+        super().__init__(name)
+
+
 class GitError(Exception):
     """A git command failed."""
 
@@ -95,6 +105,9 @@ class FileState:
 # input ends inside a step (migrate-ws stopped early, or killed): then the store's stop, or
 # `--abort`, deletes it
 SCRATCH_REF = "refs/migrate-ws/objects"
+# the split applier's fast-import writes every branch's commits to this ref, dropped at the end
+# of its stream; the branches are then created together, each only if it does not exist
+SPLIT_SCRATCH_REF = "refs/migrate-ws/split"
 
 
 class ObjectStore:
@@ -140,9 +153,13 @@ class ObjectStore:
         self._reader.start()
 
     def _feed(self, base: str, steps: list[list[FileState]]) -> None:
+        from . import test_pause
+
         pipe = self.process.stdin
         assert pipe is not None
         parent = base
+        pauses = test_pause.wanted("fast-import:")
+        sent = 0
         try:
             for number, files in enumerate(steps):
                 pipe.write(f"commit {SCRATCH_REF}\nmark :{number + 1}\n"
@@ -150,7 +167,14 @@ class ObjectStore:
                 for state in files:
                     if self._stopping.is_set():
                         return
-                    pipe.write(state.fast_import_command())
+                    command = state.fast_import_command()
+                    sent += 1
+                    if pauses and f"fast-import:{sent}" in pauses:
+                        pipe.write(command[:len(command) // 2])
+                        pipe.flush()
+                        test_pause.reached(f"fast-import:{sent}")
+                        command = command[len(command) // 2:]
+                    pipe.write(command)
                 # the branch is dropped (never written); the pack so far is finished, its objects
                 # visible to git; then the step's number is echoed
                 pipe.write(f"\nreset {SCRATCH_REF}\nfrom {'0' * 40}\n\ncheckpoint\nprogress {number}\n".encode())
@@ -367,9 +391,38 @@ class Repository:
 
     # ----- changes -----------------------------------------------------------------------
 
-    def create_branch(self, name: str, sha: str) -> None:
-        # the empty old value makes git refuse if the branch appeared in the meantime
-        self.run("update-ref", "-m", "migrate-ws: create branch", f"refs/heads/{name}", sha, "")
+    def common_dir(self) -> Path:
+        """The git directory the repository's working trees share (`git rev-parse --git-common-dir`)."""
+        value = self.run("rev-parse", "--git-common-dir").strip()
+        path = Path(value)
+        return (path if path.is_absolute() else self.top / path).resolve()
+
+    def branch_tip(self, name: str) -> str | None:
+        status, out, _ = self.run_status("rev-parse", "-q", "--verify", f"refs/heads/{name}")
+        return out.strip() if status == 0 and out.strip() else None
+
+    def creation_message(self, name: str) -> str | None:
+        """The reflog message of the update that created the branch (None without a reflog)."""
+        status, out, _ = self.run_status("reflog", "show", "--format=%gs", f"refs/heads/{name}", "--")
+        lines = [line for line in out.splitlines() if line.strip()] if status == 0 else []
+        return lines[-1] if lines else None
+
+    def create_branch(self, name: str, sha: str, message: str) -> None:
+        """Create the branch at `sha` in one atomic step; `BranchExists` when it (or a branch whose name
+        clashes with it) exists: then nothing was changed."""
+        self.create_branches({name: sha}, message)
+
+    def create_branches(self, tips: dict[str, str], message: str) -> None:
+        """Create every branch, all or none, each only if it does not exist (the all-zero old value)."""
+        lines = "".join(f"create refs/heads/{name} {sha}\n" for name, sha in tips.items())
+        status, _, err = self.run_status("update-ref", "-m", message, "--stdin", stdin=lines.encode("utf-8"))
+        if status == 0:
+            return
+        for name in tips:
+            existing = self.ref_conflict(name)
+            if existing is not None:
+                raise BranchExists(name, existing, self.branch_tip(existing))
+        raise GitError(["update-ref", "--stdin"], status, err)
 
     def switch_head(self, name: str) -> None:
         """Point HEAD at `name`, which is at the current commit: index and files stay as they are."""
@@ -381,10 +434,18 @@ class Repository:
         else:
             self.run("update-ref", "--no-deref", "-m", "migrate-ws: restore", "HEAD", state.sha)
 
-    def delete_branch(self, name: str) -> None:
-        status, _, err = self.run_status("update-ref", "-d", f"refs/heads/{name}")
-        if status != 0 and self.run_status("rev-parse", "--verify", "-q", f"refs/heads/{name}")[0] == 0:
-            raise GitError(["update-ref", "-d", f"refs/heads/{name}"], status, err)
+    def delete_branch(self, name: str, expected: str, message: str = "migrate-ws: delete branch") -> bool:
+        """Delete the branch only while it points at `expected` (one atomic compare and delete).
+        True when it is gone, False when it points at another commit (then it was left as it is)."""
+        status, _, err = self.run_status("update-ref", "-m", message, "-d", f"refs/heads/{name}", expected)
+        if status == 0:
+            return True
+        tip = self.branch_tip(name)
+        if tip is None:
+            return True
+        if tip != expected:
+            return False
+        raise GitError(["update-ref", "-d", f"refs/heads/{name}", expected], status, err)
 
     def commit(self, paths: list[str], title: str, body: str) -> str:
         """Commit exactly `paths` as they are in the working tree (other staged changes stay staged)."""

@@ -121,8 +121,8 @@ def follow_rejections(plan: Plan, root, paths: list[str], review: Review, candid
                 for other in results:
                     later = any(position > first for position in positions[other])
                     if other not in review.rejected and other not in more and later:
-                        more[other] = f"it relies on the {', '.join(sorted(relied_on))} step's change to {path}, " \
-                                      "which was rejected"
+                        more[other] = (f"it relies on the {', '.join(sorted(relied_on))} step's change to "
+                                       f"{display_path(path)}, which was rejected")
         for path, needed in plan.dependencies.items():
             if path not in results or path in review.rejected or path in more:
                 continue

@@ -2,43 +2,59 @@
 
 Ctrl-C, SIGTERM and failures are undone by the running `--apply` itself (the in-memory
 journal of `migrate_ws.writer`). A SIGKILL or a power cut gives it no chance, so the run
-also records what it is doing in `<git dir>/migrate-ws/apply-journal/`:
+also records what it is doing in `<git dir>/migrate-ws/apply-journal/` (the working
+tree's own git directory: HEAD and the index belong to a working tree):
 
 - `state.json`: who runs (pid, host, process start time, command line), the original HEAD
-  (branch or detached commit), the new branch, the phase the run is in, every commit it
-  made, the files it has begun writing, and the git process it is running (pid and start
-  time) while that process may hold one of git's lock files. It is rewritten atomically
-  (temporary file, fsync, rename, fsync of the directory) *before* each phase begins:
-  `planning`, `creating-branch`, `switching-head`, `writing` (a step, with the files about
-  to be written), `committing` (a step), `committed` (a step and its commit), `tests`,
-  `describing` (the PR description);
+  (branch or detached commit), the new branch and, once `git update-ref` has created it,
+  the commit it was created at, the phase the run is in, every commit it made, the files
+  it has begun writing, the git process it is running (pid and start time) while that
+  process may hold one of git's lock files, and the process group of `--test-cmd` while
+  it runs. It is rewritten atomically (temporary file, fsync, rename, fsync of the
+  directory) *before* each phase begins: `planning`, `creating-branch`, `switching-head`,
+  `writing` (a step, with the files about to be written), `committing` (a step),
+  `committed` (a step and its commit), `tests`, `describing` (the PR description);
 - `index`: the git index file as it was, byte for byte (or its absence, in `state.json`);
 - `originals.bin` and `originals.json`: before the first write, the bytes and permission
   bits of every file the run may write (or that it did not exist), written once, in one
   file and with one fsync.
 
+Every record has a length and a checksum (SHA-256): `state.json` carries its own in a
+header line, and it holds those of `originals.json`, `index` and (per file) of
+`originals.bin`, each written and synced before `state.json` points at it. `--abort`
+validates the whole journal before it changes anything; a damaged journal (a truncated
+file, a flipped byte, a list of originals that no longer matches) is named in one line,
+exit 4, and nothing is changed: the journal is kept.
+
 The journal is removed when the run ends: applied, or restored by the run itself. If that
 restore failed, the journal stays for `--abort`.
 
-On start, `--apply` (under its lock, `apply_lock.py`) refuses while a journal of a run
-that is gone exists (exit 1), and says in one line what was interrupted; one left while
-planning, before anything changed, is just removed. `--dry-run` and `--check` print the
-same line as a warning. `migrate-ws --abort` then puts the repository back the way
-`git rebase --abort` does: the original branch or detached HEAD, the index, every file the
-run began writing (bytes and mode; files it created are removed), no temporary files, no
-new branch (deleted only while it points at the original commit or at a commit the run
-made), and git's `index.lock` (and HEAD/branch locks) removed only when the journal shows
-the run was running a git command that takes it and that process is gone. `--abort` holds
-the apply lock, records that it is aborting, and can itself be interrupted and run again.
+On start, `--apply` (under its lock, `apply_lock.py`, one per repository) refuses while a
+journal of a run that is gone exists (exit 1), and says in one line what was interrupted;
+one left while planning, before anything changed, is just removed. `--dry-run` and
+`--check` print the same line as a warning. `migrate-ws --abort` then puts the repository
+back the way `git rebase --abort` does: it first ends the interrupted run's `--test-cmd`
+(SIGTERM to its process group, SIGKILL after a grace period), then the original branch or
+detached HEAD, the index, every file the run began writing (bytes and mode; files it
+created are removed), no temporary files, no new branch (deleted only if the run created
+it, with `update-ref -d` and the commit it is expected at: the original commit or one the
+run made; any other branch is never touched), and git's `index.lock` (and HEAD/branch
+locks) removed only when the journal shows the run was running a git command that takes
+it and that process is gone. `--abort` holds the apply lock, records that it is aborting,
+and can itself be interrupted and run again.
 
-With `--no-git` there is no git directory: no lock and no journal on disk (a SIGKILL
-there leaves the files as far as the run got).
+With `--no-git` (and `--fix`) there is no journal, only the lock inside a git repository
+(`InPlaceRecovery`): a SIGKILL there leaves the files as far as the run got.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
+import secrets
+import signal
 import stat
 import time
 from dataclasses import dataclass, field
@@ -48,14 +64,18 @@ from typing import Any, Callable, Iterable
 from . import test_pause
 from .exit_codes import ExitCode
 from ..writer import fsync_directory, read_or_none
-from .apply_lock import ApplyLock, Holder, LockHeld, process_alive, process_start
+from .apply_lock import ApplyLock, Holder, LockHeld, process_alive, process_group_alive, process_start
 
 JOURNAL_DIR = "apply-journal"
 STATE = "state.json"
 ORIGINALS = "originals.json"
 BLOBS = "originals.bin"
 INDEX_COPY = "index"
-VERSION = 1
+VERSION = 2
+RECORD_HEADER = b"migrate-ws-journal"
+
+# how long the interrupted run's --test-cmd gets to end after SIGTERM before SIGKILL
+TEST_COMMAND_GRACE = 2.0
 
 EXIT_RESTORED = ExitCode.CLEAN
 EXIT_REFUSED = ExitCode.REFUSED
@@ -109,6 +129,215 @@ def _remove_tree(directory: Path) -> None:
     fsync_directory(directory.parent)
 
 
+# ----- records with a length and a checksum ------------------------------------------------------
+
+class JournalDamaged(Exception):
+    """A journal file is missing, truncated or altered: nothing can be restored from it safely.
+
+    `str()` names what is damaged; `state` is the state when it could still be read."""
+
+    def __init__(self, what: str, state: dict | None = None) -> None:
+        self.state = state
+        super().__init__(what)
+
+
+def checksum(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def seal(data: bytes) -> dict:
+    """The length and checksum of a record, as the state keeps them."""
+    return {"size": len(data), "sha256": checksum(data)}
+
+
+def encode_state(state: dict) -> bytes:
+    payload = json.dumps(state).encode("utf-8")
+    return b"%s %d %d %s\n" % (RECORD_HEADER, VERSION, len(payload), checksum(payload).encode("ascii")) + payload
+
+
+def _decode_state(data: bytes) -> dict:
+    """`state.json` back from its header line and payload; `JournalDamaged` unless both agree."""
+    if not data:
+        raise JournalDamaged(f"{STATE} is empty")
+    if data.startswith(b"{"):
+        raise JournalDamaged(f"{STATE} has no length and checksum (written by an older migrate-ws, journal "
+                             "version 1)")
+    header, newline, payload = data.partition(b"\n")
+    fields = header.split(b" ")
+    if not newline or len(fields) != 4 or fields[0] != RECORD_HEADER or not fields[1].isdigit() \
+            or not fields[2].isdigit():
+        raise JournalDamaged(f"{STATE} is damaged (its header line is not a migrate-ws journal header)")
+    if int(fields[1]) != VERSION:
+        raise JournalDamaged(f"{STATE} is journal version {int(fields[1])}; this migrate-ws reads version {VERSION}")
+    size = int(fields[2])
+    if len(payload) != size:
+        raise JournalDamaged(f"{STATE} is truncated ({len(payload)} of {size} bytes)" if len(payload) < size
+                             else f"{STATE} is damaged ({len(payload)} bytes where {size} were written)")
+    if checksum(payload) != fields[3].decode("ascii", "replace"):
+        raise JournalDamaged(f"{STATE} is damaged (its checksum does not match)")
+    try:
+        state = json.loads(payload.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise JournalDamaged(f"{STATE} is damaged (not JSON)") from None
+    problem = _state_problem(state)
+    if problem is not None:
+        raise JournalDamaged(f"{STATE} is damaged ({problem})")
+    return state
+
+
+_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+PHASES = {"planning", "creating-branch", "switching-head", "writing", "committing", "committed", "tests",
+          "describing", "importing", "restoring"}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_sha(value: Any) -> bool:
+    return isinstance(value, str) and _SHA.match(value) is not None
+
+
+def _is_process(value: Any) -> bool:
+    return isinstance(value, dict) and _is_int(value.get("pid")) and (value.get("start") is None
+                                                                      or _is_int(value.get("start")))
+
+
+def _is_holder(value: Any) -> bool:
+    return _is_process(value) and isinstance(value.get("host"), str) and isinstance(value.get("command"), str) \
+        and isinstance(value.get("started"), (int, float))
+
+
+def _is_seal(value: Any) -> bool:
+    return isinstance(value, dict) and _is_int(value.get("size")) and isinstance(value.get("sha256"), str)
+
+
+def _state_problem(state: Any) -> str | None:
+    """What is wrong with the shape of a decoded state, or None."""
+    if not isinstance(state, dict):
+        return "not an object"
+    base = state.get("base")
+    checks = {
+        "holder": _is_holder(state.get("holder")),
+        "aborting": state.get("aborting") is None or _is_holder(state.get("aborting")),
+        "top": isinstance(state.get("top"), str),
+        "base": isinstance(base, dict) and _is_sha(base.get("sha"))
+        and (base.get("ref") is None or isinstance(base.get("ref"), str)),
+        "branch": state.get("branch") is None or isinstance(state.get("branch"), str),
+        "created": state.get("created") is None or _is_sha(state.get("created")),
+        "run": isinstance(state.get("run"), str),
+        "phase": state.get("phase") in PHASES,
+        "step": state.get("step") is None or isinstance(state.get("step"), str),
+        "commits": isinstance(state.get("commits"), list) and all(
+            isinstance(c, dict) and isinstance(c.get("step"), str) and (c.get("sha") is None or _is_sha(c.get("sha")))
+            for c in state.get("commits", [])),
+        "git": state.get("git") is None or (_is_process(state["git"]) and isinstance(state["git"].get("command"), str)),
+        "fast_import": state.get("fast_import") is None or _is_process(state.get("fast_import")),
+        "tests": state.get("tests") is None or _is_process(state.get("tests")),
+        "originals": state.get("originals") is False or _is_seal(state.get("originals")),
+        "index": state.get("index") in (None, False) or _is_seal(state.get("index")),
+        "pending": isinstance(state.get("pending"), list) and all(_is_int(n) and n >= 0 for n in state["pending"]),
+        "branches": state.get("branches") is None or (isinstance(state["branches"], dict) and all(
+            isinstance(name, str) and (tip is None or _is_sha(tip)) for name, tip in state["branches"].items())),
+    }
+    wrong = [name for name, good in checks.items() if not good]
+    return f"its {', '.join(wrong)} field{'s' if len(wrong) > 1 else ''} malformed" if wrong else None
+
+
+def _read_sealed(directory: Path, name: str, sealed: dict) -> bytes:
+    """A journal file whose length and checksum the state holds; `JournalDamaged` unless it matches."""
+    data = read_or_none(directory / name)
+    if data is None:
+        raise JournalDamaged(f"{name} is missing")
+    if len(data) != sealed["size"]:
+        raise JournalDamaged(f"{name} is truncated ({len(data)} of {sealed['size']} bytes)"
+                             if len(data) < sealed["size"]
+                             else f"{name} is damaged ({len(data)} bytes where {sealed['size']} were written)")
+    if checksum(data) != sealed["sha256"]:
+        raise JournalDamaged(f"{name} is damaged (its checksum does not match)")
+    return data
+
+
+def _entry_problem(entry: Any) -> str | None:
+    if not isinstance(entry, dict) or not isinstance(entry.get("path"), str) or not isinstance(entry.get("existed"),
+                                                                                              bool):
+        return "an entry without a path"
+    if entry["existed"]:
+        if not all(_is_int(entry.get(key)) and entry[key] >= 0 for key in ("mode", "offset", "size")) \
+                or not isinstance(entry.get("sha256"), str):
+            return f"the entry of {entry['path']} is incomplete"
+    elif not isinstance(entry.get("missing_dirs", []), list) \
+            or not all(isinstance(folder, str) for folder in entry.get("missing_dirs", [])):
+        return f"the entry of {entry['path']} is incomplete"
+    return None
+
+
+@dataclass
+class ValidJournal:
+    """A journal checked end to end: its state, and (once saved) the originals' entries."""
+
+    state: dict
+    entries: list[dict] = field(default_factory=list)
+
+
+def validate_journal(directory: Path, state: dict) -> ValidJournal:
+    """Check every record the state points at (lengths, checksums, shapes); `JournalDamaged` names
+    the first that does not hold. Reads the whole journal; changes nothing."""
+    journal = ValidJournal(state)
+    try:
+        sealed = state.get("originals")
+        if sealed:
+            data = _read_sealed(directory, ORIGINALS, sealed)
+            try:
+                entries = json.loads(data.decode("utf-8"))
+            except (ValueError, UnicodeDecodeError):
+                raise JournalDamaged(f"{ORIGINALS} is damaged (not JSON)") from None
+            if not isinstance(entries, list):
+                raise JournalDamaged(f"{ORIGINALS} is damaged (not a list)")
+            for entry in entries:
+                problem = _entry_problem(entry)
+                if problem is not None:
+                    raise JournalDamaged(f"{ORIGINALS} is damaged ({problem})")
+            bad = [n for n in state["pending"] if n >= len(entries)]
+            if bad:
+                raise JournalDamaged(f"{STATE} is damaged (it names file {bad[0]} of {len(entries)} in {ORIGINALS})")
+            saved = [entry for entry in entries if entry["existed"]]
+            expected = max((entry["offset"] + entry["size"] for entry in saved), default=0)
+            try:
+                size = os.path.getsize(directory / BLOBS)
+            except OSError:
+                raise JournalDamaged(f"{BLOBS} is missing") from None
+            if size < expected:
+                raise JournalDamaged(f"{BLOBS} is truncated ({size} of {expected} bytes)")
+            with open(directory / BLOBS, "rb") as blobs:
+                for entry in saved:
+                    blobs.seek(entry["offset"])
+                    if checksum(blobs.read(entry["size"])) != entry["sha256"]:
+                        raise JournalDamaged(f"{BLOBS} is damaged (the saved copy of {entry['path']} does not match "
+                                             "its checksum)")
+            journal.entries = entries
+        if state.get("index"):
+            _read_sealed(directory, INDEX_COPY, state["index"])
+    except JournalDamaged as exc:
+        raise JournalDamaged(str(exc), state) from None
+    except OSError as exc:
+        raise JournalDamaged(f"cannot be read: {exc.strerror or exc}", state) from None
+    return journal
+
+
+def describe_damage(directory: Path, damage: JournalDamaged) -> str:
+    """One line: what is damaged, that nothing was changed, and what the user can do."""
+    state = damage.state
+    where = ""
+    if state is not None:
+        base = state["base"]
+        name = base["ref"][len("refs/heads/"):] if base["ref"] and base["ref"].startswith("refs/heads/") else None
+        where = (f" (the run started on {name or 'a detached HEAD'} at {base['sha'][:10]}"
+                 + (f" and made the branch {state['branch']}" if state.get("branch") else "") + ")")
+    return (f"the journal of the interrupted --apply is damaged: {damage}; nothing was changed and the journal is "
+            f"kept in {directory}: restore the repository by hand{where}, then remove that directory")
+
+
 # ----- the phases --------------------------------------------------------------------------------
 
 def describe_phase(state: dict) -> str:
@@ -159,21 +388,24 @@ def journal_directory(git_dir: Path) -> Path:
 
 
 def read_state(directory: Path) -> dict | None:
-    data = read_or_none(directory / STATE)
-    if data is None:
-        return None
+    """The journal's state; None when there is none (never written, or removed first when the
+    journal was being removed); `JournalDamaged` when it is there but cannot be trusted."""
     try:
-        state = json.loads(data.decode("utf-8"))
-        Holder.from_json(state["holder"])
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        with open(directory / STATE, "rb") as handle:
+            data = handle.read()
+    except (FileNotFoundError, NotADirectoryError):
         return None
-    return state if isinstance(state, dict) else None
+    except OSError as exc:
+        raise JournalDamaged(f"{STATE} cannot be read: {exc.strerror or exc}") from None
+    return _decode_state(data)
 
 
 # ----- the running --apply's side ----------------------------------------------------------------
 
 class NoRecovery:
     """`--no-git`, or before the git applier has prepared: nothing is recorded."""
+
+    creation_message = "migrate-ws: create branch"
 
     def planning(self, base: Any, branch: str | None) -> None:
         pass
@@ -200,6 +432,15 @@ class NoRecovery:
         pass
 
     def imported(self, tips: dict[str, str | None]) -> None:
+        pass
+
+    def branch_created(self, sha: str) -> None:
+        pass
+
+    def tests_started(self, pid: int) -> None:
+        pass
+
+    def left_as_changed(self, path: Path) -> None:
         pass
 
     def restoring(self) -> None:
@@ -238,18 +479,10 @@ class ApplyRecovery(NoRecovery):
     def take(cls, repo: Any, note: Callable[[str], None]) -> "ApplyRecovery":
         """Take the apply lock (`Refusal` if a live run holds it), then check for an interrupted run."""
         git_dir = repo.git_path("migrate-ws").parent
-        lock = ApplyLock(git_dir / "migrate-ws")
-        try:
-            lock.acquire()
-        except LockHeld as exc:
-            raise Refusal(str(exc)) from None
-        except OSError as exc:
-            raise Refusal(f"cannot create {lock.path}: {exc.strerror or exc}") from None
+        lock = take_lock(repo.common_dir(), note)
         recovery = cls(git_dir, repo.top, lock, note)
         try:
-            if lock.replaced is not None:
-                note(f"removed a stale lock left by an --apply that is gone ({lock.replaced.describe()})")
-            recovery._check_leftover()
+            recovery._check_leftover(repo)
         except BaseException:
             lock.release()
             raise
@@ -257,16 +490,22 @@ class ApplyRecovery(NoRecovery):
         repo.on_start = recovery.git_started
         return recovery
 
-    def _check_leftover(self) -> None:
+    def _check_leftover(self, repo: Any) -> None:
         directory = self.directory
         if not directory.exists():
             return
-        state = read_state(directory)
+        try:
+            state = read_state(directory)
+            if state is not None:
+                validate_journal(directory, state)
+        except JournalDamaged as exc:
+            raise Refusal(describe_damage(directory, exc)) from None
         if state is None or (state.get("phase") == "planning" and not state.get("aborting")):
             if state is not None:
                 holder = Holder.from_json(state["holder"])
                 self.note(f"an earlier --apply ({holder.describe()}) was interrupted while planning, before it "
                           "changed anything; its journal was removed")
+                remove_fast_import_leftovers(repo, state)
             _remove_tree(directory)
             return
         raise Refusal(describe_leftover(state))
@@ -275,7 +514,13 @@ class ApplyRecovery(NoRecovery):
 
     def _save_state(self) -> None:
         self.state["pending"] = sorted(self.pending)
-        _write_durably(self.directory / STATE, json.dumps(self.state).encode("utf-8"))
+        _write_durably(self.directory / STATE, encode_state(self.state))
+
+    @property
+    def creation_message(self) -> str:
+        """The reflog message of the branch this run creates: names the run, so that --abort can tell
+        a branch it created (but could not record) from one someone else created."""
+        return f"migrate-ws: create branch (run {self.state.get('run', '?')})"
 
     def _relative(self, path: Path) -> str:
         absolute = os.path.abspath(path)
@@ -295,8 +540,11 @@ class ApplyRecovery(NoRecovery):
             "branch": branch,
             "phase": "planning",
             "step": None,
+            "run": secrets.token_hex(8),
+            "created": None,  # the commit the branch was created at, once git created it
             "commits": [],
             "git": None,
+            "tests": None,
             "originals": False,
             "index": None,
             "pending": [],
@@ -338,20 +586,45 @@ class ApplyRecovery(NoRecovery):
                     with open(full, "rb") as handle:
                         data = handle.read()
                     blobs.write(data)
-                    entry.update(existed=True, mode=stat.S_IMODE(info.st_mode), offset=offset, size=len(data))
+                    entry.update(existed=True, mode=stat.S_IMODE(info.st_mode), offset=offset, size=len(data),
+                                 sha256=checksum(data))
                     offset += len(data)
                 self.index_of[key] = len(entries)
                 entries.append(entry)
             blobs.flush()
             os.fsync(blobs.fileno())
-        _write_durably(self.directory / ORIGINALS, json.dumps(entries).encode("utf-8"))
+        listing = json.dumps(entries).encode("utf-8")
+        _write_durably(self.directory / ORIGINALS, listing)
         if index is not None:
             data = read_or_none(index)
             if data is not None:
                 _write_durably(self.directory / INDEX_COPY, data)
-            self.state["index"] = data is not None
-        self.state["originals"] = True
+            self.state["index"] = seal(data) if data is not None else False
+        # only now, with every record it names written and synced, does the state point at them
+        self.state["originals"] = seal(listing)
         self.phase("creating-branch")
+
+    def branch_created(self, sha: str) -> None:
+        """git created the branch at `sha` (this run's `update-ref` with the all-zero old value
+        succeeded): from now on it is this run's to delete, and only while it points at a commit
+        the run expects."""
+        test_pause.reached("branch-created")
+        self.state["created"] = sha
+        self.phase("switching-head")
+
+    def tests_started(self, pid: int) -> None:
+        """`--test-cmd` runs as the process group `pid` (held at its start until this is on disk):
+        `--abort` ends that group before it restores anything."""
+        self.state["tests"] = {"pid": pid, "start": process_start(pid)}
+        self._save_state()
+
+    def left_as_changed(self, path: Path) -> None:
+        """Another program changed `path` after this run wrote it: it is left as that program wrote
+        it, by the run's own restore and by --abort."""
+        number = self.index_of.get(self._relative(path))
+        if number is not None and number in self.pending:
+            self.pending.discard(number)
+            self._save_state()
 
     def phase(self, name: str, step: str | None = None) -> None:
         self.state.update(phase=name, step=step, git=None)
@@ -441,6 +714,74 @@ class ApplyRecovery(NoRecovery):
             self.lock.release()
 
 
+def take_lock(common_dir: Path, note: Callable[[str], None]) -> ApplyLock:
+    """The apply lock of the repository (`<common git dir>/migrate-ws/apply.lock`, one for all its
+    working trees: they share their branches); `Refusal` while a live run holds it."""
+    lock = ApplyLock(common_dir / "migrate-ws")
+    try:
+        lock.acquire()
+    except LockHeld as exc:
+        raise Refusal(str(exc)) from None
+    except OSError as exc:
+        raise Refusal(f"cannot create {lock.path}: {exc.strerror or exc}") from None
+    if lock.replaced is not None:
+        note(f"removed a stale lock left by a migrate-ws run that is gone ({lock.replaced.describe()})")
+    return lock
+
+
+class InPlaceRecovery(NoRecovery):
+    """`--fix` (and `--no-git`) inside a git repository: the apply lock, held so that no `--apply`,
+    `--abort` or other `--fix` writes while this run does, and a refusal while an interrupted
+    `--apply` awaits `--abort` (its files are half written). No journal of its own."""
+
+    def __init__(self, lock: ApplyLock) -> None:
+        self.lock = lock
+
+    @classmethod
+    def take(cls, root: Path, note: Callable[[str], None]) -> NoRecovery:
+        test_pause.install()
+        git_dir = find_git_dir(root)
+        if git_dir is None or not git_dir.is_dir():
+            return NO_RECOVERY  # not in a repository: nothing to share the files with
+        lock = take_lock(find_common_dir(git_dir), note)
+        try:
+            directory = journal_directory(git_dir)
+            try:
+                state = read_state(directory)
+                if state is not None:
+                    validate_journal(directory, state)
+            except JournalDamaged as exc:
+                raise Refusal(describe_damage(directory, exc)) from None
+            if state is not None and (state.get("phase") != "planning" or state.get("aborting")):
+                raise Refusal(describe_leftover(state))
+        except BaseException:
+            lock.release()
+            raise
+        return cls(lock)
+
+    def close(self) -> None:
+        self.lock.release()
+
+
+def remove_fast_import_leftovers(repo: Any, state: dict) -> None:
+    """What a fast-import leaves when the end of the run cuts its input: a crash report (cut in the
+    middle of a command), or a scratch ref (cut inside a step)."""
+    from .git import SCRATCH_REF, SPLIT_SCRATCH_REF
+
+    store = state.get("fast_import")
+    holder = Holder.from_json(state["holder"])
+    if store and holder.local:
+        deadline = time.monotonic() + 10
+        while process_alive(int(store["pid"]), store.get("start")) and time.monotonic() < deadline:
+            time.sleep(0.02)  # it ends as soon as it has read what was written to it
+        try:
+            repo.git_path(f"fast_import_crash_{int(store['pid'])}").unlink()
+        except FileNotFoundError:
+            pass
+    for ref in (SCRATCH_REF, SPLIT_SCRATCH_REF):
+        repo.run_status("update-ref", "-d", ref)
+
+
 # ----- --dry-run and --check ---------------------------------------------------------------------
 
 def find_git_dir(root: Path) -> Path | None:
@@ -461,15 +802,33 @@ def find_git_dir(root: Path) -> Path | None:
     return None
 
 
+def find_common_dir(git_dir: Path) -> Path:
+    """The git directory shared by all working trees of the repository (a linked working tree's
+    own git directory names it in `commondir`), found without running git."""
+    explicit = os.environ.get("GIT_COMMON_DIR")
+    if explicit:
+        return Path(explicit).resolve()
+    text = read_or_none(git_dir / "commondir")
+    if text is None:
+        return git_dir
+    target = Path(text.decode("utf-8", "surrogateescape").strip())
+    return (target if target.is_absolute() else git_dir / target).resolve()
+
+
 def interrupted_apply_warning(root: Path) -> str | None:
     """One line when the repository holds the journal of an --apply (interrupted, or running now)."""
     try:
         git_dir = find_git_dir(root)
         if git_dir is None:
             return None
-        state = read_state(journal_directory(git_dir))
+        directory = journal_directory(git_dir)
+        state = read_state(directory)
+        if state is not None and not Holder.from_json(state["holder"]).alive():
+            validate_journal(directory, state)
     except OSError:
         return None
+    except JournalDamaged as exc:
+        return describe_damage(directory, exc)
     if state is None:
         return None
     holder = Holder.from_json(state["holder"])
@@ -482,25 +841,25 @@ def interrupted_apply_warning(root: Path) -> str | None:
 # ----- migrate-ws --abort -------------------------------------------------------------------------
 
 def _temp_files_near(path: Path, pids: Iterable[int]) -> list[Path]:
-    from ..writer import is_temp_for
+    """The temporary files the processes `pids` made in the directory of `path` (writer.temp_path_for)."""
+    from ..writer import temp_file_pid
 
-    found: list[Path] = []
     try:
         names = os.listdir(path.parent)
     except OSError:
-        return found
-    for pid in pids:
-        found.extend(path.parent / name for name in names if is_temp_for(name, path.name, pid))
-    return found
+        return []
+    wanted = set(pids)
+    return [path.parent / name for name in names if temp_file_pid(name) in wanted]
 
 
 class Aborter:
     """Undo an interrupted `--apply` from its journal; every action is idempotent."""
 
-    def __init__(self, repo: Any, directory: Path, state: dict) -> None:
+    def __init__(self, repo: Any, directory: Path, journal: ValidJournal) -> None:
         self.repo = repo
         self.directory = directory
-        self.state = state
+        self.state = state = journal.state
+        self.entries = journal.entries
         self.top = repo.top
         self.holder = Holder.from_json(state["holder"])
         aborting = state.get("aborting")  # an earlier --abort of this journal that was interrupted
@@ -547,9 +906,13 @@ class Aborter:
     # -- the undo -------------------------------------------------------------------------------
 
     def run(self) -> None:
+        self.end_test_command()
+        if self.errors:
+            return  # while it runs, what is restored could be changed again
         self.mark_aborting()
         if self.state.get("phase") == "planning" or not self.state.get("originals"):
             self.lines.append("nothing had been changed")
+            self.remove_fast_import_leftovers()
             return
         self.remove_git_locks()
         self.restore_head()
@@ -561,18 +924,38 @@ class Aborter:
             self.delete_split_branches()
             self.remove_fast_import_leftovers()
 
-    def remove_fast_import_leftovers(self) -> None:
-        """What a fast-import leaves when the run's end cuts its input: a crash report (cut in the
-        middle of a command), or the background object store's scratch ref (cut inside a step)."""
-        from .git import SCRATCH_REF
+    def end_test_command(self) -> None:
+        """The interrupted run's `--test-cmd` (its own process group) may still be running and
+        writing into the working tree: SIGTERM to the group, SIGKILL after a grace period, and
+        wait until every process of it is gone."""
+        tests = self.state.get("tests")
+        if not tests or not self.holder.local:
+            return  # none, or on another host, where this --abort cannot see it
+        group, start = int(tests["pid"]), tests.get("start")
+        if not process_group_alive(group, start):
+            return
+        for sig, wait in ((signal.SIGTERM, TEST_COMMAND_GRACE), (signal.SIGKILL, 10.0)):
+            try:
+                os.killpg(group, sig)
+            except ProcessLookupError:
+                break
+            except PermissionError as exc:
+                self.errors.append(f"cannot stop the test command (process group {group}) the interrupted --apply "
+                                   f"started: {exc.strerror or exc}")
+                return
+            deadline = time.monotonic() + wait
+            while process_group_alive(group, start) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            if not process_group_alive(group, start):
+                break
+        if process_group_alive(group, start):
+            self.errors.append(f"the test command (process group {group}) the interrupted --apply started does not "
+                               "end, even after SIGKILL")
+            return
+        self.lines.append(f"stopped the test command (process group {group}) the interrupted --apply had started")
 
-        store = self.state.get("fast_import")
-        if store and self.holder.local:
-            deadline = time.monotonic() + 10
-            while process_alive(int(store["pid"]), store.get("start")) and time.monotonic() < deadline:
-                time.sleep(0.02)  # it ends as soon as it has read what was written to it
-            self._remove(self.repo.git_path(f"fast_import_crash_{int(store['pid'])}"))
-        self.repo.run_status("update-ref", "-d", SCRATCH_REF)
+    def remove_fast_import_leftovers(self) -> None:
+        remove_fast_import_leftovers(self.repo, self.state)
 
     def _remove(self, path: Path) -> bool:
         """Remove a file a killed git process left; False when it was not there or cannot go
@@ -588,7 +971,7 @@ class Aborter:
 
     def mark_aborting(self) -> None:
         self.state["aborting"] = Holder.current().to_json()
-        _write_durably(self.directory / STATE, json.dumps(self.state).encode("utf-8"))
+        _write_durably(self.directory / STATE, encode_state(self.state))
 
     def remove_git_locks(self) -> None:
         branch = self.state.get("branch")
@@ -666,11 +1049,7 @@ class Aborter:
     def restore_files(self) -> None:
         from ..writer import atomic_write
 
-        data = read_or_none(self.directory / ORIGINALS)
-        if data is None:
-            self.errors.append("the list of original files is missing from the journal")
-            return
-        entries = json.loads(data.decode("utf-8"))
+        entries = self.entries  # validated: every entry is complete, every copy matches its checksum
         pids = [self.holder.pid] + ([self.previous_abort.pid] if self.previous_abort else [])
         restored = 0
         blobs_path = self.directory / BLOBS
@@ -693,6 +1072,9 @@ class Aborter:
                         continue
                     blobs.seek(entry["offset"])
                     original = blobs.read(entry["size"])
+                    if checksum(original) != entry["sha256"]:  # changed since it was validated
+                        self.errors.append(f"{BLOBS}: the saved copy of {entry['path']} does not match its checksum")
+                        continue
                     try:
                         info = os.lstat(path)
                     except FileNotFoundError:
@@ -710,64 +1092,87 @@ class Aborter:
                     self.errors.append(f"{entry['path']}: cannot restore: {exc.strerror or exc}")
         self.lines.append(f"{restored} file{'s' if restored != 1 else ''} restored")
 
+    def _created_by_the_run(self, name: str) -> bool:
+        """Whether the interrupted run's own `update-ref` created the branch, when the run was killed
+        before it could record that: the branch's reflog then begins with the run's message."""
+        message = f"migrate-ws: create branch (run {self.state['run']})"
+        return self.repo.creation_message(name) == message
+
+    def _delete(self, name: str, tip: str) -> None:
+        """Delete the branch while it still points at `tip` (git compares and deletes in one step)."""
+        try:
+            gone = self.repo.delete_branch(name, tip, "migrate-ws --abort")
+        except Exception as exc:  # noqa: BLE001 - GitError, GitUnavailable, OSError: every problem is listed
+            self.errors.append(f"cannot delete the branch {name} ({exc})")
+            return
+        if gone:
+            self.lines.append(f"branch {name} deleted")
+        else:
+            self.lines.append(f"branch {name} was kept: it was moved while --abort ran")
+
     def delete_branch(self) -> None:
+        """The run's branch, only if the run created it (never one that someone else created under that
+        name in the meantime) and only while it points at a commit the run expects."""
         branch = self.state.get("branch")
         if not branch or self.state.get("phase") in ("planning",):
             return
-        ref = f"refs/heads/{branch}"
-        status, out, _ = self.repo.run_status("rev-parse", "-q", "--verify", f"{ref}^{{commit}}")
-        if status != 0:
+        tip = self.repo.branch_tip(branch)
+        if tip is None:
             return  # never created, or already deleted
-        tip = out.strip()
-        made = {self.state["base"]["sha"]} | {c["sha"] for c in self.state.get("commits", []) if c.get("sha")}
+        created = self.state.get("created")
+        if created is None:
+            if self.state.get("phase") != "creating-branch" or not self._created_by_the_run(branch):
+                self.lines.append(f"branch {branch} was kept: the interrupted --apply did not create it")
+                return
+            created = self.state["base"]["sha"]
+        made = {created} | {c["sha"] for c in self.state.get("commits", []) if c.get("sha")}
         if tip not in made and not self._last_unrecorded_commit(tip):
             self.lines.append(f"branch {branch} was kept: it points at {tip[:10]}, which the interrupted --apply did "
                               "not make")
             return
-        try:
-            self.repo.run("update-ref", "-m", "migrate-ws --abort", "-d", ref, tip)
-        except Exception as exc:
-            self.errors.append(f"cannot delete the branch {branch} ({exc})")
-            return
-        self.lines.append(f"branch {branch} deleted")
+        self._delete(branch, tip)
 
     def delete_split_branches(self) -> None:
-        """`--split-by`: every branch the run created; one it was creating when killed only when all of
-        its commits since the original HEAD are migrate-ws commits (no one else's work is lost)."""
+        """`--split-by`: every branch the run created (all at once, in one `update-ref` transaction):
+        one whose tip was recorded while it still points there; one the run was killed before
+        recording only when its reflog shows the run created it and all of its commits since the
+        original HEAD are migrate-ws commits (no one else's work is lost)."""
         base = self.state["base"]["sha"]
         for name, recorded in (self.state.get("branches") or {}).items():
-            ref = f"refs/heads/{name}"
-            status, out, _ = self.repo.run_status("rev-parse", "-q", "--verify", f"{ref}^{{commit}}")
-            if status != 0:
+            tip = self.repo.branch_tip(name)
+            if tip is None:
                 continue
-            tip = out.strip()
-            if recorded is None or tip != recorded:
+            if recorded is None:
                 status, log, _ = self.repo.run_status("log", "--format=%s", f"{base}..{tip}")
                 subjects = [line for line in log.splitlines() if line.strip()]
                 if status != 0 or not subjects or not all(s.startswith("migrate-ws: ") for s in subjects) \
-                        or (recorded is not None and tip != recorded):
-                    self.lines.append(f"branch {name} was kept: it points at {tip[:10]}, which the interrupted "
-                                      "--apply did not make")
+                        or not self._created_by_the_run(name):
+                    self.lines.append(f"branch {name} was kept: the interrupted --apply did not create it")
                     continue
-            try:
-                self.repo.run("update-ref", "-m", "migrate-ws --abort", "-d", ref, tip)
-            except Exception as exc:  # noqa: BLE001 - every problem is listed
-                self.errors.append(f"cannot delete the branch {name} ({exc})")
+            elif tip != recorded:
+                self.lines.append(f"branch {name} was kept: it points at {tip[:10]}, which the interrupted "
+                                  "--apply did not make")
                 continue
-            self.lines.append(f"branch {name} deleted")
+            self._delete(name, tip)
 
     def _last_unrecorded_commit(self, tip: str) -> bool:
         """A commit `git commit` finished after the run was killed, before the run could record it."""
         if self.state.get("phase") not in ("committing", "restoring"):
             return False
         commits = [c["sha"] for c in self.state.get("commits", []) if c.get("sha")]
-        parent_expected = commits[-1] if commits else self.state["base"]["sha"]
-        status, out, _ = self.repo.run_status("log", "-1", "--format=%P%x00%s%x00%b", tip)
-        if status != 0:
-            return False
-        parents, subject, body = (out.split("\x00") + ["", ""])[:3]
-        return (parents.strip() == parent_expected and subject.startswith("migrate-ws: ")
-                and f"Step: {self.state.get('step')}" in body.splitlines())
+        parent_expected = commits[-1] if commits else (self.state.get("created") or self.state["base"]["sha"])
+        return is_step_commit(self.repo, tip, parent_expected, self.state.get("step"))
+
+
+def is_step_commit(repo: Any, sha: str, parent: str, step: str | None) -> bool:
+    """Whether `sha` is the commit of the step `step` made on `parent` by migrate-ws (one whose
+    `git commit` ended after the run that started it lost track: killed or interrupted)."""
+    status, out, _ = repo.run_status("log", "-1", "--format=%P%x00%s%x00%b", sha)
+    if status != 0:
+        return False
+    parents, subject, body = (out.split("\x00") + ["", ""])[:3]
+    return (parents.strip() == parent and subject.startswith("migrate-ws: ")
+            and f"Step: {step}" in body.splitlines())
 
 
 def run_abort(out: Any, err: Any, root: Path) -> int:
@@ -788,11 +1193,21 @@ def run_abort(out: Any, err: Any, root: Path) -> int:
         return EXIT_REFUSED
     try:
         git_dir = repo.git_path("migrate-ws").parent
-        lock = ApplyLock(git_dir / "migrate-ws")
+        lock = ApplyLock(repo.common_dir() / "migrate-ws")
         directory = journal_directory(git_dir)
         if not directory.exists() and not lock.path.exists():
             say(out, "migrate-ws: nothing to abort (no interrupted --apply in this repository).")
             return EXIT_RESTORED
+        # A damaged journal is named before anything at all changes, even the killed run's stale
+        # lock. Reading needs no lock: a run writes each record before the state points at it,
+        # and replaces the state atomically.
+        try:
+            state = read_state(directory)
+            if state is not None:
+                validate_journal(directory, state)
+        except JournalDamaged as exc:
+            error(describe_damage(directory, exc))
+            return EXIT_FAILED
         try:
             lock.acquire()
         except LockHeld as exc:
@@ -801,13 +1216,18 @@ def run_abort(out: Any, err: Any, root: Path) -> int:
         try:
             if lock.replaced is not None:
                 say(err, f"migrate-ws: removed a stale lock left by a run that is gone ({lock.replaced.describe()})")
-            state = read_state(directory)
-            if state is None:
+            try:
+                state = read_state(directory)
+                journal = validate_journal(directory, state) if state is not None else None
+            except JournalDamaged as exc:
+                error(describe_damage(directory, exc))
+                return EXIT_FAILED
+            if state is None or journal is None:
                 if directory.exists():
                     _remove_tree(directory)
                 say(out, "migrate-ws: nothing to abort (no interrupted --apply in this repository).")
                 return EXIT_RESTORED
-            aborter = Aborter(repo, directory, state)
+            aborter = Aborter(repo, directory, journal)
             problem = aborter.refusal()
             if problem is not None:
                 error(f"{problem}; nothing was changed")
@@ -819,7 +1239,7 @@ def run_abort(out: Any, err: Any, root: Path) -> int:
             except (GitError, GitUnavailable, OSError) as exc:
                 aborter.errors.append(str(exc))
             for line in aborter.lines:
-                if line.startswith("removed git's"):
+                if line.startswith(("removed git's", "stopped the test command")):
                     say(err, f"migrate-ws: {line}")
             if aborter.errors:
                 for problem in aborter.errors:
@@ -828,7 +1248,8 @@ def run_abort(out: Any, err: Any, root: Path) -> int:
                       "fix the problem above and run `migrate-ws --abort` again")
                 return EXIT_FAILED
             _remove_tree(directory)
-            summary = ", ".join(line for line in aborter.lines if not line.startswith("removed git's"))
+            summary = ", ".join(line for line in aborter.lines
+                                if not line.startswith(("removed git's", "stopped the test command")))
             say(out, f"migrate-ws: aborted the --apply interrupted {what} ({holder}): {summary}.")
             return EXIT_RESTORED
         finally:

@@ -4,9 +4,13 @@ The change is planned and verified as for a single branch, then cut into a found
 everything else depends on) and slices (by owners in CODEOWNERS, or by directory; see
 `slicing.py`). Every piece becomes a branch with one commit per step: the foundation on top
 of the current commit, every slice on top of the foundation. The commits are written with
-`git fast-import` straight from the plan: the working tree, the index and HEAD are not
-touched, so a failure, Ctrl-C or SIGTERM only has to delete the branches the run created
-(and a SIGKILL leaves a journal that `migrate-ws --abort` reads to delete them). Each piece
+`git fast-import` straight from the plan, on a scratch ref it drops at the end of its
+stream; then one `git update-ref` transaction creates every branch, all or none, each only
+if no branch of that name exists (one that appeared while the run planned is never
+touched: the run refuses). The working tree, the index and HEAD are not touched, so a
+failure, Ctrl-C or SIGTERM only has to delete the branches the run created, each while it
+still points at the commit the run made (and a SIGKILL leaves a journal that `migrate-ws
+--abort` reads to delete them). Each piece
 gets its own description (its owners as reviewers, its counts, its follow-ups, the
 foundation it depends on), and `--open-pr` opens the foundation's PR first and then every
 slice's against it.
@@ -24,7 +28,7 @@ from pathlib import Path
 
 from .. import review
 from .. import steps as step_registry
-from ..findings import Finding
+from ..findings import Finding, Severity
 from ..model import Plan
 from ..pr import CommitRecord, Slice, render
 from ..report import plural
@@ -32,7 +36,7 @@ from ..slicing import Owners, Piece, Split, SplitBy, SplitError, split
 from .apply_command import (FOLLOW_UPS_JSON, FOLLOW_UPS_MD, PR_BODY_NAME, Failed, FileChange, GitApplier, Outcome,
                             PlannedStep, Refused, UsageError, check_command, gh_pr_create)
 from .exit_codes import ExitCode
-from .git import GitError
+from .git import SPLIT_SCRATCH_REF, BranchExists, GitError
 
 
 @dataclass
@@ -60,7 +64,8 @@ class SplitApplier(GitApplier):
         self.split_by = SplitBy.parse(self.options.split_by or "")
         self.split: Split | None = None
         self.branches: list[Branch] = []
-        self.created: list[str] = []  # refs/heads/... this run created
+        self.created: dict[str, str] = {}  # branch -> the commit this run created it at
+        self.creating: dict[str, str] = {}  # the same, asked of `git update-ref` (which may have been stopped)
 
     def prepare(self) -> None:
         if self.options.test_cmd:
@@ -105,6 +110,9 @@ class SplitApplier(GitApplier):
             for branch in self.branches:
                 for commit in branch.commits:
                     commit.sha = marks.get(commit.sha or "", commit.sha)
+            self.creating = {branch.name: branch.tip for branch in self.branches if branch.tip}
+            self.repo.create_branches(self.creating, self.recovery.creation_message)  # all or none, none that exists
+            self.created = dict(self.creating)
             self.recovery.imported({branch.name: branch.tip for branch in self.branches})  # recovery
             self.describe_pieces()
             commits = [commit for branch in self.branches for commit in branch.commits]
@@ -117,6 +125,13 @@ class SplitApplier(GitApplier):
             ignore_further_signals()
             what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
             return self.restored(Outcome("interrupted", ExitCode.INTERRUPTED, error=what), problems)
+        except BranchExists as exc:
+            from .apply_command import branch_taken
+
+            problems = self.rollback()
+            if problems:
+                return self.restored(Outcome("failed", ExitCode.FAILED, error=branch_taken(exc)), problems)
+            raise Refused(branch_taken(exc)) from None
         except (Failed, GitError, OSError) as exc:
             problems = self.rollback()
             from .apply_command import describe_error
@@ -153,7 +168,7 @@ class SplitApplier(GitApplier):
                                       [change.repo_path for change in changes], sha=f":{mark}")
                 subject, body = record.message()
                 message = f"{subject}\n\n{body}\n".encode("utf-8")
-                stream += f"commit refs/heads/{branch.name}\nmark :{mark}\n".encode("utf-8")
+                stream += f"commit {SPLIT_SCRATCH_REF}\nmark :{mark}\n".encode("utf-8")
                 stream += f"author {identity['AUTHOR']}\ncommitter {identity['COMMITTER']}\n".encode("utf-8")
                 stream += f"data {len(message)}\n".encode("utf-8") + message
                 stream += f"from {parent}\n".encode("utf-8")
@@ -163,10 +178,11 @@ class SplitApplier(GitApplier):
                 branch.commits.append(record)
             if branch.piece.foundation:
                 foundation_tip = parent
+        # the scratch ref is dropped (never written): the branches are created afterwards, together
+        stream += f"reset {SPLIT_SCRATCH_REF}\nfrom {'0' * len(self.base.sha if self.base else '')}\n\n".encode()
         stream += b"done\n"
         with tempfile.TemporaryDirectory(prefix="migrate-ws-import-") as folder:
             marks_file = os.path.join(folder, "marks")
-            self.created = [f"refs/heads/{branch.name}" for branch in self.branches]
             try:
                 self.repo.run("fast-import", "--quiet", "--done", f"--export-marks={marks_file}", stdin=bytes(stream))
             except GitError as exc:
@@ -192,11 +208,19 @@ class SplitApplier(GitApplier):
     def undo(self) -> list[str]:
         assert self.repo is not None
         problems: list[str] = []
-        for ref in reversed(self.created):
+        if self.creating and not self.created:
+            # interrupted while `git update-ref` ran: what it created has this run's reflog message
+            self.created = {name: tip for name, tip in self.creating.items()
+                            if self.repo.creation_message(name) == self.recovery.creation_message}
+        for name, tip in reversed(list(self.created.items())):
             try:
-                self.repo.delete_branch(ref[len("refs/heads/"):])
+                if not self.repo.delete_branch(name, tip):
+                    self.ui.note(f"branch {name} was kept: it no longer points at {tip[:10]}, the commit this run "
+                                 "made")
+                del self.created[name]
             except Exception as exc:  # noqa: BLE001 - every problem is listed
-                problems.append(f"cannot delete {ref} ({exc})")
+                problems.append(f"cannot delete the branch {name} ({exc})")
+        self.repo.run_status("update-ref", "-d", SPLIT_SCRATCH_REF)  # fast-import stopped in its stream
         problems.extend(self.journal.restore())
         return problems
 
@@ -270,7 +294,7 @@ class SplitApplier(GitApplier):
             paths = set(branch.piece.files)
             rows.append((branch.piece.name, branch.name, " ".join(branch.piece.owners) or "-",
                          str(len(branch.piece.files)), str(sum(c.sites for c in branch.commits)),
-                         str(sum(1 for f in findings if f.path in paths))))
+                         str(sum(1 for f in findings if f.path in paths and f.severity is Severity.WARNING))))
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         for row in rows:
             ui.line("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())

@@ -9,6 +9,7 @@ from ..context import FileContext
 from ..import_statements import AliasSpec
 from ..findings import (LEGACY_LAYOUT_TEST, MODULE_AS_VALUE, MODULE_ATTRIBUTE_UNMAPPED, MODULE_UNUSED,
                         NOT_EXPORTED, STAR_IMPORT, STRING_NOT_LITERAL, UNBOUND_NAME, UNMAPPED_NAME)
+from ..legacy_paths import LegacyPaths
 from ..steps import FIXTURES, Step
 from .base import Command
 
@@ -91,8 +92,11 @@ class MoveImportsCommand(Command):
     def names_legacy_path(self, context: FileContext, binding: Binding) -> bool:
         config = context.config
         module = binding.module or ""
-        candidates = {module, f"{module}.{binding.imported}" if binding.imported else module}
-        return any(c in config.legacy_modules for c in candidates)
+        if binding.imported and f"{module}.{binding.imported}" in config.legacy_modules:
+            return True
+        # `from pkg import handlers` names another module below a legacy package, not the package
+        return module in config.legacy_modules and (
+            not binding.imported or LegacyPaths.of(context.targets).carries(module, binding.imported))
 
     def from_import(self, context: FileContext, binding: Binding) -> None:
         config = context.config
@@ -128,6 +132,10 @@ class MoveImportsCommand(Command):
         legacy = config.legacy_modules[module_path]
         renames: list[tuple[Use, str]] = []
         uses = context.names.uses_of(binding)
+        paths = LegacyPaths.of(context.targets)
+        if uses and paths.is_package(module_path) and not any(
+                paths.package_use(module_path, None if use.escapes else use.chain) for use in uses):
+            return  # only other modules below the legacy package are used through it
         if not uses:
             if legacy.retire:
                 context.edits.report(MODULE_UNUSED, binding.line, f"legacy module {module_path} is imported but none "
@@ -184,8 +192,13 @@ class MoveImportsCommand(Command):
             return
         depth = len(path.split(".")) - 1
         sites: list[tuple[Use, str]] = []
+        paths = LegacyPaths.of(context.targets)
+        other_modules = False  # uses of other modules below a legacy package
         for use in context.names.uses_of(binding):
             if [binding.name, *use.chain[:depth]] != path.split("."):
+                continue
+            if len(use.chain) > depth and not paths.carries(path, use.chain[depth]):
+                other_modules = True
                 continue
             if len(use.chain) <= depth:
                 context.edits.report(MODULE_AS_VALUE, use.node.lineno,
@@ -198,6 +211,8 @@ class MoveImportsCommand(Command):
                                      f"counterpart in {config.canonical_module}; import left unchanged")
                 return
             sites.append((use, name))
+        if not sites and other_modules:
+            return
         if not sites:
             context.edits.report(MODULE_UNUSED, binding.line, f"import of legacy module {path} without any use of "
                                  "its names (imported for its side effects?); left unchanged")

@@ -2,9 +2,13 @@
 
 `patch("legacy.module.Name")` moves to the canonical path when the canonical module has
 the name; `patch("pkg.consumer.name")` follows that consumer's own rewrite (known from the
-plan over the whole change set). Strings that only make sense in the legacy layout
-(`sys.modules[...]`, a legacy module's own name, source text quoting an import) are
-reported, not edited.
+plan over the whole change set). What cannot be rewritten is reported, never edited, by
+what it is: a string used as a module path (`sys.modules[...]`, `importlib`, `exec`, a list
+of module names a test imports) is a follow-up (MW404); a test asserting on a legacy
+module's name or on source text is a legacy-layout test (MW108); free text that mentions a
+legacy path (a message, a docstring-like string, example import lines) is a note (MW405),
+since nobody has anything to do about it. Whether a path goes through a legacy module at all
+is `legacy_paths`'s rule: below a legacy package, only the package's configured names do.
 """
 
 from __future__ import annotations
@@ -13,18 +17,31 @@ import re
 
 from ..analysis import StringRef
 from ..context import FileContext
-from ..findings import LEGACY_LAYOUT_TEST, NOT_EXPORTED, STRING_NOT_LITERAL, STRING_OUTSIDE_PATCH, STRING_UNMAPPED_NAME
+from ..findings import (LEGACY_LAYOUT_TEST, LEGACY_PATH_IN_TEXT, MODULE_PATH_STRING, NOT_EXPORTED, STRING_NOT_LITERAL,
+                        STRING_OUTSIDE_PATCH, STRING_UNMAPPED_NAME)
+from ..legacy_paths import LegacyPaths
 from ..steps import FIXTURES, Step
 from .base import Command
 
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 PATCH_CALLS = ("patch", "setattr", "import_module", "patch.dict", "patch.multiple")
+# the builtins that run a string as code: an import line in it is an import (`re.compile` is not one)
+CODE_CALLS = ("exec", "eval", "compile")
 
 
 def _is_patch_call(callee: str | None) -> bool:
     if not callee:
         return False
     return any(callee == name or callee.endswith("." + name) for name in PATCH_CALLS)
+
+
+def _is_code_call(callee: str | None) -> bool:
+    return callee in CODE_CALLS or callee in tuple(f"builtins.{name}" for name in CODE_CALLS)
+
+
+def _is_assertion(reference: StringRef) -> bool:
+    """In an `assert` statement, or an argument of `self.assertIn(...)` and its kind."""
+    return reference.in_assert or (reference.call or "").rsplit(".", 1)[-1].startswith("assert")
 
 
 class StringReferencesCommand(Command):
@@ -42,11 +59,7 @@ class StringReferencesCommand(Command):
         config = context.config
         value = reference.value
         if not _DOTTED.match(value):
-            if any(m in value for m in config.legacy_modules):
-                legacy = next(m for m in sorted(config.legacy_modules, key=len, reverse=True) if m in value)
-                if re.search(r"(?<![\w.])" + re.escape(legacy) + r"(?![\w])", value):
-                    context.edits.report(LEGACY_LAYOUT_TEST, reference.line, f"string mentions legacy module {legacy} in text "
-                                      "(exec/source scan/message); not edited")
+            self.text(context, reference)
             return
         parts = value.split(".")
         derived = context.targets.derived_map()
@@ -68,10 +81,29 @@ class StringReferencesCommand(Command):
                                  f"follows {module}'s rewrite")
                     return
 
+    def text(self, context: FileContext, reference: StringRef) -> None:
+        """A string that is not a dotted path: code for `exec`, text a test asserts on, or free text."""
+        mentioned = sorted({mention.module for mention in LegacyPaths.of(context.targets).mentions(reference.value)})
+        if not mentioned:
+            return
+        modules = ", ".join(mentioned)
+        word = "module" if len(mentioned) == 1 else "modules"
+        if _is_code_call(reference.call):
+            context.edits.report(MODULE_PATH_STRING, reference.line, f"code passed to {reference.call}() names legacy "
+                                 f"{word} {modules}; not edited")
+        elif _is_assertion(reference):
+            context.edits.report(LEGACY_LAYOUT_TEST, reference.line, f"a test asserts on text naming legacy {word} "
+                                 f"{modules}; not edited")
+        else:
+            context.edits.report(LEGACY_PATH_IN_TEXT, reference.line, f"text mentions legacy {word} {modules} (a "
+                                 "message, a docstring-like string or an example); text is not edited")
+
     def legacy_path(self, context: FileContext, reference: StringRef, module: str, rest: list[str]) -> None:
         config = context.config
         name = rest[0]
         exports = context.targets.canonical_exports
+        if module != config.canonical_module and not LegacyPaths.of(context.targets).carries(module, name):
+            return  # another module below a legacy package (the canonical module, say), not the package
         if module == config.canonical_module:
             target = config.aliases.get(name)
             if target is None or not context.targets.collapse_allowed or target not in exports:
@@ -91,8 +123,8 @@ class StringReferencesCommand(Command):
                                   f"not export {target}; not edited")
                 return
         if reference.call and reference.call.startswith("sys.modules"):
-            context.edits.report(LEGACY_LAYOUT_TEST, reference.line, f"sys.modules[{reference.value!r}] manipulates the legacy layout; "
-                              "not edited")
+            context.edits.report(MODULE_PATH_STRING, reference.line, f"sys.modules[{reference.value!r}] manipulates the "
+                                 "legacy layout; not edited")
             return
         if not _is_patch_call(reference.call):
             context.edits.report(STRING_OUTSIDE_PATCH, reference.line, f"string {reference.value!r} names a legacy path outside a patch or "
@@ -101,13 +133,18 @@ class StringReferencesCommand(Command):
         self.replace(context, reference, ".".join([config.canonical_module, target, *rest[1:]]), "legacy path")
 
     def legacy_module_string(self, context: FileContext, reference: StringRef, module: str) -> None:
+        if _is_assertion(reference):
+            context.edits.report(LEGACY_LAYOUT_TEST, reference.line, f"a test asserts on the name of legacy module "
+                                 f"{module}; not edited")
+            return
         if reference.call and reference.call.startswith("sys.modules"):
-            reason = f"{reference.call}[{module!r}] manipulates the legacy layout"
+            spelled = f"sys.modules[{module!r}]" if reference.call == "sys.modules" else f"{reference.call}({module!r})"
+            reason = f"{spelled} manipulates the legacy layout"
         elif reference.call and reference.call.endswith("import_module"):
             reason = f"imports legacy module {module} by name; the module object's uses cannot be checked"
         else:
-            reason = f"string names legacy module {module} (a test of the legacy layout?)"
-        context.edits.report(LEGACY_LAYOUT_TEST, reference.line, f"{reason}; not edited")
+            reason = f"string names legacy module {module} as a module path (a list of modules to import?)"
+        context.edits.report(MODULE_PATH_STRING, reference.line, f"{reason}; not edited")
 
     def replace(self, context: FileContext, reference: StringRef, new_value: str, why: str) -> None:
         if reference.span is None:
