@@ -13,6 +13,9 @@ Every import site the import-path check lists is also looked up in the migration
 of that file (`explain_import_sites`): it moves with the change, or a finding at its line
 says why it stays (the rule of what counts is `LegacyPaths.import_source`, shared with the
 migration), or a `# migrate-ws: keep` comment keeps it.
+
+A file a check needs but cannot read, decode, parse or analyse (too large, too deeply nested)
+is listed as not processed, with its finding code, and the other files are still checked.
 """
 
 from __future__ import annotations
@@ -26,11 +29,15 @@ from pathlib import Path
 from .analysis import analyze, module_level_statements, module_name_for, resolve_relative
 from .config import Config
 from .discovery import discover
-from .findings import IMPORT_ALREADY_BROKEN, Finding, Severity
+from .findings import (CANNOT_DECODE, CANNOT_READ, DOES_NOT_PARSE, IMPORT_ALREADY_BROKEN, TOO_DEEP, TOO_LARGE,
+                       Finding, Severity)
 from .legacy_paths import LegacyPaths, packages_in
+from .quoting import display_path
 from .transform import Patterns
+from .verification import ParseFailure
 from .resolution import ModuleReader, module_file, module_level_bindings
-from .source import SourceText, UndecodableSource, parse_source
+from .source import (ANALYSIS, NESTING_ERRORS, PARSER, SourceText, UndecodableSource, parse_source, too_deep_reason,
+                     too_large_reason)
 
 CHECKS = ("implementations", "import-paths", "aliases", "factory", "import-cycles")
 SINGLETON_NAMES = re.compile(r"^(_\w*(instance|singleton)|instance|singleton|getInstance)$")
@@ -63,7 +70,7 @@ class ImportSite:
 
     @property
     def location(self) -> str:
-        return f"{self.path}:{self.line}"
+        return f"{display_path(self.path)}:{self.line}"
 
     def describe(self) -> str:
         """The location with what the migration does with it, in one line."""
@@ -92,10 +99,38 @@ class AuditReport:
     import_paths: dict[str, int] = field(default_factory=dict)
     implementations: dict[str, list[str]] = field(default_factory=dict)
     import_sites: list[ImportSite] = field(default_factory=list)  # the legacy import paths in use
+    not_processed: list[Finding] = field(default_factory=list)  # files a check needed but could not read or parse
 
     @property
     def violations(self) -> bool:
         return bool(self.findings)
+
+    def skip(self, root: Path, path: Path, code: str, reason: str, line: int = 0) -> None:
+        relative = path.relative_to(root).as_posix() if path.is_absolute() else path.as_posix()
+        finding = Finding(code, relative, line, f"not processed: {reason}")
+        if finding not in self.not_processed:
+            self.not_processed.append(finding)
+
+    def parse(self, root: Path, path: Path, data: bytes | None = None) -> ast.Module | None:
+        """The module's tree, or None when it cannot be had (the reason is kept in `not_processed`)."""
+        try:
+            if data is None:
+                data = path.read_bytes()
+            return parse_source(SourceText.decode(data).text, str(path))
+        except FileNotFoundError:
+            return None  # gone since it was listed: nothing to check
+        except OSError as exc:
+            self.skip(root, path, CANNOT_READ.code, f"cannot read: {exc.strerror or exc}")
+        except UndecodableSource as exc:
+            self.skip(root, path, CANNOT_DECODE.code, f"cannot decode: {exc}")
+        except SyntaxError as exc:
+            failure = ParseFailure.of(exc)
+            self.skip(root, path, DOES_NOT_PARSE.code, failure.reason, failure.line)
+        except ValueError as exc:
+            self.skip(root, path, DOES_NOT_PARSE.code, f"does not parse: {exc}")
+        except NESTING_ERRORS as exc:
+            self.skip(root, path, TOO_DEEP.code, too_deep_reason(exc, PARSER))
+        return None
 
     def by_check(self) -> dict[str, list[Violation]]:
         grouped: dict[str, list[Violation]] = {check: [] for check in CHECKS}
@@ -113,6 +148,8 @@ class AuditReport:
             "import_paths": self.import_paths,
             "implementations": self.implementations,
             "import_sites": [site.to_json() for site in self.import_sites],
+            "not_processed": [{"path": f.path, "line": f.line, "code": f.code, "reason": f.message}
+                              for f in self.not_processed],
         }
 
 
@@ -208,22 +245,21 @@ def check_factory(root: Path, config: Config, report: AuditReport) -> None:
         path = module_file(root, module)
         if path is None:
             continue
-        try:
-            tree = parse_source(path.read_bytes())
-        except (SyntaxError, ValueError, OSError):
+        tree = report.parse(root, path)
+        if tree is None:
             continue
         relative = path.relative_to(root).as_posix()
         for name, statements in sorted(module_level_bindings(tree).items()):
             if SINGLETON_NAMES.match(name) and any(isinstance(s, (ast.Assign, ast.AnnAssign)) for s in statements):
                 report.findings.append(Violation("factory", f"{module} holds module-level singleton state `{name}`",
-                                               [f"{relative}:{statements[0].lineno}"]))
+                                               [f"{display_path(relative)}:{statements[0].lineno}"]))
         factories = [s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
                      and s.name in factory_names and (s.name == config.factory.function
                                                       or not _delegates(s, config.factory.function))]
         if len(factories) > 1:
             report.findings.append(Violation("factory", f"{module} defines {len(factories)} factory functions: "
                                            f"{', '.join(f.name for f in factories)}",
-                                           [f"{relative}:{f.lineno}" for f in factories]))
+                                           [f"{display_path(relative)}:{f.lineno}" for f in factories]))
 
 
 def check_import_paths(root: Path, config: Config, report: AuditReport) -> None:
@@ -239,16 +275,25 @@ def check_import_paths(root: Path, config: Config, report: AuditReport) -> None:
             continue
         try:
             data = (root / relative).read_bytes()
-        except OSError:
+        except FileNotFoundError:
+            continue  # gone since it was listed
+        except OSError as exc:
+            report.skip(root, Path(relative), CANNOT_READ.code, f"cannot read: {exc.strerror or exc}")
             continue
         if not cache.prefilter(data, relative):
             continue
-        try:
-            text = SourceText.decode(data).text
-            tree = parse_source(text)
-        except (UndecodableSource, SyntaxError, ValueError):
+        if len(data) > config.max_file_size:
+            report.skip(root, Path(relative), TOO_LARGE.code, too_large_reason(len(data), config.max_file_size))
             continue
-        facts = analyze(text, tree, module, is_package, cache.names, cache.finder, cache.markers)
+        tree = report.parse(root, root / relative, data)
+        if tree is None:
+            continue
+        try:
+            facts = analyze(SourceText.decode(data).text, tree, module, is_package, cache.names, cache.finder,
+                            cache.markers)
+        except NESTING_ERRORS as exc:
+            report.skip(root, Path(relative), TOO_DEEP.code, too_deep_reason(exc, ANALYSIS))
+            continue
         for binding in facts.bindings:
             source = legacy_paths.import_source(binding, facts)
             if source is None:
@@ -333,9 +378,8 @@ def check_import_cycles(root: Path, config: Config, report: AuditReport) -> None
     graph: dict[str, set[str]] = {m: set() for m in modules}
     lines: dict[tuple[str, str], str] = {}
     for module, path in modules.items():
-        try:
-            tree = parse_source(path.read_bytes())
-        except (SyntaxError, ValueError, OSError):
+        tree = report.parse(root, path)
+        if tree is None:
             continue
         is_package = path.name == "__init__.py"
         for statement in _module_level_imports(tree):
@@ -349,7 +393,8 @@ def check_import_cycles(root: Path, config: Config, report: AuditReport) -> None
             for target in targets:
                 if target in graph and target != module:
                     graph[module].add(target)
-                    lines.setdefault((module, target), f"{path.relative_to(root).as_posix()}:{statement.lineno}")
+                    where = display_path(path.relative_to(root).as_posix())
+                    lines.setdefault((module, target), f"{where}:{statement.lineno}")
     for component in _strongly_connected(graph):
         if len(component) > 1:
             ordered = sorted(component)
@@ -456,6 +501,9 @@ def render(report: AuditReport) -> list[str]:
                 lines.append(f"      ... and {len(finding.locations) - 10} more")
     if report.import_paths:
         lines.append("Import paths in use: " + ", ".join(f"{p} ({c})" for p, c in report.import_paths.items()))
+    if report.not_processed:
+        lines.append(f"Files not processed ({len(report.not_processed)}); the checks above did not see them:")
+        lines += [f"  {finding.render()}" for finding in sorted(report.not_processed, key=Finding.sort_key)]
     total = len(report.findings)
     lines.append(f"migrate-ws audit: {total} violation{'s' if total != 1 else ''}." if total else
                  "migrate-ws audit: no violations.")

@@ -22,6 +22,9 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Files larger than this are not parsed (MW909): Python's `ast` takes about 130 times a file's
+# size in memory, so one generated 50 MB module would need some 7 GB per worker.
+DEFAULT_MAX_FILE_SIZE = 16 * 1024 * 1024
 
 
 class ConfigError(ValueError):
@@ -84,6 +87,7 @@ class Config:
     title: str = ""  # the PR title and commit heading ("" for a generic one)
     detected: bool = False  # no configuration was given: a preset was chosen because its canonical module exists
     step_titles: dict[str, str] = field(default_factory=dict)
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes: a larger file that needs work is reported, not parsed
 
     @property
     def heading(self) -> str:
@@ -161,7 +165,7 @@ def _dotted(table: dict[str, Any], key: str, where: str, required: bool = False)
 
 _KNOWN_KEYS = {
     "name", "preset", "title", "step-titles", "canonical-module", "canonical-exports", "implementation", "include",
-    "exclude", "respect-gitignore", "aliases", "legacy-modules", "factory",
+    "exclude", "respect-gitignore", "aliases", "legacy-modules", "factory", "max-file-size",
 }
 _FACTORY_KEYS = {
     "function", "context-parameter", "context-variables", "async", "functions", "classes",
@@ -171,6 +175,64 @@ _FALLBACK_KEYS = {"expression", "import"}
 # nodes a fallback expression may not contain: they bind names, open scopes or suspend
 _FALLBACK_REFUSED = (ast.NamedExpr, ast.Lambda, ast.Await, ast.Yield, ast.YieldFrom, ast.ListComp, ast.SetComp,
                      ast.DictComp, ast.GeneratorExp, ast.Starred)
+_FALLBACK_SHAPE = ("a name or dotted name, or a call of one whose arguments are literals "
+                   "(make_test_context(), contexts.for_tests(user='t'))")
+
+
+def _dotted_name(node: ast.expr) -> bool:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
+def _literal(node: ast.expr) -> bool:
+    """What `ast.literal_eval` reads: constants, signed numbers, and tuples, lists, sets and dicts of them."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return isinstance(node.operand, ast.Constant) and isinstance(node.operand.value, (int, float, complex))
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return all(_literal(element) for element in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(key is not None and _literal(key) for key in node.keys) and all(map(_literal, node.values))
+    return False
+
+
+def _fallback_name(expression: str, key: str) -> str:
+    """The one name a context fallback's expression uses, once the expression is known to be safe to
+    paste as a call's argument: exactly one expression, parsed on its own, of the allowed shape."""
+    import io
+    import tokenize
+
+    if "\n" in expression or "\r" in expression:
+        raise ConfigError(f"{key}.expression: expected one line, got {expression!r}")
+    text = expression.strip()
+    try:
+        tree = ast.parse(text, mode="eval")
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (SyntaxError, ValueError, tokenize.TokenError):
+        raise ConfigError(f"{key}.expression: {expression!r} is not a Python expression") from None
+    if any(token.type == tokenize.COMMENT for token in tokens):  # it would swallow the rest of the call it goes in
+        raise ConfigError(f"{key}.expression: {expression!r} has a comment; give the expression only")
+    body = tree.body
+    if isinstance(body, ast.Tuple) or any(isinstance(node, _FALLBACK_REFUSED) for node in ast.walk(body)):
+        raise ConfigError(f"{key}.expression: {expression!r} must be one plain expression: {_FALLBACK_SHAPE}")
+    names = sorted({node.id for node in ast.walk(body) if isinstance(node, ast.Name)})
+    if len(names) != 1:
+        raise ConfigError(f"{key}.expression: {expression!r} uses {len(names)} names "
+                          f"({', '.join(names) or 'none'}); it must use exactly one, the one `import` provides")
+    callee = body.func if isinstance(body, ast.Call) else body
+    plain = _dotted_name(callee) and (not isinstance(body, ast.Call) or (
+        all(_literal(argument) for argument in body.args)
+        and all(keyword.arg is not None and _literal(keyword.value) for keyword in body.keywords)))
+    if not plain:
+        raise ConfigError(f"{key}.expression: {expression!r} must be one plain expression: {_FALLBACK_SHAPE}")
+    dunder = [node.id if isinstance(node, ast.Name) else node.attr for node in ast.walk(callee)
+              if isinstance(node, (ast.Name, ast.Attribute)) and (node.id if isinstance(node, ast.Name)
+                                                                  else node.attr).startswith("__")]
+    if dunder:
+        raise ConfigError(f"{key}.expression: {expression!r} uses {dunder[0]}; names starting with __ are refused")
+    return names[0]
 
 
 def _context_fallbacks(table: dict[str, Any], where: str) -> tuple[ContextFallback, ...]:
@@ -193,23 +255,9 @@ def _context_fallbacks(table: dict[str, Any], where: str) -> tuple[ContextFallba
             raise ConfigError(f"{key}.{extra[0]}: unknown key")
         expression = _expect(spec, "expression", str, key, required=True)
         module = _dotted(spec, "import", key, required=True)
-        if "\n" in expression or "\r" in expression:
-            raise ConfigError(f"{key}.expression: expected one line, got {expression!r}")
-        try:
-            tree = ast.parse(f"f({expression.strip()})", mode="eval")
-        except SyntaxError:
-            raise ConfigError(f"{key}.expression: {expression!r} is not a Python expression") from None
-        call = tree.body
-        if not isinstance(call, ast.Call) or len(call.args) != 1 or call.keywords \
-                or any(isinstance(node, _FALLBACK_REFUSED) for node in ast.walk(call.args[0])):
-            raise ConfigError(f"{key}.expression: {expression!r} must be one plain expression (no assignment, "
-                              "lambda, comprehension, await or starred argument)")
-        names = sorted({node.id for node in ast.walk(call.args[0]) if isinstance(node, ast.Name)})
-        if len(names) != 1:
-            raise ConfigError(f"{key}.expression: {expression!r} uses {len(names)} names "
-                              f"({', '.join(names) or 'none'}); it must use exactly one, the one `import` provides")
+        name = _fallback_name(expression, key)
         assert module is not None
-        fallbacks.append(ContextFallback(pattern, expression.strip(), module, names[0]))
+        fallbacks.append(ContextFallback(pattern, expression.strip(), module, name))
     return tuple(fallbacks)
 
 
@@ -294,6 +342,9 @@ def parse_config(table: dict[str, Any], source: str, where: str = "tool.migrate-
     for step, text in titles.items():
         if not isinstance(text, str) or not text.strip():
             raise ConfigError(f"{where}.step-titles.{step}: expected a non-empty string, got {text!r}")
+    max_file_size = table.get("max-file-size", DEFAULT_MAX_FILE_SIZE)
+    if isinstance(max_file_size, bool) or not isinstance(max_file_size, int) or max_file_size <= 0:
+        raise ConfigError(f"{where}.max-file-size: expected a positive number of bytes, got {max_file_size!r}")
     return Config(
         name=name,
         canonical_module=canonical,
@@ -308,6 +359,7 @@ def parse_config(table: dict[str, Any], source: str, where: str = "tool.migrate-
         source=source,
         title=_expect(table, "title", str, where) or "",
         step_titles=dict(titles),
+        max_file_size=max_file_size,
     )
 
 

@@ -132,7 +132,8 @@ def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs
         _add_repository_changes(result, step.name, outcome)
     watched = set(config.legacy_modules) | {config.canonical_module}
     result.findings.extend(import_check.check(root, everything or discovered, result.files, outcomes, watched,
-                                              step_registry.interesting_names(config), jobs, cache_directory))
+                                              step_registry.interesting_names(config), jobs, cache_directory,
+                                              config.max_file_size))
     _count_import_paths(result, outcomes, watched)
     result.dependencies = _dependencies(outcomes)
     return result

@@ -205,6 +205,14 @@ NOT_TRACKED = _code(
 UNWRITABLE = _code(
     "MW907", "unwritable", W, "--apply cannot write the file (read-only, or its directory is not writable); "
     "the rest of the change is applied", "make it writable and run migrate-ws again for it")
+TOO_DEEP = _code(
+    "MW908", "too-deeply-nested", W, "the file nests expressions or blocks deeper than the running Python's parser "
+    "or migrate-ws's analysis can follow (RecursionError, MemoryError)",
+    "flatten the deepest expression (a long chain of operators, brackets or calls) or migrate the file by hand; "
+    "a generated file can be excluded")
+TOO_LARGE = _code(
+    "MW909", "too-large", W, "the file is larger than `max-file-size`, so it is not parsed (parsing takes about "
+    "130 times its size in memory)", "raise `max-file-size` in the configuration, or exclude the file")
 
 CODES: dict[str, Code] = {entry.code: entry for entry in _ALL}
 BY_NAME: dict[str, Code] = {entry.name: entry for entry in _ALL}
@@ -246,7 +254,9 @@ class Finding:
         return CODES[self.code].severity
 
     def render(self) -> str:
-        return f"{self.path}:{self.line}: {self.code} {self.message}"
+        from .quoting import display_path  # a name with a newline or a tab must not break the line
+
+        return f"{display_path(self.path)}:{self.line}: {self.code} {self.message}"
 
     def to_json(self) -> dict:
         return {"code": self.code, "name": self.kind.name, "severity": self.severity.value, "path": self.path,

@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import Iterable
 
 from .analysis import module_level_statements, module_name_for, resolve_relative
+from .config import DEFAULT_MAX_FILE_SIZE
 from .findings import IMPORT_ALREADY_BROKEN, IMPORT_WOULD_BREAK, Finding
 from .model import FileOutcome, FileResult
 from .references import Reference
-from .source import SourceText, UndecodableSource, parse_module_bytes, parse_source
+from .source import NESTING_ERRORS, SourceText, UndecodableSource, parse_module_bytes, parse_source
 from .textsearch import AnchoredNeedles
 
 _STAR = "*"
@@ -49,6 +50,8 @@ class ModuleState:
 
 class Repository:
     """Modules of the repository before the change, or after it (the plan's contents)."""
+
+    max_file_size = DEFAULT_MAX_FILE_SIZE  # a larger module is not parsed: nothing is said against it
 
     def __init__(self, root: Path, paths: Iterable[str], after: dict[str, bytes | None] | None = None,
                  like: "Repository | None" = None, remembered: "StateCache | None" = None) -> None:
@@ -101,9 +104,11 @@ class Repository:
     def _parsed(self, module: str, path: str, data: bytes | None) -> ModuleState:
         if data is None:
             return ModuleState(exists=True, names={_ANY})  # unreadable: nothing can be said against it
+        if len(data) > self.max_file_size:
+            return ModuleState(exists=True, names={_ANY})  # not parsed (MW909): nothing can be said against it
         try:
             tree = parse_module_bytes(data, path)
-        except (SyntaxError, ValueError, UndecodableSource):
+        except (SyntaxError, ValueError, UndecodableSource, *NESTING_ERRORS):
             return ModuleState(exists=True, names={_ANY})
         is_package = path.endswith("__init__.py")
         state = ModuleState(exists=True, is_package=is_package)
@@ -224,7 +229,7 @@ class StateCache:
 
 def check(root: Path, paths: list[str], files: list[FileResult], outcomes: dict[str, FileOutcome],
           watched: set[str], interesting: set[str], jobs: int = 1,
-          cache_directory: Path | None = None) -> list[Finding]:
+          cache_directory: Path | None = None, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> list[Finding]:
     """MW701 for every reference the change breaks, MW702 for those already broken before.
 
     With `cache_directory` (the result cache's), what each module on disk provides is
@@ -233,6 +238,7 @@ def check(root: Path, paths: list[str], files: list[FileResult], outcomes: dict[
     remembered = StateCache.for_run(cache_directory, root) if cache_directory is not None else None
     before_repo = Repository(root, paths, remembered=remembered)
     after_repo = Repository(root, paths, after, like=before_repo, remembered=remembered)
+    before_repo.max_file_size = after_repo.max_file_size = max_file_size
     try:
         return _check(root, paths, outcomes, watched, interesting, jobs, before_repo, after_repo)
     finally:
@@ -381,8 +387,8 @@ def _imports_of(path: str, data: bytes, lost: dict[str, set[str]]) -> list[Refer
     `m.name` uses of module objects, scope-blind: over-reporting here only costs a check)."""
     try:
         tree = parse_source(SourceText.decode(data).text, path)
-    except (SyntaxError, ValueError, UndecodableSource):
-        return []
+    except (SyntaxError, ValueError, UndecodableSource, *NESTING_ERRORS):
+        return []  # the file is reported as not processed if it needs a change itself
     module, is_package = module_name_for(path)
     found: list[Reference] = []
     objects: dict[str, str] = {}

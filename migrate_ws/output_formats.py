@@ -7,7 +7,7 @@
   the message; `:` and `,` too in a property).
 - `sarif`: a SARIF 2.1.0 log for code scanning (`github/codeql-action/upload-sarif`): one
   rule per finding code (MW800 for pending changes), one result per site with its rule,
-  level, message and location (a URI relative to the repository, and the line).
+  level, message and location (a URI relative to the repository, percent-encoded, and the line).
 
 Paths are written relative to the top of the git work tree (found without running git) so
 the annotations land on the right files when `--root` is a subdirectory. Strings only; the
@@ -25,6 +25,7 @@ from .editing import effective
 from . import findings as _registry  # the table of codes (`CODES` is not itself a code)
 from .findings import PENDING_CHANGE, Code, Severity
 from .model import Plan
+from .quoting import display_path
 
 FORMATS = ("text", "json", "github", "sarif")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -79,7 +80,8 @@ def pending_lines(plan: Plan) -> list[str]:
     sites = pending_sites(plan)
     if not sites:
         return []
-    return [f"Would change ({len(sites)}):"] + [f"  {s.path}:{s.line}: {s.code} {s.message}" for s in sites]
+    return [f"Would change ({len(sites)}):"] + [f"  {display_path(s.path)}:{s.line}: {s.code} {s.message}"
+                                                for s in sites]
 
 
 def finding_sites(plan: Plan) -> list[Site]:
@@ -100,7 +102,7 @@ def suppressed_lines(plan: Plan) -> list[str]:
     if not sites:
         return ["Suppressed by `# migrate-ws: keep` (0)"]
     return [f"Suppressed by `# migrate-ws: keep` ({len(sites)}):"] + \
-        [f"  {s.path}:{s.line}: {s.code} {s.message}" for s in sites]
+        [f"  {display_path(s.path)}:{s.line}: {s.code} {s.message}" for s in sites]
 
 
 def repository_prefix(root: str) -> str:
@@ -130,7 +132,9 @@ _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO:
 
 def github_command(site: Site, prefix: str = "", severity: Severity | None = None) -> str:
     rule = site.rule
-    properties = [f"file={escape_property(prefix + site.path)}"]
+    # a name's bytes that are not UTF-8 cannot be said in a workflow command: replaced, not fatal
+    path = os.fsencode(prefix + site.path).decode("utf-8", "replace")
+    properties = [f"file={escape_property(path)}"]
     if site.line > 0:
         properties.append(f"line={site.line}")
         if site.column is not None:
@@ -176,7 +180,7 @@ def sarif_document(plan: Plan, show_suppressed: bool = False) -> dict:
     results = []
 
     def result(site: Site, suppressed: bool = False) -> dict:
-        location: dict = {"artifactLocation": {"uri": prefix + site.path, "uriBaseId": "%SRCROOT%"}}
+        location: dict = {"artifactLocation": {"uri": sarif_uri(prefix + site.path), "uriBaseId": "%SRCROOT%"}}
         if site.line > 0:
             location["region"] = {"startLine": site.line}
             if site.column is not None:
@@ -202,6 +206,14 @@ def sarif_document(plan: Plan, show_suppressed: bool = False) -> dict:
             "results": results,
         }],
     }
+
+
+def sarif_uri(path: str) -> str:
+    """A relative path as the URI reference SARIF requires (RFC 3986): every byte of the name
+    outside the unreserved characters and `/` percent-encoded (`tab%09here.py`, `caf%C3%A9.py`)."""
+    from urllib.parse import quote
+
+    return quote(os.fsencode(path), safe="/")
 
 
 def _root_uri(root: str, prefix: str) -> str:

@@ -15,6 +15,7 @@ from . import review
 from .findings import Finding, Severity
 from .report import plural
 from .model import Plan
+from .quoting import display_path
 
 OUTPUT_TAIL_LINES = 30
 
@@ -30,7 +31,7 @@ class CommitRecord:
     def message(self) -> tuple[str, str]:
         """The commit's subject line and body."""
         subject = f"migrate-ws: {self.title} ({plural(self.sites, 'site')} in {plural(len(self.files), 'file')})"
-        body = "\n".join([f"Step: {self.step}", "", "Files:", *[f"- {path}" for path in self.files]])
+        body = "\n".join([f"Step: {self.step}", "", "Files:", *[f"- {display_path(path)}" for path in self.files]])
         return subject, body
 
 
@@ -263,7 +264,7 @@ def render(
         files = ["## Files changed", ""]
         room -= 20
         for position, path in enumerate(changed):
-            line = f"- {_code(path)}"
+            line = f"- {_code(display_path(path))}"
             if len(line) + 1 > room - 80:
                 files.append(f"- ... and {len(changed) - position} more (`git diff --stat` on the branch lists them)")
                 break

@@ -9,6 +9,7 @@ import re
 
 from .findings import Severity
 from .model import FileResult, Plan
+from .quoting import display_path, git_quoted
 from .source import LineIndex, SourceText, split_lines
 
 NO_NEWLINE = "\\ No newline at end of file"
@@ -47,7 +48,7 @@ def unified_diff(result: FileResult, for_patch: bool = True, context: int = 3) -
             return fast
     before = _lines(result.original) if for_patch else _display_lines(result.original)
     after = _lines(result.rewritten) if for_patch else _display_lines(result.rewritten)
-    out = [f"diff --git a/{result.path} b/{result.path}\n", f"--- a/{result.path}\n", f"+++ b/{result.path}\n"]
+    out = diff_headers(result.path)
     matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
     for group in matcher.get_grouped_opcodes(context):
         first, last = group[0], group[-1]
@@ -67,8 +68,7 @@ def unified_diff(result: FileResult, for_patch: bool = True, context: int = 3) -
 def _deletion_diff(result: FileResult, for_patch: bool) -> str:
     before = _lines(result.original) if for_patch else _display_lines(result.original)
     mode = f"{0o100000 | (result.mode or 0o644):o}"
-    out = [f"diff --git a/{result.path} b/{result.path}\n", f"deleted file mode {mode}\n",
-           f"--- a/{result.path}\n", "+++ /dev/null\n"]
+    out = diff_headers(result.path, deleted_mode=mode)
     if before:
         out.append(f"@@ -{_range(0, len(before))} +0,0 @@\n")
         out.extend(_mark("-", line, for_patch) for line in before)
@@ -113,7 +113,7 @@ def display_diff(path: str, original: str, rewritten: str, edits: list, context:
         else:
             blocks.append([first, last + 1, first + delta_lines, first + delta_lines + (last - first + 1) + added])
         delta_lines += added
-    out = [f"diff --git a/{path} b/{path}\n", f"--- a/{path}\n", f"+++ b/{path}\n"]
+    out = diff_headers(path)
     changes: list[tuple[int, int, int, int]] = []
     for a1, a2, b1, b2 in blocks:
         # the blocks are a few lines each: matching inside them keeps the diff minimal
@@ -144,6 +144,17 @@ def display_diff(path: str, original: str, rewritten: str, edits: list, context:
             cursor = c_a2
         out.extend(_mark(" ", line, False) for line in old.lines[cursor:end_a])
     return "".join(out)
+
+
+def diff_headers(path: str, deleted_mode: str | None = None) -> list[str]:
+    """A file's `diff --git`, `---` and `+++` lines as git writes them: the name quoted where it
+    must be (`git_quoted`), and a tab after it on the `---`/`+++` lines when it holds a space."""
+    old, new = git_quoted(path, "a/"), git_quoted(path, "b/")
+    tab = "\t" if " " in path else ""
+    if deleted_mode is not None:
+        return [f"diff --git {old} {new}\n", f"deleted file mode {deleted_mode}\n", f"--- {old}{tab}\n",
+                "+++ /dev/null\n"]
+    return [f"diff --git {old} {new}\n", f"--- {old}{tab}\n", f"+++ {new}{tab}\n"]
 
 
 def _range(start: int, end: int) -> str:
@@ -212,7 +223,7 @@ def _scan_counts(plan: Plan) -> str:
 
 def followup_lines(plan: Plan) -> list[str]:
     lines = [f.render() for f in plan.all_findings]
-    lines.extend(f"{r.path}:{r.line}: {r.code} not processed: {r.reason}" for r in plan.skipped_files)
+    lines.extend(f"{display_path(r.path)}:{r.line}: {r.code} not processed: {r.reason}" for r in plan.skipped_files)
     return lines
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from .analysis import module_level_statements, resolve_relative
 from .config import Config, ConfigError
 from .model import Signature
-from .source import parse_module_bytes
+from .source import NESTING_ERRORS, parse_module_bytes
 
 
 def module_level_bindings(tree: ast.Module) -> dict[str, list[ast.stmt]]:
@@ -65,7 +65,7 @@ class ModuleReader:
             else:
                 try:
                     tree = parse_module_bytes(path.read_bytes(), str(path))
-                except (SyntaxError, ValueError, OSError):
+                except (SyntaxError, ValueError, OSError, *NESTING_ERRORS):
                     self._cache[module] = None
                 else:
                     self._cache[module] = (tree, path.name == "__init__.py")

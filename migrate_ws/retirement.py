@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from .config import Config
-from .source import LineIndex, line_ending, parse_source
+from .source import NESTING_ERRORS, PARSER, LineIndex, line_ending, parse_source, too_deep_reason
 
 _CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+")
 
@@ -298,6 +298,9 @@ def plan_retirement(config: Config, module: str, text: str, exports: frozenset[s
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", 0) or 0
         return Retirement(module, None, provided, own_definitions=[OwnDefinition(line, "the module does not parse")])
+    except NESTING_ERRORS as exc:
+        return Retirement(module, None, provided,
+                          own_definitions=[OwnDefinition(0, f"code {too_deep_reason(exc, PARSER)}")])
     original_names = bound_names(tree)
     dropped = sorted(set(legacy.drop) & original_names)
     removed = set(provided) | set(legacy.drop)

@@ -16,6 +16,7 @@ from typing import Iterable, Sequence
 
 from .findings import CODES, Code, Finding, Severity
 from .model import Plan
+from .quoting import display_path
 
 EXAMPLES_PER_GROUP = 3
 SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
@@ -115,7 +116,7 @@ def followups_markdown(findings: Sequence[Finding], title: str) -> str:
         code = item.code
         out += [f"## {code.code} {code.name} ({code.severity.value}, {item.count})", "",
                 f"{code.summary}. What to do: {code.fix}.", ""]
-        out += [f"- `{finding.path}:{finding.line}` {finding.message}" for finding in item.findings]
+        out += [f"- `{display_path(finding.path)}:{finding.line}` {finding.message}" for finding in item.findings]
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from .model import Plan
+from .quoting import display_path
 
 CODEOWNERS_LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")  # GitHub's order
 UNOWNED = "unowned"
@@ -124,7 +125,7 @@ def split(plan: Plan, files: list[str], by: SplitBy, foundation_steps: set[str],
                 if dependency in moved:
                     continue
                 if path in moved or where.get(dependency) != where.get(path):
-                    moved[dependency] = f"{path} follows its rewrite"
+                    moved[dependency] = f"{display_path(path)} follows its rewrite"
                     moved_now = True
         if not moved_now:
             break

@@ -27,6 +27,26 @@ def parse_source(source: str | bytes, filename: str = "<unknown>") -> ast.Module
         return ast.parse(source, filename=filename)
 
 
+# What parsing (or walking the tree of) one file can raise because of that file alone, besides
+# SyntaxError: RecursionError when an expression or block is nested deeper than the AST
+# construction's (or a recursive walk's) recursion limit follows, MemoryError when CPython's
+# parser runs out of its own stack (a long run of unary operators, say).
+NESTING_ERRORS = (RecursionError, MemoryError)
+PARSER = "the running Python's parser"
+ANALYSIS = "migrate-ws's analysis"
+
+
+def too_deep_reason(error: BaseException, stage: str) -> str:
+    """Why a file is not processed when `stage` (PARSER, ANALYSIS) could not follow its nesting."""
+    if isinstance(error, MemoryError):
+        return f"too deeply nested or too large for {stage} (MemoryError)"
+    return f"too deeply nested for {stage} ({type(error).__name__})"
+
+
+def too_large_reason(size: int, limit: int) -> str:
+    return f"too large to analyse ({size:,} bytes; max-file-size is {limit:,})"
+
+
 _PARSED: dict[bytes, ast.Module] = {}
 
 

@@ -1,8 +1,8 @@
 """Files through the per-file steps, in worker processes: read, prefilter, parse, transform, verify.
 
 Each file is read once and parsed once. A worker never raises for a bad file: a file that
-cannot be read, decoded or parsed, or whose rewrite fails the checks, comes back as a
-`FileResult` that says so.
+cannot be read, decoded or parsed, is too large or too deeply nested to analyse, or whose
+rewrite fails the checks, comes back as a `FileResult` that says so.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from typing import Callable
 
 from . import cache as result_cache
 from . import steps as step_registry
-from .findings import CANNOT_DECODE, CANNOT_READ, DOES_NOT_PARSE, NEWER_SYNTAX, REWRITE_REJECTED
+from .findings import CANNOT_DECODE, CANNOT_READ, DOES_NOT_PARSE, NEWER_SYNTAX, REWRITE_REJECTED, TOO_DEEP, TOO_LARGE
 from .model import FileOutcome, FileResult, FileStatus, Targets
 from .parent_watch import end_with_parent
 from .report import display_diff, unified_diff
-from .source import SourceText, UndecodableSource, parse_source
+from .source import (ANALYSIS, NESTING_ERRORS, PARSER, SourceText, UndecodableSource, parse_source, too_deep_reason,
+                     too_large_reason)
 from .transform import Patterns, transform_source
 from .verification import ParseFailure, SecondRun, newer_python_reason, verify_rewrite
 
@@ -68,12 +69,16 @@ def process_file(root: str, path: str, targets: Targets, verify: bool,
             data = handle.read()
     except OSError as exc:
         return ProcessedFile(_skipped(path, f"cannot read: {exc.strerror}", CANNOT_READ.code))
+    except MemoryError:
+        return ProcessedFile(_skipped(path, "too large to read into memory", TOO_LARGE.code))
     if not patterns.prefilter(data, path) and b"migrate-ws:" not in data:  # unused keep comments
         return ProcessedFile(None)
     try:
         info = os.lstat(full)  # for the file's mode, wanted only of the few files read further
     except OSError as exc:
         return ProcessedFile(_skipped(path, f"cannot read: {exc.strerror}", CANNOT_READ.code))
+    if len(data) > targets.config.max_file_size:
+        return ProcessedFile(_skipped(path, too_large_reason(len(data), targets.config.max_file_size), TOO_LARGE.code))
     file_digest = None
     if known is not None:
         file_digest = result_cache.digest(data)
@@ -94,15 +99,21 @@ def process_file(root: str, path: str, targets: Targets, verify: bool,
                              file_digest, parse_failure=failure)
     except ValueError as exc:
         return ProcessedFile(_skipped(path, f"does not parse: {exc}", DOES_NOT_PARSE.code, data), True, file_digest)
+    except NESTING_ERRORS as exc:
+        return ProcessedFile(_skipped(path, too_deep_reason(exc, PARSER), TOO_DEEP.code, data), True, file_digest)
     try:
         outcome = transform_source(source.text, path, targets, tree)
+        result = finish(path, data, source, outcome, targets, verify, tree)
+        if with_diffs and result.status is FileStatus.CHANGED:
+            result.diff = display_diff(path, source.text, outcome.text, outcome.edits, index=outcome.index) or ""
+    except NESTING_ERRORS as exc:
+        # a tree the parser built can still be deeper than a recursive walk of the analysis or
+        # of the checks (the safety check's comparison, the second run) may follow
+        return ProcessedFile(_skipped(path, too_deep_reason(exc, ANALYSIS), TOO_DEEP.code, data), True, file_digest)
     except Exception as exc:  # an engine defect must not stop the run; the file is reported and left alone
         failed = FileResult(path, FileStatus.FAILED, original=data, code=REWRITE_REJECTED.code,
                             reason=f"internal error: {type(exc).__name__}: {exc}")
         return ProcessedFile(FileOutcome(failed), True, file_digest)
-    result = finish(path, data, source, outcome, targets, verify, tree)
-    if with_diffs and result.status is FileStatus.CHANGED:
-        result.diff = display_diff(path, source.text, outcome.text, outcome.edits, index=outcome.index) or ""
     result.mode = stat.S_IMODE(info.st_mode)
     result.suppressed = outcome.suppressed  # sites `# migrate-ws: keep` comments suppressed
     return ProcessedFile(FileOutcome(result, outcome.renamed_exports, outcome.depends_on, outcome.references,
@@ -177,7 +188,12 @@ def run_chunk(root: str, paths: list[str], options: RunOptions, targets: Targets
     try:
         chunk = ChunkResult(count=len(paths))
         for path in paths:
-            processed = process_file(root, path, targets, options.verify, known.get(path), options.with_diffs)
+            try:
+                processed = process_file(root, path, targets, options.verify, known.get(path), options.with_diffs)
+            except Exception as exc:  # a defect must not stop the other files (process_file reports bad input)
+                processed = ProcessedFile(FileOutcome(FileResult(
+                    path, FileStatus.FAILED, code=REWRITE_REJECTED.code,
+                    reason=f"internal error: {type(exc).__name__}: {exc}")), True)
             chunk.parsed += processed.parsed
             chunk.cached += processed.from_cache
             outcome = processed.outcome
@@ -209,7 +225,10 @@ def classify_parse_failures(chunk: ChunkResult) -> None:
             text = SourceText.decode(result.original).text
         except UndecodableSource:
             continue
-        newer = newer_python_reason(text, failure)
+        try:
+            newer = newer_python_reason(text, failure)
+        except Exception:  # RecursionError, MemoryError, ...: the file stays "does not parse"
+            newer = None
         if newer is not None:
             result.reason, result.code = newer, NEWER_SYNTAX.code
 

@@ -77,9 +77,38 @@ def _check_writable(path: str, info: os.stat_result) -> None:
         raise ReadOnlyFile(errno.EACCES, "file is read-only", path)
 
 
+# A file name may hold 255 bytes on the usual file systems (ext4, xfs, btrfs, tmpfs; eCryptfs
+# 143): the temporary name of a target whose own name is near that limit must be shortened.
+NAME_MAX = 255
+_SAFE_NAME = 143  # every file system in use takes a name this long without asking
+
+
+def name_max(directory: str) -> int:
+    try:
+        return os.pathconf(directory or ".", "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return NAME_MAX
+
+
+def fit_name(name: str, budget: int) -> str:
+    """`name`, cut to at most `budget` bytes (as the file system stores it) at a character boundary."""
+    data = os.fsencode(name)
+    if len(data) <= budget:
+        return name
+    cut = max(budget, 0)
+    while 0 < cut < len(data) and data[cut] & 0xC0 == 0x80:  # not inside a UTF-8 sequence
+        cut -= 1
+    return os.fsdecode(data[:cut])
+
+
 def temp_path_for(path: str) -> str:
+    """`.<name>.<pid>-<n>.migrate-ws.tmp` next to `path`; `<name>` is shortened as far as the
+    directory's name limit requires, so the temporary file can be made whatever the target's name."""
     directory, name = os.path.split(path)
-    return os.path.join(directory, f".{name}.{os.getpid()}-{next(_counter)}{TEMP_SUFFIX}")
+    tail = f".{os.getpid()}-{next(_counter)}{TEMP_SUFFIX}"
+    if len(os.fsencode(name)) + 1 + len(tail) > _SAFE_NAME:
+        name = fit_name(name, name_max(directory) - 1 - len(tail))
+    return os.path.join(directory, f".{name}{tail}")
 
 
 _TEMP_OWNER = re.compile(r"\.(\d+)-\d+" + re.escape(TEMP_SUFFIX) + "$")
@@ -162,6 +191,8 @@ def _fsync_file(path: str) -> None:
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:
         os.fsync(fd)
+    except OSError as exc:  # a full disk often shows first here, when the data reaches it: say which file
+        raise type(exc)(exc.errno, exc.strerror, path) from None
     finally:
         os.close(fd)
 

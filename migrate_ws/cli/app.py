@@ -142,9 +142,12 @@ def save_rejected(err: Any, result_plan: Plan) -> None:
     rejected = rejected_rewrites(result_plan)
     if not rejected:
         return
+    from ..writer import NAME_MAX, fit_name
+
     folder = Path(tempfile.mkdtemp(prefix="migrate-ws-bug-report-"))
     for number, (path, diff) in enumerate(sorted(rejected.items())):
-        (folder / f"{number:03d}-{path.replace('/', '__')}.diff").write_text(diff, encoding="utf-8")
+        name = fit_name(path.replace("/", "__"), NAME_MAX - len(f"{number:03d}-.diff"))  # a deep path is long
+        (folder / f"{number:03d}-{name}.diff").write_text(diff, encoding="utf-8")
     say(err, f"migrate-ws: {len(rejected)} rewrites failed the safety checks and were not written; "
              f"their diffs are in {folder} (please attach them to a bug report)")
 
@@ -342,7 +345,8 @@ def audit_command(
     color: Annotated[Optional[bool], typer.Option("--color/--no-color", help="Force colour on or off.", show_default="auto")] = None,
 ) -> None:
     """Report SSOT violations: several implementations, import paths, inconsistent aliases,
-    singleton state or duplicate factories, import cycles. Exit 1 when there are any."""
+    singleton state or duplicate factories, import cycles. Exit 1 when there are any, 3 when
+    there are none but some files could not be read or parsed (listed)."""
     import json
 
     from ..audit import audit, render
@@ -358,7 +362,9 @@ def audit_command(
         out.file.write(json.dumps(report.to_json(), indent=2) + "\n")
     else:
         print_lines(out, render(report))
-    raise typer.Exit(ExitCode.PENDING if report.violations else ExitCode.CLEAN)
+    if report.violations:
+        raise typer.Exit(ExitCode.PENDING)
+    raise typer.Exit(ExitCode.UNPROCESSED if report.not_processed else ExitCode.CLEAN)
 
 
 def main() -> None:

@@ -74,6 +74,7 @@ from ..findings import NOT_TRACKED, Code, Finding, Severity
 from ..model import Plan
 from .. import review
 from ..pr import OUTPUT_TAIL_LINES, CommitRecord, TestRun, followup_lines, render, title
+from ..quoting import display_path
 from ..report import plural
 from ..writer import Journal, ReadOnlyFile, read_or_none
 from .exit_codes import ExitCode, Failed, Refused, UsageError
@@ -274,7 +275,8 @@ def verify(steps: list[PlannedStep], plan: Plan, excluded: set[str] = frozenset(
         last.update((change.path, None if change.deleted else change.data) for change in step.changes)
     for path in sorted(set(final) | set(last)):
         if final.get(path, b"") != last.get(path, b""):
-            problems.append(f"{path}: internal error: the steps do not end on the planned content; not written")
+            problems.append(f"{display_path(path)}: internal error: the steps do not end on the planned content; "
+                            "not written")
     problems.extend(f.render() for f in plan.all_findings if f.severity is Severity.ERROR)
     return problems
 
@@ -580,11 +582,11 @@ class Applier:
             if known:
                 if current != last:
                     self.recovery.left_as_changed(change.full)  # recovery
-                    raise Failed(f"{change.path} was changed by another program after migrate-ws wrote it; stopped "
+                    raise Failed(f"{display_path(change.path)} was changed by another program after migrate-ws wrote it; stopped "
                                  "before overwriting it")
             elif self.journal.original(change.full) is None and change.planned_from is not None:
                 if current != change.planned_from:
-                    raise Failed(f"{change.path} changed on disk after the migration was planned; "
+                    raise Failed(f"{display_path(change.path)} changed on disk after the migration was planned; "
                                  "nothing of it was written (run migrate-ws again)")
             try:
                 if change.deleted:
@@ -599,11 +601,18 @@ class Applier:
                     self.journal.write(change.full, change.data, durable=self.last_step.get(change.path) == step.name)
                 written.append(change)
             except ReadOnlyFile:
-                raise Failed(f"cannot write {change.path}: the file is read-only") from None
+                raise Failed(f"cannot write {display_path(change.path)}: the file is read-only") from None
             except OSError as exc:
                 verb = "delete" if change.deleted else "write"
-                raise Failed(f"cannot {verb} {change.path}: {exc.strerror or exc}") from None
-        self.journal.flush()  # one directory sync per directory and step, before the commit reads them
+                raise Failed(f"cannot {verb} {display_path(change.path)}: {exc.strerror or exc}") from None
+        try:
+            self.journal.flush()  # one directory sync per directory and step, before the commit reads them
+        except OSError as exc:
+            where = Path(exc.filename) if exc.filename else None
+            if where is not None and where.is_relative_to(self.root):
+                where = where.relative_to(self.root)
+            what = display_path(where.as_posix()) if where is not None else "the files of this step"
+            raise Failed(f"cannot write {what}: {exc.strerror or exc}") from None
         return written
 
     def transaction(self) -> Outcome:

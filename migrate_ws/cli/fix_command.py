@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..config import Config
+from ..quoting import display_path
 from ..report import plural
 from . import unwritable
 from .apply_command import InPlaceApplier, Options, Outcome, UI, print_findings, sigterm_raises
@@ -57,7 +58,7 @@ class FixApplier(InPlaceApplier):
         sites = sum(commit.sites for commit in outcome.commits)
         self.ui.line(f"migrate-ws: fixed {plural(len(files), 'file')} in place ({plural(sites, 'site')}):")
         for path in files:
-            self.ui.line(f"  {path}")
+            self.ui.line(f"  {display_path(path)}")
         print_findings(self.ui, self.plan, self.excluded)
 
     def finish(self, outcome: Outcome) -> int:

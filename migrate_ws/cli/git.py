@@ -92,9 +92,9 @@ class FileState:
     executable: bool = False
 
     def fast_import_command(self) -> bytes:
-        path = self.path
-        if any(ord(char) < 32 for char in path) or path.startswith('"'):
-            path = '"' + path.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+        from ..quoting import git_quoted
+
+        path = git_quoted(self.path)  # ASCII: a name with a newline, a quote or bytes that are not UTF-8 too
         if self.data is None:
             return f"D {path}\n".encode("utf-8")
         mode = "100755" if self.executable else "100644"
@@ -276,14 +276,15 @@ class Repository:
 
     # ----- running git -------------------------------------------------------------------
 
-    def run(self, *args: str, check: bool = True, stdin: bytes | None = None) -> str:
-        """Run `git ARGS` in the working tree; return stdout (raise `GitError` on failure)."""
-        status, out, err = self.run_status(*args, stdin=stdin)
+    def run(self, *args: str, check: bool = True, stdin: bytes | None = None, errors: str = "replace") -> str:
+        """Run `git ARGS` in the working tree; return stdout (raise `GitError` on failure). `errors`:
+        how stdout is decoded ("surrogateescape" for paths, which keeps every byte as os.fsdecode does)."""
+        status, out, err = self.run_status(*args, stdin=stdin, errors=errors)
         if check and status != 0:
             raise GitError(list(args), status, err)
         return out
 
-    def run_status(self, *args: str, stdin: bytes | None = None) -> tuple[int, str, str]:
+    def run_status(self, *args: str, stdin: bytes | None = None, errors: str = "replace") -> tuple[int, str, str]:
         command = [self._executable, *args]
         extra = {"istream": subprocess.PIPE} if stdin is not None else {}
         try:
@@ -302,7 +303,7 @@ class Repository:
             raise
         finally:
             self.running = None
-        return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+        return proc.returncode, out.decode("utf-8", errors), err.decode("utf-8", "replace")
 
     def store_objects(self, base: str, steps: list[list[FileState]]) -> "ObjectStore | None":
         """Start storing the blobs and trees of each step's commit on `base`, in the background
@@ -332,7 +333,8 @@ class Repository:
 
     def status_entries(self) -> list[tuple[str, str]]:
         """(two-letter code, path) for every change, staged or not, and every untracked file."""
-        out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignore-submodules=none")
+        out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignore-submodules=none",
+                       errors="surrogateescape")
         entries: list[tuple[str, str]] = []
         fields = out.split("\0")
         index = 0
@@ -351,7 +353,7 @@ class Repository:
         """The subset of `paths` (relative to the top of the working tree) that git tracks."""
         if not paths:
             return set()
-        out = self.run("ls-files", "-z", "--full-name")
+        out = self.run("ls-files", "-z", "--full-name", errors="surrogateescape")
         return set(paths) & {p for p in out.split("\0") if p}
 
     def operation_in_progress(self) -> str | None:
@@ -363,8 +365,11 @@ class Repository:
         return None
 
     def valid_branch_name(self, name: str) -> bool:
-        status, _, _ = self.run_status("check-ref-format", "--branch", name)
-        return status == 0 and not name.startswith("-")
+        """Whether `name` makes a new branch of exactly that name: `check-ref-format --branch` takes
+        it and does not read it as another branch (`@{-1}` is the branch checked out before, and
+        `@{-1}x` that name with an x; `@` alone means HEAD)."""
+        status, out, _ = self.run_status("check-ref-format", "--branch", name)
+        return status == 0 and out.rstrip("\n") == name and name != "@" and not name.startswith("-")
 
     def ref_conflict(self, name: str) -> str | None:
         """An existing branch that `name` would clash with (the same name, or a path prefix of it)."""
@@ -452,5 +457,5 @@ class Repository:
             self.run(*command, "--", *specs)
         else:  # very many files: pass them on stdin rather than risk the argument-length limit
             self.run(*command, "--pathspec-from-file=-", "--pathspec-file-nul",
-                     stdin="\0".join(specs).encode("utf-8"))
+                     stdin="\0".join(specs).encode("utf-8", "surrogateescape"))
         return self.run("rev-parse", "HEAD").strip()

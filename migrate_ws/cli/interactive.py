@@ -26,6 +26,7 @@ from ..editing import step_contents, steps_touching
 from ..findings import REJECTED_IN_REVIEW, Finding
 from ..import_check import broken_by_leaving_out
 from ..model import FileResult, Plan
+from ..quoting import display_path
 from ..report import unified_diff
 
 HELP = ("a: accept this file (all of its steps)   r: reject this file   s: accept the rest of this step   "
@@ -71,7 +72,8 @@ def ask(plan: Plan, paths: set[str], show: Callable[[str], None], read: Callable
             before, after = _states(result, order, step)
             diff = unified_diff(FileResult(path, result.status, before, after, deleted=result.deleted and not after),
                                 for_patch=False)
-            show(f"\n[{step}: {plan.titles.get(step, step)}] {path} ({number} of {len(pending)} in this step, "
+            show(f"\n[{step}: {plan.titles.get(step, step)}] {display_path(path)} "
+                 f"({number} of {len(pending)} in this step, "
                  f"{len(review.accepted) + len(review.rejected) + 1} of {total} files)")
             show(diff)
             while True:
@@ -119,8 +121,8 @@ def follow_rejections(plan: Plan, root, paths: list[str], review: Review, candid
                 for other in results:
                     later = any(position > first for position in positions[other])
                     if other not in review.rejected and other not in more and later:
-                        more[other] = f"it relies on the {', '.join(sorted(relied_on))} step's change to {path}, " \
-                                      "which was rejected"
+                        more[other] = (f"it relies on the {', '.join(sorted(relied_on))} step's change to "
+                                       f"{display_path(path)}, which was rejected")
         for path, needed in plan.dependencies.items():
             if path not in results or path in review.rejected or path in more:
                 continue

@@ -367,12 +367,19 @@ def describe_phase(state: dict) -> str:
     return str(phase)
 
 
+def when_interrupted(state: dict) -> str:
+    """`describe_phase` as it follows "interrupted": "while committing the imports step", "after
+    committing the imports step"."""
+    what = describe_phase(state)
+    return what if what.startswith("after ") else f"while {what}"
+
+
 def describe_leftover(state: dict) -> str:
     holder = Holder.from_json(state["holder"])
     if state.get("aborting"):
         return (f"an earlier `migrate-ws --abort` of an --apply ({holder.describe()}) was interrupted; "
                 "run `migrate-ws --abort` again to finish restoring the repository")
-    return (f"an earlier --apply ({holder.describe()}) was interrupted while {describe_phase(state)}; "
+    return (f"an earlier --apply ({holder.describe()}) was interrupted {when_interrupted(state)}; "
             "run `migrate-ws --abort` to restore the repository as it was before it")
 
 
@@ -1225,7 +1232,7 @@ def run_abort(out: Any, err: Any, root: Path) -> int:
             if problem is not None:
                 error(f"{problem}; nothing was changed")
                 return EXIT_REFUSED
-            what = describe_phase(state)
+            what = when_interrupted(state)
             holder = aborter.holder.describe()
             try:
                 aborter.run()
@@ -1243,7 +1250,7 @@ def run_abort(out: Any, err: Any, root: Path) -> int:
             _remove_tree(directory)
             summary = ", ".join(line for line in aborter.lines
                                 if not line.startswith(("removed git's", "stopped the test command")))
-            say(out, f"migrate-ws: aborted the --apply interrupted while {what} ({holder}): {summary}.")
+            say(out, f"migrate-ws: aborted the --apply interrupted {what} ({holder}): {summary}.")
             return EXIT_RESTORED
         finally:
             lock.release()

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..findings import MODULE_STILL_USED, UNWRITABLE, Finding
+from ..quoting import display_path
 from .exit_codes import ExitCode
 
 EXIT_NOT_ALL_WRITTEN = ExitCode.UNPROCESSED
@@ -75,8 +76,8 @@ def find(root: Path, plan, skip: Iterable[str], note: Callable[[str], None]) -> 
         dropped = {path for path, _ in found}
         found.extend((path, NOT_DELETED) for path in deletions if path not in dropped)
     for path, reason in found:
-        note(f"not deleting the legacy module {path}: files that import it are left unchanged (read-only)"
-             if reason == NOT_DELETED else f"not writing {path}: {reason.split(';')[0]}")
+        note(f"not deleting the legacy module {display_path(path)}: files that import it are left unchanged (read-only)"
+             if reason == NOT_DELETED else f"not writing {display_path(path)}: {reason.split(';')[0]}")
     return [Finding((MODULE_STILL_USED if reason == NOT_DELETED else UNWRITABLE).code, path, 0, f"not processed: {reason}")
             for path, reason in found]
 

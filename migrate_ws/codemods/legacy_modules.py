@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Iterator
 
 from ..config import Config
-from ..findings import LEGACY_MODULE_KEPT, MODULE_STILL_USED, NAMES_DROPPED, SHIM_MISSING_NAME, Finding
+from ..findings import CANNOT_READ, LEGACY_MODULE_KEPT, MODULE_STILL_USED, NAMES_DROPPED, SHIM_MISSING_NAME, Finding
 from ..model import Edit, FileResult, FileStatus, Plan, RepositoryContext, RepositoryOutcome
 from ..resolution import module_file
 from ..retirement import OwnDefinition, Retirement, plan_retirement
-from ..source import SourceText, UndecodableSource
+from ..source import ANALYSIS, NESTING_ERRORS, SourceText, UndecodableSource, too_deep_reason
 from ..steps import Step
 
 def _final_text(root: Path, relative: str, changed: dict[str, FileResult]) -> str | None:
@@ -78,7 +78,11 @@ def retirements(root: Path, config: Config, exports: frozenset[str]) -> dict[str
         if text is None:
             found[module] = Retirement(module, None, own_definitions=[OwnDefinition(0, "the module cannot be read")])
             continue
-        found[module] = plan_retirement(config, module, text, exports)
+        try:
+            found[module] = plan_retirement(config, module, text, exports)
+        except NESTING_ERRORS as exc:
+            found[module] = Retirement(module, None, own_definitions=[OwnDefinition(
+                0, f"code {too_deep_reason(exc, ANALYSIS)}")])
     return found
 
 
@@ -91,8 +95,13 @@ def plan_legacy_step(context: RepositoryContext) -> RepositoryOutcome:
     planned = retirements(root, config, context.targets.canonical_exports) if policy == "shim" else {}
     for module, path in _retiring_files(root, config):
         relative = path.relative_to(root).as_posix()
-        original = path.read_bytes()
-        mode = os.stat(path).st_mode & 0o7777
+        try:
+            original = path.read_bytes()
+            mode = os.stat(path).st_mode & 0o7777
+        except OSError as exc:  # gone or unreadable since the run began: it is left as it is
+            outcome.findings.append(Finding(CANNOT_READ.code, relative, 0, f"not processed: cannot read: "
+                                            f"{exc.strerror or exc}"))
+            continue
         try:
             source = SourceText.decode(original)
         except UndecodableSource:
