@@ -69,6 +69,10 @@ LEGACY_LAYOUT_TEST = _code(
     "MW108", "legacy-layout-test", W, "code that asserts the legacy layout (expects an import to fail or warn, "
     "sys.modules, source text naming a legacy module)",
     "decide whether the test still makes sense after the migration, and edit or delete it")
+CANONICAL_ROOT_TAKEN = _code(
+    "MW111", "canonical-root-taken", W, "`import a.legacy` would become `import <canonical>`, whose first name the "
+    "file binds to something else (or the function reads before the import)",
+    "rename the other binding of that name, or import the canonical module by hand")
 
 # ----- aliases --------------------------------------------------------------------------------
 ALIAS_KEPT = _code(
