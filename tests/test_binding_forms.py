@@ -130,3 +130,29 @@ def test_no_fixture_rewrite_leaves_a_name_unbound(item) -> None:
     before, after = rewrite(step, case)
     lost = undefined_names(after, f"{case.name} (rewritten)") - undefined_names(before, case.name)
     assert not lost, f"names the rewrite leaves unbound: {sorted(lost)}"
+
+
+def test_a_generated_monorepo_has_no_new_undefined_name_after_apply(tmp_path: Path) -> None:
+    """The benchmark corpus's generator, with the monorepo's binding shapes (a context assigned after the
+    call, a legacy factory imported in a function before the canonical one, `__all__` naming a legacy
+    factory, a script creating the manager at module level): every file `--apply` changes is compared with
+    pyflakes."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    try:
+        import make_corpus
+    finally:
+        sys.path.pop(0)
+    root = tmp_path / "corpus"
+    make_corpus.generate(str(root), files=1000, seed=1)
+    originals = {path: path.read_bytes() for path in root.rglob("*.py")}
+    applied = run_cli(["--apply", "--no-git", "--no-cache", "--preset", "netra", "-j", "2"], cwd=root, timeout=300)
+    assert applied.returncode in (0, 3), applied.stderr[-2000:]
+    changed = [path for path, data in originals.items() if path.read_bytes() != data]
+    assert len(changed) > 50
+    lost = {}
+    for path in changed:
+        name = str(path.relative_to(root))
+        new = undefined_names(path.read_text(encoding="utf-8"), name) - undefined_names(originals[path].decode(), name)
+        if new:
+            lost[name] = sorted(new)
+    assert lost == {}
