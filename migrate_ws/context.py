@@ -92,6 +92,24 @@ class NameResolver:
             return self.target_of_bindings([b for b in value_bindings if b is not binding], seen)
         return None
 
+    def declared_elsewhere(self, binding: Binding) -> int | None:
+        """The line of the `global` or `nonlocal` declaration under which a function's statement binds the name
+        in another scope (a name bound next to it, in that function, would not be), or None."""
+        statement = binding.statement
+        if statement is None:
+            return None
+        for scope in self.facts.scopes:
+            if binding.name not in scope.global_names | scope.nonlocal_names or scope is binding.scope:
+                continue
+            node = scope.node
+            if not (node.lineno <= statement.lineno and statement.end_lineno <= node.end_lineno):  # type: ignore[attr-defined]
+                continue
+            for child in ast.walk(node):
+                if isinstance(child, (ast.Global, ast.Nonlocal)) and binding.name in child.names:
+                    return child.lineno
+            return node.lineno  # type: ignore[attr-defined]
+        return None
+
     def uses_of(self, binding: Binding) -> list[Use]:
         return [u for u in self.facts.uses
                 if u.name == binding.name and any(b is binding for b in resolve(u.scope, u.name))]

@@ -101,10 +101,11 @@ ASYNC_FACTORY_IN_SYNC_CODE = _code(
 CONTEXT_FALLBACK = _code(
     "MW307", "context-fallback", I, "a singleton access with no context in scope now passes the context fallback "
     "configured for its path", "check that the fallback's context is what this code should run with")
-FACTORY_BOUND_LATER = _code(
-    "MW308", "factory-bound-later", W, "the calling function imports the factory itself, but only after the call or "
-    "on another path, so a rewritten call would not see it", "import the factory before the call (at the top of the "
-    "function), then rerun")
+FACTORY_NOT_VISIBLE = _code(
+    "MW308", "factory-not-visible", W, "the factory's import would not be visible at the call: the calling function "
+    "imports the factory itself only after the call or on another path, or the legacy name is imported under a "
+    "`global`/`nonlocal` declaration", "import the factory where the call sees it (before the call, at the top of "
+    "the function or the module), then rerun")
 
 # ----- string references ---------------------------------------------------------------------
 STRING_NOT_LITERAL = _code(

@@ -10,7 +10,7 @@ from ..config import ContextFallback
 from ..context import FileContext, scope_chain
 from ..flow import BindingFlow
 from ..import_statements import AliasSpec
-from ..findings import (ASYNC_FACTORY_IN_SYNC_CODE, CONTEXT_FALLBACK, COROUTINE_EXPECTED, FACTORY_BOUND_LATER,
+from ..findings import (ASYNC_FACTORY_IN_SYNC_CODE, CONTEXT_FALLBACK, COROUTINE_EXPECTED, FACTORY_NOT_VISIBLE,
                         FACTORY_NAME_TAKEN, FACTORY_OBJECT, NO_CONTEXT, UNMAPPED_ARGUMENTS)
 from ..model import Signature
 from ..steps import FIXTURES, Step
@@ -350,9 +350,16 @@ class FactoryCallsCommand(Command):
             return False
         later = None if callee.via_module else self.bound_later(site, callee, factory.function)
         if later is not None:
-            context.edits.report(FACTORY_BOUND_LATER, call.lineno, f"{spelled}: {factory.function} is imported in the "
+            context.edits.report(FACTORY_NOT_VISIBLE, call.lineno, f"{spelled}: {factory.function} is imported in the "
                                  f"calling function only at line {later} (after this call, or on another path), so "
                                  "the rewritten call would not see it; kept as is")
+            return False
+        declared = None if callee.via_module else next(
+            (line for b in callee.all_bindings or (callee.binding,) if (line := context.names.declared_elsewhere(b))), None)
+        if declared is not None:
+            context.edits.report(FACTORY_NOT_VISIBLE, call.lineno, f"{spelled}: {callee.binding.name} is imported under "
+                                 f"the `global`/`nonlocal` declaration at line {declared}; the factory's import there "
+                                 "would bind it in that function only; kept as is")
             return False
         outer = context.facts.argument_of.get(id(call), "")
         if site.awaited is None and not factory.is_async and outer.rsplit(".", 1)[-1] in COROUTINE_CONSUMERS:

@@ -223,10 +223,20 @@ class MoveImportsCommand(Command):
             return
         root = config.canonical_module.split(".")[0]
         if root != binding.name:
-            taken = self.root_taken(context, binding, root)
-            if taken is not None:
-                context.edits.report(CANONICAL_ROOT_TAKEN, binding.line, f"import {config.canonical_module} instead "
-                                     f"of {path} would bind {root}, which {taken}; import left unchanged")
+            # the imports of the same module that bind the same name share its uses: all of them move, or none
+            siblings = [b for b in binding.scope.bindings.get(binding.name, [])
+                        if b.kind == "import-module" and b.module == path]
+            for sibling in sorted(siblings, key=lambda b: b is not binding):
+                taken = self.root_taken(context, sibling, root)
+                if taken is None:
+                    continue
+                if sibling is binding:
+                    context.edits.report(CANONICAL_ROOT_TAKEN, binding.line, f"import {config.canonical_module} "
+                                         f"instead of {path} would bind {root}, which {taken}; import left unchanged")
+                else:
+                    context.edits.report(CANONICAL_ROOT_TAKEN, binding.line, f"the import of {path} at line "
+                                         f"{sibling.line} shares this one's uses and cannot move ({root} {taken}); "
+                                         "import left unchanged")
                 return
         if root != binding.name and (binding.scope.kind == "class" or
                                      not all(self.root_bound_otherwise(context, binding, use) for use in others)):
@@ -268,6 +278,10 @@ class MoveImportsCommand(Command):
 
         if hasattr(builtins, root):
             return "is a builtin name"
+        declared = context.names.declared_elsewhere(binding)
+        if declared is not None:
+            return (f"would be bound in the importing function only, while `{binding.name}` is declared global or "
+                    f"nonlocal there (line {declared})")
         if root not in self._root_bindings:
             self._root_bindings[root] = _other_binding(context.facts.tree, root)
         line = self._root_bindings[root]
