@@ -281,7 +281,8 @@ class FactoryCallsCommand(Command):
         reason = unbound or f"no {' or '.join(factory.context_variables)} in scope"
         return None, f"{reason} ({found.how})" if found.how else reason
 
-    def fallback(self, context: FileContext, site: CallSite, callee: Callee) -> tuple[ContextFallback | None, bool, str]:
+    def fallback(self, context: FileContext, site: CallSite,
+                 callee: Callee) -> tuple[ContextFallback | None, bool, str]:
         """The context fallback configured for this file, whether its import must be added, or why it cannot
         be used here."""
         fallback = Fallbacks.for_path(context.config, context.path)
@@ -354,12 +355,13 @@ class FactoryCallsCommand(Command):
                                  f"calling function only at line {later} (after this call, or on another path), so "
                                  "the rewritten call would not see it; kept as is")
             return False
-        declared = None if callee.via_module else next(
-            (line for b in callee.all_bindings or (callee.binding,) if (line := context.names.declared_elsewhere(b))), None)
+        declarations = [] if callee.via_module else [context.names.declared_elsewhere(b)
+                                                     for b in callee.all_bindings or (callee.binding,)]
+        declared = next((line for line in declarations if line is not None), None)
         if declared is not None:
-            context.edits.report(FACTORY_NOT_VISIBLE, call.lineno, f"{spelled}: {callee.binding.name} is imported under "
-                                 f"the `global`/`nonlocal` declaration at line {declared}; the factory's import there "
-                                 "would bind it in that function only; kept as is")
+            context.edits.report(FACTORY_NOT_VISIBLE, call.lineno, f"{spelled}: {callee.binding.name} is imported "
+                                 f"under the `global`/`nonlocal` declaration at line {declared}; the factory's import "
+                                 "there would bind it in that function only; kept as is")
             return False
         outer = context.facts.argument_of.get(id(call), "")
         if site.awaited is None and not factory.is_async and outer.rsplit(".", 1)[-1] in COROUTINE_CONSUMERS:
@@ -381,8 +383,8 @@ class FactoryCallsCommand(Command):
             return False
         context.edits.replace(start, end, replacement, f"{spelled} -> {factory.function}({argument})")
         if fallback is not None:
-            context.edits.report(CONTEXT_FALLBACK, call.lineno, f"{spelled}: {reason}; passes {fallback.expression}, the "
-                                 f"context fallback for \"{fallback.pattern}\"")
+            context.edits.report(CONTEXT_FALLBACK, call.lineno, f"{spelled}: {reason}; passes {fallback.expression}, "
+                                 f"the context fallback for \"{fallback.pattern}\"")
             if needs_import:
                 self.import_fallback(context, callee, fallback)
         return True
@@ -472,7 +474,8 @@ class FactoryCallsCommand(Command):
         if context.names.module_object(binding) is not None:
             return
         remaining = [u for u in context.names.uses_of(binding) if id(u.node) not in rewritten]
-        exported = binding.scope.kind == "module" and any(value == binding.name for _, value in context.facts.all_entries)
+        exported = binding.scope.kind == "module" and any(value == binding.name
+                                                          for _, value in context.facts.all_entries)
         if binding.name == function:
             if not remaining:
                 context.statements.rebind(binding, AliasSpec(function, None), config.canonical_module,

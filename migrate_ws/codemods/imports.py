@@ -8,8 +8,8 @@ from ..analysis import Binding, Use, resolve
 from ..context import FileContext
 from ..flow import BindingFlow
 from ..import_statements import AliasSpec
-from ..findings import (CANONICAL_ROOT_TAKEN, LEGACY_LAYOUT_TEST, MODULE_AS_VALUE, MODULE_ATTRIBUTE_UNMAPPED, MODULE_UNUSED,
-                        NOT_EXPORTED, STAR_IMPORT, STRING_NOT_LITERAL, UNBOUND_NAME, UNMAPPED_NAME)
+from ..findings import (CANONICAL_ROOT_TAKEN, LEGACY_LAYOUT_TEST, MODULE_AS_VALUE, MODULE_ATTRIBUTE_UNMAPPED,
+                        MODULE_UNUSED, NOT_EXPORTED, STAR_IMPORT, STRING_NOT_LITERAL, UNBOUND_NAME, UNMAPPED_NAME)
 from ..steps import FIXTURES, Step
 from .base import Command
 
