@@ -31,6 +31,7 @@ ALL_CASES = [(step.name, case) for step in all_steps() if step.examples is not N
 # What the legacy side imports, standing in for the `mock` backport and a project's own helper package.
 STAND_INS = {
     "mock.py": "from unittest.mock import ANY, MagicMock, Mock, call, patch, seal, sentinel\n",
+    "mockcompat.py": "from unittest.mock import Mock, patch\n",
     "testkit/__init__.py": 'from . import helpers\n\nVERSION = "1"\n',
     "testkit/mocking.py": "from unittest.mock import Mock, patch\n",
     "testkit/helpers.py": "def describe(value):\n    return type(value).__name__\n\n\ndef install(module):\n"
