@@ -1829,6 +1829,70 @@ class LegacyFile:
                 fn.lines += ["assert manager.WebSocketManager is manager.UnifiedWebSocketManager",
                              "assert manager.WebSocketConnectionManager is manager.UnifiedWebSocketManager"]
 
+    # -- shapes where a rewrite must keep every name bound -----------------------------------
+
+    def site_context_assigned_later(self) -> None:
+        """A test that creates the manager first and builds its `user_context` further down (or only in a branch):
+        the context is not bound yet at the call, so passing it would be an UnboundLocalError."""
+        rng = self.rng
+        fn = self.new_fn(is_async=rng.random() < 0.3)
+        var = self.mvar()
+        self.extra_imports.add(USER_EXECUTION_CONTEXT_IMPORT)
+        context = (f'UserExecutionContext(user_id="user-{rng.randint(1, 999)}", thread_id="thread-{rng.randint(1, 999)}", '
+                   f'run_id="run-{rng.randint(1, 999)}")')
+        if rng.random() < 0.8:
+            self.shapes["context_assigned_after_call"] += 1
+            fn.lines += [f"{var} = {self.use(self.manager_class(), fn)}()", f"user_context = {context}"]
+        else:
+            self.shapes["context_assigned_in_branch"] += 1
+            fn.params.append("authenticated=True")
+            fn.lines += ["if authenticated:", f"    user_context = {context}",
+                         f"{var} = {self.use(self.manager_class(), fn)}()"]
+        fn.lines.append(f"assert {var} is not None")
+
+    def site_legacy_then_canonical_import(self) -> None:
+        """A function-level import of a legacy factory, called, then the canonical factory imported later in the
+        same function (or in another block of it): the first import must not be merged into the later one."""
+        rng = self.rng
+        fn = self.new_fn(is_async=True)
+        fn.params.append("user_context")
+        var = self.mvar()
+        if rng.random() < 0.6:
+            self.shapes["canonical_import_later_in_function"] += 1
+            fn.lines += [f"from {self.from_clause(FACTORY)} import create_websocket_manager",
+                         f"{var} = await create_websocket_manager(user_context)",
+                         f"from {CANONICAL} import get_websocket_manager",
+                         "other = get_websocket_manager(user_context)", f"assert {var} is not other"]
+        else:
+            self.shapes["canonical_import_in_other_block"] += 1
+            fn.params.append("isolated=False")
+            fn.lines += ["if isolated:", f"    from {CANONICAL} import get_websocket_manager",
+                         "    return get_websocket_manager(user_context)",
+                         f"from {self.from_clause(FACTORY)} import create_websocket_manager_sync",
+                         f"{var} = create_websocket_manager_sync(user_context)", f"assert {var} is not None"]
+
+    def site_dunder_all_factory(self) -> None:
+        """A module that re-exports the legacy factory through `__all__` and calls it: the name must stay bound."""
+        self.shapes["dunder_all_legacy_factory"] += 1
+        create = self.module_import("create_websocket_manager", module=FACTORY)
+        self.sites_module_level.append(f'__all__ = ["{create}", "notify_user"]')
+        fn = self.new_fn(is_async=True)
+        fn.name = "notify_user"
+        fn.params += ["user_context", "message"]
+        fn.lines += [f"manager = await {create}(user_context)",
+                     "return await manager.send_to_user(user_context.user_id, message)"]
+
+    def site_script_instantiation(self) -> None:
+        """A script whose module-level code creates the manager, and imports the canonical factory only further
+        down: the rewritten call needs the factory's import before it."""
+        cls = self.use(self.manager_class(), None)
+        self.extra_imports.add(USER_EXECUTION_CONTEXT_IMPORT)
+        self.sites_module_level += [
+            'user_context = UserExecutionContext(user_id="ops", thread_id="cli", run_id="cli")',
+            f"manager = {cls}()", f"assert isinstance(manager, {cls})",
+            f"from {CANONICAL} import get_websocket_manager",
+            'print("same manager:", get_websocket_manager(user_context) is manager)']
+
     # -- the whole module ------------------------------------------------------------------
 
     def render_imports(self) -> list[str]:
@@ -1898,6 +1962,33 @@ class LegacyFile:
         for block in specific:
             bulk.insert(rng.randint(0, len(bulk)), "\n\n" + block)
         return "".join(head) + "".join(bulk)
+
+
+# ----- shapes where a rewrite must keep every name bound ------------------------------------
+# Per REFERENCE_FILES files, from a comparison of pyflakes' undefined names before and after a run on the
+# monorepo: contexts assigned after the call (42), function-level legacy imports followed by a canonical
+# import (3), a module whose __all__ names a legacy factory (1), a script that creates the manager at
+# module level (1). Placed after the other sites with their own random stream, so every other file of the
+# corpus stays as it was.
+BINDING_SITE_RATES = {"context_assigned_later": 42, "legacy_then_canonical_import": 3, "dunder_all_factory": 1}
+BINDING_TEST_ONLY_SITES = {"context_assigned_later", "legacy_then_canonical_import"}
+
+
+def add_binding_sites(site_files: dict[str, list[str]], test_like: list[str], anywhere: list[str],
+                      scripts: list[str], files: int, seed: int) -> dict[str, int]:
+    """Give legacy files the binding shapes (a script gets `script_instantiation` alone: its module-level
+    `user_context` would reach every other function of the file); return how many of each were placed."""
+    rng = random.Random(f"binding-sites:{seed}:{files}")
+    placed: dict[str, int] = {}
+    for kind, rate in BINDING_SITE_RATES.items():
+        pool = test_like if kind in BINDING_TEST_ONLY_SITES else anywhere
+        for _ in range(scaled(rate, files)):
+            site_files[rng.choice(pool)].append(kind)
+        placed[kind] = scaled(rate, files)
+    if scripts:
+        site_files[rng.choice(scripts)] = ["script_instantiation"]
+        placed["script_instantiation"] = 1
+    return placed
 
 
 # ----- traps, unrelated files, files that do not parse -------------------------------------
@@ -2275,6 +2366,8 @@ def generate(out_dir: str, files: int = 10_000, seed: int = 1) -> dict:
         site_files[path].append(token)
     for path in sorted(no_import):
         site_files[path] = [master.choice(("instantiate_noarg", "isinstance", "annotation", "get_ws_noarg"))]
+    scripts = [p for p in legacy_other if p.startswith(("scripts/", "dev_launcher/"))] or legacy_other
+    binding_sites = add_binding_sites(site_files, test_like, anywhere, scripts, files, seed)
 
     shapes: Counter = Counter()
     written: dict[str, int] = {}
@@ -2380,6 +2473,7 @@ def generate(out_dir: str, files: int = 10_000, seed: int = 1) -> dict:
         "codeowners": {"path": CODEOWNERS, "rules": [list(r) for r in owner_rules], "unowned_top_level": unowned},
         "shapes": dict(sorted(shapes.items())),
         "quotas": dict(sorted(quotas.items())),
+        "binding_sites": binding_sites,
         "seconds": round(time.monotonic() - started, 2),
     }
     with open(os.path.join(out_dir, MANIFEST), "w", encoding="utf-8") as handle:
@@ -2637,6 +2731,8 @@ def self_check(files: int = 1500, seed: int = 3) -> int:
         for kind, rate in PRECISION_SITE_RATES.items():
             expect(shapes.get(kind, 0) == scaled(rate, files), f"precision shape {kind}: {shapes.get(kind, 0)} "
                                                                 f"(expected {scaled(rate, files)})")
+        for kind, placed in manifest["binding_sites"].items():
+            expect(shapes.get(kind, 0) == placed, f"binding shape {kind}: {shapes.get(kind, 0)} (placed {placed})")
         extra = manifest["manager_extra_names"]
         for key, rate in (("heartbeat_importers", HEARTBEAT_IMPORTERS_PER_REFERENCE),
                           ("compat_layer_tests", COMPAT_LAYER_TESTS_PER_REFERENCE)):

@@ -21,7 +21,7 @@ from typing import Iterator
 from .analysis import Binding, FileFacts, Scope, Use, resolve, resolve_relative
 from .config import Config
 from .findings import Code, Finding
-from .import_statements import AliasSpec, render_from_import, rewrite_statement
+from .import_statements import AliasSpec, render_from_import, render_import, rewrite_statement
 from .model import Edit, Targets
 from .source import line_ending
 
@@ -65,8 +65,8 @@ class NameResolver:
             return None
         if binding.kind == "import-name" and binding.module and binding.imported:
             path = f"{binding.module}.{binding.imported}"
-        elif binding.kind == "import-module" and binding.bound_path is None:
-            path = binding.module
+        elif binding.kind == "import-module" and binding.bound_path in (None, binding.module):
+            path = binding.module  # `import a.b as m`, or `import m` of a top-level module
         else:
             return None
         if path in self.config.legacy_modules or path == self.config.canonical_module:
@@ -90,6 +90,24 @@ class NameResolver:
             seen.add(id(binding))
             value_bindings = resolve(binding.scope, binding.value_name.id)
             return self.target_of_bindings([b for b in value_bindings if b is not binding], seen)
+        return None
+
+    def declared_elsewhere(self, binding: Binding) -> int | None:
+        """The line of the `global` or `nonlocal` declaration under which a function's statement binds the name
+        in another scope (a name bound next to it, in that function, would not be), or None."""
+        statement = binding.statement
+        if statement is None:
+            return None
+        for scope in self.facts.scopes:
+            if binding.name not in scope.global_names | scope.nonlocal_names or scope is binding.scope:
+                continue
+            node = scope.node
+            if not (node.lineno <= statement.lineno and statement.end_lineno <= node.end_lineno):  # type: ignore[attr-defined]
+                continue
+            for child in ast.walk(node):
+                if isinstance(child, (ast.Global, ast.Nonlocal)) and binding.name in child.names:
+                    return child.lineno
+            return node.lineno  # type: ignore[attr-defined]
         return None
 
     def uses_of(self, binding: Binding) -> list[Use]:
@@ -151,14 +169,23 @@ class EditQueue:
 class ImportChange:
     binding: Binding
     spec: AliasSpec | None  # None: remove this alias (a duplicate after the rewrite)
-    module: str | None  # new absolute source module for `from` imports
+    # new absolute source module for `from` imports; for an alias of an `import` statement, the module of the
+    # `from <module> import <spec>` it becomes (None: it stays an `import`, of `spec.name`)
+    module: str | None
     step: str
     description: str
+
+    @property
+    def module_bound(self) -> str | None:
+        """The module an `import` statement's alias binds after the change (None when it is removed)."""
+        if self.spec is None:
+            return None
+        return f"{self.module}.{self.spec.name}" if self.module else self.spec.name
 
 
 @dataclass
 class _ExtraImport:
-    module: str
+    module: str | None  # None: `import <spec>`
     spec: AliasSpec
     step: str
 
@@ -196,8 +223,9 @@ class StatementRenderer:
             module = history[-1].module
         history.append(ImportChange(binding, spec, module, self.edits.step, description))
 
-    def add_import_near(self, statement: ast.stmt, module: str, spec: AliasSpec) -> None:
-        """Queue `from module import spec` right after `statement`, in the same block."""
+    def add_import_near(self, statement: ast.stmt, module: str | None, spec: AliasSpec) -> None:
+        """Queue `from module import spec` (`import spec` when `module` is None) right after `statement`, in the
+        same block."""
         entry = self.extra.setdefault(id(statement), (statement, []))
         if not any(e.module == module and e.spec == spec for e in entry[1]):
             entry[1].append(_ExtraImport(module, spec, self.edits.step))
@@ -325,10 +353,11 @@ class StatementRenderer:
                     continue
                 key = (change.module, change.spec)
                 if seen.get(key, statement.lineno + 1) <= statement.lineno \
-                        and self._safe_to_merge(statement, change.spec.asname or change.spec.name):
+                        and self._safe_to_merge(statement, change.spec.asname or change.spec.name, seen[key]):
                     continue  # the rewrite made this a duplicate of an earlier import in this block
                 seen.setdefault(key, statement.lineno)
-                if isinstance(statement, ast.Import) or change.module == change.binding.module:
+                if isinstance(statement, ast.Import) and change.module is None \
+                        or isinstance(statement, ast.ImportFrom) and change.module == change.binding.module:
                     kept.append((position, change.spec))
                 else:
                     moved.append((position, change.spec))
@@ -336,12 +365,14 @@ class StatementRenderer:
             added: dict[str, list[AliasSpec]] = {}
             for extra in extras.get(id(statement), []):
                 key = (extra.module, extra.spec)
-                if seen.get(key, statement.lineno + 1) <= statement.lineno:
+                if seen.get(key, statement.lineno + 1) <= statement.lineno \
+                        and self._safe_to_merge(statement, extra.spec.asname or extra.spec.name.split(".")[0], seen[key]):
                     continue
                 seen.setdefault(key, statement.lineno)
                 added.setdefault(extra.module, []).append(extra.spec)
                 touched = True
-                descriptions.append(f"import {extra.spec.name} from {extra.module}")
+                descriptions.append(f"import {extra.spec.name} from {extra.module}" if extra.module
+                                    else f"import {extra.spec.name}")
             if not touched:
                 continue
             # a name added from the module this statement imports from (after the rewrite) joins it
@@ -357,7 +388,9 @@ class StatementRenderer:
             parts: list[str] = []
             if moved:
                 module, level = self.relative_form(statement, target_module)
-            if moved and not kept:
+            if moved and isinstance(statement, ast.Import):
+                parts.extend(self._import_runs(code, kept, moved, module))
+            elif moved and not kept:
                 parts.append(rewrite_statement(code, module, level, moved))
             else:
                 if kept:
@@ -369,6 +402,9 @@ class StatementRenderer:
                     parts.append(render_from_import(module, level, [spec for _, spec in moved])
                                  + (f"  {' '.join(comments)}" if comments else ""))
             for module_name, specs in added.items():
+                if module_name is None:
+                    parts.append(render_import(specs))
+                    continue
                 if isinstance(statement, ast.ImportFrom):
                     relative_module, relative_level = self.relative_form(statement, module_name)
                 else:
@@ -384,9 +420,24 @@ class StatementRenderer:
             rendered.append((statement, (start, end, text, description)))
         return rendered
 
-    def relative_form(self, statement: ast.ImportFrom, absolute: str) -> tuple[str | None, int]:
+    @staticmethod
+    def _import_runs(code: str, kept: list[tuple[int, AliasSpec]], moved: list[tuple[int, AliasSpec]],
+                     module: str | None) -> list[str]:
+        """An `import a, b, c` some of whose modules become `from <module> import ...`: one statement per run of
+        names, in the original order, so every name is bound where it was and the imports run in the same order."""
+        runs: list[tuple[bool, list[tuple[int, AliasSpec]]]] = []
+        for position, spec, is_moved in sorted([(p, s, False) for p, s in kept] + [(p, s, True) for p, s in moved],
+                                               key=lambda item: item[0] if item[0] >= 0 else 1 << 30):
+            if runs and runs[-1][0] == is_moved:
+                runs[-1][1].append((position, spec))
+            else:
+                runs.append((is_moved, [(position, spec)]))
+        return [render_from_import(module, 0, [spec for _, spec in run]) if is_moved
+                else rewrite_statement(code, None, None, run) for is_moved, run in runs]
+
+    def relative_form(self, statement: ast.stmt, absolute: str) -> tuple[str | None, int]:
         """Keep a relative import relative when the new module lives under the same base."""
-        if statement.level == 0:
+        if not isinstance(statement, ast.ImportFrom) or statement.level == 0:
             return absolute, 0
         base = resolve_relative(self.facts.module, self.facts.is_package, statement.level, None) or ""
         if base and absolute == base:
@@ -413,11 +464,15 @@ class StatementRenderer:
                 comments.append(match.group(1).rstrip())
         return comments
 
-    def _safe_to_merge(self, statement: ast.stmt, local: str) -> bool:
-        """A later duplicate import may go only if nothing else rebinds the name in between."""
+    def _safe_to_merge(self, statement: ast.stmt, local: str, earlier_line: int) -> bool:
+        """A later duplicate of an earlier import in the same block may go only if nothing else binds the name in
+        between, in any block of the scope (an `if` branch, a `try` handler, another import of it)."""
         block = self.block_of(statement)
-        earlier = [b for b in self.facts.bindings if b.name == local and b.block is block and b.line < statement.lineno]
-        return bool(earlier) and all(b.kind == "import-name" for b in earlier) or not earlier
+        scopes = {id(b.scope) for b in self.facts.bindings if b.statement is statement}
+        return not any(b.name == local and id(b.scope) in scopes and earlier_line < b.line < statement.lineno
+                       and b.statement is not statement for b in self.facts.bindings) \
+            and all(b.kind == "import-name" for b in self.facts.bindings
+                    if b.name == local and b.block is block and b.line < statement.lineno)
 
     def _join(self, statement: ast.stmt, parts: list[str]) -> str:
         if len(parts) == 1:

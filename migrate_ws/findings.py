@@ -78,6 +78,10 @@ LEGACY_IMPORT_KEPT = _code(
 LEGACY_IMPORT_UNEXPLAINED = _code(
     "MW110", "legacy-import-unexplained", W, "an import through a legacy path stays and no step says why",
     "move the import by hand, and report it: every such import should be migrated or have a reason")
+CANONICAL_ROOT_TAKEN = _code(
+    "MW111", "canonical-root-taken", W, "`import a.legacy` would become `import <canonical>`, whose first name the "
+    "file binds to something else (or the function reads before the import)",
+    "rename the other binding of that name, or import the canonical module by hand")
 
 # ----- aliases --------------------------------------------------------------------------------
 ALIAS_KEPT = _code(
@@ -106,6 +110,11 @@ ASYNC_FACTORY_IN_SYNC_CODE = _code(
 CONTEXT_FALLBACK = _code(
     "MW307", "context-fallback", I, "a singleton access with no context in scope now passes the context fallback "
     "configured for its path", "check that the fallback's context is what this code should run with")
+FACTORY_NOT_VISIBLE = _code(
+    "MW308", "factory-not-visible", W, "the factory's import would not be visible at the call: the calling function "
+    "imports the factory itself only after the call or on another path, or the legacy name is imported under a "
+    "`global`/`nonlocal` declaration", "import the factory where the call sees it (before the call, at the top of "
+    "the function or the module), then rerun")
 
 # ----- string references ---------------------------------------------------------------------
 STRING_NOT_LITERAL = _code(

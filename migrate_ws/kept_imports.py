@@ -45,9 +45,28 @@ def report(context: "FileContext") -> None:
         change = context.statements.change_of(binding)
         if change is not None and not _still_legacy(paths, binding, change):
             continue
+        if change is None and binding.kind == "import-module" and _package_uses_rewritten(context, paths, binding):
+            continue  # it stays for the package's other modules only, which the audit does not count
         if any(f.severity is not Severity.INFO for f in reported.get(binding.line, ())):
             continue  # a step said why already
         _explain(context, paths, binding, source, reported)
+
+
+def _package_uses_rewritten(context: "FileContext", paths: LegacyPaths, binding: "Binding") -> bool:
+    """Whether a legacy package's module object stays only for the package's other modules: each use
+    that goes through the package's own names has been rewritten to the canonical module."""
+    module = binding.module or ""
+    if module not in paths.config.legacy_modules or not paths.is_package(module):
+        return False
+    depth = len(module.split(".")) - 1 if binding.bound_path is not None else 0
+    starts = {edit.start for edit in context.edits.edits}
+    for use in context.names.uses_of(binding):
+        if depth and use.chain[:depth] != module.split(".")[1:]:
+            continue
+        rest = use.chain[depth:]
+        if paths.package_use(module, rest or None) and context.span(use.node)[0] not in starts:
+            return False
+    return True
 
 
 def _still_legacy(paths: LegacyPaths, binding: "Binding", change: "ImportChange") -> bool:

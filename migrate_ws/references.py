@@ -51,7 +51,7 @@ def collect(context: "FileContext", final_edits: list["Edit"]) -> list[Reference
             change = context.statements.change_of(binding)
             if change is not None and change.spec is None:
                 continue
-            module = change.spec.name if change is not None and change.spec is not None else binding.module
+            module = change.module_bound if change is not None and change.spec is not None else binding.module
             if binding.module in watched or module in watched or module != binding.module:
                 found.append(Reference(binding.line, module, "", binding.module, ""))
         module_path = context.names.module_object(binding)
@@ -78,7 +78,7 @@ def _attribute_references(context: "FileContext", binding: "Binding", module_pat
     after_module = module_path
     if change is not None and change.spec is not None:
         if binding.kind == "import-module":
-            after_module = change.spec.name
+            after_module = change.module_bound
         else:
             after_module = f"{change.module or binding.module}.{change.spec.name}"
     found: list[Reference] = []

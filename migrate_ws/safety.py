@@ -134,8 +134,8 @@ def _apply_one(original: str, locator: _Locator, edit: Edit, removals: list, exp
             indentation = line[: len(line) - len(line.lstrip(" \t"))]
             replacement = _statements(edit.text.replace("; ", "\n" + indentation), indentation) \
                 if edit.text.strip() else []
-            if edit.text.strip() == "pass":
-                _replace(parent, field, position, ast.Pass())
+            if edit.text.strip() == "pass":  # placed where the statement was: a later edit may look for it there
+                _replace(parent, field, position, ast.copy_location(ast.Pass(), node))
             elif len(replacement) == 1 and position is not None:
                 getattr(parent, field)[position] = replacement[0]
             elif position is not None:

@@ -5,7 +5,8 @@ A step's examples (its fixture folder) are `<case>.before.py` with `<case>.after
 `# path: pkg/module.py`, `# steps: imports,aliases`, `# option: todo-comments`,
 `# expect-followup: text` (a finding whose `line: CODE message` contains the text;
 with `# option: exact-findings`, every finding reported must be one of these). The
-configuration a case runs with is the nearest `migrate-ws.toml` in its folder or above.
+configuration a case runs with is the nearest `migrate-ws.toml` in its folder or above, so a
+subfolder of a step's examples can show the step under another configuration.
 """
 
 from __future__ import annotations
@@ -94,4 +95,6 @@ def load_case(before_file: Path) -> tuple[str, str, dict[str, list[str]]]:
 
 
 def cases(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*.py") if p.name.endswith((".before.py", ".noop.py")))
+    """The cases of a step's fixture folder and of its subfolders (a subfolder may hold a `migrate-ws.toml` of
+    its own: its cases run with that configuration)."""
+    return sorted(p for p in folder.rglob("*.py") if p.name.endswith((".before.py", ".noop.py")))

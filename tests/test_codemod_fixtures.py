@@ -14,7 +14,7 @@ import pytest
 
 from migrate_ws.config import load_preset
 from migrate_ws.editing import state_after, steps_touching
-from migrate_ws.steps import all_steps, order
+from migrate_ws.steps import all_steps, get, order
 from migrate_ws.testing import assert_codemod, case_config, cases, fixture_targets, load_case, run_codemod
 
 NETRA = load_preset("netra")
@@ -28,7 +28,8 @@ def steps_through(step: str) -> tuple[str, ...]:
 
 def case_id(item) -> str:
     step, case = item
-    return f"{step}/{case.name.split('.')[0]}"
+    folder = case.parent.relative_to(get(step).examples).as_posix()
+    return f"{step}/{'' if folder == '.' else folder + '/'}{case.name.split('.')[0]}"
 
 
 @pytest.mark.parametrize("item", CASES, ids=case_id)

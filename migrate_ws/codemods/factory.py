@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from ..analysis import Binding, CallSite, Scope, resolve
 from ..config import ContextFallback
 from ..context import FileContext, scope_chain
+from ..flow import BindingFlow
 from ..import_statements import AliasSpec
-from ..findings import (ASYNC_FACTORY_IN_SYNC_CODE, CONTEXT_FALLBACK, COROUTINE_EXPECTED, FACTORY_NAME_TAKEN,
-                        FACTORY_OBJECT, NO_CONTEXT, UNMAPPED_ARGUMENTS)
+from ..findings import (ASYNC_FACTORY_IN_SYNC_CODE, CONTEXT_FALLBACK, COROUTINE_EXPECTED, FACTORY_NOT_VISIBLE,
+                        FACTORY_NAME_TAKEN, FACTORY_OBJECT, NO_CONTEXT, UNMAPPED_ARGUMENTS)
 from ..model import Signature
 from ..steps import FIXTURES, Step
 from .base import Command
@@ -62,12 +63,13 @@ class FactoryCallsCommand(Command):
     def transform(self, context: FileContext) -> None:
         factory = context.config.factory
         rewritten_uses: set[int] = set()
-        touched: dict[int, tuple[Binding, Scope]] = {}
+        touched: dict[int, tuple[Binding, list[CallSite]]] = {}  # the callee's import -> the calls rewritten
         inner_calls: set[int] = set()
         for site in context.facts.calls:
             if isinstance(site.node.func, ast.Attribute) and isinstance(site.node.func.value, ast.Call):
                 inner_calls.add(id(site.node.func.value))
         self.finder = ContextFinder(context.config)
+        self.flow = BindingFlow()
         calls = sorted(context.facts.calls, key=lambda s: (s.node.lineno, s.node.col_offset))
         # factory objects kept in a local name and used only through factory-method calls: call by call
         objects: dict[int, tuple[TrackedObject, Callee]] = {}
@@ -95,7 +97,7 @@ class FactoryCallsCommand(Command):
                 if self.rewrite(context, site, callee):
                     tracked.rewritten.add(id(site.node))
                     for binding in callee.all_bindings or (callee.binding,):
-                        touched[id(binding)] = (binding, site.scope)
+                        touched.setdefault(id(binding), (binding, []))[1].append(site)
                 continue
             callee = classified[id(site.node)] if id(site.node) in classified else self.classify(context, site)
             if callee is None:
@@ -110,7 +112,7 @@ class FactoryCallsCommand(Command):
             if outcome:
                 rewritten_uses.add(id(callee.node if not callee.via_module else callee.node.value))
                 for binding in callee.all_bindings or (callee.binding,):
-                    touched[id(binding)] = (binding, site.scope)
+                    touched.setdefault(id(binding), (binding, []))[1].append(site)
         for creation, (tracked, maker) in objects.items():
             if len(tracked.seen) < len(tracked.calls):  # a call the analysis did not reach: the object stays
                 context.edits.report(FACTORY_OBJECT, tracked.statement.lineno, f"{maker.legacy_name}() creates a "
@@ -122,9 +124,9 @@ class FactoryCallsCommand(Command):
                                                     "(every use became a factory call)", tracked.block)
                 rewritten_uses.add(id(maker.node if not maker.via_module else maker.node.value))
                 for binding in maker.all_bindings or (maker.binding,):
-                    touched[id(binding)] = (binding, binding.scope)
-        for binding, scope in touched.values():
-            self.ensure_factory_import(context, binding, rewritten_uses)
+                    touched.setdefault(id(binding), (binding, []))
+        for binding, sites in touched.values():
+            self.ensure_factory_import(context, binding, rewritten_uses, sites)
 
     # ----- which calls -------------------------------------------------------------
     def legacy_import(self, context: FileContext, name: ast.Name, scope: Scope) -> Binding | None:
@@ -263,17 +265,24 @@ class FactoryCallsCommand(Command):
         """The context to pass when the call passes none: a context variable, a parameter annotated with a
         context type, `self.<attr>` set once from one; or None and why not."""
         factory = context.config.factory
+        unbound = ""
         for name in factory.context_variables:
             bindings = resolve(site.scope, name)
             if bindings and all(b.scope.kind != "class" for b in bindings):
-                return name, ""
+                # a context assigned further down, or only on some paths, is not bound at this call yet
+                if self.flow.bound_at(site.scope, site.node, name, bindings[0].scope):
+                    return name, ""
+                lines = ", ".join(str(line) for line in sorted({b.line for b in bindings if b.line})[:3])
+                unbound = unbound or (f"{name} is not bound on every path to this call (bound at line {lines}: "
+                                      "after it, or only on some paths)")
         found = self.finder.find(site.scope)
         if found.expression is not None:
             return found.expression, ""
-        reason = f"no {' or '.join(factory.context_variables)} in scope"
+        reason = unbound or f"no {' or '.join(factory.context_variables)} in scope"
         return None, f"{reason} ({found.how})" if found.how else reason
 
-    def fallback(self, context: FileContext, site: CallSite) -> tuple[ContextFallback | None, bool, str]:
+    def fallback(self, context: FileContext, site: CallSite,
+                 callee: Callee) -> tuple[ContextFallback | None, bool, str]:
         """The context fallback configured for this file, whether its import must be added, or why it cannot
         be used here."""
         fallback = Fallbacks.for_path(context.config, context.path)
@@ -284,7 +293,13 @@ class FactoryCallsCommand(Command):
             return fallback, True, ""
         if all(b.kind == "import-name" and b.module == fallback.module and b.imported == fallback.name
                for b in bindings):
-            return fallback, False, ""
+            if self.flow.bound_at(site.scope, site.node, fallback.name, bindings[0].scope):
+                return fallback, False, ""
+            later = self.bound_later(site, callee, fallback.name)
+            if later is None:
+                return fallback, True, ""  # imported again next to the callee's import, which the call sees
+            return None, False, (f"the context fallback for \"{fallback.pattern}\" needs {fallback.name}, which the "
+                                 f"calling function imports only at line {later}")
         where = f" (line {bindings[0].line})" if bindings[0].line else ""
         return None, False, (f"the context fallback for \"{fallback.pattern}\" needs {fallback.name}, which is "
                              f"bound to something else here{where}")
@@ -309,13 +324,14 @@ class FactoryCallsCommand(Command):
             supplied = None
         fallback: ContextFallback | None = None
         needs_import = False
+        reason = ""
         if supplied is not None:
             start, end = context.span(supplied)
             argument = context.text[start:end]
         else:
             argument, reason = self.context_in_scope(context, site)
             if argument is None:
-                fallback, needs_import, unusable = self.fallback(context, site)
+                fallback, needs_import, unusable = self.fallback(context, site, callee)
                 if fallback is not None:
                     argument = fallback.expression
                 elif unusable:
@@ -332,6 +348,20 @@ class FactoryCallsCommand(Command):
             where = f" (bound at line {other.line})" if other is not None else ""
             context.edits.report(FACTORY_NAME_TAKEN, call.lineno, f"{spelled}: {factory.function} is bound to something "
                                  f"else here{where}; kept as is")
+            return False
+        later = None if callee.via_module else self.bound_later(site, callee, factory.function)
+        if later is not None:
+            context.edits.report(FACTORY_NOT_VISIBLE, call.lineno, f"{spelled}: {factory.function} is imported in the "
+                                 f"calling function only at line {later} (after this call, or on another path), so "
+                                 "the rewritten call would not see it; kept as is")
+            return False
+        declarations = [] if callee.via_module else [context.names.declared_elsewhere(b)
+                                                     for b in callee.all_bindings or (callee.binding,)]
+        declared = next((line for line in declarations if line is not None), None)
+        if declared is not None:
+            context.edits.report(FACTORY_NOT_VISIBLE, call.lineno, f"{spelled}: {callee.binding.name} is imported "
+                                 f"under the `global`/`nonlocal` declaration at line {declared}; the factory's import "
+                                 "there would bind it in that function only; kept as is")
             return False
         outer = context.facts.argument_of.get(id(call), "")
         if site.awaited is None and not factory.is_async and outer.rsplit(".", 1)[-1] in COROUTINE_CONSUMERS:
@@ -353,9 +383,8 @@ class FactoryCallsCommand(Command):
             return False
         context.edits.replace(start, end, replacement, f"{spelled} -> {factory.function}({argument})")
         if fallback is not None:
-            context.edits.report(CONTEXT_FALLBACK, call.lineno, f"{spelled}: no {' or '.join(factory.context_variables)} "
-                                 f"in scope; passes {fallback.expression}, the context fallback for "
-                                 f"\"{fallback.pattern}\"")
+            context.edits.report(CONTEXT_FALLBACK, call.lineno, f"{spelled}: {reason}; passes {fallback.expression}, "
+                                 f"the context fallback for \"{fallback.pattern}\"")
             if needs_import:
                 self.import_fallback(context, callee, fallback)
         return True
@@ -407,24 +436,62 @@ class FactoryCallsCommand(Command):
         return all(b.kind == "import-name" and context.names.target_of_binding(b) == context.config.factory.function
                    for b in bindings)
 
-    def ensure_factory_import(self, context: FileContext, binding: Binding, rewritten: set[int]) -> None:
-        """Import the factory where the legacy callee was imported; drop the callee if nothing else uses it."""
+    def bound_later(self, site: CallSite, callee: Callee, name: str) -> int | None:
+        """The line of a binding of `name` (the factory, or a fallback's name) when the call's own function binds
+        it, so the call would read that binding and not an import put next to the callee's, but not before the
+        call on every path; None when an import next to the callee's import is one the call would see."""
+        bindings = resolve(site.scope, name)
+        if not bindings:
+            return None
+        where = bindings[0].scope
+        callee_scopes = {id(b.scope) for b in callee.all_bindings or (callee.binding,)}
+        for scope in scope_chain(site.scope):
+            if id(scope) in callee_scopes:
+                return None  # the factory's import goes next to the callee's, in this scope or a nearer one
+            if scope is where:
+                break
+        if self.flow.bound_at(site.scope, site.node, name, where):
+            return None
+        return min(b.line for b in bindings)
+
+    def factory_in_place(self, context: FileContext, binding: Binding, sites: list[CallSite]) -> bool:
+        """Whether an import of the factory in the callee's scope is already there and certainly in place at every
+        rewritten call (so the callee's import can go instead of becoming the factory's)."""
+        function = context.config.factory.function
+        for site in sites:
+            bindings = resolve(site.scope, function)
+            if not bindings or bindings[0].scope is not binding.scope \
+                    or not self.flow.bound_at(site.scope, site.node, function, bindings[0].scope):
+                return False
+        return bool(sites)
+
+    def ensure_factory_import(self, context: FileContext, binding: Binding, rewritten: set[int],
+                              sites: list[CallSite]) -> None:
+        """Import the factory where the legacy callee was imported; drop the callee if nothing else uses it
+        (nor the module's `__all__`) and another import of the factory is certainly in place at every call."""
         config = context.config
         function = config.factory.function
         if context.names.module_object(binding) is not None:
             return
         remaining = [u for u in context.names.uses_of(binding) if id(u.node) not in rewritten]
-        already = [b for b in binding.scope.bindings.get(function, []) if b.kind == "import-name"]
-        if not remaining:
-            if binding.scope.kind == "module" and binding.name != function:
+        exported = binding.scope.kind == "module" and any(value == binding.name
+                                                          for _, value in context.facts.all_entries)
+        if binding.name == function:
+            if not remaining:
+                context.statements.rebind(binding, AliasSpec(function, None), config.canonical_module,
+                                          f"import {function} instead of {binding.imported}")
+            return
+        in_place = self.factory_in_place(context, binding, sites)
+        if not remaining and not exported:
+            if binding.scope.kind == "module":
                 context.renamed_exports[binding.name] = function
-            if already and binding.name != function:
+            if in_place:
                 context.statements.rebind(binding, None, None, f"drop {binding.imported}")
             else:
                 context.statements.rebind(binding, AliasSpec(function, None), config.canonical_module,
-                                      f"import {function} instead of {binding.imported}")
+                                          f"import {function} instead of {binding.imported}")
             return
-        if not already and binding.statement is not None:
+        if not in_place and binding.statement is not None:
             context.statements.add_import_near(binding.statement, config.canonical_module, AliasSpec(function, None))
 
     def todo_comment(self, context: FileContext, site: CallSite, message: str) -> None:

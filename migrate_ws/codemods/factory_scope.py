@@ -194,7 +194,8 @@ class ContextFinder:
         contexts = {p for p in context_parameters(init, self.config)} | {p.arg for p in _parameters(init)[1:]
                                                                            if p.arg in variables}
         candidates: list[str] = []
-        for statement in init.body:  # the top level of __init__ only: always executed
+        escapes: dict[str, int] = {}
+        for position, statement in enumerate(init.body):  # the top level of __init__ only: always executed
             if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
                 target, value = statement.targets[0], statement.value
             elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
@@ -204,12 +205,37 @@ class ContextFinder:
             if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == owner \
                     and isinstance(value, ast.Name) and value.id in contexts and not self.rebound(init, value.id):
                 candidates.append(target.attr)
+                line = _escape_before(init.body[:position], owner, bool(cls.bases or cls.keywords))
+                if line is not None:
+                    escapes[target.attr] = line
         certain = [a for a in dict.fromkeys(candidates) if _assignments(cls, a) == 1 and not _class_binds(cls, a)]
         if len(certain) == 1:
+            if certain[0] in escapes:
+                # a method that runs before the assignment (called from __init__, or from a base class's
+                # __init__ through super()) would find the attribute unset
+                return None, (f"self.{certain[0]} is set in __init__ only after line {escapes[certain[0]]} may "
+                              "already call a method")
             return certain[0], ""
         if len(certain) > 1:
             return None, f"the class keeps {len(certain)} contexts ({', '.join('self.' + a for a in certain)})"
         return None, ""
+
+
+def _escape_before(statements: list[ast.stmt], owner: str, has_bases: bool) -> int | None:
+    """The line of the first statement that may run a method of the object under construction: one that reads
+    `owner` other than to store a plain attribute on it, or calls `super()` in a class with bases."""
+    for statement in statements:
+        stores = isinstance(statement, (ast.Assign, ast.AnnAssign)) and all(
+            isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == owner
+            for t in _targets(statement))
+        checked = [statement.value] if stores and statement.value is not None else [statement]
+        for part in checked:
+            for node in ast.walk(part):
+                if isinstance(node, ast.Name) and node.id == owner \
+                        or has_bases and isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                        and node.func.id == "super":
+                    return statement.lineno
+    return None
 
 
 def _targets(statement: ast.stmt) -> list[ast.expr]:

@@ -6,9 +6,10 @@ import ast
 
 from ..analysis import Binding, Use, resolve
 from ..context import FileContext
+from ..flow import BindingFlow
 from ..import_statements import AliasSpec
-from ..findings import (LEGACY_LAYOUT_TEST, MODULE_AS_VALUE, MODULE_ATTRIBUTE_UNMAPPED, MODULE_UNUSED,
-                        NOT_EXPORTED, STAR_IMPORT, STRING_NOT_LITERAL, UNBOUND_NAME, UNMAPPED_NAME)
+from ..findings import (CANONICAL_ROOT_TAKEN, LEGACY_LAYOUT_TEST, MODULE_AS_VALUE, MODULE_ATTRIBUTE_UNMAPPED,
+                        MODULE_UNUSED, NOT_EXPORTED, STAR_IMPORT, STRING_NOT_LITERAL, UNBOUND_NAME, UNMAPPED_NAME)
 from ..legacy_paths import LegacyPaths
 from ..steps import FIXTURES, Step
 from .base import Command
@@ -48,6 +49,8 @@ class MoveImportsCommand(Command):
 
     def transform(self, context: FileContext) -> None:
         config = context.config
+        self.flow = BindingFlow()
+        self._root_bindings: dict[str, int | None] = {}
         for binding in context.facts.bindings:
             if binding.guard and self.names_legacy_path(context, binding):
                 context.edits.report(LEGACY_LAYOUT_TEST, binding.line,
@@ -160,7 +163,21 @@ class MoveImportsCommand(Command):
             renames.append((use, name))
         statement = binding.statement
         parent, _, tail = config.canonical_module.rpartition(".")
-        if isinstance(statement, ast.Import):
+        if isinstance(statement, ast.Import) and "." not in module_path:
+            # `import m` / `import m as n` of a top-level module binds that one name: the canonical module is
+            # bound to the same name, at the same place (pyupgrade's `import mock` -> `from unittest import mock`)
+            alias = binding.node
+            assert isinstance(alias, ast.alias)
+            explicit = alias.asname is not None and alias.asname == alias.name  # `import m as m`: a re-export
+            if parent:
+                spec = AliasSpec(tail, binding.name if binding.name != tail or explicit else None)
+                context.statements.rebind(binding, spec, parent, f"import {config.canonical_module} as "
+                                          f"{binding.name} instead of {module_path}")
+            else:
+                spec = AliasSpec(tail, binding.name if binding.name != tail else None)
+                context.statements.rebind(binding, spec, None, f"import {config.canonical_module} as "
+                                          f"{binding.name} instead of {module_path}")
+        elif isinstance(statement, ast.Import):
             spec = AliasSpec(config.canonical_module, binding.name)
             context.statements.rebind(binding, spec, None, f"import {config.canonical_module} instead of {module_path}")
         else:
@@ -194,8 +211,10 @@ class MoveImportsCommand(Command):
         sites: list[tuple[Use, str]] = []
         paths = LegacyPaths.of(context.targets)
         other_modules = False  # uses of other modules below a legacy package
+        others: list[Use] = []  # uses of the root name that do not go through the legacy module
         for use in context.names.uses_of(binding):
             if [binding.name, *use.chain[:depth]] != path.split("."):
+                others.append(use)
                 continue
             if len(use.chain) > depth and not paths.carries(path, use.chain[depth]):
                 other_modules = True
@@ -217,8 +236,38 @@ class MoveImportsCommand(Command):
             context.edits.report(MODULE_UNUSED, binding.line, f"import of legacy module {path} without any use of "
                                  "its names (imported for its side effects?); left unchanged")
             return
-        context.statements.rebind(binding, AliasSpec(config.canonical_module, None), None,
-                                  f"import {config.canonical_module} instead of {path}")
+        root = config.canonical_module.split(".")[0]
+        if root != binding.name:
+            # the imports of the same module that bind the same name share its uses: all of them move, or none
+            siblings = [b for b in binding.scope.bindings.get(binding.name, [])
+                        if b.kind == "import-module" and b.module == path]
+            for sibling in sorted(siblings, key=lambda b: b is not binding):
+                taken = self.root_taken(context, sibling, root)
+                if taken is None:
+                    continue
+                if sibling is binding:
+                    context.edits.report(CANONICAL_ROOT_TAKEN, binding.line, f"import {config.canonical_module} "
+                                         f"instead of {path} would bind {root}, which {taken}; import left unchanged")
+                else:
+                    context.edits.report(CANONICAL_ROOT_TAKEN, binding.line, f"the import of {path} at line "
+                                         f"{sibling.line} shares this one's uses and cannot move ({root} {taken}); "
+                                         "import left unchanged")
+                return
+        if other_modules:
+            # uses of the legacy package's other modules need `import a.b.legacy` itself: it stays
+            assert binding.statement is not None
+            context.statements.add_import_near(binding.statement, None, AliasSpec(config.canonical_module, None))
+        elif root != binding.name and (binding.scope.kind == "class" or
+                                       not all(self.root_bound_otherwise(context, binding, use) for use in others)):
+            # `import a.b` binds `a` for every other use of it here too: that binding stays
+            context.statements.rebind(binding, AliasSpec(binding.name, None), None,
+                                      f"import {binding.name} (used here for more than {path}) and "
+                                      f"{config.canonical_module} instead of {path}")
+            assert binding.statement is not None
+            context.statements.add_import_near(binding.statement, None, AliasSpec(config.canonical_module, None))
+        else:
+            context.statements.rebind(binding, AliasSpec(config.canonical_module, None), None,
+                                      f"import {config.canonical_module} instead of {path}")
         for use, name in sites:
             node = attribute_node(use, depth)
             if node is None:
@@ -229,6 +278,94 @@ class MoveImportsCommand(Command):
             attribute = attribute_node(use, depth + 1)
             if attribute is not None and attribute.attr != name:
                 context.edits.replace(*attribute_span(context, attribute), name, f"{attribute.attr} -> {name}")
+
+    def root_bound_otherwise(self, context: FileContext, binding: Binding, use: Use) -> bool:
+        """Whether another import binds the root name for this use, certainly (not a legacy module's import,
+        which the step changes too)."""
+        config = context.config
+        legacy = [b.statement for b in context.facts.bindings if b.kind == "import-module" and b.name == binding.name
+                  and b.bound_path is not None and b.module in config.legacy_modules and b.statement is not None]
+        bindings = resolve(use.scope, binding.name)
+        if not bindings or all(any(b.statement is s for s in legacy) for b in bindings):
+            return False
+        return self.flow.bound_at(use.scope, use.node, binding.name, bindings[0].scope, ignore=legacy)
+
+    def root_taken(self, context: FileContext, binding: Binding, root: str) -> str | None:
+        """Why `import <canonical>` cannot bind the canonical module's root name where `binding` is (None: it
+        can): the file binds that name to something else, or reads it in the same function before the import."""
+        import builtins
+
+        if hasattr(builtins, root):
+            return "is a builtin name"
+        declared = context.names.declared_elsewhere(binding)
+        if declared is not None:
+            return (f"would be bound in the importing function only, while `{binding.name}` is declared global or "
+                    f"nonlocal there (line {declared})")
+        if root not in self._root_bindings:
+            self._root_bindings[root] = _other_binding(context.facts.tree, root)
+        line = self._root_bindings[root]
+        if line is not None:
+            return f"this file binds to something else (line {line})"
+        frame = binding.scope
+        while frame.kind == "comprehension" and frame.parent is not None:
+            frame = frame.parent
+        if frame.kind not in ("function", "lambda") or binding.statement is None:
+            return None
+        for node in _frame_names(frame.node, root):
+            if not self.flow.bound_in_frame(frame.node, node, root, also=[binding.statement]):
+                return f"this function reads before the import (line {node.lineno})"
+        return None
+
+
+def _other_binding(tree: ast.Module, name: str) -> int | None:
+    """The line of the first binding of `name` that is not `import name` or `import name.sub`, if any."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            if any(alias.asname == name for alias in node.names):
+                return node.lineno
+        elif isinstance(node, ast.ImportFrom):
+            if any((alias.asname or alias.name) == name for alias in node.names):
+                return node.lineno
+        elif isinstance(node, ast.Name):
+            if node.id == name and not isinstance(node.ctx, ast.Load):
+                return node.lineno
+        elif isinstance(node, ast.arg):
+            if node.arg == name:
+                return node.lineno
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if node.name == name:
+                return node.lineno
+        elif isinstance(node, ast.ExceptHandler):
+            if node.name == name:
+                return node.lineno
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            if name in node.names:
+                return node.lineno
+        elif type(node).__name__.startswith("Match"):
+            if name in (getattr(node, "name", None), getattr(node, "rest", None)):
+                return node.lineno
+    return None
+
+
+def _frame_names(function: ast.AST, name: str) -> list[ast.Name]:
+    """Reads of `name` in a function's own code (not in the functions and classes nested in it)."""
+    found: list[ast.Name] = []
+    body = function.body if isinstance(function.body, list) else [function.body]  # type: ignore[attr-defined]
+    pending: list[ast.AST] = list(body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Name) and node.id == name:
+            found.append(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            # decorators and defaults run here; the body runs in a frame of its own
+            pending.extend(getattr(node, "decorator_list", []))
+            pending.extend([*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)])
+            continue
+        if isinstance(node, ast.ClassDef):
+            pending.extend([*node.decorator_list, *node.bases, *(k.value for k in node.keywords)])
+            continue
+        pending.extend(ast.iter_child_nodes(node))
+    return found
 
 
 STEP = Step(
