@@ -3,12 +3,22 @@
 Every changed file is checked with pyflakes before and after the change. pyflakes is an
 independent judge: it does not share the engine's scope analysis (which cannot check
 itself, as black's AST check does not use black's formatter), it is small, and it reads
-code as Python binds names. A name it reports as undefined after the change (an undefined
-name, a local used before it is assigned, an `__all__` entry nothing binds, or a name only
-a star import could provide) more often than before rejects the file's change. Names are
-compared with their counts, not by line, because the change moves lines; a use the change
-renamed (`LegacyClient` -> `Client`) counts under the name the original
-spelled there, so a use that was already unbound before is not new because it was renamed.
+code as Python binds names. The change of a file is rejected when, after it, pyflakes reports
+
+- a name as undefined, as a local used before it is assigned, as an `__all__` entry nothing
+  binds, or as a name only a star import could provide, more often than before. Names are
+  compared with their counts, not by line, because the change moves lines; a use the change
+  renamed (`LegacyClient` -> `Client`) counts under the name the original spelled there, so
+  a use that was already unbound is not new because it was renamed;
+- a name an import bound before, and that the code still uses, bound by no import after it.
+  pyflakes cannot see a binding lost on one path when another path binds the name
+  (`import legacy` in a `try` rewritten to `import pkg.legacy`, with `legacy = None` in its
+  `except ImportError`); this rule, on the same trees, does.
+
+Only names the change touches can lose a binding: the identifiers in the edited text,
+before and after. So only reports about those names count, and a function or class whose
+text names none of them is left out of what pyflakes reads (its body cannot use or bind
+them), which keeps the check cheap on large files.
 
 The engine rejects such a file (`BINDING_LOST`, MW704): it is left as it is and listed;
 what relies on it is left out too (`leaving_out.py`); the rest of the change goes on.
@@ -17,9 +27,13 @@ what relies on it is left out too (`leaving_out.py`); the rest of the change goe
 from __future__ import annotations
 
 import ast
+import copy
+import keyword
 import re
+from bisect import bisect_left
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Sequence
 
 from .model import Edit
@@ -31,10 +45,15 @@ _KINDS = {
     "UndefinedExport": "listed in __all__ but unbound",
     "ImportStarUsage": "undefined unless a star import provides it",
 }
+NO_IMPORT = "bound by no import of its module or class any more, though still used (an import bound it before)"
+CLASS_ATTRIBUTE = "no longer a class attribute (an import in the class body bound it before)"
+ON_ANOTHER_PATH = "undefined where an import bound it before (only another path binds it now)"
+
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
 
 
 @dataclass(frozen=True)
-class UndefinedUse:
+class Unbound:
     """A name pyflakes reports as not bound where it is used."""
 
     name: str
@@ -53,9 +72,9 @@ class LostBinding:
     kind: str
 
 
-def undefined_uses(tree: ast.Module, filename: str) -> list[UndefinedUse]:
-    """What pyflakes reports as unbound in the module `tree` (parsed from the file `filename`:
-    pyflakes knows `__path__` only in a package's `__init__.py`)."""
+def unbound_names(tree: ast.Module, filename: str, names: frozenset[str] | None = None) -> list[Unbound]:
+    """What pyflakes reports as unbound in the module `tree` (of `names` only, when given).
+    `filename` is the file's path: pyflakes knows `__path__` only in a package's `__init__.py`."""
     from pyflakes import checker
 
     found = []
@@ -64,8 +83,9 @@ def undefined_uses(tree: ast.Module, filename: str) -> list[UndefinedUse]:
         for message in flakes.messages:
             kind = _KINDS.get(type(message).__name__)
             if kind is not None and message.message_args:
-                found.append(UndefinedUse(str(message.message_args[0]), message.lineno, getattr(message, "col", 0) or 0,
-                                          kind))
+                name = str(message.message_args[0])
+                if names is None or name in names:
+                    found.append(Unbound(name, message.lineno, getattr(message, "col", 0) or 0, kind))
     finally:
         _release(flakes, tree)
     return found
@@ -86,35 +106,191 @@ def _release(flakes, tree: ast.Module) -> None:
             node.__dict__.pop("_pyflakes_depth", None)
 
 
+def touched_names(text: str, edits: Sequence[Edit]) -> frozenset[str]:
+    """The identifiers in the edited text, before and after: the only names an edit can unbind."""
+    words: set[str] = set()
+    for edit in edits:
+        words.update(_IDENTIFIER.findall(text, edit.start, edit.end))
+        words.update(_IDENTIFIER.findall(edit.text))
+    return frozenset(word for word in words if not keyword.iskeyword(word))
+
+
 def lost_bindings(before_text: str, before: ast.Module, after_text: str, filename: str, edits: Sequence[Edit],
                   after: ast.Module | None = None, index=None) -> list[LostBinding]:
-    """The uses of names that are unbound after the change and were not before: `before` is the
-    tree of `before_text` (the original), `after_text` the original with the final `edits`
-    applied (`after` its tree, when already parsed; `index` the original's LineIndex, when at
-    hand). Raises SyntaxError when `after_text` does not parse.
+    """The uses of names that are unbound after the change and were not before (and the imports
+    nothing uses after it that are more than before): `before` is the tree of `before_text` (the
+    original), `after_text` the original with the final `edits` applied (`after` its tree, when
+    already parsed; `index` the original's LineIndex, when at hand). Raises SyntaxError when
+    `after_text` does not parse.
 
     pyflakes runs on the original only when the rewrite has unbound names at all: most files
     have none, and then nothing can have been lost."""
     from .source import LineIndex, parse_source
 
+    names = touched_names(before_text, edits)
+    if not names:
+        return []
     if after is None:
         after = parse_source(after_text, filename)
-    now = undefined_uses(after, filename)
-    if not now:
-        return []
-    before_uses = undefined_uses(before, filename)
-    places = _Places(edits, index or LineIndex(before_text), LineIndex(after_text))
-    # each unbound use of the rewrite, with where it is in the original and the name the original spelled there
+    rewrite_index = LineIndex(after_text)
+    index = index or LineIndex(before_text)
+    after = _only_what_names(after, after_text, rewrite_index, names)
+    before = _only_what_names(before, before_text, index, names)
+    places = _Places(edits, index, rewrite_index)
+    lost = []
+    now = unbound_names(after, filename, names)
+    if now:
+        lost = _more_unbound(now, unbound_names(before, filename, names), places)
+    if lost:
+        return sorted(lost, key=lambda item: (item.line, item.name))
+    was, will = _Bindings.of(before, names), _Bindings.of(after, names)
+    # a name an import bound before, that a plain assignment binds after (`X = None` in an
+    # `except ImportError:`), or that a function declares `global`: pyflakes takes that for the
+    # binding of every use. Without such assignments and declarations, before and after, it
+    # tells whether the imports still bind the uses.
+    alternatives = frozenset(was.imported & (will.assigned | will.declared_global))
+    if alternatives:
+        imports_only = _only_what_names(after, after_text, rewrite_index, names, alternatives)
+        now = unbound_names(imports_only, filename, alternatives)
+        if now:
+            before_imports_only = _only_what_names(before, before_text, index, names, alternatives)
+            lost = [replace(item, kind=ON_ANOTHER_PATH) for item in
+                    _more_unbound(now, unbound_names(before_imports_only, filename, alternatives), places)]
+    reported = {item.name for item in lost}
+    if not will.star:
+        # an import binding gone from the module's own statements, a class body (a class attribute)
+        # or a function, while the code there still reads the name (pyflakes reads a function's
+        # body as if it ran last, so a later binding elsewhere hides the loss)
+        for scope, imported in was.imported_in.items():
+            for name in sorted(set(imported) - set(will.imported_in.get(scope, {})) - reported):
+                use = will.used_in.get(scope, {}).get(name)
+                kind = scope[-1][0] if scope else "module"
+                if use is None and kind == "class":
+                    use = Unbound(name, scope[-1][2], 0, CLASS_ATTRIBUTE)  # the class statement's line
+                if use is not None and kind == "def" and will.bound_before(scope, name):
+                    continue  # an enclosing scope's import binds it before the function is defined
+                if use is not None:
+                    lost.append(LostBinding(name, places.original(use)[0], use.line, use.kind))
+                    reported.add(name)
+    return sorted(lost, key=lambda item: (item.line, item.name))
+
+
+@dataclass
+class _Bindings:
+    """Of the touched names: those a plain assignment binds, those a function declares `global`,
+    whether a star import is there; and for the module, each class body and each function, the
+    names its own import statements bind (with the first line) and the first use of each one
+    that reads them there (the module's count those of functions that do not bind the name)."""
+
+    assigned: set[str]
+    declared_global: set[str]
+    imported_in: dict[tuple, dict[str, int]]  # () is the module; ((kind, name, line), ...) a class or function
+    used_in: dict[tuple, dict[str, Unbound]]
+    star: bool = False
+
+    @property
+    def imported(self) -> set[str]:
+        return {name for names in self.imported_in.values() for name in names}
+
+    def bound_before(self, scope: tuple, name: str) -> bool:
+        """Whether a scope enclosing the function `scope` import-binds `name` before the function's line."""
+        line = scope[-1][2]
+        for depth in range(len(scope) - 1, -1, -1):
+            enclosing = scope[:depth]
+            if enclosing and enclosing[-1][0] == "class":
+                continue  # a class body's names are not seen from its methods
+            first = self.imported_in.get(enclosing, {}).get(name)
+            if first is not None and first < line:
+                return True
+        return False
+
+    @classmethod
+    def of(cls, tree: ast.Module, names: frozenset[str]) -> "_Bindings":
+        found = cls(set(), set(), {(): {}}, {(): {}})
+        found._visit(tree.body, (), True, names, frozenset())
+        return found
+
+    def _use(self, scope: tuple, node: ast.Name) -> None:
+        uses = self.used_in.setdefault(scope, {})
+        known = uses.get(node.id)
+        if known is None or (node.lineno, node.col_offset) < (known.line, known.column):
+            uses[node.id] = Unbound(node.id, node.lineno, node.col_offset, NO_IMPORT)
+
+    def _visit(self, statements: list, scope: tuple, module_reads: bool, names: frozenset[str],
+               local: frozenset[str]) -> None:
+        """`scope`: where this code's imports and reads are recorded; `module_reads`: whether its
+        reads of names it does not bind itself (`local`) are the module's too."""
+        for statement in statements:
+            for node in _walk_scope(statement):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                    inner = _bound_in_function(node) & names
+                    body = node.body if isinstance(node.body, list) else [ast.Expr(value=node.body)]
+                    key = (*scope, ("def", getattr(node, "name", "<lambda>"), node.lineno))
+                    self._visit(body, key, module_reads, names, local | inner)
+                elif isinstance(node, ast.ClassDef):
+                    key = (*scope, ("class", node.name, node.lineno))
+                    self.imported_in.setdefault(key, {})
+                    self._visit(node.body, key, module_reads, names, local)
+                elif isinstance(node, ast.Name) and node.id in names:
+                    if isinstance(node.ctx, ast.Load):
+                        self._use(scope, node)
+                        if module_reads and scope and node.id not in local:
+                            self._use((), node)
+                    elif isinstance(node.ctx, ast.Store):
+                        self.assigned.add(node.id)
+                elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                    for alias in node.names:
+                        if alias.name == "*":
+                            self.star = True
+                            continue
+                        bound = alias.asname or (alias.name.split(".")[0] if isinstance(node, ast.Import) else alias.name)
+                        if bound in names:
+                            known = self.imported_in.setdefault(scope, {})
+                            known[bound] = min(known.get(bound, node.lineno), node.lineno)
+                elif isinstance(node, ast.Global):
+                    self.declared_global.update(name for name in node.names if name in names)
+
+
+def _walk_scope(node: ast.AST):
+    """`node` and what is inside it, down to (and including) nested functions and classes, not into them."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        yield current
+        if current is not node and isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
+                                                         ast.ClassDef)):
+            continue
+        pending.extend(ast.iter_child_nodes(current))
+
+
+def _bound_in_function(function) -> set[str]:
+    """The names a function binds itself (parameters, assignments, imports), not declared global."""
+    bound = {argument.arg for argument in ast.walk(function.args) if isinstance(argument, ast.arg)}
+    declared: set[str] = set()
+    for statement in (function.body if isinstance(function.body, list) else []):
+        for node in _walk_scope(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                bound.add(node.id)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                bound.update(alias.asname or alias.name.split(".")[0] for alias in node.names if alias.name != "*")
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node is not function:
+                bound.add(node.name)
+            elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                declared.update(node.names)
+    return bound - declared
+
+
+def _more_unbound(now: list[Unbound], before: list[Unbound], places: "_Places") -> list[LostBinding]:
+    """The unbound uses of names that are unbound more often than before (counted under the name
+    the original spelled at each place)."""
     found = [(use, *places.original(use)) for use in now]
-    was = Counter(use.name for use in before_uses)
+    was = Counter(use.name for use in before)
     grown = {name for name, count in Counter(spelled for _, _, spelled in found).items() if count > was[name]}
-    if not grown:
-        return []
     lost = []
     for name in sorted(grown):
         uses = [(use, line) for use, line, spelled in found if spelled == name]
         # the uses on a line that had none before are the new ones (as far as lines tell: a use may move)
-        earlier = Counter(use.line for use in before_uses if use.name == name)
+        earlier = Counter(use.line for use in before if use.name == name)
         new = []
         for use, line in uses:
             if earlier[line]:
@@ -123,7 +299,82 @@ def lost_bindings(before_text: str, before: ast.Module, after_text: str, filenam
                 new.append(LostBinding(use.name, line, use.line, use.kind))
         use, line = uses[0]
         lost.extend(new or [LostBinding(use.name, line, use.line, use.kind)])
-    return sorted(lost, key=lambda item: (item.line, item.name))
+    return lost
+
+
+def _only_what_names(tree: ast.Module, text: str, index, names: frozenset[str],
+                     unassigned: frozenset[str] = frozenset()) -> ast.Module:
+    """The module with the body of every function and class whose lines mention none of `names`
+    replaced by `pass` (a copy: the tree given is not changed). Such a body can neither use nor
+    bind those names, so pyflakes reports the same about them, reading far less of a large file.
+    A plain assignment to names of `unassigned` only (`X = None`) becomes its value alone, and
+    `global` declarations leave those names out."""
+    pattern = _words_pattern(names)
+    mentioned = sorted({index.line_of(match.start()) for match in pattern.finditer(text)})
+
+    def mentions(node: ast.stmt) -> bool:
+        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", ())])
+        position = bisect_left(mentioned, first)
+        return position < len(mentioned) and mentioned[position] <= (node.end_lineno or node.lineno)
+
+    def statements(body: list) -> list:
+        kept, changed = [], False
+        for statement in body:
+            new = one(statement)
+            changed = changed or new is not statement
+            kept.append(new)
+        return kept if changed else body
+
+    def one(statement):
+        if unassigned and isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None \
+                and all(isinstance(target, ast.Name) and target.id in unassigned
+                        for target in getattr(statement, "targets", [getattr(statement, "target", None)])):
+            return ast.Expr(value=statement.value, lineno=statement.lineno, col_offset=statement.col_offset,
+                            end_lineno=statement.end_lineno, end_col_offset=statement.end_col_offset)
+        if unassigned and isinstance(statement, ast.Global) and set(statement.names) & unassigned:
+            kept_names = [name for name in statement.names if name not in unassigned]
+            position = dict(lineno=statement.lineno, col_offset=statement.col_offset, end_lineno=statement.end_lineno,
+                            end_col_offset=statement.end_col_offset)
+            return ast.Global(names=kept_names, **position) if kept_names else ast.Pass(**position)
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not mentions(statement):
+            empty = copy.copy(statement)
+            empty.body = [ast.Pass(lineno=statement.lineno, col_offset=statement.col_offset,
+                                   end_lineno=statement.lineno, end_col_offset=statement.col_offset)]
+            return empty
+        replaced = None
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(statement, field, None)
+            if not isinstance(children, list) or not children:
+                continue
+            if field in ("handlers", "cases"):
+                new_children = [_with_body(child, statements(child.body)) for child in children]
+                new_children = children if all(a is b for a, b in zip(new_children, children)) else new_children
+            else:
+                new_children = statements(children)
+            if new_children is not children:
+                replaced = replaced or copy.copy(statement)
+                setattr(replaced, field, new_children)
+        return replaced or statement
+
+    body = statements(tree.body)
+    if body is tree.body:
+        return tree
+    module = copy.copy(tree)
+    module.body = body
+    return module
+
+
+@lru_cache(maxsize=256)
+def _words_pattern(names: frozenset[str]) -> re.Pattern:
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")(?!\w)")
+
+
+def _with_body(node, body: list):
+    if body is node.body:
+        return node
+    replaced = copy.copy(node)
+    replaced.body = body
+    return replaced
 
 
 @dataclass(frozen=True)
@@ -180,7 +431,7 @@ def describe(lost: Sequence[LostBinding]) -> str:
         lines = sorted(set(lines))
         where = f"line {lines[0]}" if len(lines) == 1 else "lines " + ", ".join(map(str, lines))
         parts.append(f"`{name}` would be {kind} at {where}")
-    return "the change would leave a name unbound (pyflakes): " + "; ".join(parts) + "; left unchanged"
+    return "the change would leave a name unbound: " + "; ".join(parts) + "; left unchanged"
 
 
 _DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)*")
@@ -197,7 +448,7 @@ class _Places:
         self.original_index, self.rewrite_index = original, rewrite
         self.original_text = "".join(original.lines)
 
-    def original(self, use: UndefinedUse) -> tuple[int, str]:
+    def original(self, use: Unbound) -> tuple[int, str]:
         """The original's line for `use`, and the name the original spelled there."""
         offset = self.rewrite_index.offset(use.line, use.column) if self.rewrite_index.lines else 0
         shift = 0  # the rewrite's offsets minus the original's, before the next edit
