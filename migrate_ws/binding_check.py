@@ -47,6 +47,7 @@ _KINDS = {
 }
 NO_IMPORT = "bound by no import of its module or class any more, though still used (an import bound it before)"
 CLASS_ATTRIBUTE = "no longer a class attribute (an import in the class body bound it before)"
+LATER = "bound by an import only later than before, though read in between"
 ON_ANOTHER_PATH = "undefined where an import bound it before (only another path binds it now)"
 
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
@@ -130,10 +131,10 @@ def lost_bindings(before_text: str, before: ast.Module, after_text: str, filenam
     names = touched_names(before_text, edits)
     if not names:
         return []
-    if after is None:
-        after = parse_source(after_text, filename)
-    rewrite_index = LineIndex(after_text)
     index = index or LineIndex(before_text)
+    if after is None:
+        after = _parse_what_names(before_text, before, index, after_text, filename, edits, names)
+    rewrite_index = LineIndex(after_text)
     after = _only_what_names(after, after_text, rewrite_index, names)
     before = _only_what_names(before, before_text, index, names)
     places = _Places(edits, index, rewrite_index)
@@ -143,12 +144,13 @@ def lost_bindings(before_text: str, before: ast.Module, after_text: str, filenam
         lost = _more_unbound(now, unbound_names(before, filename, names), places)
     if lost:
         return sorted(lost, key=lambda item: (item.line, item.name))
-    was, will = _Bindings.of(before, names), _Bindings.of(after, names)
+    was = _Bindings.of(before, names)
+    will = _Bindings.of(after, names, lambda line: places.original(Unbound("", line, 0, ""))[0])
     # a name an import bound before, that a plain assignment binds after (`X = None` in an
     # `except ImportError:`), or that a function declares `global`: pyflakes takes that for the
     # binding of every use. Without such assignments and declarations, before and after, it
     # tells whether the imports still bind the uses.
-    alternatives = frozenset(was.imported & (will.assigned | will.declared_global))
+    alternatives = frozenset(set().union(*was.imported.values()) & (will.assigned | will.declared_global))
     if alternatives:
         imports_only = _only_what_names(after, after_text, rewrite_index, names, alternatives)
         now = unbound_names(imports_only, filename, alternatives)
@@ -156,128 +158,155 @@ def lost_bindings(before_text: str, before: ast.Module, after_text: str, filenam
             before_imports_only = _only_what_names(before, before_text, index, names, alternatives)
             lost = [replace(item, kind=ON_ANOTHER_PATH) for item in
                     _more_unbound(now, unbound_names(before_imports_only, filename, alternatives), places)]
-    reported = {item.name for item in lost}
-    if not will.star:
-        # an import binding gone from the module's own statements, a class body (a class attribute)
-        # or a function, while the code there still reads the name (pyflakes reads a function's
-        # body as if it ran last, so a later binding elsewhere hides the loss)
-        for scope, imported in was.imported_in.items():
-            for name in sorted(set(imported) - set(will.imported_in.get(scope, {})) - reported):
-                use = will.used_in.get(scope, {}).get(name)
-                kind = scope[-1][0] if scope else "module"
-                if use is None and kind == "class":
-                    use = Unbound(name, scope[-1][2], 0, CLASS_ATTRIBUTE)  # the class statement's line
-                if use is not None and kind == "def" and will.bound_before(scope, name):
-                    continue  # an enclosing scope's import binds it before the function is defined
-                if use is not None:
-                    lost.append(LostBinding(name, places.original(use)[0], use.line, use.kind))
-                    reported.add(name)
+    lost.extend(_import_bindings_lost(was, will, {item.name for item in lost}, places))
     return sorted(lost, key=lambda item: (item.line, item.name))
 
 
-@dataclass
-class _Bindings:
-    """Of the touched names: those a plain assignment binds, those a function declares `global`,
-    whether a star import is there; and for the module, each class body and each function, the
-    names its own import statements bind (with the first line) and the first use of each one
-    that reads them there (the module's count those of functions that do not bind the name)."""
+def _import_bindings_lost(was: "_Bindings", will: "_Bindings", reported: set[str], places: "_Places") -> list[LostBinding]:
+    """An import binding gone from the module's own statements, a class body (a class attribute)
+    or a function, or first made later than before, while the code there still reads the name.
+    pyflakes reads a function's body as if it ran last, so a later binding anywhere hides these."""
+    lost = []
+    for scope, imported in was.imported.items():
+        kind = scope[-1][0] if scope else "module"
+        if will.star and kind != "class":
+            continue  # a star import may bind the name for the module's code (not as a class attribute)
+        now = will.imported.get(scope, {})
+        for name in sorted(set(imported) - reported):
+            use = will.first_use(scope, name)
+            if name in now:
+                if now[name] > imported[name] and use is not None and places.original(use)[0] < now[name]:
+                    # first bound later than before, and read in between
+                    lost.append(LostBinding(name, imported[name], 0, LATER))
+                    reported.add(name)
+                continue
+            if use is None and kind == "class":
+                lost.append(LostBinding(name, scope[-1][2], 0, CLASS_ATTRIBUTE))  # the class statement's line
+                reported.add(name)
+                continue
+            if use is None or (kind == "def" and will.bound_before(scope, name)):
+                continue  # unused there, or an enclosing scope's import binds it before the function is defined
+            lost.append(LostBinding(name, places.original(use)[0], use.line, NO_IMPORT))
+            reported.add(name)
+    return lost
 
-    assigned: set[str]
-    declared_global: set[str]
-    imported_in: dict[tuple, dict[str, int]]  # () is the module; ((kind, name, line), ...) a class or function
-    used_in: dict[tuple, dict[str, Unbound]]
-    star: bool = False
+
+class _Scope:
+    """What one scope binds and reads of the touched names (lines are the original's)."""
+
+    __slots__ = ("imports", "stores", "loads", "functions")
+
+    def __init__(self) -> None:
+        self.imports: dict[str, int] = {}  # name -> the first line an import statement of this scope binds it
+        self.stores: set[str] = set()  # parameters, assignments, deletions
+        self.loads: dict[str, Unbound] = {}  # name -> its first read here
+        self.functions: list[tuple] = []  # the keys of the functions defined directly here
+
+
+class _Bindings:
+    """Of the touched names, scope by scope (the module `()`, each class and function, keyed by
+    kind, name and original line): the imports, other bindings and reads; the names a plain
+    assignment binds or a function declares `global`; whether a star import is there."""
+
+    def __init__(self) -> None:
+        self.scopes: dict[tuple, _Scope] = {(): _Scope()}
+        self.assigned: set[str] = set()
+        self.declared_global: set[str] = set()
+        self.star = False
 
     @property
-    def imported(self) -> set[str]:
-        return {name for names in self.imported_in.values() for name in names}
+    def imported(self) -> dict[tuple, dict[str, int]]:
+        return {key: scope.imports for key, scope in self.scopes.items() if scope.imports}
 
-    def bound_before(self, scope: tuple, name: str) -> bool:
-        """Whether a scope enclosing the function `scope` import-binds `name` before the function's line."""
-        line = scope[-1][2]
-        for depth in range(len(scope) - 1, -1, -1):
-            enclosing = scope[:depth]
+    def first_use(self, key: tuple, name: str) -> "Unbound | None":
+        """The first read of `name` that the scope's binding serves: its own, and (not for a class
+        body) those of the functions inside it that do not bind the name themselves."""
+        scope = self.scopes.get(key)
+        if scope is None:
+            return None
+        found = [scope.loads[name]] if name in scope.loads else []
+        if not key or key[-1][0] == "def":
+            pending = list(scope.functions)
+            while pending:
+                inner = self.scopes[pending.pop()]
+                if name in inner.stores or name in inner.imports:
+                    continue
+                if name in inner.loads:
+                    found.append(inner.loads[name])
+                pending.extend(inner.functions)
+        return min(found, key=lambda use: (use.line, use.column)) if found else None
+
+    def bound_before(self, key: tuple, name: str) -> bool:
+        """Whether a scope enclosing the function `key` import-binds `name` before the function's line."""
+        line = key[-1][2]
+        for depth in range(len(key) - 1, -1, -1):
+            enclosing = key[:depth]
             if enclosing and enclosing[-1][0] == "class":
                 continue  # a class body's names are not seen from its methods
-            first = self.imported_in.get(enclosing, {}).get(name)
+            first = self.scopes[enclosing].imports.get(name) if enclosing in self.scopes else None
             if first is not None and first < line:
                 return True
         return False
 
     @classmethod
-    def of(cls, tree: ast.Module, names: frozenset[str]) -> "_Bindings":
-        found = cls(set(), set(), {(): {}}, {(): {}})
-        found._visit(tree.body, (), True, names, frozenset())
-        return found
-
-    def _use(self, scope: tuple, node: ast.Name) -> None:
-        uses = self.used_in.setdefault(scope, {})
-        known = uses.get(node.id)
-        if known is None or (node.lineno, node.col_offset) < (known.line, known.column):
-            uses[node.id] = Unbound(node.id, node.lineno, node.col_offset, NO_IMPORT)
-
-    def _visit(self, statements: list, scope: tuple, module_reads: bool, names: frozenset[str],
-               local: frozenset[str]) -> None:
-        """`scope`: where this code's imports and reads are recorded; `module_reads`: whether its
-        reads of names it does not bind itself (`local`) are the module's too."""
-        for statement in statements:
-            for node in _walk_scope(statement):
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                    inner = _bound_in_function(node) & names
-                    body = node.body if isinstance(node.body, list) else [ast.Expr(value=node.body)]
-                    key = (*scope, ("def", getattr(node, "name", "<lambda>"), node.lineno))
-                    self._visit(body, key, module_reads, names, local | inner)
-                elif isinstance(node, ast.ClassDef):
-                    key = (*scope, ("class", node.name, node.lineno))
-                    self.imported_in.setdefault(key, {})
-                    self._visit(node.body, key, module_reads, names, local)
-                elif isinstance(node, ast.Name) and node.id in names:
+    def of(cls, tree: ast.Module, names: frozenset[str], line_of=lambda line: line) -> "_Bindings":
+        found = cls()
+        pending: list = [(statement, ()) for statement in tree.body]
+        while pending:
+            node, key = pending.pop()
+            kind = type(node)
+            if kind is ast.Name:
+                if node.id in names:
                     if isinstance(node.ctx, ast.Load):
-                        self._use(scope, node)
-                        if module_reads and scope and node.id not in local:
-                            self._use((), node)
-                    elif isinstance(node.ctx, ast.Store):
-                        self.assigned.add(node.id)
-                elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                    for alias in node.names:
-                        if alias.name == "*":
-                            self.star = True
-                            continue
-                        bound = alias.asname or (alias.name.split(".")[0] if isinstance(node, ast.Import) else alias.name)
-                        if bound in names:
-                            known = self.imported_in.setdefault(scope, {})
-                            known[bound] = min(known.get(bound, node.lineno), node.lineno)
-                elif isinstance(node, ast.Global):
-                    self.declared_global.update(name for name in node.names if name in names)
-
-
-def _walk_scope(node: ast.AST):
-    """`node` and what is inside it, down to (and including) nested functions and classes, not into them."""
-    pending = [node]
-    while pending:
-        current = pending.pop()
-        yield current
-        if current is not node and isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
-                                                         ast.ClassDef)):
-            continue
-        pending.extend(ast.iter_child_nodes(current))
-
-
-def _bound_in_function(function) -> set[str]:
-    """The names a function binds itself (parameters, assignments, imports), not declared global."""
-    bound = {argument.arg for argument in ast.walk(function.args) if isinstance(argument, ast.arg)}
-    declared: set[str] = set()
-    for statement in (function.body if isinstance(function.body, list) else []):
-        for node in _walk_scope(statement):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-                bound.add(node.id)
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                bound.update(alias.asname or alias.name.split(".")[0] for alias in node.names if alias.name != "*")
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node is not function:
-                bound.add(node.name)
-            elif isinstance(node, (ast.Global, ast.Nonlocal)):
-                declared.update(node.names)
-    return bound - declared
+                        loads = found.scopes[key].loads
+                        known = loads.get(node.id)
+                        if known is None or (node.lineno, node.col_offset) < (known.line, known.column):
+                            loads[node.id] = Unbound(node.id, node.lineno, node.col_offset, NO_IMPORT)
+                    else:
+                        found.scopes[key].stores.add(node.id)
+                        if isinstance(node.ctx, ast.Store):
+                            found.assigned.add(node.id)
+                continue
+            if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef):
+                inner_key = (*key, ("class" if kind is ast.ClassDef else "def", getattr(node, "name", "<lambda>"),
+                                    line_of(node.lineno)))
+                inner = found.scopes.setdefault(inner_key, _Scope())
+                if kind is not ast.ClassDef:
+                    found.scopes[key].functions.append(inner_key)
+                    arguments = node.args
+                    for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                                     arguments.vararg, arguments.kwarg):
+                        if argument is not None and argument.arg in names:
+                            inner.stores.add(argument.arg)
+                        if argument is not None and argument.annotation is not None:
+                            pending.append((argument.annotation, key))
+                    pending.extend((default, key) for default in (*arguments.defaults, *arguments.kw_defaults)
+                                   if default is not None)
+                    body = node.body if isinstance(node.body, list) else [node.body]
+                    if getattr(node, "returns", None) is not None:
+                        pending.append((node.returns, key))
+                else:
+                    pending.extend((base, key) for base in (*node.bases, *node.keywords))
+                    body = node.body
+                pending.extend((decorator, key) for decorator in getattr(node, "decorator_list", ()))
+                pending.extend((statement, inner_key) for statement in body)
+                continue
+            if kind is ast.Import or kind is ast.ImportFrom:
+                for alias in node.names:
+                    if alias.name == "*":
+                        found.star = True
+                        continue
+                    bound = alias.asname or (alias.name.split(".")[0] if kind is ast.Import else alias.name)
+                    if bound in names:
+                        imports = found.scopes[key].imports
+                        line = line_of(node.lineno)
+                        imports[bound] = min(imports.get(bound, line), line)
+                continue
+            if kind is ast.Global:
+                found.declared_global.update(name for name in node.names if name in names)
+                continue
+            pending.extend((child, key) for child in ast.iter_child_nodes(node))
+        return found
 
 
 def _more_unbound(now: list[Unbound], before: list[Unbound], places: "_Places") -> list[LostBinding]:
@@ -362,6 +391,73 @@ def _only_what_names(tree: ast.Module, text: str, index, names: frozenset[str],
     module = copy.copy(tree)
     module.body = body
     return module
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def _parse_what_names(before_text: str, before: ast.Module, index, after_text: str, filename: str,
+                      edits: Sequence[Edit], names: frozenset[str]) -> ast.Module:
+    """The rewrite's tree, parsed with the body of every function and class that mentions none of
+    `names` and that no edit touches left out (a `pass` on its first line, its other lines empty,
+    so every line keeps its number): what pyflakes needs of it, for a fraction of a full parse."""
+    from .source import parse_source
+
+    mentioned = sorted({index.line_of(match.start()) for match in _words_pattern(names).finditer(before_text)})
+    spans = sorted((edit.start, edit.end) for edit in edits)
+    starts = [start for start, _ in spans]
+    regions: list[tuple[int, int, str]] = []  # original offsets of a body's lines, and its indentation
+
+    def untouched(start: int, end: int) -> bool:
+        # the edits do not overlap one another: of those starting before `end`, the last ends last
+        position = bisect_left(starts, end)
+        return position == 0 or spans[position - 1][1] <= start
+
+    def visit(statements: list) -> None:
+        for statement in statements:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                first = min([statement.lineno] + [d.lineno for d in statement.decorator_list])
+                last = statement.end_lineno or statement.lineno
+                position = bisect_left(mentioned, first)
+                body = statement.body[0]
+                line = index.line_text(body.lineno)
+                start, end = index.starts[body.lineno - 1], index.starts[last - 1] + len(index.line_text(last))
+                # the body begins a line of its own (not `def f(): return 1`)
+                own_line = not before_text[start:index.offset(body.lineno, body.col_offset)].strip(" \t")
+                if own_line and not (position < len(mentioned) and mentioned[position] <= last) \
+                        and untouched(index.starts[first - 1], end):
+                    regions.append((start, end, line[:len(line) - len(line.lstrip())]))
+                    continue
+            for field in ("body", "orelse", "finalbody"):
+                children = getattr(statement, field, None)
+                if isinstance(children, list):
+                    visit(children)
+            for handler in getattr(statement, "handlers", None) or []:
+                visit(handler.body)
+
+    visit(before.body)
+    if not regions:
+        return parse_source(after_text, filename)
+    pieces, position, shift, edit = [], 0, 0, 0
+    ordered = sorted(edits, key=lambda e: e.start)
+    for start, end, indentation in regions:
+        while edit < len(ordered) and ordered[edit].end <= start:
+            shift += len(ordered[edit].text) - (ordered[edit].end - ordered[edit].start)
+            edit += 1
+        lines = _LINE.findall(before_text, start, end)
+        emptied = [indentation + "pass" + _ending(lines[0])] + [_ending(line) for line in lines[1:]]
+        pieces.append(after_text[position:start + shift])
+        pieces.append("".join(emptied))
+        position = end + shift
+    pieces.append(after_text[position:])
+    try:
+        return parse_source("".join(pieces), filename)
+    except SyntaxError:
+        return parse_source(after_text, filename)  # the shortcut cannot vouch for it: the whole rewrite
+
+
+def _ending(line: str) -> str:
+    return line[len(line.rstrip("\r\n")):]
 
 
 @lru_cache(maxsize=256)
