@@ -169,8 +169,6 @@ def _import_bindings_lost(was: "_Bindings", will: "_Bindings", reported: set[str
     lost = []
     for scope, imported in was.imported.items():
         kind = scope[-1][0] if scope else "module"
-        if will.star and kind != "class":
-            continue  # a star import may bind the name for the module's code (not as a class attribute)
         now = will.imported.get(scope, {})
         for name in sorted(set(imported) - reported):
             use = will.first_use(scope, name)
@@ -186,6 +184,9 @@ def _import_bindings_lost(was: "_Bindings", will: "_Bindings", reported: set[str
                 continue
             if use is None or (kind == "def" and will.bound_before(scope, name)):
                 continue  # unused there, or an enclosing scope's import binds it before the function is defined
+            if will.star is not None and kind != "class" and \
+                    will.star < (scope[-1][2] if kind == "def" else places.original(use)[0]):
+                continue  # a star import before it may bind the name for this code (never as a class attribute)
             lost.append(LostBinding(name, places.original(use)[0], use.line, NO_IMPORT))
             reported.add(name)
     return lost
@@ -194,13 +195,14 @@ def _import_bindings_lost(was: "_Bindings", will: "_Bindings", reported: set[str
 class _Scope:
     """What one scope binds and reads of the touched names (lines are the original's)."""
 
-    __slots__ = ("imports", "stores", "loads", "functions")
+    __slots__ = ("imports", "stores", "loads", "functions", "declared_global")
 
     def __init__(self) -> None:
         self.imports: dict[str, int] = {}  # name -> the first line an import statement of this scope binds it
         self.stores: set[str] = set()  # parameters, assignments, deletions
         self.loads: dict[str, Unbound] = {}  # name -> its first read here
         self.functions: list[tuple] = []  # the keys of the functions defined directly here
+        self.declared_global: set[str] = set()
 
 
 class _Bindings:
@@ -212,7 +214,7 @@ class _Bindings:
         self.scopes: dict[tuple, _Scope] = {(): _Scope()}
         self.assigned: set[str] = set()
         self.declared_global: set[str] = set()
-        self.star = False
+        self.star: int | None = None  # the first line of a star import, if there is one
 
     @property
     def imported(self) -> dict[tuple, dict[str, int]]:
@@ -294,7 +296,8 @@ class _Bindings:
             if kind is ast.Import or kind is ast.ImportFrom:
                 for alias in node.names:
                     if alias.name == "*":
-                        found.star = True
+                        line = line_of(node.lineno)
+                        found.star = line if found.star is None else min(found.star, line)
                         continue
                     bound = alias.asname or (alias.name.split(".")[0] if kind is ast.Import else alias.name)
                     if bound in names:
@@ -303,9 +306,16 @@ class _Bindings:
                         imports[bound] = min(imports.get(bound, line), line)
                 continue
             if kind is ast.Global:
-                found.declared_global.update(name for name in node.names if name in names)
+                declared = {name for name in node.names if name in names}
+                found.declared_global.update(declared)
+                found.scopes[key].declared_global.update(declared)
                 continue
             pending.extend((child, key) for child in ast.iter_child_nodes(node))
+        # a function's import of a name it declares global binds the module's name
+        module = found.scopes[()]
+        for key, scope in found.scopes.items():
+            for name in scope.declared_global & set(scope.imports):
+                module.imports[name] = min(module.imports.get(name, scope.imports[name]), scope.imports.pop(name))
         return found
 
 

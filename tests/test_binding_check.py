@@ -217,6 +217,51 @@ def test_lines_are_given_in_the_original_file_when_the_change_adds_lines() -> No
     assert lost(before, ("import mock\n", "import os\nimport sys\nimport unittest.mock\n")) == [("mock", 5, "undefined")]
 
 
+# the shapes tests/test_semantic_fuzz.py found that pyflakes alone does not report: another path
+# binds the name, or pyflakes reads a function's body as if it ran after the whole module
+
+def test_an_import_whose_except_branch_binds_the_name_too() -> None:
+    before = "try:\n    import mock\nexcept ImportError:\n    mock = None\nprint(mock.helper(1))\n"
+    assert lost(before, ("import mock", "import toolkit.testing.mock")) == [
+        ("mock", 5, "undefined where an import bound it before (only another path binds it now)")]
+    assert lost(before, ("import mock", "from toolkit.testing import mock")) == []
+
+
+def test_an_import_in_a_function_that_declares_the_name_global() -> None:
+    before = "def load():\n    global m\n    import mock as m\n\n\nload()\nprint(m.helper(3))\n"
+    assert [item[:2] for item in lost(before, ("import mock as m", "import toolkit.testing.mock"))] == [("m", 7)]
+    assert lost(before, ("import mock as m", "from toolkit.testing import mock as m")) == []
+
+
+def test_an_import_in_a_class_body_is_a_class_attribute() -> None:
+    before = "import mock\n\n\nclass C:\n    import mock\n    v = mock.VALUE\n\n\nprint(C.mock.helper())\n"
+    assert lost(before, ("    import mock\n    v", "    import toolkit.testing.mock\n    v")) == [
+        ("mock", 6, "bound by no import of its module or class any more, though still used (an import bound it before)")]
+    # not read in the class body, still an attribute other code may read
+    before = "class C:\n    import mock\n\n\nprint(C.mock.helper())\n"
+    assert lost(before, ("import mock", "import toolkit.testing.mock")) == [
+        ("mock", 1, "no longer a class attribute (an import in the class body bound it before)")]
+
+
+def test_a_function_import_lost_while_the_module_imports_the_name_only_later() -> None:
+    before = "def f():\n    import mock\n    return mock.helper(3)\n\n\nprint(f())\nimport mock\n"
+    assert [item[:2] for item in lost(before, ("    import mock\n", "    import toolkit.testing.mock\n"))] == [
+        ("mock", 3)]
+    # a module-level import before the function: the function's own import was a duplicate
+    before = "import mock\n\n\ndef f():\n    import mock\n    return mock.helper(3)\n"
+    assert lost(before, ("    import mock\n", "")) == []
+    # nor does a star import after the function bind it in time
+    before = "def f():\n    import mock\n    return mock.helper(1)\n\n\nprint(f())\nfrom mock import *\n"
+    assert [item[:2] for item in lost(before, ("    import mock\n", "    import toolkit.testing.mock\n"))] == [
+        ("mock", 3)]
+
+
+def test_an_import_binding_first_made_later_than_before_while_read_in_between() -> None:
+    before = "import mock\nh = lambda: mock.VALUE\nprint(h())\nimport mock as mock\n"
+    assert lost(before, ("import mock\n", "import toolkit.testing.mock\n")) == [
+        ("mock", 1, "bound by an import only later than before, though read in between")]
+
+
 # ----- through the real command ---------------------------------------------------------------
 
 def test_dry_run_and_json_list_the_rejected_file_and_show_the_rest(faulty_step, repo: Path) -> None:
