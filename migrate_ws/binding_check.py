@@ -48,6 +48,7 @@ _KINDS = {
 NO_IMPORT = "bound by no import of its module or class any more, though still used (an import bound it before)"
 CLASS_ATTRIBUTE = "no longer a class attribute (an import in the class body bound it before)"
 LATER = "bound by an import only later than before, though read in between"
+FALLBACK = "bound by no import on another path any more (an except handler or an else branch)"
 ON_ANOTHER_PATH = "undefined where an import bound it before (only another path binds it now)"
 
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
@@ -159,7 +160,37 @@ def lost_bindings(before_text: str, before: ast.Module, after_text: str, filenam
             lost = [replace(item, kind=ON_ANOTHER_PATH) for item in
                     _more_unbound(now, unbound_names(before_imports_only, filename, alternatives), places)]
     lost.extend(_import_bindings_lost(was, will, {item.name for item in lost}, places))
+    reported = {item.name for item in lost}
+    # an import on another path (an `except` handler, an `else` branch) that no longer binds the
+    # name, while an import on the first path still does: dead on this Python, perhaps not on another
+    fallback_before, fallback_after = _fallback_imports(before, names), _fallback_imports(after, names)
+    for name, lines in sorted(fallback_before.items()):
+        used = any(name in scope.loads for scope in will.scopes.values())
+        if name not in reported and used and len(fallback_after.get(name, ())) < len(lines):
+            lost.append(LostBinding(name, lines[0], 0, FALLBACK))
     return sorted(lost, key=lambda item: (item.line, item.name))
+
+
+def _fallback_imports(tree: ast.Module, names: frozenset[str]) -> dict[str, list[int]]:
+    """The lines of the import statements in `except` handlers and `else` branches of `if`
+    statements that bind each of `names`."""
+    found: dict[str, list[int]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If):
+            blocks = [node.orelse]
+        elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+            blocks = [handler.body for handler in node.handlers]
+        else:
+            continue
+        for block in blocks:
+            for statement in block:
+                if isinstance(statement, (ast.Import, ast.ImportFrom)):
+                    for alias in statement.names:
+                        bound = alias.asname or (alias.name.split(".")[0] if isinstance(statement, ast.Import)
+                                                 else alias.name)
+                        if bound in names:
+                            found.setdefault(bound, []).append(statement.lineno)
+    return found
 
 
 def _import_bindings_lost(was: "_Bindings", will: "_Bindings", reported: set[str], places: "_Places") -> list[LostBinding]:

@@ -262,6 +262,14 @@ def test_an_import_binding_first_made_later_than_before_while_read_in_between() 
         ("mock", 1, "bound by an import only later than before, though read in between")]
 
 
+def test_a_fallback_import_that_no_longer_binds_the_name() -> None:
+    """ddt 1.7.2's shape: the fallback runs only where unittest.mock is missing, but it must still bind."""
+    before = "try:\n    from unittest import mock\nexcept ImportError:\n    import mock\n\nprint(mock.patch)\n"
+    assert lost(before, ("    import mock\n", "    import unittest.mock\n")) == [
+        ("mock", 4, "bound by no import on another path any more (an except handler or an else branch)")]
+    assert lost(before, ("    import mock\n", "    from unittest import mock\n")) == []
+
+
 # ----- through the real command ---------------------------------------------------------------
 
 def test_dry_run_and_json_list_the_rejected_file_and_show_the_rest(faulty_step, repo: Path) -> None:
