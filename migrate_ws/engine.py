@@ -21,8 +21,8 @@ from . import suppressions
 from .analysis import module_name_for
 from .config import Config
 from .discovery import discover, discover_with_stats
-from .leaving_out import relying_on
 from .findings import ALIASES_DIFFER, BINDING_LOST, LEFT_OUT_WITH_REJECTED, REWRITE_REJECTED, Finding
+from .leaving_out import relying_on
 from .model import FileOutcome, FileResult, FileStatus, Plan, RepositoryContext, Targets
 from .references import unchanged_references
 from .resolution import canonical_facts, module_file
