@@ -48,6 +48,7 @@ _KINDS = {
 NO_IMPORT = "bound by no import of its module or class any more, though still used (an import bound it before)"
 CLASS_ATTRIBUTE = "no longer a class attribute (an import in the class body bound it before)"
 LATER = "bound by an import only later than before, though read in between"
+DUPLICATE = "bound by another import where a removed import bound it (it was not a duplicate)"
 FALLBACK = "bound by no import on another path any more (an except handler or an else branch)"
 ON_ANOTHER_PATH = "undefined where an import bound it before (only another path binds it now)"
 
@@ -159,7 +160,6 @@ def lost_bindings(before_text: str, before: ast.Module, after_text: str, filenam
             before_imports_only = _only_what_names(before, before_text, index, names, alternatives)
             lost = [replace(item, kind=ON_ANOTHER_PATH) for item in
                     _more_unbound(now, unbound_names(before_imports_only, filename, alternatives), places)]
-    lost.extend(_import_bindings_lost(was, will, {item.name for item in lost}, places))
     reported = {item.name for item in lost}
     # an import on another path (an `except` handler, an `else` branch) that no longer binds the
     # name, while an import on the first path still does: dead on this Python, perhaps not on another
@@ -168,6 +168,8 @@ def lost_bindings(before_text: str, before: ast.Module, after_text: str, filenam
         used = any(name in scope.loads for scope in will.scopes.values())
         if name not in reported and used and len(fallback_after.get(name, ())) < len(lines):
             lost.append(LostBinding(name, lines[0], 0, FALLBACK))
+            reported.add(name)
+    lost.extend(_import_bindings_lost(was, will, {item.name for item in lost}, places))
     return sorted(lost, key=lambda item: (item.line, item.name))
 
 
@@ -198,6 +200,24 @@ def _import_bindings_lost(was: "_Bindings", will: "_Bindings", reported: set[str
     or a function, or first made later than before, while the code there still reads the name.
     pyflakes reads a function's body as if it ran last, so a later binding anywhere hides these."""
     lost = []
+    for scope, binding in sorted(was.scopes.items(), key=lambda item: len(item[0])):
+        # a removed import statement of a name must have been a duplicate of the earlier one that
+        # binds it now
+        now = will.scopes.get(scope)
+        if now is None or (scope and scope[-1][0] == "class"):
+            continue
+        for (name, line), source in sorted(binding.sources.items(), key=lambda item: item[0][1]):
+            if name in reported or (name, line) in now.sources:
+                continue
+            earlier = [other for (other_name, other) in binding.sources if other_name == name and other < line
+                       and (name, other) in now.sources]
+            kept = max(earlier) if earlier else None
+            # a duplicate: of what the kept import bound before (the same statement twice), or of
+            # what it binds now (an import the change made the same as the removed one)
+            if kept is not None and source not in (binding.sources[(name, kept)], now.sources[(name, kept)]) \
+                    and will.first_use(scope, name) is not None:
+                lost.append(LostBinding(name, line, 0, DUPLICATE))
+                reported.add(name)
     for scope, imported in was.imported.items():
         kind = scope[-1][0] if scope else "module"
         now = will.imported.get(scope, {})
@@ -226,7 +246,7 @@ def _import_bindings_lost(was: "_Bindings", will: "_Bindings", reported: set[str
 class _Scope:
     """What one scope binds and reads of the touched names (lines are the original's)."""
 
-    __slots__ = ("imports", "stores", "loads", "functions", "declared_global")
+    __slots__ = ("imports", "stores", "loads", "functions", "declared_global", "sources")
 
     def __init__(self) -> None:
         self.imports: dict[str, int] = {}  # name -> the first line an import statement of this scope binds it
@@ -234,6 +254,7 @@ class _Scope:
         self.loads: dict[str, Unbound] = {}  # name -> its first read here
         self.functions: list[tuple] = []  # the keys of the functions defined directly here
         self.declared_global: set[str] = set()
+        self.sources: dict[tuple[str, int], tuple] = {}  # (name, line) -> what that import statement binds it to
 
 
 class _Bindings:
@@ -335,6 +356,8 @@ class _Bindings:
                         imports = found.scopes[key].imports
                         line = line_of(node.lineno)
                         imports[bound] = min(imports.get(bound, line), line)
+                        found.scopes[key].sources[(bound, line)] = \
+                            (node.level, node.module, alias.name) if kind is ast.ImportFrom else (alias.name,)
                 continue
             if kind is ast.Global:
                 declared = {name for name in node.names if name in names}

@@ -270,6 +270,18 @@ def test_a_fallback_import_that_no_longer_binds_the_name() -> None:
     assert lost(before, ("    import mock\n", "    from unittest import mock\n")) == []
 
 
+def test_an_import_removed_as_a_duplicate_after_the_name_was_bound_to_something_else() -> None:
+    before = ("from legacy import Manager\nprint(Manager())\nfrom pkg import manager as Manager\n"
+              "print(Manager.MODE)\nfrom legacy import Manager\nprint(Manager())\n")
+    assert lost(before, ("from legacy import Manager\nprint", "from canonical import Manager\nprint"),
+                ("Manager.MODE)\nfrom legacy import Manager\n", "Manager.MODE)\n")) == [
+        ("Manager", 5, "bound by another import where a removed import bound it (it was not a duplicate)")]
+    # a true duplicate of the import that now binds the name may go
+    before = "from legacy import Manager\nprint(Manager())\nfrom canonical import Manager\nprint(Manager())\n"
+    assert lost(before, ("from legacy import Manager", "from canonical import Manager"),
+                ("from canonical import Manager\nprint", "print")) == []
+
+
 # ----- through the real command ---------------------------------------------------------------
 
 def test_dry_run_and_json_list_the_rejected_file_and_show_the_rest(faulty_step, repo: Path) -> None:
