@@ -212,10 +212,11 @@ def _import_bindings_lost(was: "_Bindings", will: "_Bindings", reported: set[str
             earlier = [other for (other_name, other) in binding.sources if other_name == name and other < line
                        and (name, other) in now.sources]
             kept = max(earlier) if earlier else None
-            # a duplicate: of what the kept import bound before (the same statement twice), or of
-            # what it binds now (an import the change made the same as the removed one)
-            if kept is not None and source not in (binding.sources[(name, kept)], now.sources[(name, kept)]) \
-                    and will.first_use(scope, name) is not None:
+            # a duplicate: the kept import imports the same name, from the same module or from
+            # another one (two legacy paths of one name, merged); not another object bound under
+            # that name (`from pkg import module as Name` between two imports of `Name`)
+            if kept is not None and source[-1] != binding.sources[(name, kept)][-1] \
+                    and source[-1] != now.sources[(name, kept)][-1] and will.first_use(scope, name) is not None:
                 lost.append(LostBinding(name, line, 0, DUPLICATE))
                 reported.add(name)
     for scope, imported in was.imported.items():
