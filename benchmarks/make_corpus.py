@@ -2800,6 +2800,137 @@ def self_check(files: int = 1500, seed: int = 3) -> int:
     return 1 if problems else 0
 
 
+# ----- the second shape: a top-level legacy module moving to a dotted canonical module ----------
+#
+# `mock` -> `unittest.mock` as a generated repository: a top-level legacy module `mock` (kept: it
+# stays importable, as the real package does) whose names move to the dotted canonical module
+# `toolkit.testing.mock`, imported in the binding forms a real code base has, among unrelated
+# files. Its configuration is the repository's own pyproject.toml.
+
+TOP_LEVEL_CONFIG = """\
+[tool.migrate-ws]
+name = "mock-to-toolkit"
+canonical-module = "toolkit.testing.mock"
+
+[tool.migrate-ws.legacy-modules."mock"]
+names = ["MagicMock", "Mock", "call", "patch", "sentinel"]
+retire = false
+"""
+
+TOP_LEVEL_CANONICAL = '''"""Test doubles: the canonical home of what the legacy `mock` module provided."""
+
+from unittest.mock import MagicMock, Mock, call, patch, sentinel
+
+__all__ = ["MagicMock", "Mock", "call", "patch", "sentinel"]
+'''
+
+TOP_LEVEL_LEGACY = '''"""Deprecated: import from toolkit.testing.mock."""
+
+from toolkit.testing.mock import MagicMock, Mock, call, patch, sentinel
+
+__all__ = ["MagicMock", "Mock", "call", "patch", "sentinel"]
+'''
+
+# the binding forms (each a function of a random generator and a number) and how often each occurs
+TOP_LEVEL_SHAPES: dict[str, tuple[int, str]] = {
+    "import": (30, "import mock\n\n\ndef test_{n}():\n    with mock.patch('os.getcwd') as getcwd:\n"
+                   "        getcwd.return_value = '/{n}'\n        assert mock.call() == mock.call()\n"),
+    "import-as": (8, "import mock as mk\n\n\ndef test_{n}():\n    double = mk.MagicMock(name='d{n}')\n"
+                     "    double({n})\n    double.assert_called_once_with({n})\n"),
+    "from-import": (25, "from mock import MagicMock, patch\n\n\ndef test_{n}():\n    with patch('os.getpid') as getpid:\n"
+                        "        getpid.return_value = MagicMock()\n"),
+    "from-import-as": (5, "from mock import patch as mock_patch\n\n\n@mock_patch('os.getcwd')\ndef test_{n}(getcwd):\n"
+                          "    getcwd.return_value = '{n}'\n"),
+    "mixed-statement": (6, "import json, mock\n\n\ndef test_{n}():\n    assert json.loads('{n}') == {n}\n"
+                           "    assert mock.sentinel.value is mock.sentinel.value\n"),
+    "function-level": (8, "def make_double_{n}():\n    import mock\n    return mock.Mock(spec=['run'])\n"),
+    "function-level-from": (6, "def make_double_{n}():\n    from mock import Mock\n    return Mock()\n"),
+    "try-except": (5, "try:\n    import mock\nexcept ImportError:\n    mock = None\n\n\n"
+                      "def test_{n}():\n    assert mock is None or mock.Mock() is not None\n"),
+    "try-except-from": (5, "try:\n    from mock import patch\nexcept ImportError:\n    from unittest.mock import patch\n\n\n"
+                           "def test_{n}():\n    with patch('os.getcwd'):\n        pass\n"),
+    "getattr": (3, "import mock\n\n\ndef test_{n}():\n    factory = getattr(mock, 'MagicMock')\n    assert factory()\n"),
+    "class-body": (3, "import mock\n\n\nclass TestCase{n}:\n    patcher = mock.patch('os.getcwd')\n\n"
+                      "    def test_it(self):\n        assert self.patcher is not None\n"),
+    "decorator": (6, "import mock\n\n\n@mock.patch('os.getcwd')\ndef test_{n}(getcwd):\n    getcwd.return_value = '{n}'\n"),
+    "star": (1, "from mock import *\n\n\ndef test_{n}():\n    assert Mock() is not None\n"),
+    "if-block": (3, "import sys\n\nif sys.version_info >= (3, 8):\n    import mock\n\n\ndef test_{n}():\n"
+                    "    assert mock.Mock() is not None\n"),
+    "setup-later-import": (4, "class Helper{n}:\n    def setUp(self):\n        self.patcher = mock.patch('os.getcwd')\n\n\n"
+                              "import mock\n"),
+}
+
+TOP_LEVEL_FILLER = '''
+
+def helper_{n}_{k}(values):
+    """Filler: code that has nothing to do with the migration."""
+    total = 0
+    for value in values:
+        if value % {m} == 0:
+            total += value
+    return total
+'''
+
+
+def generate_top_level(out_dir: str, files: int = 2_000, seed: int = 1) -> dict:
+    """Write the top-level-legacy-module corpus into out_dir and return its manifest."""
+    started = time.monotonic()
+    prepare_out_dir(out_dir)
+    rng = random.Random(f"top-level-corpus:{seed}:{files}")
+    written: dict[str, str] = {
+        "pyproject.toml": TOP_LEVEL_CONFIG,
+        "mock.py": TOP_LEVEL_LEGACY,
+        "toolkit/__init__.py": "",
+        "toolkit/testing/__init__.py": "",
+        "toolkit/testing/mock.py": TOP_LEVEL_CANONICAL,
+    }
+    shapes = list(TOP_LEVEL_SHAPES)
+    weights = [TOP_LEVEL_SHAPES[name][0] for name in shapes]
+    legacy: list[str] = []
+    counts: dict[str, int] = {}
+    packages = [f"service_{index}" for index in range(max(2, files // 200))]
+    for package in packages:
+        written[f"{package}/__init__.py"] = ""
+        written[f"{package}/tests/__init__.py"] = ""
+    remaining = files - len(written) - 1  # the manifest is the last file
+    for number in range(max(0, remaining)):
+        package = packages[number % len(packages)]
+        uses_legacy = rng.random() < 0.12
+        folder = f"{package}/tests" if uses_legacy or rng.random() < 0.3 else package
+        path = f"{folder}/{'test_' if folder.endswith('tests') else 'module_'}{number}.py"
+        parts = [f'"""Module {number}."""\n']
+        if uses_legacy:
+            chosen = rng.choices(shapes, weights, k=rng.randint(1, 3))
+            for index, shape in enumerate(chosen):
+                parts.append("\n" + TOP_LEVEL_SHAPES[shape][1].format(n=f"{number}_{index}"))
+                counts[shape] = counts.get(shape, 0) + 1
+            legacy.append(path)
+        for k in range(rng.randint(1, 12)):
+            parts.append(TOP_LEVEL_FILLER.format(n=number, k=k, m=rng.randint(2, 9)))
+        written[path] = "".join(parts)
+    total = 0
+    for path, text in written.items():
+        target = os.path.join(out_dir, path)
+        os.makedirs(os.path.dirname(target) or out_dir, exist_ok=True)
+        with open(target, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        total += len(text.encode("utf-8"))
+    manifest = {
+        "shape": "top-level",
+        "files": len(written) + 1,
+        "seed": seed,
+        "total_bytes": total,
+        "legacy": sorted(legacy),
+        "unparseable": [],
+        "shapes": dict(sorted(counts.items())),
+        "seconds": round(time.monotonic() - started, 2),
+    }
+    with open(os.path.join(out_dir, MANIFEST), "w", encoding="utf-8") as handle:
+        json.dump({k: v for k, v in manifest.items() if k != "seconds"}, handle, indent=1, sort_keys=True)
+        handle.write("\n")
+    return manifest
+
+
 def add_corpus_options(parser: argparse.ArgumentParser) -> None:
     """The options the benchmark scripts share: which corpus (given, or generated how) and how many workers."""
     parser.add_argument("--files", type=int, default=10_000, help="corpus size when generating (default 10000)")
@@ -2815,6 +2946,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=None,
                         help="number of .py files (default 10000; with --self-check default 1500)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    parser.add_argument("--shape", choices=("netra", "top-level"), default="netra",
+                        help="netra: the monorepo's layout (default); top-level: a top-level legacy module `mock` "
+                             "moving to the dotted toolkit.testing.mock")
     parser.add_argument("--self-check", action="store_true",
                         help="generate twice into temporary directories and verify the generator; exit 1 on failure")
     args = parser.parse_args(argv)
@@ -2824,6 +2958,10 @@ def main(argv: list[str] | None = None) -> int:
         return self_check(args.files or 1500)
     if not args.out_dir:
         parser.error("OUT_DIR is required (or use --self-check)")
+    if args.shape == "top-level":
+        manifest = generate_top_level(args.out_dir, args.files or 2_000, args.seed)
+        print(f"corpus written to {args.out_dir}: {manifest['files']} files, {len(manifest['legacy'])} import mock")
+        return 0
     manifest = generate(args.out_dir, args.files or 10_000, args.seed)
     print(f"corpus written to {args.out_dir}")
     print(summary(manifest))

@@ -18,7 +18,14 @@ Rows (each with its target):
     whole-tree run (target: each at most 0.3 s wall);
   * LibCST's RenameCommand doing ONE rename on a deterministic subset, scaled to the whole
     corpus (target: the whole migrate-ws dry-run >= 50x faster);
-  * linearity: dry-run time per affected file at several corpus sizes.
+  * linearity: dry-run time per affected file at several corpus sizes;
+  * the binding check: what it costs (pyflakes before and after on every changed file, timed
+    alone in one process), and, after `--apply`, the names pyflakes reports undefined in a changed
+    file that it did not report before ("new undefined names after --apply"; pyflakes is run
+    here directly, on the base commit and the branch, not through migrate-ws);
+  * a second corpus shape (`--second-files`, default a fifth of --files): a top-level legacy
+    module `mock` moving to the dotted `toolkit.testing.mock` (make_corpus --shape top-level),
+    with its dry-run, `--apply` and new undefined names.
 
 Then the dry-run's findings by code, follow-ups (warnings) apart from notes, from its --json
 report. For a before/after, run this script from the directory of an older checkout (`cd OLD &&
@@ -40,6 +47,7 @@ import json
 import multiprocessing
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -64,6 +72,9 @@ TARGET_SPLIT_VS_APPLY = 1.5
 TARGET_LIBCST_SPEEDUP = 50.0
 TARGET_HOOK_SECONDS = 0.3
 HOOK_FILES = 10
+# exit codes of an --apply that applied the change: 3 when some files were left unchanged (the
+# binding check's MW704 among them), which is still a run to measure
+APPLIED = (0, 3)
 
 # Runs one command, sends its stdout to a file, and reports wall time, CPU time and peak RSS of
 # the command and its descendants (ru_maxrss is in KiB on Linux; for RUSAGE_CHILDREN it is the
@@ -175,6 +186,102 @@ def internal_scan(root: str, mode: str, jobs: int) -> int:
 
 def scan_command(root: str, mode: str, jobs: int) -> list[str]:
     return [sys.executable, os.path.abspath(__file__), "--internal-scan", root, mode, str(jobs)]
+
+
+# ----- the binding check (`run.py --internal-binding-check ROOT JOBS`; pyflakes on the branch) ----
+
+def internal_binding_check(root: str, jobs: int) -> int:
+    """Plan the migration (untimed), then time the binding check alone over every changed file."""
+    sys.path.insert(0, REPO)
+    from migrate_ws import binding_check
+    from migrate_ws.config import load_config
+    from migrate_ws.editing import effective
+    from migrate_ws.engine import plan
+    from migrate_ws.source import SourceText, parse_source
+
+    result = plan(__import__("pathlib").Path(root), load_config(__import__("pathlib").Path(root)), jobs=jobs)
+    cases = []
+    # every file with a rewrite to check: the changed ones and those the check rejected
+    for changed in result.files:
+        if changed.deleted or not changed.rewritten or not (changed.changed or changed.code == "MW704"):
+            continue
+        before = SourceText.decode(changed.original).text
+        cases.append((changed.path, before, parse_source(before, changed.path), SourceText.decode(changed.rewritten).text,
+                      effective(changed.edits, result.steps)))
+    started = time.process_time()
+    for path, before, tree, after, edits in cases:
+        binding_check.check(before, tree, after, path, edits)
+    seconds_taken = time.process_time() - started
+    rejected = sum(1 for r in result.skipped_files if r.code == "MW704")
+    print(json.dumps({"files": len(cases), "cpu": seconds_taken, "rejected": rejected}))
+    return 0
+
+
+def binding_check_row(table: Table, corpus: str, jobs: int, dry: Measurement | None, label: str = "") -> None:
+    """The binding check's cost: its CPU time alone, against the dry-run's CPU time."""
+    name = f"  binding check alone, one process{label}"
+    done = subprocess.run([sys.executable, os.path.abspath(__file__), "--internal-binding-check", corpus, str(jobs)],
+                          capture_output=True, text=True, timeout=3600)
+    try:
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        table.unavailable(name, f"exit {done.returncode}: {(done.stderr.strip().splitlines() or [''])[-1][:120]}")
+        return
+    share = f"{100 * figures['cpu'] / dry.cpu:.0f}% of the dry-run's CPU" if dry else ""
+    table.add(name, cpu=figures["cpu"], ratio=share)
+    table.notes.append(f"binding check{label}: {figures['files']} changed files checked (pyflakes before and after) in "
+                       f"{figures['cpu']:.2f} s of CPU; {figures['rejected']} files rejected (MW704)")
+
+
+PYFLAKES_UNBOUND = ("UndefinedName", "UndefinedLocal", "UndefinedExport", "ImportStarUsage")
+
+
+def undefined_names(source: bytes, filename: str) -> dict[str, int]:
+    """pyflakes' undefined names (and locals used before assignment, `__all__` entries, names only a
+    star import could give) in one file, counted by name; {} for a file that does not parse."""
+    from collections import Counter
+
+    from pyflakes import checker
+
+    try:
+        tree = ast.parse(source, filename=filename)
+    except (SyntaxError, ValueError):
+        return {}
+    counts: Counter = Counter()
+    for message in checker.Checker(tree, filename=filename).messages:
+        if type(message).__name__ in PYFLAKES_UNBOUND:
+            counts[str(message.message_args[0])] += 1
+    return dict(counts)
+
+
+def new_undefined_names(repository: str, base: str = "main", branch: str = "migrated") -> tuple[int, int, int, list[str]]:
+    """Every .py file the branch changes: pyflakes before (base) and after (branch). Returns the new
+    undefined names (counted), the files with any, the files compared, and a few examples."""
+    names = subprocess.run(["git", "diff", "--name-only", "--diff-filter=M", base, branch, "--", "*.py"], cwd=repository,
+                           capture_output=True, text=True, check=True).stdout.split()
+    total, files, examples = 0, 0, []
+
+    def blob(revision: str, path: str) -> bytes:
+        return subprocess.run(["git", "show", f"{revision}:{path}"], cwd=repository, capture_output=True,
+                              check=True).stdout
+
+    for path in names:
+        before, after = undefined_names(blob(base, path), path), undefined_names(blob(branch, path), path)
+        grown = {name: count - before.get(name, 0) for name, count in after.items() if count > before.get(name, 0)}
+        if grown:
+            files += 1
+            total += sum(grown.values())
+            if len(examples) < 5:
+                examples.append(f"{path}: {', '.join(sorted(grown))}")
+    return total, files, len(names), examples
+
+
+def undefined_note(table: Table, repository: str, label: str, applied: Measurement) -> None:
+    total, files, compared, examples = new_undefined_names(repository)
+    rejected = re.search(r"MW704 binding-lost \(error\): (\d+)", applied.stdout.decode("utf-8", "replace"))
+    table.notes.append(f"new undefined names after --apply{label}: {total} in {files} of the {compared} changed files "
+                       f"(pyflakes before and after, run by the benchmark); files the binding check left unchanged "
+                       f"(MW704): {rejected.group(1) if rejected else 0}" + (f"; e.g. {'; '.join(examples)}" if examples else ""))
 
 
 # ----- report --------------------------------------------------------------------------------
@@ -317,7 +424,7 @@ def check_row(table: Table, corpus: str, workdir: str, jobs: int, repeat: int, r
         shutil.copytree(corpus, copy)
         applied = subprocess.run(tool("--apply", "--no-git", "--no-cache", "-C", copy, "-j", str(jobs)), stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, timeout=timeout, check=False)
-        if applied.returncode != 0:
+        if applied.returncode not in APPLIED:
             text = (applied.stderr or applied.stdout).decode("utf-8", errors="replace")
             lines = [line.strip() for line in text.splitlines() if line.strip()]
             reason = lines[-1][:140] if lines else "no output"
@@ -429,7 +536,7 @@ def best_on_git_copies(corpus: str, workdir: str, stem: str, label: str, repeat:
             prepare(copy, attempt)
         result = measure(tool(*arguments, "-C", copy), timeout=timeout)
         runs.append(result)
-        if attempt == 0 and result.rc == 0 and inspect is not None:
+        if attempt == 0 and result.rc in APPLIED and inspect is not None:
             inspect(copy, result)
         shutil.rmtree(copy, ignore_errors=True)
     return min(runs, key=lambda m: m.wall)
@@ -458,11 +565,12 @@ def apply_rows(table: Table, corpus: str, workdir: str, jobs: int, repeat: int, 
     def compare(copy: str, result: Measurement) -> None:
         table.notes.append(patch_matches_branch(copy, os.path.join(workdir, "dry-run-0.patch")))
         table.notes.append(audit_after_apply(copy, timeout))
+        undefined_note(table, copy, "", result)
 
     try:
         best = best_on_git_copies(corpus, workdir, "apply", "--apply", repeat, timeout,
                                   ["--apply", "-j", str(jobs), "--branch", "migrated"], write_patch, compare)
-        if best.rc != 0:
+        if best.rc not in APPLIED:
             table.unavailable(name, f"exit {best.rc}: {best.last_error_line()}", target)
             return None
         add_against(table, name, best, dry, "dry-run", TARGET_APPLY_VS_DRY_RUN)
@@ -521,7 +629,7 @@ def split_rows(table: Table, corpus: str, workdir: str, jobs: int, repeat: int, 
         best = best_on_git_copies(corpus, workdir, "split", "--apply --split-by owners", repeat, timeout,
                                   ["--apply", "-j", str(jobs), "--branch", "migrated", "--split-by", "owners"],
                                   inspect=describe)
-        if best.rc != 0:
+        if best.rc not in APPLIED:
             table.unavailable(name, f"exit {best.rc}: {best.last_error_line()}", target)
             return shown
         add_against(table, name, best, whole, "--apply", TARGET_SPLIT_VS_APPLY)
@@ -636,6 +744,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--internal-scan"]:
         return internal_scan(argv[1], argv[2], int(argv[3]))
+    if argv[:1] == ["--internal-binding-check"]:
+        return internal_binding_check(argv[1], int(argv[2]))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     make_corpus.add_corpus_options(parser)
@@ -652,6 +762,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", help="pass --config FILE to every migrate-ws command (e.g. a context fallback)")
     parser.add_argument("--dry-run-only", action="store_true",
                         help="only the read, floor and dry-run rows (no --apply, --check, LibCST or linearity)")
+    parser.add_argument("--second-files", type=int, default=None,
+                        help="size of the second corpus (a top-level legacy module `mock` moving to a dotted "
+                             "canonical module; default: a fifth of --files; 0 skips it)")
     args = parser.parse_args(argv)
     if args.config:
         TOOL_OPTIONS[:] = ["--config", os.path.abspath(args.config)]
@@ -728,6 +841,8 @@ def main(argv: list[str] | None = None) -> int:
             table.unavailable("migrate-ws --dry-run --json", f"exit {dry.rc}: {dry.last_error_line()}",
                               f"<= {TARGET_DRY_RUN_VS_FLOOR:g}x floor")
 
+        if dry_ok:
+            binding_check_row(table, corpus, jobs, dry)
         if not args.dry_run_only:
             applied = apply_rows(table, corpus, workdir, jobs, args.repeat, dry if dry_ok else None, args.timeout)
             slice_table = split_rows(table, corpus, workdir, jobs, args.repeat, applied, args.timeout)
@@ -736,6 +851,10 @@ def main(argv: list[str] | None = None) -> int:
                 table.unavailable("LibCST RenameCommand, 1 rename (scaled)", "skipped (--skip-libcst)")
             else:
                 libcst_row(table, corpus, workdir, jobs, libcst_step, dry if dry_ok else None, args.timeout)
+        second = files // 5 if args.second_files is None else args.second_files
+        if second and not args.check_only:
+            second_corpus_rows(table, header, workdir, second, args.seed, jobs, args.repeat, args.timeout,
+                               args.dry_run_only)
         if fractions:
             same = manifest.get("files") == files and manifest.get("seed") == args.seed
             reuse = (files, dry, summary, manifest) if same and dry_ok else None
@@ -746,6 +865,43 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     return finish_report(header, table, linear, started, args, slice_table, findings_table)
+
+
+def second_corpus_rows(table: Table, header: list[str], workdir: str, files: int, seed: int, jobs: int, repeat: int,
+                       timeout: float, dry_run_only: bool) -> None:
+    """The second shape: a top-level legacy module moving to a dotted canonical module (its own
+    pyproject.toml configures it): dry-run, the binding check, --apply and new undefined names."""
+    label = " (top-level mock corpus)"
+    corpus = os.path.join(workdir, "corpus-top-level")
+    progress(f"generating the second corpus: {files} files, a top-level legacy module")
+    manifest = make_corpus.generate_top_level(corpus, files, seed)
+    header.append(f"second:   {manifest['files']} files, {manifest['total_bytes'] / 1e6:.1f} MB, "
+                  f"{len(manifest['legacy'])} import the top-level legacy module `mock` (moving to toolkit.testing.mock)")
+    saved = TOOL_OPTIONS[:]
+    TOOL_OPTIONS[:] = []  # its own pyproject.toml, not --config
+    try:
+        progress("timing: migrate-ws --dry-run --json on the second corpus")
+        dry, summary = dry_run(corpus, jobs, repeat, timeout)
+        if not dry_run_ok(dry):
+            table.unavailable(f"migrate-ws --dry-run --json{label}", f"exit {dry.rc}: {dry.last_error_line()}")
+            return
+        table.add(f"migrate-ws --dry-run --json{label}", dry.wall, dry.cpu, dry.maxrss_kib)
+        if summary:
+            table.notes.append(f"dry-run{label}: {summary.get('changed')} files changed, {summary.get('skipped')} not "
+                               f"processed, {summary.get('findings')} findings")
+        binding_check_row(table, corpus, jobs, dry, label)
+        if dry_run_only:
+            return
+        name = f"migrate-ws --apply{label}"
+        best = best_on_git_copies(corpus, workdir, "apply-top-level", "--apply (second corpus)", repeat, timeout,
+                                  ["--apply", "-j", str(jobs), "--branch", "migrated"],
+                                  inspect=lambda copy, result: undefined_note(table, copy, label, result))
+        if best.rc not in APPLIED:
+            table.unavailable(name, f"exit {best.rc}: {best.last_error_line()}", f"<= {TARGET_APPLY_VS_DRY_RUN:g}x dry-run")
+            return
+        add_against(table, name, best, dry, "dry-run", TARGET_APPLY_VS_DRY_RUN)
+    finally:
+        TOOL_OPTIONS[:] = saved
 
 
 def finish_report(header: list[str], table: Table, linear: list[str], started: float, args,

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from . import binding_check
 from . import cache as result_cache
 from . import import_check
 from . import steps as step_registry
@@ -20,9 +21,11 @@ from . import suppressions
 from .analysis import module_name_for
 from .config import Config
 from .discovery import discover, discover_with_stats
-from .findings import ALIASES_DIFFER, REWRITE_REJECTED, Finding
+from .findings import ALIASES_DIFFER, BINDING_LOST, LEFT_OUT_WITH_REJECTED, REWRITE_REJECTED, Finding
+from .leaving_out import relying_on
 from .legacy_paths import packages_in
 from .model import FileOutcome, FileResult, FileStatus, Plan, RepositoryContext, Targets
+from .references import unchanged_references
 from .resolution import canonical_facts, module_file
 from .worker import ProgressCallback, RunOptions, run_files
 
@@ -120,6 +123,7 @@ def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs
     for outcome in outcomes.values():
         outcome.result.references = outcome.references
     result.files = sorted((outcome.result for outcome in outcomes.values()), key=lambda r: r.path)
+    written_by_repository_steps: set[str] = set()
     for step in step_registry.all_steps():
         if step.per_file or step.name not in selected:
             continue
@@ -130,13 +134,51 @@ def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs
             outcome.files = [f for f in outcome.files if f.path in selected_set]
             outcome.findings = [f for f in outcome.findings if f.path in selected_set]
         _add_repository_changes(result, step.name, outcome)
+        written_by_repository_steps.update(f.path for f in outcome.files)
+    # the binding check: the workers checked the files they changed; these are the repository steps' files
+    _check_bindings(result, written_by_repository_steps)
+    result.dependencies = _dependencies(outcomes)
+    _leave_out_what_relies_on_rejected(result, outcomes, root, everything or discovered)
     watched = set(config.legacy_modules) | {config.canonical_module}
     result.findings.extend(import_check.check(root, everything or discovered, result.files, outcomes, watched,
                                               step_registry.interesting_names(config), jobs, cache_directory,
                                               config.max_file_size))
     _count_import_paths(result, outcomes, watched)
-    result.dependencies = _dependencies(outcomes)
     return result
+
+
+def _check_bindings(result: Plan, paths: set[str]) -> None:
+    """The binding check of files a repository-level step writes (a shim): a change that would leave
+    a name unbound is rejected (MW704) and the file left as it is."""
+    for position, file in enumerate(result.files):
+        if file.path not in paths or not file.changed or file.deleted:
+            continue
+        rejection = binding_check.rejection(file.path, file.original, file.rewritten, file.edits)
+        if rejection is not None:
+            result.files[position] = replace(file, status=FileStatus.FAILED, code=BINDING_LOST.code,
+                                             reason=rejection.reason, line=rejection.line)
+
+
+def _leave_out_what_relies_on_rejected(result: Plan, outcomes: dict[str, FileOutcome], root: Path,
+                                       paths: list[str]) -> None:
+    """A file the binding check rejected stays as it is: what relied on its change is left out too
+    (MW706), so that nothing written depends on a change that is not (see `leaving_out.py`)."""
+    rejected = {r.path: r.reason for r in result.files if r.status is FileStatus.FAILED and r.code == BINDING_LOST.code}
+    if not rejected:
+        return
+    candidates = {r.path for r in result.changed_files}
+    relying = relying_on(result, root, paths, rejected, candidates)
+    for position, file in enumerate(result.files):
+        why = relying.get(file.path)
+        if why is None:
+            continue
+        result.files[position] = replace(file, status=FileStatus.FAILED, code=LEFT_OUT_WITH_REJECTED.code,
+                                         reason=f"left unchanged: {why}", rewritten=b"")
+        outcome = outcomes.get(file.path)
+        if outcome is not None:  # what the import check and the import counts see: the file as it is
+            outcome.result = result.files[position]
+            outcome.references = result.files[position].references = unchanged_references(outcome.references)
+            outcome.lost_names = set()
 
 
 def _dependencies(outcomes: dict[str, FileOutcome]) -> dict[str, set[str]]:

@@ -176,6 +176,15 @@ REJECTED_IN_REVIEW = _code(
 REWRITE_REJECTED = _code(
     "MW703", "rewrite-rejected", E, "the engine's own checks rejected a rewrite (internal error); the file is not written",
     "report it with the saved diff; the file is left as it is")
+BINDING_LOST = _code(
+    "MW704", "binding-lost", E, "the change would leave a name the file uses unbound (pyflakes: undefined, or used "
+    "before assignment, where it was not before); the file is not written, the rest is",
+    "migrate that name's import by hand (the message names it and its line); `--dry-run` saves the rejected "
+    "rewrite's diff for a bug report")
+LEFT_OUT_WITH_REJECTED = _code(
+    "MW706", "left-out-with-rejected", W, "the file's change relies on the change of a file the binding check "
+    "rejected (MW704), so it is left out too", "migrate it together with that file, by hand or once migrate-ws "
+    "rewrites that file")
 
 # ----- keeping the tree migrated ---------------------------------------------------------------
 # MW800 is the rule of a pending change in CI output (`--output-format github|sarif`); it is

@@ -281,28 +281,24 @@ class BrokenImport:
 def broken_by_leaving_out(root: Path, paths: list[str], files: list[FileResult], left_out: set[str]) -> list[BrokenImport]:
     """The references that would break if the files in `left_out` kept their original content while
     the rest of the change is applied (a review that rejects some files): each reference a left-out
-    file makes as it is today, and each one an applied file makes after the change."""
+    file makes as it is today, and each one an applied file makes after the change. Only the
+    modules these references name are read."""
     after = {r.path: (None if r.deleted else r.rewritten) for r in files if r.changed and r.path not in left_out}
     before_repo = Repository(root, paths)
-    after_repo = Repository(root, paths, after)
-    lost: dict[str, set[str]] = {}
-    for path, content in after.items():
-        module = module_name_for(path)[0]
-        names = before_repo.state(module).names - (after_repo.state(module).names if content is not None else set())
-        if names:
-            lost[module] = names
+    after_repo = Repository(root, paths, after, like=before_repo)
+    lost = _LostNames(before_repo, after_repo, after)
     broken: list[BrokenImport] = []
     for result in files:
-        references = list(result.references)
-        if result.path in left_out and lost:
+        if result.path in left_out:
             # a file a repository step rewrites (a retired module) carries no references of its own
-            known = {(r.line, r.was_module, r.was_name) for r in references}
+            references = [Reference(r.line, r.was_module, r.was_name, r.was_module, r.was_name)
+                          for r in result.references]
+            known = {(r.line, r.module, r.name) for r in references}
             references += [r for r in _imports_of(result.path, result.original, lost)
                            if (r.line, r.module, r.name) not in known]
+        else:
+            references = result.references
         for reference in references:
-            if result.path in left_out:
-                reference = Reference(reference.line, reference.was_module, reference.was_name,
-                                      reference.was_module, reference.was_name)
             now = after_repo.resolves(reference.module, reference.name)
             if now is None or now:
                 continue
@@ -310,6 +306,30 @@ def broken_by_leaving_out(root: Path, paths: list[str], files: list[FileResult],
             if was is None or was:
                 broken.append(BrokenImport(reference, before_repo.files.get(reference.module)))
     return broken
+
+
+class _LostNames:
+    """module -> the module-level names its change takes away, worked out for the modules asked about."""
+
+    def __init__(self, before: Repository, after: Repository, contents: dict[str, bytes | None]) -> None:
+        self.before, self.after = before, after
+        self.changed = {module_name_for(path)[0]: content for path, content in contents.items()}
+        self.known: dict[str, set[str]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.changed)
+
+    def __contains__(self, module: object) -> bool:
+        return bool(self[module]) if isinstance(module, str) else False
+
+    def __getitem__(self, module: str) -> set[str]:
+        if module not in self.known:
+            names: set[str] = set()
+            if module in self.changed:
+                names = self.before.state(module).names - (
+                    self.after.state(module).names if self.changed[module] is not None else set())
+            self.known[module] = names
+        return self.known[module]
 
 
 def _spelled(reference: Reference) -> str:

@@ -75,7 +75,7 @@ def _still_legacy(paths: LegacyPaths, binding: "Binding", change: "ImportChange"
         return False  # removed: a duplicate of another import after the rewrite
     legacy = paths.config.legacy_modules
     if binding.kind == "import-module":
-        return change.spec.name in legacy
+        return change.module_bound in legacy
     module = change.module or binding.module or ""
     name = change.spec.name
     return (module in legacy and name in paths.manager_names) or f"{module}.{name}" in legacy

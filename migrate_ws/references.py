@@ -32,6 +32,11 @@ class Reference:
         return (self.module, self.name) != (self.was_module, self.was_name)
 
 
+def unchanged_references(references: list[Reference]) -> list[Reference]:
+    """What a file left as it is imports: each reference as it was before the change."""
+    return [Reference(r.line, r.was_module, r.was_name, r.was_module, r.was_name) for r in references]
+
+
 def collect(context: "FileContext", final_edits: list["Edit"]) -> list[Reference]:
     config = context.config
     watched = set(config.legacy_modules) | {config.canonical_module}

@@ -13,11 +13,15 @@ import stat
 from dataclasses import dataclass, field
 from typing import Callable
 
+from . import binding_check
 from . import cache as result_cache
 from . import steps as step_registry
-from .findings import CANNOT_DECODE, CANNOT_READ, DOES_NOT_PARSE, NEWER_SYNTAX, REWRITE_REJECTED, TOO_DEEP, TOO_LARGE
+from .editing import effective
+from .findings import (BINDING_LOST, CANNOT_DECODE, CANNOT_READ, DOES_NOT_PARSE, NEWER_SYNTAX, REWRITE_REJECTED,
+                       TOO_DEEP, TOO_LARGE)
 from .model import FileOutcome, FileResult, FileStatus, Targets
 from .parent_watch import end_with_parent
+from .references import unchanged_references
 from .report import display_diff, unified_diff
 from .source import (ANALYSIS, NESTING_ERRORS, PARSER, SourceText, UndecodableSource, parse_source, too_deep_reason,
                      too_large_reason)
@@ -116,6 +120,10 @@ def process_file(root: str, path: str, targets: Targets, verify: bool,
         return ProcessedFile(FileOutcome(failed), True, file_digest)
     result.mode = stat.S_IMODE(info.st_mode)
     result.suppressed = outcome.suppressed  # sites `# migrate-ws: keep` comments suppressed
+    if result.code == BINDING_LOST.code:
+        # the file stays as it is: it renames nothing, loses nothing, and imports what it imports today
+        return ProcessedFile(FileOutcome(result, {}, outcome.depends_on, unchanged_references(outcome.references)),
+                             True, file_digest)
     return ProcessedFile(FileOutcome(result, outcome.renamed_exports, outcome.depends_on, outcome.references,
                                      outcome.lost_names), True, file_digest)
 
@@ -128,6 +136,7 @@ def finish(path: str, data: bytes, source: SourceText, outcome, targets: Targets
     if not outcome.edits:
         return FileResult(path, FileStatus.UNCHANGED, findings=outcome.findings)
     order = step_registry.order()
+    rewritten_trees: list = []  # the second run's parse of the rewrite, for the binding check
 
     def second_run(text: str) -> SecondRun:
         # the prefilter never rules out a file with work to do (a tested invariant): a rewrite
@@ -135,6 +144,7 @@ def finish(path: str, data: bytes, source: SourceText, outcome, targets: Targets
         if not Patterns.get(targets.config).prefilter(source.encode(text), path):
             return SecondRun([], parsed=False)
         rewritten_tree = parse_source(text, path)  # raises SyntaxError for a rewrite that does not parse
+        rewritten_trees.append(rewritten_tree)
         return SecondRun(transform_source(text, path, targets, rewritten_tree).edits, parsed=True)
 
     if tree is None:
@@ -150,6 +160,13 @@ def finish(path: str, data: bytes, source: SourceText, outcome, targets: Targets
     except UnicodeEncodeError as exc:
         return FileResult(path, FileStatus.FAILED, original=data, code=REWRITE_REJECTED.code,
                           reason=f"cannot encode the rewrite as {source.encoding}: {exc}")
+    # the binding check (pyflakes, before and after): part of every plan, so the dry-run stays what is written
+    rejection = binding_check.check(source.text, tree, outcome.text, path, effective(outcome.edits, order),
+                                    rewritten_trees[0] if rewritten_trees else None, outcome.index)
+    if rejection is not None:
+        return FileResult(path, FileStatus.FAILED, original=data, rewritten=rewritten, edits=outcome.edits,
+                          findings=outcome.findings, reason=rejection.reason, code=BINDING_LOST.code,
+                          line=rejection.line)
     return FileResult(path, FileStatus.CHANGED, original=data, rewritten=rewritten, edits=outcome.edits,
                       findings=outcome.findings)
 

@@ -10,8 +10,9 @@ What it does, in order:
    error (exit 2).
 2. Plans the whole migration (the one plan `--dry-run` shows) and verifies it: every file's
    content after every step must parse, a second run over the final content plans nothing,
-   and the safety check holds. Files the engine's own checks rejected (status FAILED) and
-   files it could not parse are reported and never written; so are files git does not track.
+   and the safety check holds. Files the engine's own checks rejected (status FAILED: the
+   binding check's MW704 among them) and files it could not parse are reported and never
+   written; so are files git does not track.
    An import the change would break (MW701) refuses the apply.
 3. Creates the branch at the current commit (a branch or a detached HEAD), points HEAD at
    it without touching the index or other files, and commits each step that changes
@@ -40,7 +41,8 @@ step 2 and left out like untracked files (`unwritable.py`).
 
 Exit codes are those of `exit_codes.py`: 0 applied (or nothing to apply), 1 refused before
 writing anything (another --apply running, an interrupted --apply not yet aborted, ...),
-2 usage error, 3 applied but some files could not be written (listed), 4 failed and
+2 usage error, 3 applied but some files were left unchanged (listed: they could not be
+written, or the binding check rejected their change), 4 failed and
 restored (or --test-cmd failed without --rollback-on-fail: the branch is kept and the
 failure recorded), 123 internal error or a failed restore (what could not be restored is
 listed), 130 interrupted and restored.
@@ -70,7 +72,7 @@ from .terminal import say
 from ..config import Config, project_folders
 from ..editing import sites_by_step, step_contents
 from ..engine import plan as build_plan
-from ..findings import NOT_TRACKED, Code, Finding, Severity
+from ..findings import BINDING_LOST, LEFT_OUT_WITH_REJECTED, NOT_TRACKED, Code, Finding, Severity
 from ..model import Plan
 from .. import review
 from ..pr import OUTPUT_TAIL_LINES, CommitRecord, TestRun, followup_lines, render, title
@@ -258,6 +260,17 @@ def planned_steps(plan: Plan, root: Path, prefix: str, excluded: set[str]) -> li
             by_step[step].append(FileChange(result.path, prefix + result.path, root / result.path,
                                             data if data is not None else b"", data is None, result.original))
     return [PlannedStep(step, plan.titles.get(step, step), sites[step], by_step[step]) for step in order]
+
+
+def applied_exit_code(plan: Plan, excluded: list[Finding]) -> int:
+    """0 when everything was applied; 3 when files were left unchanged because they cannot be
+    written, or because the binding check rejected their change (MW704, and MW706 for what
+    relied on it)."""
+    code = unwritable.exit_code(excluded, ExitCode.CLEAN)
+    if code == ExitCode.CLEAN and any(r.code in (BINDING_LOST.code, LEFT_OUT_WITH_REJECTED.code)
+                                      for r in plan.skipped_files):
+        return ExitCode.UNPROCESSED
+    return code
 
 
 def not_processed(plan: Plan) -> set[str]:
@@ -645,8 +658,7 @@ class Applier:
             if test_run is not None and not test_run.passed:
                 outcome = Outcome("tests-failed", ExitCode.FAILED, commits, test_run, pr_path)
             else:
-                outcome = Outcome("applied", unwritable.exit_code(self.excluded, ExitCode.CLEAN), commits, test_run,
-                                  pr_path)
+                outcome = Outcome("applied", applied_exit_code(self.plan, self.excluded), commits, test_run, pr_path)
         except KeyboardInterrupt as exc:
             problems = self.rollback()
             ignore_further_signals()  # the run is ending with 130: a late signal must not cut the exit short
@@ -730,7 +742,8 @@ class Applier:
                              legacy_policy=self.options.legacy_policy)
 
     def nothing_to_apply(self) -> int:
-        outcome = Outcome("nothing-to-apply", unwritable.exit_code(self.excluded, ExitCode.CLEAN))
+        assert self.plan is not None
+        outcome = Outcome("nothing-to-apply", applied_exit_code(self.plan, self.excluded))
         if self.ui.as_json:
             self.ui.json(self.document(outcome))
             return outcome.code

@@ -7,9 +7,11 @@
        refused before writing anything (dirty tree, branch exists, another --apply running,
        an interrupted --apply not yet aborted, ...); --abort refused, changing nothing
   2    usage or configuration error (one line, no traceback)
-  3    --dry-run / --check: nothing pending, but some files could not be read or parsed
-       (listed); --apply / --fix: applied, but some files could not be written (read-only
-       file, directory not writable) and were left unchanged (listed)
+  3    --dry-run / --check: nothing pending, but some files could not be read or parsed, or
+       their change was rejected (listed); --apply / --fix: applied, but some files were left
+       unchanged (listed): they could not be written (read-only file, directory not writable),
+       or the binding check rejected their change (MW704, and MW706 for what relied on it;
+       --fix then exits 3 even when it rewrote other files)
   4    --apply / --fix failed (verification, a write or git error, or --test-cmd); the repository was
        restored, except when --test-cmd fails without --rollback-on-fail: the branch is kept;
        --abort could not restore everything (the journal is kept: run it again)

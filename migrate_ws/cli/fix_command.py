@@ -17,9 +17,10 @@ written are left out and listed, and a failure or Ctrl-C restores every file wri
 
 Exit codes: 0 nothing to fix; 1 files were rewritten, or refused before writing anything
 (another migrate-ws run holds the lock, an interrupted --apply awaits --abort); 2 usage error; 3 nothing rewritten,
-but some files could not be read, parsed or written (listed); 4 nothing written because
-the verification refused the change (an import it would break, MW701), or failed and every
-file restored; 130 interrupted, every file restored.
+but some files could not be read, parsed or written (listed), or the binding check rejected
+a file's change (MW704; the file is left as it is, the rest is rewritten); 4 nothing written
+because the verification refused the change (an import it would break, MW701), or failed
+and every file restored; 130 interrupted, every file restored.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from ..config import Config
 from ..quoting import display_path
 from ..report import plural
 from . import unwritable
-from .apply_command import InPlaceApplier, Options, Outcome, UI, print_findings, sigterm_raises
+from .apply_command import InPlaceApplier, Options, Outcome, UI, applied_exit_code, print_findings, sigterm_raises
 from .exit_codes import ExitCode, Refused, UsageError
 from .recovery import Refusal
 
@@ -64,6 +65,8 @@ class FixApplier(InPlaceApplier):
     def finish(self, outcome: Outcome) -> int:
         code = super().finish(outcome)
         if outcome.status == "applied" and any(commit.files for commit in outcome.commits):
+            if self.plan is not None and applied_exit_code(self.plan, []) == ExitCode.UNPROCESSED:
+                return ExitCode.UNPROCESSED  # the binding check rejected a file's change: more than "files modified"
             return ExitCode.PENDING  # files modified: the hook fails, the user reviews and stages them
         if code == ExitCode.CLEAN and self.plan is not None and self.plan.skipped_files:
             return ExitCode.UNPROCESSED

@@ -21,10 +21,9 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, TextIO
 
-from .. import steps as step_registry
 from ..editing import step_contents, steps_touching
 from ..findings import REJECTED_IN_REVIEW, Finding
-from ..import_check import broken_by_leaving_out
+from ..leaving_out import relying_on
 from ..model import FileResult, Plan
 from ..quoting import display_path
 from ..report import unified_diff
@@ -104,41 +103,9 @@ def ask(plan: Plan, paths: set[str], show: Callable[[str], None], read: Callable
 def follow_rejections(plan: Plan, root, paths: list[str], review: Review, candidates: set[str]) -> None:
     """Reject what relied on a rejected file, until nothing more does (the reasons say why);
     only `candidates` (the files this apply would write) can be rejected."""
-    results = {r.path: r for r in plan.changed_files if r.path in candidates}
-    canonical_steps = {step.name for step in step_registry.all_steps() if step.canonical_module}
-    order = plan.steps
-    # the positions in `order` of the steps that change each file
-    positions = {path: [order.index(step) for step in steps_touching(result.edits, order)]
-                 for path, result in results.items()}
-    while True:
-        more: dict[str, str] = {}
-        for path in list(review.rejected):
-            if path not in results:
-                continue
-            relied_on = {order[position] for position in positions[path]} & canonical_steps
-            if relied_on:
-                first = min(order.index(step) for step in relied_on)
-                for other in results:
-                    later = any(position > first for position in positions[other])
-                    if other not in review.rejected and other not in more and later:
-                        more[other] = (f"it relies on the {', '.join(sorted(relied_on))} step's change to "
-                                       f"{display_path(path)}, which was rejected")
-        for path, needed in plan.dependencies.items():
-            if path not in results or path in review.rejected or path in more:
-                continue
-            gone = sorted(needed & set(review.rejected))
-            if gone:
-                more[path] = f"its rewrite follows the rewrite of {gone[0]}, which was rejected"
-        if not more:
-            for broken in broken_by_leaving_out(root, paths, plan.files, set(review.rejected)):
-                provider, reference = broken.provider, broken.reference
-                if provider is not None and provider not in review.rejected and provider in results:
-                    more.setdefault(provider, f"its change would break an import of {reference.name or reference.module} "
-                                              f"that a rejected file still makes")
-        if not more:
-            return
-        review.rejected.update(more)
-        review.accepted.difference_update(more)
+    more = relying_on(plan, root, paths, review.rejected, candidates)
+    review.rejected.update(more)
+    review.accepted.difference_update(more)
 
 
 def review_interactively(plan: Plan, root, paths: list[str], changed: set[str], console: Any,

@@ -34,7 +34,7 @@ from ..pr import CommitRecord, Slice, render
 from ..report import plural
 from ..slicing import Owners, Piece, Split, SplitBy, SplitError, split
 from .apply_command import (FOLLOW_UPS_JSON, FOLLOW_UPS_MD, PR_BODY_NAME, Failed, FileChange, GitApplier, Outcome,
-                            PlannedStep, Refused, UsageError, check_command, gh_pr_create)
+                            PlannedStep, Refused, UsageError, applied_exit_code, check_command, gh_pr_create)
 from .exit_codes import ExitCode
 from .git import SPLIT_SCRATCH_REF, BranchExists, GitError
 
@@ -117,7 +117,7 @@ class SplitApplier(GitApplier):
             self.describe_pieces()
             commits = [commit for branch in self.branches for commit in branch.commits]
             pr_path = self.branches[0].description if self.branches else None
-            outcome = Outcome("applied", ExitCode.CLEAN, commits, None, pr_path)
+            outcome = Outcome("applied", applied_exit_code(self.plan, []), commits, None, pr_path)
         except KeyboardInterrupt as exc:
             problems = self.rollback()
             from .apply_command import Terminated, ignore_further_signals
