@@ -19,8 +19,6 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 if TYPE_CHECKING:
     from .config import Config
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "codemods"
-
 # Built-in steps in commit order, as the modules that declare them (imported on first use).
 BUILTIN_MODULES = (
     "migrate_ws.codemods.canonical",

@@ -1,4 +1,4 @@
-"""Every before/after and no-op case under fixtures/codemods/, run through the real engine.
+"""Every before/after and no-op case under migrate_ws/codemods/examples/ (the steps' examples), run through the real engine.
 
 Each case runs with the migration's steps up to and including its codemod's step, and must
 match exactly, parse, and be left unchanged by a second run. No-op cases must come back

@@ -8,7 +8,8 @@ from ..analysis import Binding, Scope, resolve
 from ..context import FileContext, scope_chain
 from ..import_statements import AliasSpec
 from ..findings import ALIAS_KEPT
-from ..steps import FIXTURES, Step
+from ..steps import Step
+from . import EXAMPLES
 from .base import Command
 from .imports import attribute_node, attribute_span
 
@@ -173,5 +174,5 @@ STEP = Step(
     description=CollapseAliasesCommand.DESCRIPTION,
     command=CollapseAliasesCommand,
     names=lambda config: set(config.aliases) | set(config.aliases.values()),
-    examples=FIXTURES / "aliases",
+    examples=EXAMPLES / "aliases",
 )

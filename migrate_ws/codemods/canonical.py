@@ -7,7 +7,8 @@ import ast
 from ..context import FileContext
 from ..resolution import module_level_bindings
 from ..findings import CONDITIONAL_BINDING, IMPLEMENTATION_NOT_BOUND, SHADOWED_DEFINITION
-from ..steps import FIXTURES, Step
+from ..steps import Step
+from . import EXAMPLES
 from .base import Command
 
 
@@ -108,7 +109,7 @@ STEP = Step(
     description=RebindCanonicalCommand.DESCRIPTION,
     command=RebindCanonicalCommand,
     names=lambda config: set(config.aliases) | set(config.aliases.values()),
-    examples=FIXTURES / "canonical",
+    examples=EXAMPLES / "canonical",
     canonical_module=True,
     foundation=True,
 )

@@ -13,7 +13,8 @@ from ..import_statements import AliasSpec
 from ..findings import (ASYNC_FACTORY_IN_SYNC_CODE, CONTEXT_FALLBACK, COROUTINE_EXPECTED, FACTORY_NOT_VISIBLE,
                         FACTORY_NAME_TAKEN, FACTORY_OBJECT, NO_CONTEXT, UNMAPPED_ARGUMENTS)
 from ..model import Signature
-from ..steps import FIXTURES, Step
+from ..steps import Step
+from . import EXAMPLES
 from .base import Command
 from .factory_scope import ContextFinder, Fallbacks, TrackedObject, track
 
@@ -535,5 +536,5 @@ STEP = Step(
     command=FactoryCallsCommand,
     names=_names,
     prefilter_words=lambda config: _factory_words(config),
-    examples=FIXTURES / "factory",
+    examples=EXAMPLES / "factory",
 )

@@ -11,7 +11,8 @@ from ..import_statements import AliasSpec
 from ..findings import (CANONICAL_ROOT_TAKEN, LEGACY_LAYOUT_TEST, MODULE_AS_VALUE, MODULE_ATTRIBUTE_UNMAPPED,
                         MODULE_UNUSED, NOT_EXPORTED, STAR_IMPORT, STRING_NOT_LITERAL, UNBOUND_NAME, UNMAPPED_NAME)
 from ..legacy_paths import LegacyPaths
-from ..steps import FIXTURES, Step
+from ..steps import Step
+from . import EXAMPLES
 from .base import Command
 
 
@@ -374,5 +375,5 @@ STEP = Step(
     description=MoveImportsCommand.DESCRIPTION,
     command=MoveImportsCommand,
     names=lambda config: set(config.legacy_names) | set(config.aliases.values()),
-    examples=FIXTURES / "imports",
+    examples=EXAMPLES / "imports",
 )

@@ -20,7 +20,8 @@ from ..context import FileContext
 from ..findings import (LEGACY_LAYOUT_TEST, LEGACY_PATH_IN_TEXT, MODULE_PATH_STRING, NOT_EXPORTED, STRING_NOT_LITERAL,
                         STRING_OUTSIDE_PATCH, STRING_UNMAPPED_NAME)
 from ..legacy_paths import LegacyPaths
-from ..steps import FIXTURES, Step
+from ..steps import Step
+from . import EXAMPLES
 from .base import Command
 
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
@@ -160,5 +161,5 @@ STEP = Step(
     description=StringReferencesCommand.DESCRIPTION,
     command=StringReferencesCommand,
     names=lambda config: set(),
-    examples=FIXTURES / "strings",
+    examples=EXAMPLES / "strings",
 )
