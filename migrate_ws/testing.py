@@ -1,28 +1,55 @@
 """Helpers for testing steps on source strings, in the spirit of LibCST's `assertCodemod`.
 
-A step's examples (its fixture folder) are `<case>.before.py` with `<case>.after.py`, or
+A step's examples (its examples folder) are `<case>.before.py` with `<case>.after.py`, or
 `<case>.noop.py` whose output must equal its input. Directives in a case's comments:
 `# path: pkg/module.py`, `# steps: imports,aliases`, `# option: todo-comments`,
-`# expect-followup: text` (a finding whose `line: CODE message` contains the text;
-with `# option: exact-findings`, every finding reported must be one of these). The
-configuration a case runs with is the nearest `migrate-ws.toml` in its folder or above, so a
-subfolder of a step's examples can show the step under another configuration.
+`# expect-followup: 12 MW301` (a finding of that code at that line; text after the code must
+be part of its message; with `# option: exact-findings`, every finding reported must be one
+of these). The configuration a case runs with is the nearest `migrate-ws.toml` in its folder
+or above, so a subfolder of a step's examples can show the step under another configuration.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
 from .config import Config, ConfigError, _from_table, _read_toml, _tool_table
+from .editing import state_after, steps_touching
+from .findings import Finding
 from .model import Targets
 from .steps import order
 from .transform import SourceOutcome, transform_source
 
 DIRECTIVE = re.compile(r"^# (path|expect-followup|steps|option): (.+)$", re.MULTILINE)
+_EXPECTED = re.compile(r"^(\d+) ([A-Z]+\d+)(?: (.+))?$")
 CONFIG_NAME = "migrate-ws.toml"
+
+
+@dataclass(frozen=True)
+class Expected:
+    """An `# expect-followup: LINE CODE [text]` directive: a finding of that code at that line (whose message
+    contains the text, when one is given)."""
+
+    line: int
+    code: str
+    text: str = ""
+
+    @classmethod
+    def parse(cls, directive: str) -> "Expected":
+        match = _EXPECTED.match(directive.strip())
+        if match is None:
+            raise ValueError(f"expect-followup: expected `LINE CODE [message text]`, got {directive!r}")
+        return cls(int(match.group(1)), match.group(2), match.group(3) or "")
+
+    def matches(self, finding: Finding) -> bool:
+        return finding.line == self.line and finding.code == self.code and self.text in finding.message
+
+    def __str__(self) -> str:
+        return f"{self.line} {self.code}" + (f" {self.text}" if self.text else "")
 
 
 def case_config(case: Path) -> Config:
@@ -58,9 +85,10 @@ def run_codemod(before: str, path: str, targets: Targets) -> SourceOutcome:
     return transform_source(before, path, targets)
 
 
-def assert_codemod(before: str, after: str, path: str, targets: Targets, findings: tuple[str, ...] = ()) -> SourceOutcome:
+def assert_codemod(before: str, after: str, path: str, targets: Targets, findings: Iterable[str | Expected] = (),
+                   exact: bool = False) -> SourceOutcome:
     """The rewrite of `before` is exactly `after`, parses, passes the safety check, and a second run
-    changes nothing; every expected finding is reported."""
+    changes nothing; every expected finding (`LINE CODE [text]`) is reported, and with `exact` nothing else."""
     outcome = run_codemod(before, path, targets)
     assert outcome.error is None, outcome.error
     if outcome.text != after:
@@ -75,9 +103,13 @@ def assert_codemod(before: str, after: str, path: str, targets: Targets, finding
     check(before, outcome.text, effective(outcome.edits, order()))
     again = run_codemod(outcome.text, path, targets)
     assert again.text == outcome.text, "a second run changed the output again"
+    expected = [item if isinstance(item, Expected) else Expected.parse(item) for item in findings]
     reported = [f"{f.line}: {f.code} {f.message}" for f in outcome.findings]
-    for expected in findings:
-        assert any(expected in line for line in reported), f"missing follow-up {expected!r} in {reported}"
+    for item in expected:
+        assert any(item.matches(f) for f in outcome.findings), f"missing follow-up {str(item)!r} in {reported}"
+    if exact:  # the expected follow-ups are all of them: nothing else is reported
+        extra = [f"{f.line}: {f.code} {f.message}" for f in outcome.findings if not any(e.matches(f) for e in expected)]
+        assert not extra, f"unexpected follow-ups: {extra}"
     return outcome
 
 
@@ -92,6 +124,28 @@ def load_case(before_file: Path) -> tuple[str, str, dict[str, list[str]]]:
     for key, value in DIRECTIVE.findall(before):
         directives.setdefault(key, []).append(value.strip())
     return before, after, directives
+
+
+def check_case(step: str, case: Path) -> SourceOutcome:
+    """Run one of a step's examples as the engine would, with the steps up to and including `step` (or those
+    its `# steps:` directive names), and check it: `assert_codemod` with its expected follow-ups, no edit for a
+    no-op case, and every state `--apply` commits (after each step) parses."""
+    before, after, directives = load_case(case)
+    names = order()
+    steps = directives.get("steps", [",".join(names[: names.index(step) + 1])])[0].split(",")
+    path = directives.get("path", ["app/consumer.py"])[0]
+    options = set(directives.get("option", []))
+    config = case_config(case)
+    if "async-factory" in options:
+        config = replace(config, factory=replace(config.factory, is_async=True))
+    targets = fixture_targets(config, steps=steps, todo_comments="todo-comments" in options)
+    outcome = assert_codemod(before, after, path=path, targets=targets, findings=directives.get("expect-followup", []),
+                             exact="exact-findings" in options)
+    if case.name.endswith(".noop.py"):
+        assert not outcome.edits, f"a no-op case has edits: {outcome.edits}"
+    for name in steps_touching(outcome.edits, order()):
+        ast.parse(state_after(before, outcome.edits, order(), name), filename=f"{case.name} after {name}")
+    return outcome
 
 
 def cases(folder: Path) -> list[Path]:

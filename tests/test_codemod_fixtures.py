@@ -1,21 +1,18 @@
-"""Every before/after and no-op case under migrate_ws/codemods/examples/ (the steps' examples), run through the real engine.
+"""Every step's examples (before/after and no-op cases, migrate_ws/codemods/examples/), run through the real engine.
 
 Each case runs with the migration's steps up to and including its codemod's step, and must
 match exactly, parse, and be left unchanged by a second run. No-op cases must come back
-byte-identical; `# expect-followup:` lines name follow-ups the case must report.
+byte-identical; `# expect-followup: LINE CODE` lines name follow-ups the case must report
+(`migrate_ws.testing.check_case`).
 """
 
 from __future__ import annotations
 
-
-import ast
-
 import pytest
 
 from migrate_ws.config import load_preset
-from migrate_ws.editing import state_after, steps_touching
 from migrate_ws.steps import all_steps, get, order
-from migrate_ws.testing import assert_codemod, case_config, cases, fixture_targets, load_case, run_codemod
+from migrate_ws.testing import case_config, cases, check_case, fixture_targets, load_case, run_codemod
 
 NETRA = load_preset("netra")
 CASES = [(step.name, case) for step in all_steps() if step.examples is not None for case in cases(step.examples)]
@@ -35,28 +32,7 @@ def case_id(item) -> str:
 @pytest.mark.parametrize("item", CASES, ids=case_id)
 def test_fixture_case(item) -> None:
     step, case = item
-    before, after, directives = load_case(case)
-    steps = directives.get("steps", [",".join(steps_through(step))])[0].split(",")
-    path = directives.get("path", ["app/consumer.py"])[0]
-    options = set(directives.get("option", []))
-    config = case_config(case)
-    if "async-factory" in options:
-        from dataclasses import replace
-
-        config = replace(config, factory=replace(config.factory, is_async=True))
-    targets = fixture_targets(config, steps=steps, todo_comments="todo-comments" in options)
-    outcome = assert_codemod(before, after, path=path, targets=targets,
-                             findings=tuple(directives.get("expect-followup", [])))
-    if "exact-findings" in options:  # the expected follow-ups are all of them: nothing else is reported
-        expected = directives.get("expect-followup", [])
-        reported = [f"{f.line}: {f.code} {f.message}" for f in outcome.findings]
-        extra = [line for line in reported if not any(text in line for text in expected)]
-        assert not extra, f"unexpected follow-ups: {extra}"
-    if case.name.endswith(".noop.py"):
-        assert not outcome.edits
-    # --apply commits the state after each step: every one of them parses
-    for name in steps_touching(outcome.edits, order()):
-        ast.parse(state_after(before, outcome.edits, order(), name), filename=f"{case.name} after {name}")
+    check_case(step, case)
 
 
 def test_every_step_has_cases_and_noops() -> None:
