@@ -15,6 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import steps as _steps
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
@@ -88,6 +90,8 @@ class Config:
     detected: bool = False  # no configuration was given: a preset was chosen because its canonical module exists
     step_titles: dict[str, str] = field(default_factory=dict)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes: a larger file that needs work is reported, not parsed
+    # the values of keys a step declares and reads itself (`steps.Option` with a kind), by dotted key
+    step_options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def heading(self) -> str:
@@ -163,15 +167,77 @@ def _dotted(table: dict[str, Any], key: str, where: str, required: bool = False)
     return value
 
 
-_KNOWN_KEYS = {
-    "name", "preset", "title", "step-titles", "canonical-module", "canonical-exports", "implementation", "include",
-    "exclude", "respect-gitignore", "aliases", "legacy-modules", "factory", "max-file-size",
+# The keys the core owns, with what each means; a step declares its own (`Step.options`), and the
+# configuration reference (`configuration_keys`, docs/configuration-keys.md) lists both.
+CORE_KEYS: dict[str, str] = {
+    "name": "a name for the migration (default: `migration`)",
+    "preset": "start from a built-in preset's values; the keys given here override them (the `factory` table key "
+              "by key)",
+    "title": "the PR title and the commits' heading (default: a generic one naming the modules)",
+    "step-titles": "a table of step name = title: what each step's commit is called",
+    "canonical-module": "required: the one import path every legacy path moves to",
+    "canonical-exports": "the names the canonical module exports; only used if the module is not in the repository",
+    "include": "gitignore-style patterns, relative to the root, of the files to migrate (default: `**/*.py`)",
+    "exclude": "gitignore-style patterns of files left out",
+    "respect-gitignore": "`.gitignore` files and `.git/info/exclude` apply (default: true)",
+    "max-file-size": "bytes: a larger file that needs a change is reported (MW909), not parsed (default: 16 MiB)",
+    "legacy-modules": "required: a table of legacy module path = its names (a list), or a table of `names`, "
+                      "`retire` and `drop`",
+    "legacy-modules.<module>.names": "the names this legacy module carries",
+    "legacy-modules.<module>.retire": "false: the module stays (never shimmed or deleted); default true",
+    "legacy-modules.<module>.drop": "names its shim leaves out on purpose (the import check proves them unused)",
 }
-_FACTORY_KEYS = {
-    "function", "context-parameter", "context-variables", "async", "functions", "classes",
-    "class-methods", "factory-objects", "factory-methods", "context-types", "parameters", "context-fallbacks",
-}
+_LEGACY_KEYS = {"names", "retire", "drop"}
 _FALLBACK_KEYS = {"expression", "import"}
+
+
+def configuration_keys() -> list[tuple[str, str, str]]:
+    """Every key of `[tool.migrate-ws]`: (dotted key, who owns it: `core` or a step's name, what it means), the
+    core's first, then each registered step's in step order."""
+    keys = [(key, "core", text) for key, text in CORE_KEYS.items()]
+    for step in _steps.all_steps():
+        keys.extend((option.key, step.name, option.help) for option in step.options)
+    return keys
+
+
+def _keys_under(table: str = "") -> set[str]:
+    """The keys the configuration accepts directly under `table` ("" for the top level)."""
+    prefix = f"{table}." if table else ""
+    return {key[len(prefix):].split(".", 1)[0] for key, _, _ in configuration_keys()
+            if key.startswith(prefix) and "<" not in key[len(prefix):].split(".", 1)[0]}
+
+
+def _step_options(table: dict[str, Any], where: str) -> dict[str, Any]:
+    """The values of the keys steps declare with a kind (the core does not read them): checked, by dotted key.
+    A table only such keys live in accepts no other key."""
+    values: dict[str, Any] = {}
+    tables: set[str] = set()
+    for step in _steps.all_steps():
+        for option in step.options:
+            if option.kind is None:
+                continue
+            *path, last = option.key.split(".")
+            container: Any = table
+            for depth, part in enumerate(path, 1):
+                tables.add(".".join(path[:depth]))
+                container = container.get(part) if isinstance(container, dict) else None
+            if not isinstance(container, dict) or last not in container:
+                continue
+            key_where = ".".join([where, *path])
+            value = _expect(container, last, option.kind, key_where)
+            values[option.key] = value
+    for name in sorted(tables):
+        container = table
+        for part in name.split("."):
+            container = container.get(part) if isinstance(container, dict) else None
+        if container is None:
+            continue
+        if not isinstance(container, dict):
+            raise ConfigError(f"{where}.{name}: expected a table, got {container!r}")
+        unknown = sorted(set(container) - _keys_under(name))
+        if unknown:
+            raise ConfigError(f"{where}.{name}.{unknown[0]}: unknown key")
+    return values
 # nodes a fallback expression may not contain: they bind names, open scopes or suspend
 _FALLBACK_REFUSED = (ast.NamedExpr, ast.Lambda, ast.Await, ast.Yield, ast.YieldFrom, ast.ListComp, ast.SetComp,
                      ast.DictComp, ast.GeneratorExp, ast.Starred)
@@ -263,7 +329,7 @@ def _context_fallbacks(table: dict[str, Any], where: str) -> tuple[ContextFallba
 
 def parse_config(table: dict[str, Any], source: str, where: str = "tool.migrate-ws") -> Config:
     """Validate one `[tool.migrate-ws]` table and build a `Config`."""
-    unknown = sorted(set(table) - _KNOWN_KEYS)
+    unknown = sorted(set(table) - _keys_under())
     if unknown:
         raise ConfigError(f"{where}.{unknown[0]}: unknown key")
     canonical = _dotted(table, "canonical-module", where, required=True)
@@ -294,7 +360,7 @@ def parse_config(table: dict[str, Any], source: str, where: str = "tool.migrate-
             spec = {"names": spec}
         if not isinstance(spec, dict):
             raise ConfigError(f"{key}: expected a list of names or a table with 'names'")
-        extra = sorted(set(spec) - {"names", "retire", "drop"})
+        extra = sorted(set(spec) - _LEGACY_KEYS)
         if extra:
             raise ConfigError(f"{key}.{extra[0]}: unknown key")
         names = _str_list(spec, "names", key, _IDENT)
@@ -307,7 +373,7 @@ def parse_config(table: dict[str, Any], source: str, where: str = "tool.migrate-
         raise ConfigError(f"{where}.legacy-modules: at least one legacy module is required")
 
     factory_table = _expect(table, "factory", dict, where) or {}
-    unknown = sorted(set(factory_table) - _FACTORY_KEYS)
+    unknown = sorted(set(factory_table) - _keys_under("factory"))
     if unknown:
         raise ConfigError(f"{where}.factory.{unknown[0]}: unknown key")
     fwhere = f"{where}.factory"
@@ -360,6 +426,7 @@ def parse_config(table: dict[str, Any], source: str, where: str = "tool.migrate-
         title=_expect(table, "title", str, where) or "",
         step_titles=dict(titles),
         max_file_size=max_file_size,
+        step_options=_step_options(table, where),
     )
 
 

@@ -6,6 +6,11 @@ follow-up, warning and error the engine reports carries one of these codes, so o
 be grouped, counted, filtered and suppressed by kind; the message stays a readable sentence
 about the site itself.
 
+The codes below are the core's (and those more than one step reports): a code only one step
+reports is declared by that step's module (`Step.codes`), so adding a step adds its codes. The
+table, `CODES`, is the core's codes and every registered step's; `docs/codes.md` is generated
+from it (`python -m migrate_ws.reference_docs codes`).
+
 Numbering: 1xx imports, 2xx aliases, 3xx factory calls, 4xx string references, 5xx the
 canonical module, 6xx legacy modules, 7xx verification, 8xx keeping the tree migrated
 (pending changes in CI output, suppression comments), 9xx files that were not processed.
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Callable, Iterable, Iterator, Mapping
 
 
 class Severity(str, Enum):
@@ -30,14 +36,20 @@ class Code:
     severity: Severity
     summary: str
     fix: str
+    # a note's reason for being one (nobody has to act on it): the code table shows `note: <why>`
+    why: str = ""
+
+    @property
+    def severity_text(self) -> str:
+        return f"note: {self.why}" if self.severity is Severity.INFO and self.why else self.severity.value
 
 
-_ALL: list[Code] = []
+_CORE: list[Code] = []
 
 
-def _code(code: str, name: str, severity: Severity, summary: str, fix: str) -> Code:
-    entry = Code(code, name, severity, summary, fix)
-    _ALL.append(entry)
+def _code(code: str, name: str, severity: Severity, summary: str, fix: str, why: str = "") -> Code:
+    entry = Code(code, name, severity, summary, fix, why)
+    _CORE.append(entry)
     return entry
 
 
@@ -50,21 +62,10 @@ NOT_EXPORTED = _code(
 UNMAPPED_NAME = _code(
     "MW102", "unmapped-name", W, "a name imported from a legacy module that the configuration does not map",
     "import it from the module that defines it, or add it to the legacy module's `names`")
-STAR_IMPORT = _code(
-    "MW103", "star-import", W, "a star import from a legacy module: what it binds cannot be known statically",
-    "replace it with explicit imports from the canonical module")
-MODULE_AS_VALUE = _code(
-    "MW104", "module-object-as-value", W, "a legacy module object is used as a value, not only through attributes",
-    "import the names it needs from the canonical module instead of passing the module around")
-MODULE_ATTRIBUTE_UNMAPPED = _code(
-    "MW105", "module-attribute-unmapped", W, "an attribute of a legacy module object that has no canonical counterpart",
-    "use the attribute from the module that defines it; the module import is left unchanged until then")
 MODULE_UNUSED = _code(
     "MW106", "module-imported-for-side-effects", W, "a legacy module is imported but none of its names are used",
     "remove the import if nothing depends on its side effects")
-UNBOUND_NAME = _code(
-    "MW107", "unbound-name", W, "a legacy name is used but never imported or defined in the file",
-    "import it from the canonical module (it may be injected at run time)")
+
 LEGACY_LAYOUT_TEST = _code(
     "MW108", "legacy-layout-test", W, "a test that asserts the legacy layout (expects an import to fail or warn, "
     "asserts on a legacy module's name or on source text naming one)",
@@ -74,102 +75,36 @@ LEGACY_LAYOUT_TEST = _code(
 LEGACY_IMPORT_KEPT = _code(
     "MW109", "legacy-import-kept", I, "an import through a legacy path stays because of the follow-ups the "
     "message names (at the lines where the module object is used)",
-    "nothing of its own: once those follow-ups are done, rerun and the import moves")
+    "nothing of its own: once those follow-ups are done, rerun and the import moves",
+    why="the work is the follow-ups it names at the module object's uses; the note marks the import line the audit lists")
 LEGACY_IMPORT_UNEXPLAINED = _code(
     "MW110", "legacy-import-unexplained", W, "an import through a legacy path stays and no step says why",
     "move the import by hand, and report it: every such import should be migrated or have a reason")
-CANONICAL_ROOT_TAKEN = _code(
-    "MW111", "canonical-root-taken", W, "`import a.legacy` would become `import <canonical>`, whose first name the "
-    "file binds to something else (or the function reads before the import)",
-    "rename the other binding of that name, or import the canonical module by hand")
-
 # ----- aliases --------------------------------------------------------------------------------
-ALIAS_KEPT = _code(
-    "MW201", "alias-kept", W, "a legacy alias could not be collapsed to the canonical name safely",
-    "rename it by hand once the reason given no longer holds")
-
 # ----- factory calls -------------------------------------------------------------------------
-NO_CONTEXT = _code(
-    "MW301", "no-context-in-scope", W, "a singleton access with no context in scope to pass to the factory",
-    "pass the caller's context to the factory by hand, or configure a context fallback")
-UNMAPPED_ARGUMENTS = _code(
-    "MW302", "arguments-not-mapped", W, "a legacy call's arguments cannot be mapped onto the factory's parameters",
-    "rewrite the call by hand; the message names the argument")
-FACTORY_OBJECT = _code(
-    "MW303", "factory-object", W, "a legacy factory object is created; its methods must become factory calls",
-    "call the factory with the context directly instead of creating the factory object")
-FACTORY_NAME_TAKEN = _code(
-    "MW304", "factory-name-taken", W, "the factory's name is bound to something else where the call is",
-    "rename the local binding, then rerun")
-COROUTINE_EXPECTED = _code(
-    "MW305", "coroutine-expected", W, "a legacy async call's coroutine is passed on, but the factory is not async",
-    "rewrite the call site by hand (the factory returns the object directly)")
-ASYNC_FACTORY_IN_SYNC_CODE = _code(
-    "MW306", "async-factory-in-sync-code", W, "the factory is async but the calling code is not",
-    "make the caller async or obtain the object elsewhere")
-CONTEXT_FALLBACK = _code(
-    "MW307", "context-fallback", I, "a singleton access with no context in scope now passes the context fallback "
-    "configured for its path", "check that the fallback's context is what this code should run with")
-FACTORY_NOT_VISIBLE = _code(
-    "MW308", "factory-not-visible", W, "the factory's import would not be visible at the call: the calling function "
-    "imports the factory itself only after the call or on another path, or the legacy name is imported under a "
-    "`global`/`nonlocal` declaration", "import the factory where the call sees it (before the call, at the top of "
-    "the function or the module), then rerun")
-
 # ----- string references ---------------------------------------------------------------------
 STRING_NOT_LITERAL = _code(
     "MW401", "string-not-plain-literal", W, "a string reference to a legacy path is not a plain literal",
     "change the string by hand to the value given")
-STRING_OUTSIDE_PATCH = _code(
-    "MW402", "string-outside-patch-call", W, "a string names a legacy path outside a patch or import call",
-    "check what the string is for and change it by hand if it names the object")
-STRING_UNMAPPED_NAME = _code(
-    "MW403", "string-unmapped-name", W, "a string target names a legacy path the configuration does not map",
-    "point the string at the module that defines the object")
-MODULE_PATH_STRING = _code(
-    "MW404", "legacy-module-path-string", W, "a string used as a module path names a legacy module (sys.modules, "
-    "importlib, exec, a list of modules to import) and is not rewritten",
-    "point it at the canonical module, or delete it if it only exercised the legacy layout")
-LEGACY_PATH_IN_TEXT = _code(
-    "MW405", "legacy-path-in-text", I, "free text (a message, a docstring-like string, an example import line) "
-    "mentions a legacy path; text is never edited",
-    "nothing for the migration; reword the text when convenient")
-
 # ----- the canonical module ------------------------------------------------------------------
-IMPLEMENTATION_NOT_BOUND = _code(
-    "MW501", "implementation-not-bound", W, "the canonical module does not bind the configured implementation",
-    "import the implementation into the canonical module, or fix `implementation` in the configuration")
-CONDITIONAL_BINDING = _code(
-    "MW502", "conditional-binding", W, "a canonical name is bound inside a conditional block and cannot be rebound",
-    "rebind it to the implementation by hand")
-SHADOWED_DEFINITION = _code(
-    "MW503", "shadowed-definition", I, "a definition in the canonical module is now shadowed by the implementation",
-    "remove it once nothing refers to it")
 ALIASES_DIFFER = _code(
     "MW504", "aliases-differ", I, "an alias and its canonical name are different objects in the canonical module",
-    "set `implementation` so the first step rebinds both to one object")
+    "set `implementation` so the first step rebinds both to one object",
+    why="the canonical step fixes it (when `implementation` is set); listed to explain that step")
 
 # ----- legacy modules -------------------------------------------------------------------------
-SHIM_MISSING_NAME = _code(
-    "MW601", "shim-missing-name", W, "a retired module's shim cannot provide a configured name",
-    "add the name to the canonical module, or remove it from the legacy module's `names`")
+
 MODULE_STILL_USED = _code(
     "MW602", "legacy-module-still-used", W, "a legacy module was not deleted because code still refers to it",
     "migrate the remaining references, then rerun with --legacy-modules delete")
-LEGACY_MODULE_KEPT = _code(
-    "MW603", "legacy-module-kept", I, "a legacy module defines code of its own, so it stays and only its imports "
-    "were migrated", "move its own definitions elsewhere, or list them under the module's `drop`, to retire it")
-NAMES_DROPPED = _code(
-    "MW604", "names-dropped", I, "a retired module's shim leaves out names the configuration drops",
-    "nothing in the repository uses them (checked); code outside it that does will break")
-
 # ----- verification ---------------------------------------------------------------------------
 IMPORT_WOULD_BREAK = _code(
     "MW701", "import-would-break", E, "an import that resolves today would not resolve after the change",
     "keep the name where it is imported from (configuration), or migrate the import; --apply refuses until then")
 IMPORT_ALREADY_BROKEN = _code(
     "MW702", "import-already-broken", I, "an import of a module the change touches did not resolve before it either",
-    "not caused by the migration; fix it separately")
+    "not caused by the migration; fix it separately",
+    why="not caused by the migration; fix it separately")
 REJECTED_IN_REVIEW = _code(
     "MW705", "rejected-in-review", W, "the file's change was rejected in an interactive review (or depends on one "
     "that was) and left out", "migrate it by hand, or run migrate-ws again for it")
@@ -202,7 +137,8 @@ INVALID_SUPPRESSION = _code(
 SUPPRESSION_WIDENED = _code(
     "MW803", "suppression-widened", I, "a statement kept with `# migrate-ws: keep` uses a name the rest of the "
     "change would rename, so the import that binds it is kept as it is too (or, failing that, the whole file)",
-    "nothing, if that is what you want; otherwise remove the comment")
+    "nothing, if that is what you want; otherwise remove the comment",
+    why="it does what the comment asked; listed so the wider keep is not a surprise")
 
 # ----- files not processed -------------------------------------------------------------------
 DOES_NOT_PARSE = _code(
@@ -217,7 +153,8 @@ CANNOT_DECODE = _code(
 CANNOT_READ = _code(
     "MW904", "cannot-read", W, "the file cannot be read", "check its permissions")
 SYMLINK = _code(
-    "MW905", "symlink", I, "a symbolic link: never followed", "migrate the file it points to directly if it is yours")
+    "MW905", "symlink", I, "a symbolic link: never followed", "migrate the file it points to directly if it is yours",
+    why="a link is never followed or changed; the file it points to is migrated where it lives, when it is in the repository")
 NOT_TRACKED = _code(
     "MW906", "not-tracked", W, "--apply leaves out a file git does not track", "add it to git or migrate it by hand")
 UNWRITABLE = _code(
@@ -232,21 +169,80 @@ TOO_LARGE = _code(
     "MW909", "too-large", W, "the file is larger than `max-file-size`, so it is not parsed (parsing takes about "
     "130 times its size in memory)", "raise `max-file-size` in the configuration, or exclude the file")
 
-CODES: dict[str, Code] = {entry.code: entry for entry in _ALL}
-BY_NAME: dict[str, Code] = {entry.name: entry for entry in _ALL}
-assert len(CODES) == len(_ALL) and len(BY_NAME) == len(_ALL), "finding codes and names must be unique"
+_step_codes: dict[str, tuple[Code, ...]] = {}  # step name -> the codes its module declares
+_load_steps: Callable[[], object] | None = None  # loads the built-in steps (handed in by the registry)
+_tables: dict[str, dict[str, Code]] = {}
 
 
-def register(code: str, name: str, severity: Severity, summary: str, fix: str) -> Code:
-    """Add a code (for a step registered from outside the package); codes and names stay unique."""
-    if code in CODES or name in BY_NAME:
-        existing = CODES.get(code) or BY_NAME[name]
-        if existing == Code(code, name, severity, summary, fix):
-            return existing
-        raise ValueError(f"finding code {code} / {name} is already registered")
-    entry = _code(code, name, severity, summary, fix)
-    CODES[code] = BY_NAME[name] = entry
-    return entry
+def _all_codes() -> Iterator[Code]:
+    yield from _CORE
+    for codes in _step_codes.values():
+        yield from codes
+
+
+def _table(key: str) -> dict[str, Code]:
+    global _load_steps
+    if _load_steps is not None:  # the built-in steps add their codes when first loaded
+        load, _load_steps = _load_steps, None
+        load()
+    table = _tables.get(key)
+    if table is None:
+        table = _tables[key] = {getattr(entry, key): entry for entry in _all_codes()}
+    return table
+
+
+class _Table(Mapping[str, Code]):
+    """`CODES` (by code) and `BY_NAME` (by name): the core's codes and every registered step's."""
+
+    def __init__(self, key: str) -> None:
+        self._key = key
+
+    def __getitem__(self, key: str) -> Code:
+        return _table(self._key)[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in _table(self._key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_table(self._key))
+
+    def __len__(self) -> int:
+        return len(_table(self._key))
+
+    def __repr__(self) -> str:
+        return f"<finding codes by {self._key}: {', '.join(self)}>"
+
+
+CODES: Mapping[str, Code] = _Table("code")
+BY_NAME: Mapping[str, Code] = _Table("name")
+assert len({entry.code for entry in _CORE}) == len({entry.name for entry in _CORE}) == len(_CORE), \
+    "finding codes and names must be unique"
+
+
+def loads_steps_with(load: Callable[[], object]) -> None:
+    """The registry hands in how to load the built-in steps, whose codes complete the table on first use."""
+    global _load_steps
+    _load_steps = load
+
+
+def add_step_codes(step: str, codes: Iterable[Code]) -> None:
+    """A registered step's codes join the table; codes and names stay unique (a clash is a ValueError)."""
+    codes = tuple(codes)
+    others = [entry for entry in _all_codes() if entry not in _step_codes.get(step, ())]
+    taken = {entry.code for entry in others} | {entry.name for entry in others}
+    seen: set[str] = set()
+    for entry in codes:
+        for key in (entry.code, entry.name):
+            if key in taken or key in seen:
+                raise ValueError(f"step {step}: finding code {entry.code} / {entry.name} is already registered")
+            seen.add(key)
+    _step_codes[step] = codes
+    _tables.clear()
+
+
+def remove_step_codes(step: str) -> None:
+    if _step_codes.pop(step, None) is not None:
+        _tables.clear()
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,14 @@
 
 A step is one module under `migrate_ws/codemods/` that declares a `STEP`: its name, a
 title and description, the identifiers its analysis needs (the prefilter lets every file
-that mentions one through), its examples (a fixture folder of before/after and no-op
-cases), and either a per-file command (`transform(context)`) or a repository-level planner
-(the legacy-modules step, which needs the rest of the plan). The engine, the commit
-messages, the PR description, `--json` and the command line take the steps, their order
-and their titles from here; registering a step is the only edit a new step needs.
+that mentions one through), its examples (a folder of before/after and no-op cases shipped
+in the package), the finding codes only it reports, the configuration keys it owns, and
+either a per-file command (`transform(context)`) or a repository-level planner (the
+legacy-modules step, which needs the rest of the plan). The engine, the commit messages, the
+PR description, `--json`, the command line, the code table (`findings.CODES`, and from it
+docs/codes.md) and the configuration's validation and reference take the steps, their
+order, titles, codes and keys from here; registering a step is the only edit a new step
+needs.
 """
 
 from __future__ import annotations
@@ -14,10 +17,14 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import Any, Callable, Iterable
 
-if TYPE_CHECKING:
-    from .config import Config
+from . import findings
+from .findings import Code
+
+# A `migrate_ws.config.Config`: the registry sits below the configuration, which validates the keys the
+# steps declare, so it does not import it.
+Config = Any
 
 # Built-in steps in commit order, as the modules that declare them (imported on first use).
 BUILTIN_MODULES = (
@@ -35,6 +42,17 @@ def _no_names(config: "Config") -> set[str]:
 
 
 @dataclass(frozen=True)
+class Option:
+    """A configuration key a step owns: `key` under `[tool.migrate-ws]` (`table.key` for a key of a table the
+    step owns), what it means (the configuration reference shows it), and for a key the core does not read
+    itself, the type its value must have (the value is then in `Config.step_options[key]`)."""
+
+    key: str
+    help: str
+    kind: type | tuple[type, ...] | None = None
+
+
+@dataclass(frozen=True)
 class Step:
     name: str
     title: str  # may use {canonical}, {implementation}, {factory}, {context}, {legacy}
@@ -47,6 +65,8 @@ class Step:
     examples: Path | None = None  # fixture folder: <case>.before.py + <case>.after.py, <case>.noop.py
     canonical_module: bool = False  # also runs on the canonical module itself
     foundation: bool = False  # with --split-by, every file it changes goes to the foundation branch
+    codes: tuple[Code, ...] = ()  # the finding codes only this step reports (they join findings.CODES)
+    options: tuple[Option, ...] = ()  # the configuration keys it owns
 
     def __post_init__(self) -> None:
         if (self.command is None) == (self.repository is None):
@@ -64,8 +84,13 @@ def _steps() -> list[Step]:
     global _registry
     if _registry is None:
         loaded = [importlib.import_module(module).STEP for module in BUILTIN_MODULES]
+        for step in loaded:
+            findings.add_step_codes(step.name, step.codes)
         _registry = loaded
     return _registry
+
+
+findings.loads_steps_with(_steps)
 
 
 def all_steps() -> tuple[Step, ...]:
@@ -92,6 +117,7 @@ def register(step: Step, after: str | None = None) -> Step:
         position = [s.name for s in steps].index(after) + 1
     else:
         position = next((i for i, s in enumerate(steps) if not s.per_file), len(steps))
+    findings.add_step_codes(step.name, step.codes)
     steps.insert(position, step)
     return step
 
@@ -99,6 +125,7 @@ def register(step: Step, after: str | None = None) -> Step:
 def unregister(name: str) -> None:
     steps = _steps()
     steps[:] = [step for step in steps if step.name != name]
+    findings.remove_step_codes(name)
 
 
 def title(step: Step, config: "Config") -> str:

@@ -1,9 +1,11 @@
-"""A step is one module: registering it and its fixture folder is the only edit a new step needs.
+"""A step is one module: registering it is the only edit a new step needs.
 
 The step below lives in a file this test writes (as a user's plugin would), with its
-examples next to it. Once registered it runs in the engine, shows in the dry-run summary
-and in `--json`, gets its own commit with its own title, and its examples pass the same
-checks as the built-in steps' (exact output, parses, safety check, second run idempotent).
+examples next to it, its own finding code and its own configuration key. Once registered it
+runs in the engine, shows in the dry-run summary and in `--json`, gets its own commit with its
+own title, reports its code (in the code table, suppressible, in the generated docs), reads its
+key (validated, in the configuration reference), and its examples pass the same checks as the
+built-in steps' (exact output, parses, safety check, second run idempotent).
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from migrate_ws import steps
+from migrate_ws import findings, steps
 from migrate_ws.cli import app
-from migrate_ws.config import load_config
+from migrate_ws.config import ConfigError, configuration_keys, load_config, parse_config
 from migrate_ws.editing import state_after, steps_touching
 from migrate_ws.engine import plan
-from migrate_ws.testing import assert_codemod, case_config, cases, fixture_targets, load_case
+from migrate_ws.findings import Finding
+from migrate_ws.reference_docs import codes_page
+from migrate_ws.testing import case_config, cases, check_case
 
 from helpers import git_init_and_commit, write_files
 
@@ -30,26 +34,32 @@ STEP_MODULE = '''\
 """Step `helpers`: calls of shop.utils.old_helper become shop.utils.new_helper."""
 
 from migrate_ws.codemods.base import Command
+from migrate_ws.findings import Code, Severity
 from migrate_ws.import_statements import AliasSpec
-from migrate_ws.steps import Step
+from migrate_ws.steps import Option, Step
 from pathlib import Path
+
+HELPER_ALIASED = Code("MW291", "helper-alias-kept", Severity.INFO, "old_helper is imported under another name, "
+                      "which stays", "rename the alias when convenient", why="the call works as it is")
 
 
 class RenameHelperCommand(Command):
-    DESCRIPTION = "Rename old_helper, imported from shop.utils, to new_helper."
+    DESCRIPTION = "Rename old_helper, imported from shop.utils, to the configured new name."
 
     def transform(self, context):
+        new = context.config.step_options.get("helpers.new-name", "new_helper")
         for binding in context.facts.bindings:
             if binding.kind != "import-name" or binding.module != "shop.utils" or binding.imported != "old_helper":
                 continue
             spec, module = context.statements.current_spec(binding)
             asname = spec.asname if spec.asname else None
-            context.statements.rebind(binding, AliasSpec("new_helper", asname), module, "old_helper -> new_helper")
+            context.statements.rebind(binding, AliasSpec(new, asname), module, f"old_helper -> {new}")
             if asname:
+                context.edits.report(HELPER_ALIASED, binding.line, f"old_helper is imported as {asname}")
                 continue
             for use in context.names.uses_of(binding):
                 start, _ = context.span(use.node)
-                context.edits.replace(start, start + len("old_helper"), "new_helper", "old_helper -> new_helper")
+                context.edits.replace(start, start + len("old_helper"), new, f"old_helper -> {new}")
 
 
 STEP = Step(
@@ -59,6 +69,8 @@ STEP = Step(
     command=RenameHelperCommand,
     names=lambda config: {"old_helper"},
     examples=Path(__file__).resolve().parent / "helpers_examples",
+    codes=(HELPER_ALIASED,),
+    options=(Option("helpers.new-name", "the name old_helper becomes (default: new_helper)", str),),
 )
 '''
 
@@ -69,12 +81,20 @@ canonical-module = "shop.payments.client"
 [tool.migrate-ws.legacy-modules."shop.legacy.payments"]
 names = ["PaymentClient"]
 '''
+TABLE = {"canonical-module": "shop.payments.client", "legacy-modules": {"shop.legacy.payments": ["PaymentClient"]}}
 
 EXAMPLES = {
     "migrate-ws.toml": CONFIG,
     "rename.before.py": "from shop.utils import old_helper\n\n\ndef run():\n    return old_helper(1)\n",
     "rename.after.py": "from shop.utils import new_helper\n\n\ndef run():\n    return new_helper(1)\n",
     "other_module.noop.py": "from other.utils import old_helper\n\nX = old_helper\n",
+    "aliased.before.py": "# expect-followup: 3 MW291 imported as oh\n# option: exact-findings\n"
+                         "from shop.utils import old_helper as oh\n",
+    "aliased.after.py": "# expect-followup: 3 MW291 imported as oh\n# option: exact-findings\n"
+                        "from shop.utils import new_helper as oh\n",
+    "renamed/migrate-ws.toml": CONFIG + '\n[tool.migrate-ws.helpers]\nnew-name = "better_helper"\n',
+    "renamed/rename.before.py": "from shop.utils import old_helper\n\nold_helper()\n",
+    "renamed/rename.after.py": "from shop.utils import better_helper\n\nbetter_helper()\n",
 }
 
 
@@ -95,16 +115,49 @@ def registered(tmp_path: Path):
 
 
 def test_the_registered_step_runs_its_examples(registered) -> None:
+    """Its examples pass the checks the built-in steps' do, its own code and its own key included."""
     assert steps.order().index("helpers") == steps.order().index("aliases") + 1
     examples = cases(registered.examples)
-    assert len(examples) == 2
+    assert [case.relative_to(registered.examples).as_posix() for case in examples] == [
+        "aliased.before.py", "other_module.noop.py", "rename.before.py", "renamed/rename.before.py"]
     for case in examples:
-        before, after, _ = load_case(case)
-        outcome = assert_codemod(before, after, "app/use.py", fixture_targets(case_config(case)))
-        if case.name.endswith(".noop.py"):
-            assert not outcome.edits
-        else:
+        outcome = check_case("helpers", case)
+        if case.name == "rename.before.py":
             assert {edit.step for edit in outcome.edits} == {"helpers"}
+        if case.name == "aliased.before.py":
+            assert [(f.code, f.kind.name) for f in outcome.findings] == [("MW291", "helper-alias-kept")]
+
+
+def test_the_registered_step_owns_its_code_and_its_key(registered, tmp_path: Path) -> None:
+    """Its code is in the table (and the generated code page), its key is accepted, checked and listed; both
+    go away with the step."""
+    assert findings.CODES["MW291"].name == "helper-alias-kept"
+    assert "| MW291 | helper-alias-kept | note: the call works as it is |" in codes_page()
+    assert ("helpers.new-name", "helpers", "the name old_helper becomes (default: new_helper)") in configuration_keys()
+    config = case_config(registered.examples / "renamed" / "rename.before.py")
+    assert config.step_options == {"helpers.new-name": "better_helper"}
+    with pytest.raises(ConfigError, match=r"^tool\.migrate-ws\.helpers\.new-name: expected str, got 3$"):
+        parse_config({**TABLE, "helpers": {"new-name": 3}}, "test")
+    with pytest.raises(ConfigError, match=r"^tool\.migrate-ws\.helpers\.old-name: unknown key$"):
+        parse_config({**TABLE, "helpers": {"old-name": "x"}}, "test")
+    Finding("MW291", "a.py", 1, "old_helper is imported as oh")
+    steps.unregister("helpers")
+    try:
+        assert "MW291" not in findings.CODES and "MW291" not in codes_page()
+        with pytest.raises(ConfigError, match=r"^tool\.migrate-ws\.helpers: unknown key$"):
+            parse_config({**TABLE, "helpers": {"new-name": "x"}}, "test")
+        with pytest.raises(ValueError):
+            Finding("MW291", "a.py", 1, "old_helper is imported as oh")
+    finally:
+        steps.register(registered, after="aliases")
+
+
+def test_a_steps_codes_are_unique() -> None:
+    clash = steps.Step("clash", "Clash", "reports an existing code", command=object,
+                       codes=(findings.Code("MW301", "mine", findings.Severity.WARNING, "s", "f"),))
+    with pytest.raises(ValueError, match="MW301"):
+        steps.register(clash)
+    assert "clash" not in steps.order() and findings.CODES["MW301"].name == "no-context-in-scope"
 
 
 def test_the_registered_step_is_planned_reported_and_committed(registered, tmp_path: Path) -> None:

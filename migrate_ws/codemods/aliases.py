@@ -7,11 +7,17 @@ import ast
 from ..analysis import Binding, Scope, resolve
 from ..context import FileContext, scope_chain
 from ..import_statements import AliasSpec
-from ..findings import ALIAS_KEPT
-from ..steps import Step
+from ..findings import Code, Severity
+from ..steps import Option, Step
 from . import EXAMPLES
 from .base import Command
 from .imports import attribute_node, attribute_span
+
+# The finding codes only this step reports (the table: migrate_ws.findings.CODES).
+W = Severity.WARNING
+ALIAS_KEPT = Code(
+    "MW201", "alias-kept", W, "a legacy alias could not be collapsed to the canonical name safely",
+    "rename it by hand once the reason given no longer holds")
 
 
 class CollapseAliasesCommand(Command):
@@ -175,4 +181,9 @@ STEP = Step(
     command=CollapseAliasesCommand,
     names=lambda config: set(config.aliases) | set(config.aliases.values()),
     examples=EXAMPLES / "aliases",
+    codes=(ALIAS_KEPT,),
+    options=(
+        Option("aliases", "a table of Alias = \"CanonicalName\": other spellings of a canonical name, collapsed to "
+                          "it (this step)"),
+    ),
 )

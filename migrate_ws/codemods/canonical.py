@@ -6,10 +6,23 @@ import ast
 
 from ..context import FileContext
 from ..resolution import module_level_bindings
-from ..findings import CONDITIONAL_BINDING, IMPLEMENTATION_NOT_BOUND, SHADOWED_DEFINITION
-from ..steps import Step
+from ..findings import Code, Severity
+from ..steps import Option, Step
 from . import EXAMPLES
 from .base import Command
+
+# The finding codes only this step reports (the table: migrate_ws.findings.CODES).
+W, I = Severity.WARNING, Severity.INFO
+IMPLEMENTATION_NOT_BOUND = Code(
+    "MW501", "implementation-not-bound", W, "the canonical module does not bind the configured implementation",
+    "import the implementation into the canonical module, or fix `implementation` in the configuration")
+CONDITIONAL_BINDING = Code(
+    "MW502", "conditional-binding", W, "a canonical name is bound inside a conditional block and cannot be rebound",
+    "rebind it to the implementation by hand")
+SHADOWED_DEFINITION = Code(
+    "MW503", "shadowed-definition", I, "a definition in the canonical module is now shadowed by the implementation",
+    "remove it once nothing refers to it",
+    why="the change is made; the leftover definition is harmless dead code")
 
 
 def bound_to(statement: ast.stmt, name: str) -> str | None:
@@ -112,4 +125,8 @@ STEP = Step(
     examples=EXAMPLES / "canonical",
     canonical_module=True,
     foundation=True,
+    codes=(IMPLEMENTATION_NOT_BOUND, CONDITIONAL_BINDING, SHADOWED_DEFINITION),
+    options=(
+        Option("implementation", "module.Name: rebind the canonical names and their aliases to it first (this step)"),
+    ),
 )

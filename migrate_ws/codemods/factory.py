@@ -10,13 +10,42 @@ from ..config import ContextFallback
 from ..context import FileContext, scope_chain
 from ..flow import BindingFlow
 from ..import_statements import AliasSpec
-from ..findings import (ASYNC_FACTORY_IN_SYNC_CODE, CONTEXT_FALLBACK, COROUTINE_EXPECTED, FACTORY_NOT_VISIBLE,
-                        FACTORY_NAME_TAKEN, FACTORY_OBJECT, NO_CONTEXT, UNMAPPED_ARGUMENTS)
+from ..findings import Code, Severity
 from ..model import Signature
-from ..steps import Step
+from ..steps import Option, Step
 from . import EXAMPLES
 from .base import Command
 from .factory_scope import ContextFinder, Fallbacks, TrackedObject, track
+
+# The finding codes only this step reports (the table: migrate_ws.findings.CODES).
+W, I = Severity.WARNING, Severity.INFO
+NO_CONTEXT = Code(
+    "MW301", "no-context-in-scope", W, "a singleton access with no context in scope to pass to the factory",
+    "pass the caller's context to the factory by hand, or configure a context fallback")
+UNMAPPED_ARGUMENTS = Code(
+    "MW302", "arguments-not-mapped", W, "a legacy call's arguments cannot be mapped onto the factory's parameters",
+    "rewrite the call by hand; the message names the argument")
+FACTORY_OBJECT = Code(
+    "MW303", "factory-object", W, "a legacy factory object is created; its methods must become factory calls",
+    "call the factory with the context directly instead of creating the factory object")
+FACTORY_NAME_TAKEN = Code(
+    "MW304", "factory-name-taken", W, "the factory's name is bound to something else where the call is",
+    "rename the local binding, then rerun")
+COROUTINE_EXPECTED = Code(
+    "MW305", "coroutine-expected", W, "a legacy async call's coroutine is passed on, but the factory is not async",
+    "rewrite the call site by hand (the factory returns the object directly)")
+ASYNC_FACTORY_IN_SYNC_CODE = Code(
+    "MW306", "async-factory-in-sync-code", W, "the factory is async but the calling code is not",
+    "make the caller async or obtain the object elsewhere")
+CONTEXT_FALLBACK = Code(
+    "MW307", "context-fallback", I, "a singleton access with no context in scope now passes the context fallback "
+    "configured for its path", "check that the fallback's context is what this code should run with",
+    why="the site was rewritten as configured; listed so a reviewer can check the fallback fits")
+FACTORY_NOT_VISIBLE = Code(
+    "MW308", "factory-not-visible", W, "the factory's import would not be visible at the call: the calling function "
+    "imports the factory itself only after the call or on another path, or the legacy name is imported under a "
+    "`global`/`nonlocal` declaration", "import the factory where the call sees it (before the call, at the top of "
+    "the function or the module), then rerun")
 
 
 # callables that take a coroutine: a legacy async factory call passed to them cannot become a sync call
@@ -537,4 +566,29 @@ STEP = Step(
     names=_names,
     prefilter_words=lambda config: _factory_words(config),
     examples=EXAMPLES / "factory",
+    codes=(NO_CONTEXT, UNMAPPED_ARGUMENTS, FACTORY_OBJECT, FACTORY_NAME_TAKEN, COROUTINE_EXPECTED,
+           ASYNC_FACTORY_IN_SYNC_CODE, CONTEXT_FALLBACK, FACTORY_NOT_VISIBLE),
+    options=(
+        Option("factory", "a table: singleton access and legacy constructors become factory(context) (this step)"),
+        Option("factory.function", "the factory's name"),
+        Option("factory.context-parameter", "required with `function`: the factory's context argument"),
+        Option("factory.context-variables", "names of a context in scope (default: `context-parameter`)"),
+        Option("factory.async", "the factory is async (default: false)"),
+        Option("factory.functions", "legacy callables (by legacy name) whose call returns the object: the call becomes a "
+                                    "factory call"),
+        Option("factory.classes", "classes whose direct instantiation, or call of one of `class-methods`, is a singleton "
+                                  "access"),
+        Option("factory.class-methods", "class methods of `classes` (`get_instance`) whose call is a singleton access"),
+        Option("factory.factory-objects", "legacy factory classes or functions returning one: an object of theirs followed "
+                                          "by one of `factory-methods` becomes a factory call"),
+        Option("factory.factory-methods", "the methods of `factory-objects` that return the object"),
+        Option("factory.context-types", "type names: a parameter annotated with one of these is a context (and `self.<attr>` "
+                                        "assigned once from one in `__init__`)"),
+        Option("factory.parameters", "the factory's keyword parameters (default: read from its source)"),
+        Option("factory.context-fallbacks", "an ordered table of gitignore-style pattern = { expression, import }: "
+                                            "what to pass where no context is in scope"),
+        Option("factory.context-fallbacks.<pattern>.expression",
+               "a name or dotted name, or a call of one whose arguments are literals"),
+        Option("factory.context-fallbacks.<pattern>.import", "the module the expression's one name is imported from"),
+    ),
 )

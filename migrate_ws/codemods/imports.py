@@ -8,12 +8,31 @@ from ..analysis import Binding, Use, resolve
 from ..context import FileContext
 from ..flow import BindingFlow
 from ..import_statements import AliasSpec
-from ..findings import (CANONICAL_ROOT_TAKEN, LEGACY_LAYOUT_TEST, MODULE_AS_VALUE, MODULE_ATTRIBUTE_UNMAPPED,
-                        MODULE_UNUSED, NOT_EXPORTED, STAR_IMPORT, STRING_NOT_LITERAL, UNBOUND_NAME, UNMAPPED_NAME)
+from ..findings import (LEGACY_LAYOUT_TEST, MODULE_UNUSED, NOT_EXPORTED, STRING_NOT_LITERAL, UNMAPPED_NAME, Code,
+                       Severity)
 from ..legacy_paths import LegacyPaths
 from ..steps import Step
 from . import EXAMPLES
 from .base import Command
+
+# The finding codes only this step reports (the table: migrate_ws.findings.CODES).
+W = Severity.WARNING
+STAR_IMPORT = Code(
+    "MW103", "star-import", W, "a star import from a legacy module: what it binds cannot be known statically",
+    "replace it with explicit imports from the canonical module")
+MODULE_AS_VALUE = Code(
+    "MW104", "module-object-as-value", W, "a legacy module object is used as a value, not only through attributes",
+    "import the names it needs from the canonical module instead of passing the module around")
+MODULE_ATTRIBUTE_UNMAPPED = Code(
+    "MW105", "module-attribute-unmapped", W, "an attribute of a legacy module object that has no canonical counterpart",
+    "use the attribute from the module that defines it; the module import is left unchanged until then")
+UNBOUND_NAME = Code(
+    "MW107", "unbound-name", W, "a legacy name is used but never imported or defined in the file",
+    "import it from the canonical module (it may be injected at run time)")
+CANONICAL_ROOT_TAKEN = Code(
+    "MW111", "canonical-root-taken", W, "`import a.legacy` would become `import <canonical>`, whose first name the "
+    "file binds to something else (or the function reads before the import)",
+    "rename the other binding of that name, or import the canonical module by hand")
 
 
 def attribute_node(use: Use, depth: int) -> ast.Attribute | None:
@@ -376,4 +395,5 @@ STEP = Step(
     command=MoveImportsCommand,
     names=lambda config: set(config.legacy_names) | set(config.aliases.values()),
     examples=EXAMPLES / "imports",
+    codes=(STAR_IMPORT, MODULE_AS_VALUE, MODULE_ATTRIBUTE_UNMAPPED, UNBOUND_NAME, CANONICAL_ROOT_TAKEN),
 )

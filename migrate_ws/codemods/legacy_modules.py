@@ -15,12 +15,26 @@ from pathlib import Path
 from typing import Iterator
 
 from ..config import Config
-from ..findings import CANNOT_READ, LEGACY_MODULE_KEPT, MODULE_STILL_USED, NAMES_DROPPED, SHIM_MISSING_NAME, Finding
+from ..findings import CANNOT_READ, MODULE_STILL_USED, Code, Finding, Severity
 from ..model import Edit, FileResult, FileStatus, Plan, RepositoryContext, RepositoryOutcome
 from ..resolution import module_file
 from ..retirement import OwnDefinition, Retirement, plan_retirement
 from ..source import ANALYSIS, NESTING_ERRORS, SourceText, UndecodableSource, too_deep_reason
 from ..steps import Step
+
+# The finding codes only this step reports (the table: migrate_ws.findings.CODES).
+W, I = Severity.WARNING, Severity.INFO
+SHIM_MISSING_NAME = Code(
+    "MW601", "shim-missing-name", W, "a retired module's shim cannot provide a configured name",
+    "add the name to the canonical module, or remove it from the legacy module's `names`")
+LEGACY_MODULE_KEPT = Code(
+    "MW603", "legacy-module-kept", I, "a legacy module defines code of its own, so it stays and only its imports "
+    "were migrated", "move its own definitions elsewhere, or list them under the module's `drop`, to retire it",
+    why="the module's imports are migrated and nothing breaks; retiring it is a separate decision")
+NAMES_DROPPED = Code(
+    "MW604", "names-dropped", I, "a retired module's shim leaves out names the configuration drops",
+    "nothing in the repository uses them (checked); code outside it that does will break",
+    why="the configuration chose this, and the import check proves nothing in the repository uses them")
 
 def _final_text(root: Path, relative: str, changed: dict[str, FileResult]) -> str | None:
     result = changed.get(relative)
@@ -149,4 +163,5 @@ STEP = Step(
                 "when nothing refers to it any more); a module that defines code of its own stays.",
     repository=plan_legacy_step,
     foundation=True,
+    codes=(SHIM_MISSING_NAME, LEGACY_MODULE_KEPT, NAMES_DROPPED),
 )

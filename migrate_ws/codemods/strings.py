@@ -17,12 +17,29 @@ import re
 
 from ..analysis import StringRef
 from ..context import FileContext
-from ..findings import (LEGACY_LAYOUT_TEST, LEGACY_PATH_IN_TEXT, MODULE_PATH_STRING, NOT_EXPORTED, STRING_NOT_LITERAL,
-                        STRING_OUTSIDE_PATCH, STRING_UNMAPPED_NAME)
+from ..findings import LEGACY_LAYOUT_TEST, NOT_EXPORTED, STRING_NOT_LITERAL, Code, Severity
 from ..legacy_paths import LegacyPaths
 from ..steps import Step
 from . import EXAMPLES
 from .base import Command
+
+# The finding codes only this step reports (the table: migrate_ws.findings.CODES).
+W, I = Severity.WARNING, Severity.INFO
+STRING_OUTSIDE_PATCH = Code(
+    "MW402", "string-outside-patch-call", W, "a string names a legacy path outside a patch or import call",
+    "check what the string is for and change it by hand if it names the object")
+STRING_UNMAPPED_NAME = Code(
+    "MW403", "string-unmapped-name", W, "a string target names a legacy path the configuration does not map",
+    "point the string at the module that defines the object")
+MODULE_PATH_STRING = Code(
+    "MW404", "legacy-module-path-string", W, "a string used as a module path names a legacy module (sys.modules, "
+    "importlib, exec, a list of modules to import) and is not rewritten",
+    "point it at the canonical module, or delete it if it only exercised the legacy layout")
+LEGACY_PATH_IN_TEXT = Code(
+    "MW405", "legacy-path-in-text", I, "free text (a message, a docstring-like string, an example import line) "
+    "mentions a legacy path; text is never edited",
+    "nothing for the migration; reword the text when convenient",
+    why="text needs nobody's action after the migration; listed so the old paths still written in it can be found")
 
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 PATCH_CALLS = ("patch", "setattr", "import_module", "patch.dict", "patch.multiple")
@@ -162,4 +179,5 @@ STEP = Step(
     command=StringReferencesCommand,
     names=lambda config: set(),
     examples=EXAMPLES / "strings",
+    codes=(STRING_OUTSIDE_PATCH, STRING_UNMAPPED_NAME, MODULE_PATH_STRING, LEGACY_PATH_IN_TEXT),
 )
