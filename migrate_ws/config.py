@@ -238,6 +238,8 @@ def _step_options(table: dict[str, Any], where: str) -> dict[str, Any]:
         if unknown:
             raise ConfigError(f"{where}.{name}.{unknown[0]}: unknown key")
     return values
+
+
 # nodes a fallback expression may not contain: they bind names, open scopes or suspend
 _FALLBACK_REFUSED = (ast.NamedExpr, ast.Lambda, ast.Await, ast.Yield, ast.YieldFrom, ast.ListComp, ast.SetComp,
                      ast.DictComp, ast.GeneratorExp, ast.Starred)

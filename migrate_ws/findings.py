@@ -9,7 +9,9 @@ about the site itself.
 The codes below are the core's (and those more than one step reports): a code only one step
 reports is declared by that step's module (`Step.codes`), so adding a step adds its codes. The
 table, `CODES`, is the core's codes and every registered step's; `docs/codes.md` is generated
-from it (`python -m migrate_ws.reference_docs codes`).
+from it (`python -m migrate_ws.reference_docs codes`). This module imports no step: the
+registry (`migrate_ws.steps`, which every step module and the model import) hands in how to
+load the built-in steps, and the table loads them the first time it is read.
 
 Numbering: 1xx imports, 2xx aliases, 3xx factory calls, 4xx string references, 5xx the
 canonical module, 6xx legacy modules, 7xx verification, 8xx keeping the tree migrated
