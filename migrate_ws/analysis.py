@@ -717,3 +717,13 @@ def module_level_statements(tree: ast.Module, type_checking: bool = True) -> Ite
                 yield statement
 
     return visit(tree.body)
+
+
+def attribute_node(use: Use, depth: int) -> ast.Attribute | None:
+    """The Attribute node for `name.chain[0]...chain[depth-1]` within a use's chain."""
+    node = use.chain_node
+    for _ in range(len(use.chain) - depth):
+        if not isinstance(node, ast.Attribute):
+            return None
+        node = node.value
+    return node if isinstance(node, ast.Attribute) else None

@@ -35,7 +35,8 @@ from .legacy_paths import LegacyPaths, packages_in
 from .quoting import display_path
 from .transform import Patterns
 from .verification import ParseFailure
-from .resolution import ModuleReader, module_file, module_level_bindings
+from .module_files import module_file
+from .resolution import ModuleReader, module_level_bindings
 from .source import (ANALYSIS, NESTING_ERRORS, PARSER, SourceText, UndecodableSource, parse_source, too_deep_reason,
                      too_large_reason)
 

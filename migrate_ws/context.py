@@ -515,3 +515,8 @@ class FileContext:
 
     def span(self, node: ast.AST) -> tuple[int, int]:
         return self.edits.span(node)
+
+
+def attribute_span(context: FileContext, node: ast.Attribute) -> tuple[int, int]:
+    _, end = context.span(node)
+    return end - len(node.attr), end

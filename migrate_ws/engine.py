@@ -26,7 +26,8 @@ from .leaving_out import relying_on
 from .legacy_paths import packages_in
 from .model import FileOutcome, FileResult, FileStatus, Plan, RepositoryContext, Targets
 from .references import unchanged_references
-from .resolution import canonical_facts, module_file
+from .module_files import module_file
+from .resolution import canonical_facts
 from .worker import ProgressCallback, RunOptions, run_files
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from .config import Config
+from .module_files import module_file
 
 if TYPE_CHECKING:
     from .analysis import Binding, FileFacts
@@ -33,7 +34,6 @@ _FROM_BEFORE = re.compile(r"\bfrom\s+$")
 
 def packages_in(root: Path, config: Config) -> frozenset[str]:
     """The legacy modules that are packages: an `__init__.py` in the repository, or a configured module below them."""
-    from .resolution import module_file
 
     found: set[str] = set()
     for module in config.legacy_modules:

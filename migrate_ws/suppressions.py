@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Callable
 from . import findings as _registry  # the table of codes
 from .findings import (INVALID_SUPPRESSION, LEGACY_LAYOUT_TEST, PENDING_CHANGE, SUPPRESSION_WIDENED,
                        UNUSED_SUPPRESSION, Finding)
+from .model import Suppressed
 
 if TYPE_CHECKING:  # pragma: no cover
     from .analysis import Binding
@@ -44,18 +45,6 @@ GUARD = "migrate-ws: keep"  # the reason a kept import's bindings carry (`Bindin
 _DIRECTIVE = re.compile(r"#\s*migrate-ws:\s*(?P<kind>[\w-]*)(?P<codes>\[[^\]]*\]?)?")
 _IMPORT_KINDS = ("import-name", "import-module", "star")
 MAX_ROUNDS = 5
-
-
-@dataclass(frozen=True)
-class Suppressed:
-    """One site a `# migrate-ws: keep` comment suppressed: a kept change (MW800) or a silenced finding."""
-
-    line: int
-    code: str
-    message: str
-
-    def describe(self) -> str:
-        return f"{self.code} {self.message}"
 
 
 @dataclass

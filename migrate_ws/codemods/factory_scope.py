@@ -401,7 +401,7 @@ class Fallbacks:
             return None
         entry = cls._compiled.get(id(config))
         if entry is None or entry[0] is not config:
-            from ..discovery import Patterns
+            from ..patterns import Patterns
 
             entry = (config, [(fallback, Patterns([fallback.pattern])) for fallback in fallbacks])
             cls._compiled[id(config)] = entry

@@ -17,7 +17,7 @@ from typing import Iterator
 from ..config import Config
 from ..findings import CANNOT_READ, LEGACY_MODULE_KEPT, MODULE_STILL_USED, NAMES_DROPPED, SHIM_MISSING_NAME, Finding
 from ..model import Edit, FileResult, FileStatus, Plan, RepositoryContext, RepositoryOutcome
-from ..resolution import module_file
+from ..module_files import module_file
 from ..retirement import OwnDefinition, Retirement, plan_retirement
 from ..source import ANALYSIS, NESTING_ERRORS, SourceText, UndecodableSource, too_deep_reason
 from ..steps import Step
