@@ -18,7 +18,7 @@ from . import cache as result_cache
 from . import import_check
 from . import steps as step_registry
 from . import suppressions
-from .analysis import module_name_for
+from .scopes import module_name_for
 from .config import Config
 from .discovery import discover, discover_with_stats
 from .findings import ALIASES_DIFFER, BINDING_LOST, LEFT_OUT_WITH_REJECTED, REWRITE_REJECTED, Finding

@@ -24,7 +24,7 @@ from .config import Config
 from .module_files import module_file
 
 if TYPE_CHECKING:
-    from .analysis import Binding, FileFacts
+    from .scopes import Binding, FileFacts
 
 _DOTTED_NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 _IMPORTED_NAMES = re.compile(r"\s+import\s+\(?\s*((?:[A-Za-z_]\w*(?:\s+as\s+\w+)?\s*,?\s*)+)")
@@ -170,7 +170,7 @@ class LegacyPaths:
 def module_object_chains(binding: "Binding", module: str, facts: "FileFacts") -> Iterator[list[str] | None]:
     """The attribute chains after the module object of each use of a module-object binding (None: used
     as a value). For `import a.b.m` (which binds `a`), only the uses that spell `a.b.m`."""
-    from .analysis import resolve
+    from .scopes import resolve
 
     depth = len(module.split(".")) - 1 if binding.bound_path is not None else 0
     for use in facts.uses:

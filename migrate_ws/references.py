@@ -10,7 +10,7 @@ configured legacy module or the canonical module, those of a configured legacy n
 
 from __future__ import annotations
 
-from .analysis import Binding, attribute_node
+from .scopes import Binding, attribute_node
 from .context import FileContext, attribute_span
 from .model import Edit, Reference
 

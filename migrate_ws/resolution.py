@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .analysis import module_level_statements, resolve_relative
+from .scopes import module_level_statements, resolve_relative
 from .config import Config, ConfigError
 from .model import Signature
 from .module_files import module_file

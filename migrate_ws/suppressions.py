@@ -37,7 +37,7 @@ from .findings import (INVALID_SUPPRESSION, LEGACY_LAYOUT_TEST, PENDING_CHANGE, 
 from .model import Suppressed
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .analysis import Binding
+    from .scopes import Binding
     from .context import FileContext
 
 MARKER = "migrate-ws:"
@@ -206,7 +206,7 @@ class _Problem(Exception):
 
 def _needed_imports(context: "FileContext", unit: Unit) -> dict[tuple, str]:
     """Import bindings a kept (non-import) statement needs as they are: key -> the name it uses."""
-    from .analysis import resolve
+    from .scopes import resolve
 
     needed: dict[tuple, str] = {}
     exports = context.targets.canonical_exports
