@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterator, Mapping
 
 from .config import Config
 from .module_files import module_file
@@ -34,12 +34,13 @@ _FROM_BEFORE = re.compile(r"\bfrom\s+$")
 
 def packages_in(root: Path, config: Config) -> frozenset[str]:
     """The legacy modules that are packages: an `__init__.py` in the repository, or a configured module below them."""
+    return packages_from({module: module_file(root, module) for module in config.legacy_modules}, config)
 
-    found: set[str] = set()
-    for module in config.legacy_modules:
-        path = module_file(root, module)
-        if path is not None and path.name == "__init__.py":
-            found.add(module)
+
+def packages_from(files: Mapping[str, Path | None], config: Config) -> frozenset[str]:
+    """`packages_in`, given where the legacy modules are (module -> its file, None: not in the repository)."""
+    found = {module for module in config.legacy_modules
+             if (path := files.get(module)) is not None and path.name == "__init__.py"}
     return frozenset(found) | packages_by_configuration(config)
 
 

@@ -14,8 +14,6 @@ from .edits import Edit, sites_by_step, steps_touching
 from .findings import Finding, Severity
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from .config import Config
 
 
@@ -241,18 +239,6 @@ class Targets:
 
     def signature_map(self) -> dict[tuple[str, str], Signature | None]:
         return {(m, n): s for m, n, s in self.signatures}
-
-
-@dataclass
-class RepositoryContext:
-    """What a repository-level step sees: the plan of the per-file steps, and the repository."""
-
-    root: Path
-    config: Config
-    targets: Targets
-    plan: Plan
-    paths: list[str]  # every file the configuration selects
-    legacy_policy: str = "shim"
 
 
 @dataclass
