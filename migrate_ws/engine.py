@@ -22,7 +22,7 @@ from .config import Config
 from .discovery import discover, discover_with_stats
 from .findings import BINDING_LOST, LEFT_OUT_WITH_REJECTED, REWRITE_REJECTED, Finding
 from .leaving_out import relying_on
-from .model import FileOutcome, FileResult, FileStatus, Plan, Targets
+from .model import FileOutcome, FileResult, FileStatus, Plan, RepositoryOutcome, Suppressed, Targets
 from .references import unchanged_references
 from .repository_facts import RepositoryContext, gather as gather_facts, targets_for
 from .scopes import module_name_for
@@ -193,7 +193,7 @@ def _count_import_paths(result: Plan, outcomes: dict[str, FileOutcome], watched:
     result.importers_before, result.importers_after, result.import_moves = before, after, moves
 
 
-def _keep_files(result: Plan, kept: dict) -> None:
+def _keep_files(result: Plan, kept: dict[str, list[Suppressed]]) -> None:
     """Files a repository-level step leaves as they are because of `# migrate-ws: keep-file`."""
     by_path = {r.path: r for r in result.files}
     for path, sites in kept.items():
@@ -227,7 +227,7 @@ def _plan_dependencies(root: str, outcomes: dict[str, FileOutcome], everything: 
     return found
 
 
-def _add_repository_changes(result: Plan, step: str, outcome) -> None:
+def _add_repository_changes(result: Plan, step: str, outcome: RepositoryOutcome) -> None:
     """A repository-level step's files join the plan; a file another step already changes is refused."""
     by_path = {r.path: position for position, r in enumerate(result.files)}
     for change in outcome.files:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Callable
 from . import findings as _registry  # the table of codes
 from .findings import (INVALID_SUPPRESSION, LEGACY_LAYOUT_TEST, PENDING_CHANGE, SUPPRESSION_WIDENED,
                        UNUSED_SUPPRESSION, Finding)
-from .model import Suppressed
+from .model import RepositoryOutcome, Suppressed
 
 if TYPE_CHECKING:  # pragma: no cover
     from .scopes import Binding
@@ -405,10 +405,10 @@ def _unused(path: str, directives: list[Directive]) -> list[Finding]:
 
 # ----- the repository-level steps ---------------------------------------------------------------
 
-def keep_repository_files(outcome) -> dict[str, list[Suppressed]]:
+def keep_repository_files(outcome: RepositoryOutcome) -> dict[str, list[Suppressed]]:
     """A file a repository-level step would change (a legacy module's shim) that carries
     `# migrate-ws: keep-file` stays as it is, and that step reports nothing about it.
-    Returns the suppressed sites by path; `outcome` (a RepositoryOutcome) loses those files."""
+    Returns the suppressed sites by path; `outcome` loses those files."""
     from .source import SourceText, UndecodableSource
 
     kept: dict[str, list[Suppressed]] = {}
