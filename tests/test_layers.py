@@ -142,3 +142,19 @@ def test_the_known_exceptions_are_still_there():
     _, graph = _graph()
     gone = sorted(pair for pair in KNOWN_EXCEPTIONS if pair[1] not in graph.get(pair[0], {}))
     assert not gone, f"no longer imported: remove from KNOWN_EXCEPTIONS: {gone}"
+
+
+def test_no_step_imports_another_step():
+    """Steps share what the repository says through `RepositoryFacts` and helpers below them,
+    never through each other: a module that declares a STEP imports no other such module."""
+    modules, graph = _graph()
+
+    def declares_step(name: str) -> bool:
+        tree = ast.parse(modules[name].read_text(encoding="utf-8"))
+        return any(isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "STEP" for t in node.targets)
+                   for node in tree.body)
+
+    steps = {name for name in modules if name.startswith("codemods.") and declares_step(name)}
+    assert "codemods.imports" in steps and "codemods.legacy_modules" in steps
+    crossing = sorted((name, target) for name in steps for target in graph[name] if target in steps)
+    assert not crossing, f"steps importing other steps: {crossing}"
