@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .analysis import analyze, module_level_statements, module_name_for, resolve_relative
+from .analysis import analyze
 from .config import Config
 from .discovery import discover
 from .findings import (CANNOT_DECODE, CANNOT_READ, DOES_NOT_PARSE, IMPORT_ALREADY_BROKEN, TOO_DEEP, TOO_LARGE,
@@ -35,7 +35,9 @@ from .legacy_paths import LegacyPaths, packages_in
 from .quoting import display_path
 from .transform import Patterns
 from .verification import ParseFailure
-from .resolution import ModuleReader, module_file, module_level_bindings
+from .module_files import module_file
+from .resolution import ModuleReader, module_level_bindings
+from .scopes import module_level_statements, module_name_for, resolve_relative
 from .source import (ANALYSIS, NESTING_ERRORS, PARSER, SourceText, UndecodableSource, parse_source, too_deep_reason,
                      too_large_reason)
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import ast
 
-from ..analysis import Binding, Scope, resolve
-from ..context import FileContext, scope_chain
+from ..analysis import Binding, Scope, attribute_node, resolve
+from ..context import FileContext, attribute_span, scope_chain
 from ..import_statements import AliasSpec
 from ..findings import ALIAS_KEPT
 from ..steps import FIXTURES, Step
 from .base import Command
-from .imports import attribute_node, attribute_span
 
 
 class CollapseAliasesCommand(Command):

@@ -61,6 +61,7 @@ class FactoryCallsCommand(Command):
         return bool(context.config.factory.function)
 
     def transform(self, context: FileContext) -> None:
+        self._known_signatures: dict[tuple[str, str], Signature | None] | None = None  # read once per file
         factory = context.config.factory
         rewritten_uses: set[int] = set()
         touched: dict[int, tuple[Binding, list[CallSite]]] = {}  # the callee's import -> the calls rewritten
@@ -203,11 +204,9 @@ class FactoryCallsCommand(Command):
         targets = context.targets
         if not targets.signatures or not callee.signature_key:
             return None
-        signatures = _signature_maps.get(id(targets))
-        if signatures is None or signatures[0] is not targets:
-            signatures = (targets, targets.signature_map())
-            _signature_maps[id(targets)] = signatures
-        known = signatures[1]
+        known = self._known_signatures
+        if known is None:
+            known = self._known_signatures = targets.signature_map()
         module = context.names.module_object(callee.binding) if callee.via_module else callee.binding.module
         if (module, callee.signature_key) in known:
             return known[(module, callee.signature_key)]
@@ -518,9 +517,6 @@ def _names(config) -> set[str]:
     factory = config.factory
     return {*_factory_words(config), *factory.context_variables, *factory.factory_methods,
             *(fallback.name for fallback in factory.context_fallbacks)}
-
-
-_signature_maps: dict[int, tuple] = {}
 
 
 def _short(node: ast.expr) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ast
 
-from ..analysis import Binding, Use, resolve
-from ..context import FileContext
+from ..analysis import Binding, Use, attribute_node, resolve
+from ..context import FileContext, attribute_span
 from ..flow import BindingFlow
 from ..import_statements import AliasSpec
 from ..findings import (CANONICAL_ROOT_TAKEN, LEGACY_LAYOUT_TEST, MODULE_AS_VALUE, MODULE_ATTRIBUTE_UNMAPPED,
@@ -13,21 +13,6 @@ from ..findings import (CANONICAL_ROOT_TAKEN, LEGACY_LAYOUT_TEST, MODULE_AS_VALU
 from ..legacy_paths import LegacyPaths
 from ..steps import FIXTURES, Step
 from .base import Command
-
-
-def attribute_node(use: Use, depth: int) -> ast.Attribute | None:
-    """The Attribute node for `name.chain[0]...chain[depth-1]` within a use's chain."""
-    node = use.chain_node
-    for _ in range(len(use.chain) - depth):
-        if not isinstance(node, ast.Attribute):
-            return None
-        node = node.value
-    return node if isinstance(node, ast.Attribute) else None
-
-
-def attribute_span(context: FileContext, node: ast.Attribute) -> tuple[int, int]:
-    _, end = context.span(node)
-    return end - len(node.attr), end
 
 
 def exported_name(context: FileContext, legacy_name: str, via_legacy_module: bool) -> str | None:
