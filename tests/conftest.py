@@ -1,4 +1,4 @@
-"""Shared fixtures for the command-line tests."""
+"""Shared fixtures; shared functions and data are in helpers.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from helpers import make_legacy_repo  # noqa: E402
+from helpers import end_paused_runs, make_legacy_repo  # noqa: E402
 
 
 @pytest.fixture
@@ -25,3 +25,10 @@ def private_result_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     directory = tmp_path_factory.mktemp("result-cache")
     monkeypatch.setenv("MIGRATE_WS_CACHE_DIR", str(directory))
     return directory
+
+
+@pytest.fixture(autouse=True)
+def no_paused_run_left():
+    """A test that fails while a run waits at a pause must not leave that run behind."""
+    yield
+    end_paused_runs()

@@ -140,7 +140,7 @@ def test_dry_run_prints_diff_then_summary_then_findings(legacy_repo: Path) -> No
     assert result.stderr.startswith("migrate-ws: no configuration found; using the built-in netra preset")
     assert result.stderr.count("\n") == 1
     assert snapshot(legacy_repo) == before, "--dry-run wrote to the repository"
-    assert git(legacy_repo, "status", "--porcelain").stdout == ""
+    assert git(legacy_repo, "status", "--porcelain") == ""
 
 
 def test_dry_run_is_the_default_mode(legacy_repo: Path) -> None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 import random
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from helpers import git
 from migrate_ws.config import ConfigError, load_preset, parse_config
 from migrate_ws.discovery import Discovery, DiscoveryError, discover, discover_with_stats
 
@@ -37,10 +37,6 @@ def write(root: Path, relative: str, text: str) -> None:
     path = root / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
 
 
 def git_init(root: Path) -> None:

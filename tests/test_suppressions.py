@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from helpers import PACKAGE, make_legacy_repo, snapshot, write_files
+from helpers import PACKAGE, check_code_scanning_properties, make_legacy_repo, sarif_schema, snapshot, write_files
 from static_imports import new_unresolved_imports
 from migrate_ws.cli import app
 from migrate_ws.config import load_config
@@ -239,8 +239,6 @@ def test_ci_formats_show_suppressed_sites_only_when_asked(repo: Path) -> None:
                               "--show-suppressed").stdout)
     results = sarif["runs"][0]["results"]
     assert len(results) == 1 and results[0]["suppressions"][0]["kind"] == "inSource"
-    from test_output_formats import check_code_scanning_properties, sarif_schema
-
     check_code_scanning_properties(sarif)
     schema = sarif_schema()
     if schema is not None:
