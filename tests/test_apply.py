@@ -125,6 +125,7 @@ def test_apply_commits_each_step_on_a_new_branch(repo: Path, tmp_path: Path) -> 
     # the description groups them by code; the complete list is written next to it
     complete = (repo / ".git" / "migrate-ws" / "FOLLOW_UPS.md").read_text(encoding="utf-8")
     listed = json.loads((repo / ".git" / "migrate-ws" / "follow-ups.json").read_text(encoding="utf-8"))
+    assert findings, "the dry run reported no follow-up: nothing below is checked"
     for item in findings:
         assert f"| {item['code']} | {item['name']} |" in body
         assert f"- `{item['path']}:{item['line']}` {item['message']}" in complete
@@ -167,6 +168,7 @@ def test_json_report(repo: Path) -> None:
     strings = next(s for s in document["steps"] if s["name"] == "strings")
     assert strings == {**strings, "applied": False, "sha": None, "files": []}
     assert document["not_processed"] and all(item["code"].startswith("MW9") for item in document["not_processed"])
+    assert document["findings"]
     assert all({"code", "path", "line", "message"} <= set(item) for item in document["findings"])
     assert document["pr_body"] == str(repo / ".git" / "migrate-ws" / "PR_DESCRIPTION.md")
     assert Path(document["pr_body"]).is_file()

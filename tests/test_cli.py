@@ -279,6 +279,7 @@ def test_json_report(legacy_repo: Path) -> None:
     assert {step: sum(sites.get(step, 0) for sites in per_file) for step in STEPS} == summary["sites"]
     assert files[BROKEN_FILE]["status"] == "skipped"
 
+    assert document["findings"]
     for finding in document["findings"]:
         assert {"code", "name", "severity", "path", "line", "column", "message"} <= set(finding)
         assert isinstance(finding["line"], int) and finding["message"] and finding["code"] in CODES

@@ -57,7 +57,8 @@ def test_options_may_follow_the_paths_and_double_dash_ends_the_options(legacy_re
 def test_a_directory_selects_the_files_under_it(legacy_repo: Path) -> None:
     result = invoke("-C", legacy_repo, "--check", "--json", "netra_backend/app/services")
     assert result.exit_code == 1
-    assert all(path.startswith("netra_backend/app/services/") for path in changed_paths(json.loads(result.stdout)))
+    changed = changed_paths(json.loads(result.stdout))
+    assert changed and all(path.startswith("netra_backend/app/services/") for path in changed)
 
 
 def test_the_audit_subcommand_still_works(legacy_repo: Path) -> None:

@@ -137,7 +137,7 @@ def test_open_pr_without_gh_prints_the_commands_foundation_first(tmp_path: Path,
                            "--open-pr"], cwd=root, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     commands = [line.strip() for line in done.stdout.splitlines() if line.strip().startswith("gh pr create")]
-    assert commands and "--head mig-foundation" in commands[0] and "--base" not in commands[0]
+    assert len(commands) > 1 and "--head mig-foundation" in commands[0] and "--base" not in commands[0]
     for command in commands[1:]:
         assert "--base mig-foundation" in command
     assert any("--reviewer netra/agents" in command for command in commands)
