@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -32,3 +33,14 @@ def no_paused_run_left():
     """A test that fails while a run waits at a pause must not leave that run behind."""
     yield
     end_paused_runs()
+
+
+@pytest.fixture
+def hermetic_git(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No global or system git configuration (hooks paths, signing, identities) leaks in, nor
+    a repository or colour setting of the caller's environment; no bytecode is written."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "NO_COLOR", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)

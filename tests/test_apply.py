@@ -9,7 +9,6 @@ branches, index and the bytes and mode of every file.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import shutil
@@ -33,14 +32,7 @@ IMPORT_ALL = "import netra_backend.app.services.notifier, netra_backend.app.rout
 
 # ----- building repositories -----------------------------------------------------------------
 
-@pytest.fixture(autouse=True)
-def hermetic_git(monkeypatch):
-    """No global or system git configuration (hooks paths, signing, identities) leaks in."""
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "NO_COLOR", "FORCE_COLOR"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("hermetic_git")
 
 
 @pytest.fixture
