@@ -33,9 +33,8 @@ from migrate_ws.editing import splice
 from migrate_ws.engine import plan
 from migrate_ws.model import Edit, FileStatus
 
-from helpers import write_files
-from test_apply import (LEGACY_FILE, NOTIFIER, RUNNER, branches, commits_on, dry_run_result, files_of, git, make_repo,
-                        pr_body, tree_of)
+from helpers import (LEGACY_FILE, NOTIFIER, RUNNER, branches, commits_on, dry_run_result, files_of, git, make_repo,
+                     pr_body, tree_of, write_files)
 
 FAULTY_STEP = '''\
 """A step with a defect: it renames old_helper's import from shop_utils to new_helper, not its uses."""

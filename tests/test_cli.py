@@ -140,7 +140,7 @@ def test_dry_run_prints_diff_then_summary_then_findings(legacy_repo: Path) -> No
     assert result.stderr.startswith("migrate-ws: no configuration found; using the built-in netra preset")
     assert result.stderr.count("\n") == 1
     assert snapshot(legacy_repo) == before, "--dry-run wrote to the repository"
-    assert git(legacy_repo, "status", "--porcelain").stdout == ""
+    assert git(legacy_repo, "status", "--porcelain") == ""
 
 
 def test_dry_run_is_the_default_mode(legacy_repo: Path) -> None:
@@ -279,6 +279,7 @@ def test_json_report(legacy_repo: Path) -> None:
     assert {step: sum(sites.get(step, 0) for sites in per_file) for step in STEPS} == summary["sites"]
     assert files[BROKEN_FILE]["status"] == "skipped"
 
+    assert document["findings"]
     for finding in document["findings"]:
         assert {"code", "name", "severity", "path", "line", "column", "message"} <= set(finding)
         assert isinstance(finding["line"], int) and finding["message"] and finding["code"] in CODES
