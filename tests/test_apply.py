@@ -773,7 +773,7 @@ def test_legacy_keep_leaves_the_modules_and_matches_the_dry_run(repo: Path, tmp_
 
 
 def test_many_files_are_committed_through_stdin(repo: Path, tmp_path: Path, monkeypatch) -> None:
-    import migrate_ws.cli.git as git_module
+    import migrate_ws.applying.git as git_module
 
     monkeypatch.setattr(git_module, "PATHS_ON_COMMAND_LINE", 0)  # as if the paths were too long for argv
     expected = dry_run_result(repo, tmp_path, ["--legacy-modules", "keep"])

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from migrate_ws.cli.apply_lock import ApplyLock, Holder, LockHeld, process_alive, process_start, this_host
+from migrate_ws.applying.lock import ApplyLock, Holder, LockHeld, process_alive, process_start, this_host
 from test_apply import (
     assert_restored,
     branches,

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from migrate_ws.cli.apply_lock import process_alive
-from migrate_ws.cli.recovery import encode_state, read_state
+from migrate_ws.applying.lock import process_alive
+from migrate_ws.applying.journal import encode_state, read_state
 from test_apply import (
     ROUTE,
     assert_restored,

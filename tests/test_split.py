@@ -24,7 +24,7 @@ from test_apply import cli_env, run_cli
 from test_apply import assert_restored, repo_state  # noqa: E402
 from test_apply_faults import WAIT, _default_sigint
 from test_apply_recovery import wait_for
-from migrate_ws.cli.recovery import read_state
+from migrate_ws.applying.journal import read_state
 
 REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "fixtures" / "legacy_app"

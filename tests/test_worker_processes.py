@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from migrate_ws.cli.apply_lock import process_alive
+from migrate_ws.applying.lock import process_alive
 from test_apply import cli_env, make_repo, write_tree, git
 from test_apply_faults import WAIT
 

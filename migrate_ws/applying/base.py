@@ -50,24 +50,20 @@ listed), 130 interrupted and restored.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import deque
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
-
-from .terminal import say
+from typing import Callable, ContextManager, Iterator, Optional
 
 from ..config import Config, project_folders
 from ..editing import sites_by_step, step_contents
@@ -79,11 +75,11 @@ from ..pr import OUTPUT_TAIL_LINES, CommitRecord, TestRun, followup_lines, rende
 from ..quoting import display_path
 from ..report import plural
 from ..writer import Journal, ReadOnlyFile, read_or_none
-from .exit_codes import ExitCode, Failed, Refused, UsageError
+from ..exit_codes import ExitCode, Failed, Refused, UsageError
 from .git import (BranchExists, FileState, GitError, GitUnavailable, HeadState, NotARepository, ObjectStore,
                   Repository, stop_process)
-from . import interactive, test_pause, unwritable
-from .recovery import NO_RECOVERY, ApplyRecovery, InPlaceRecovery, Refusal, is_step_commit
+from . import test_pause, unwritable
+from .journal import NO_RECOVERY, ApplyRecovery, InPlaceRecovery, is_step_commit
 
 PR_BODY_NAME = "migrate-ws/PR_DESCRIPTION.md"
 FOLLOW_UPS_MD = "FOLLOW_UPS.md"
@@ -204,31 +200,39 @@ def uninterruptible(action: Callable[[], list[str]]) -> list[str]:
 # ----- output ----------------------------------------------------------------------------
 
 class UI:
-    def __init__(self, out: Any, err: Any, as_json: bool) -> None:
-        self.out = out
-        self.err = err
-        self.as_json = as_json
+    """What an applier reports through: lines of the report, notes and errors, the JSON document,
+    progress, the output of `--test-cmd`, and the user's review (`--interactive`). The appliers
+    never print; the terminal implementation is the command line's (`cli/apply_command.py`)."""
+
+    as_json = False
 
     def line(self, text: str = "") -> None:
-        """A line of the human-readable report (stderr when printing JSON)."""
-        say(self.err if self.as_json else self.out, text)
+        """A line of the human-readable report."""
+        raise NotImplementedError
 
     def note(self, text: str) -> None:
-        say(self.err, f"migrate-ws: {text}")
+        raise NotImplementedError
 
     def error(self, text: str) -> None:
-        say(self.err, f"migrate-ws: error: {text}")
+        raise NotImplementedError
 
     def json(self, document: dict) -> None:
-        self.out.file.write(json.dumps(document, indent=2) + "\n")
+        raise NotImplementedError
 
-    @contextmanager
-    def working(self, message: str) -> Iterator[None]:
-        if self.err.is_terminal and not self.as_json:
-            with self.err.status(message):
-                yield
-        else:
-            yield
+    def working(self, message: str) -> ContextManager[None]:
+        """Shown while a long step (planning) runs."""
+        return nullcontext()
+
+    def shows_test_output(self) -> bool:
+        """Whether the output of `--test-cmd` is shown as it runs (its end is kept either way)."""
+        return False
+
+    def test_output(self, line: str) -> None:
+        pass
+
+    def review(self, plan: Plan, root: Path, files: list[str], changed: set[str]) -> list[Finding]:
+        """`--interactive`: the files the user rejects, as findings (MW705)."""
+        raise NotImplementedError
 
 
 # ----- planning and verifying --------------------------------------------------------------
@@ -321,7 +325,7 @@ TEST_GATE = 'IFS= read -r _ || exit 125; exec </dev/null; exec /bin/sh -c "$1"'
 def run_tests(ui: UI, command: str, cwd: Path, started_as: Callable[[int], None] = lambda pid: None) -> TestRun:
     """Run `command` through the shell in `cwd`, in a process group of its own that `started_as`
     is told before the command starts; keep the end of its output."""
-    tee = ui.err.is_terminal and not ui.as_json
+    tee = ui.shows_test_output()
     ui.note(f"running the tests: {command}")
     started = time.monotonic()
     try:
@@ -343,7 +347,7 @@ def run_tests(ui: UI, command: str, cwd: Path, started_as: Callable[[int], None]
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             tail.append(line)
             if tee:
-                say(ui.err, line)
+                ui.test_output(line)
         proc.wait()
     except BaseException:
         stop_process(proc)
@@ -486,8 +490,7 @@ class Applier:
         changed = {result.path for result in plan.changed_files if result.path not in skip}
         if not changed:
             return
-        self.excluded += interactive.review_interactively(
-            plan, self.root, [result.path for result in plan.files], changed, self.ui.out, sys.stdin)
+        self.excluded += self.ui.review(plan, self.root, [result.path for result in plan.files], changed)
 
     def begin(self) -> None:
         pass
@@ -553,7 +556,7 @@ class Applier:
         Only this tool's temporary names, and only those of processes that are gone: under the lock
         no other migrate-ws writes here, and one that runs without it (outside a repository) is alive."""
         from ..writer import temp_file_pid
-        from .apply_lock import process_alive
+        from .lock import process_alive
 
         folders = sorted({change.full.parent for step in self.steps for change in step.changes})
         removed: list[str] = []
@@ -1101,35 +1104,3 @@ def gh_pr_create(ui: UI, gh: str, arguments: list[str], cwd: Path) -> CreatedPR:
     if result.returncode != 0:
         return CreatedPR(failed=(result.stderr.strip().splitlines() or [f"exit code {result.returncode}"])[-1])
     return CreatedPR(opened=result.stdout.strip())
-
-
-def run_apply(out: Any, err: Any, repository: Path, config: Config, options: Options) -> int:
-    """Apply the migration under `repository`; return the exit code (see the module docstring)."""
-    ui = UI(out, err, options.as_json)
-    if options.rollback_on_fail and not options.test_cmd:
-        ui.error("--rollback-on-fail needs --test-cmd")
-        return ExitCode.USAGE
-    if options.split_by:
-        from .split_apply import SplitApplier
-
-        applier: Applier = SplitApplier(ui, repository, config, options)
-    else:
-        applier = (InPlaceApplier if options.no_git else GitApplier)(ui, repository, config, options)
-    with sigterm_raises():
-        try:
-            return applier.run()
-        except (Refused, Refusal) as exc:  # recovery: Refusal (lock held, interrupted run)
-            ui.error(str(exc))
-            return ExitCode.REFUSED
-        except UsageError as exc:
-            ui.error(str(exc))
-            return ExitCode.USAGE
-        except GitUnavailable as exc:
-            ui.error(f"{exc}; nothing was changed")
-            return ExitCode.REFUSED
-        except GitError as exc:
-            ui.error(f"{exc}; nothing was changed")
-            return ExitCode.REFUSED
-        except KeyboardInterrupt:
-            ui.note("interrupted" if applier.writing else "interrupted; nothing was changed")
-            return ExitCode.INTERRUPTED

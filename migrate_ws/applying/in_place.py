@@ -25,16 +25,11 @@ and every file restored; 130 interrupted, every file restored.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Optional
-
-from ..config import Config
+from ..exit_codes import ExitCode
 from ..quoting import display_path
 from ..report import plural
 from . import unwritable
-from .apply_command import InPlaceApplier, Options, Outcome, UI, applied_exit_code, print_findings, sigterm_raises
-from .exit_codes import ExitCode, Refused, UsageError
-from .recovery import Refusal
+from .base import InPlaceApplier, Outcome, applied_exit_code, print_findings
 
 
 class FixApplier(InPlaceApplier):
@@ -71,24 +66,3 @@ class FixApplier(InPlaceApplier):
         if code == ExitCode.CLEAN and self.plan is not None and self.plan.skipped_files:
             return ExitCode.UNPROCESSED
         return code
-
-
-def run_fix(out: Any, err: Any, repository: Path, config: Config, *, only: Optional[list[str]] = None,
-            jobs: Optional[int] = None, legacy_policy: str = "shim", todo_comments: bool = False,
-            as_json: bool = False) -> int:
-    ui = UI(out, err, as_json)
-    options = Options(jobs=jobs, allow_dirty=True, no_git=True, legacy_policy=legacy_policy,
-                      todo_comments=todo_comments, as_json=as_json, only=only)
-    applier = FixApplier(ui, repository, config, options)
-    with sigterm_raises():
-        try:
-            return applier.run()
-        except (Refused, Refusal) as exc:  # recovery: Refusal (lock held, interrupted --apply)
-            ui.error(str(exc))
-            return ExitCode.REFUSED
-        except UsageError as exc:
-            ui.error(str(exc))
-            return ExitCode.USAGE
-        except KeyboardInterrupt:
-            ui.note("interrupted" if applier.writing else "interrupted; nothing was changed")
-            return ExitCode.INTERRUPTED

@@ -62,9 +62,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import test_pause
-from .exit_codes import ExitCode
+from ..exit_codes import ExitCode
 from ..writer import fsync_directory, read_or_none
-from .apply_lock import ApplyLock, Holder, LockHeld, process_alive, process_group_alive, process_start
+from .lock import ApplyLock, Holder, LockHeld, process_alive, process_group_alive, process_start
 
 JOURNAL_DIR = "apply-journal"
 STATE = "state.json"
@@ -1175,13 +1175,12 @@ def is_step_commit(repo: Any, sha: str, parent: str, step: str | None) -> bool:
             and f"Step: {step}" in body.splitlines())
 
 
-def run_abort(out: Any, err: Any, root: Path) -> int:
-    """`migrate-ws --abort`: restore the repository from the journal of an interrupted --apply."""
+def run_abort(ui: Any, root: Path) -> int:
+    """`migrate-ws --abort`: restore the repository from the journal of an interrupted --apply;
+    reported through `ui` (the report's lines, notes and errors)."""
     from .git import GitError, GitUnavailable, NotARepository, Repository
-    from .terminal import say
 
-    def error(text: str) -> None:
-        say(err, f"migrate-ws: error: {text}")
+    error = ui.error
 
     try:
         repo = Repository(root)
@@ -1196,7 +1195,7 @@ def run_abort(out: Any, err: Any, root: Path) -> int:
         lock = ApplyLock(repo.common_dir() / "migrate-ws")
         directory = journal_directory(git_dir)
         if not directory.exists() and not lock.path.exists():
-            say(out, "migrate-ws: nothing to abort (no interrupted --apply in this repository).")
+            ui.line("migrate-ws: nothing to abort (no interrupted --apply in this repository).")
             return EXIT_RESTORED
         # A damaged journal is named before anything at all changes, even the killed run's stale
         # lock. Reading needs no lock: a run writes each record before the state points at it,
@@ -1215,7 +1214,7 @@ def run_abort(out: Any, err: Any, root: Path) -> int:
             return EXIT_REFUSED
         try:
             if lock.replaced is not None:
-                say(err, f"migrate-ws: removed a stale lock left by a run that is gone ({lock.replaced.describe()})")
+                ui.note(f"removed a stale lock left by a run that is gone ({lock.replaced.describe()})")
             try:
                 state = read_state(directory)
                 journal = validate_journal(directory, state) if state is not None else None
@@ -1225,7 +1224,7 @@ def run_abort(out: Any, err: Any, root: Path) -> int:
             if state is None or journal is None:
                 if directory.exists():
                     _remove_tree(directory)
-                say(out, "migrate-ws: nothing to abort (no interrupted --apply in this repository).")
+                ui.line("migrate-ws: nothing to abort (no interrupted --apply in this repository).")
                 return EXIT_RESTORED
             aborter = Aborter(repo, directory, journal)
             problem = aborter.refusal()
@@ -1240,7 +1239,7 @@ def run_abort(out: Any, err: Any, root: Path) -> int:
                 aborter.errors.append(str(exc))
             for line in aborter.lines:
                 if line.startswith(("removed git's", "stopped the test command")):
-                    say(err, f"migrate-ws: {line}")
+                    ui.note(line)
             if aborter.errors:
                 for problem in aborter.errors:
                     error(f"could not restore: {problem}")
@@ -1250,7 +1249,7 @@ def run_abort(out: Any, err: Any, root: Path) -> int:
             _remove_tree(directory)
             summary = ", ".join(line for line in aborter.lines
                                 if not line.startswith(("removed git's", "stopped the test command")))
-            say(out, f"migrate-ws: aborted the --apply interrupted {what} ({holder}): {summary}.")
+            ui.line(f"migrate-ws: aborted the --apply interrupted {what} ({holder}): {summary}.")
             return EXIT_RESTORED
         finally:
             lock.release()

@@ -33,9 +33,9 @@ from ..model import Plan
 from ..pr import CommitRecord, Slice, render
 from ..report import plural
 from ..slicing import Owners, Piece, Split, SplitBy, SplitError, split
-from .apply_command import (FOLLOW_UPS_JSON, FOLLOW_UPS_MD, PR_BODY_NAME, Failed, FileChange, GitApplier, Outcome,
+from .base import (FOLLOW_UPS_JSON, FOLLOW_UPS_MD, PR_BODY_NAME, Failed, FileChange, GitApplier, Outcome,
                             PlannedStep, Refused, UsageError, applied_exit_code, check_command, gh_pr_create)
-from .exit_codes import ExitCode
+from ..exit_codes import ExitCode
 from .git import SPLIT_SCRATCH_REF, BranchExists, GitError
 
 
@@ -120,13 +120,13 @@ class SplitApplier(GitApplier):
             outcome = Outcome("applied", applied_exit_code(self.plan, []), commits, None, pr_path)
         except KeyboardInterrupt as exc:
             problems = self.rollback()
-            from .apply_command import Terminated, ignore_further_signals
+            from .base import Terminated, ignore_further_signals
 
             ignore_further_signals()
             what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
             return self.restored(Outcome("interrupted", ExitCode.INTERRUPTED, error=what), problems)
         except BranchExists as exc:
-            from .apply_command import branch_taken
+            from .base import branch_taken
 
             problems = self.rollback()
             if problems:
@@ -134,7 +134,7 @@ class SplitApplier(GitApplier):
             raise Refused(branch_taken(exc)) from None
         except (Failed, GitError, OSError) as exc:
             problems = self.rollback()
-            from .apply_command import describe_error
+            from .base import describe_error
 
             return self.restored(Outcome("failed", ExitCode.FAILED, error=describe_error(exc)), problems)
         except Exception as exc:  # a defect in migrate-ws: still delete what was made
