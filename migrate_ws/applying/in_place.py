@@ -1,10 +1,11 @@
-"""`migrate-ws --fix [PATH]...`: write the change in place, without git, like `ruff --fix`.
+"""Writing in place, without git: `--apply --no-git` (`InPlaceApplier`: a failure restores every
+file written) and `migrate-ws --fix [PATH]...` (`FixApplier`), like `ruff --fix`.
 
 Made for the fixing pre-commit hook (`.pre-commit-hooks.yaml`): pre-commit passes the
 staged Python files, `--fix` rewrites the ones that need it and exits 1, so the hook fails
 and the user reviews and stages the rewritten files (what black and `ruff --fix
 --exit-non-zero-on-fix` do). It works inside a git repository and never runs git: no
-branch, no commit. It does take the apply lock of the repository (`apply_lock.py`, found
+branch, no commit. It does take the apply lock of the repository (`lock.py`, found
 without running git), so it never writes while an `--apply`, `--abort` or another `--fix`
 does, and it refuses while an interrupted `--apply` awaits `--abort` (exit 1, the line
 `--apply` prints). It removes the temporary files a killed run left next to the files it
@@ -25,11 +26,46 @@ and every file restored; 130 interrupted, every file restored.
 
 from __future__ import annotations
 
-from ..exit_codes import ExitCode
+import os
+from pathlib import Path
+
+from ..exit_codes import ExitCode, UsageError
+from ..model import Plan
 from ..quoting import display_path
 from ..report import plural
 from . import unwritable
-from .base import InPlaceApplier, Outcome, applied_exit_code, print_findings
+from .base import Applier, applied_exit_code, not_processed, print_findings
+from .outcome import FileChange, Outcome, PlannedStep
+from .recovery import InPlaceRecovery
+
+
+class InPlaceApplier(Applier):
+    """`--no-git`: write the files in place; a failure restores every file already written."""
+
+    mode = "no-git"
+
+    def prepare(self) -> None:
+        if self.options.branch:
+            raise UsageError("--branch needs git; it cannot be used with --no-git")
+        if self.options.open_pr:
+            raise UsageError("--open-pr needs git; it cannot be used with --no-git")
+        # inside a git repository: the apply lock, and a refusal while an --apply awaits --abort
+        self.recovery = InPlaceRecovery.take(self.root, self.ui.note)  # recovery
+
+    def close(self) -> None:
+        self.recovery.close()  # recovery: the lock
+
+    def select(self, plan: Plan) -> None:
+        self.excluded = unwritable.find(self.root, plan, not_processed(plan), self.ui.note)  # unwritable
+
+    def write_step(self, step: PlannedStep) -> list[FileChange]:
+        # without commits only the end state matters: each file is written once, with its final content
+        final = [change for change in step.changes if self.last_step[change.path] == step.name]
+        super().write_step(PlannedStep(step.name, step.title, step.sites, final))
+        return step.changes  # reported per step, as the commits would be
+
+    def pr_body_path(self) -> Path | None:
+        return Path(os.path.abspath(self.options.pr_body)) if self.options.pr_body is not None else None
 
 
 class FixApplier(InPlaceApplier):

@@ -10,7 +10,7 @@ from typing import Any
 
 def run_abort(out: Any, err: Any, root: Path) -> int:
     """Restore the repository from the journal of an interrupted --apply; return the exit code."""
-    from ..applying.journal import run_abort as abort
+    from ..applying.abort import run_abort as abort
     from .apply_command import TerminalUI
 
     return abort(TerminalUI(out, err, False), root)

@@ -2,7 +2,7 @@
 reports on the terminal, and turns what ended the run into an exit code.
 
 The machinery (planning, verifying, writing, committing, undoing, the journal and the lock) is
-`migrate_ws/applying/`; its module `base.py` describes the run and its exit codes.
+`migrate_ws/applying/`; `git_applier.py` describes the run and its exit codes.
 """
 
 from __future__ import annotations
@@ -13,9 +13,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..applying.base import Applier, GitApplier, InPlaceApplier, Options, UI, sigterm_raises
+from ..applying.base import Applier
 from ..applying.git import GitError, GitUnavailable
-from ..applying.journal import Refusal
+from ..applying.git_applier import GitApplier
+from ..applying.in_place import InPlaceApplier
+from ..applying.outcome import Options
+from ..applying.recovery import Refusal
+from ..applying.signals import sigterm_raises
+from ..applying.ui import UI
 from ..config import Config
 from ..exit_codes import ExitCode, Refused, UsageError
 from ..findings import Finding
@@ -67,7 +72,7 @@ class TerminalUI(UI):
 
 
 def run_apply(out: Any, err: Any, repository: Path, config: Config, options: Options) -> int:
-    """Apply the migration under `repository`; return the exit code (see applying/base.py)."""
+    """Apply the migration under `repository`; return the exit code (see applying/git_applier.py)."""
     ui = TerminalUI(out, err, options.as_json)
     if options.rollback_on_fail and not options.test_cmd:
         ui.error("--rollback-on-fail needs --test-cmd")

@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from ..applying.base import Options, sigterm_raises
 from ..applying.in_place import FixApplier
-from ..applying.journal import Refusal
+from ..applying.outcome import Options
+from ..applying.recovery import Refusal
+from ..applying.signals import sigterm_raises
 from ..config import Config
 from ..exit_codes import ExitCode, Refused, UsageError
 from .apply_command import TerminalUI
