@@ -141,6 +141,7 @@ class Applier:
         self.last_step: dict[str, str] = {}  # path -> the last step that writes it
         self.base: HeadState | None = None
         self.branch: str | None = None
+        self.untracked: list[str] = []  # untracked files (relative to the top) the run let be
         self.writing = False  # the transaction has started
         self.recovery = NO_RECOVERY  # recovery: the lock and on-disk journal (git mode), see recovery.py and journal.py
 
@@ -419,7 +420,7 @@ class Applier:
     def document(self, outcome: Outcome) -> dict:
         return json_document(outcome, mode=self.mode, plan=self.plan, steps=self.steps,
                              excluded=self.excluded, branch=self.branch, base=self.base,
-                             legacy_policy=self.options.legacy_policy)
+                             legacy_policy=self.options.legacy_policy, untracked=self.untracked)
 
     def nothing_to_apply(self) -> int:
         assert self.plan is not None

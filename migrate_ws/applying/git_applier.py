@@ -6,7 +6,9 @@ What it does, in order:
    working tree (or `--no-git` was given), git can be run and can make commits, no merge
    or rebase is in progress, the working tree is clean (unless `--allow-dirty`; even then
    a file the migration rewrites must not have uncommitted changes), and the branch name
-   is free. A malformed `--branch`, or `--branch`/`--open-pr` with `--no-git`, is a usage
+   is free. Untracked files are let be, as `git switch` lets them be, and listed in a note
+   (and in `--json`); once planned, an untracked file the migration would write refuses the
+   run (with `--allow-dirty` it is left out, as an ignored file is). A malformed `--branch`, or `--branch`/`--open-pr` with `--no-git`, is a usage
    error (exit 2).
 2. Plans the whole migration (the one plan `--dry-run` shows) and verifies it: every file's
    content after every step must parse, a second run over the final content plans nothing,
@@ -62,6 +64,7 @@ from ..exit_codes import Failed, Refused, UsageError
 from ..findings import NOT_TRACKED
 from ..model import Plan
 from ..pr import CommitRecord, title
+from ..quoting import display_path
 from ..report import plural
 from . import unwritable
 from .base import Applier, not_processed
@@ -107,7 +110,7 @@ class GitApplier(Applier):
         # are synced once each, at the end of a step, not after every write (see writer.Journal)
         self.journal.deferred_sync = True
         self.repo: Repository | None = None
-        self.dirty: list[tuple[str, str]] = []
+        self.dirty: list[tuple[str, str]] = []  # (status, path) of each uncommitted change to a tracked file
         self.branch_created = False
         self.creating_branch = False  # `git update-ref` creating it ran (and may have been stopped)
         self.created_at: str | None = None  # the commit git created the branch at (None: not created)
@@ -161,7 +164,11 @@ class GitApplier(Applier):
         self.locks = [repo.git_path("index.lock"), repo.git_path("HEAD.lock"), repo.git_path(f"refs/heads/{name}.lock")]
         if self.locks[0].exists():
             raise Refused(f"another git process is running ({self.locks[0]} exists); try again when it has finished")
-        self.dirty = repo.status_entries()
+        entries = repo.status_entries()
+        # untracked files are let be, as `git switch` lets them be (and `git stash` would not take
+        # them): only those the migration writes stop it, once the plan names them (select)
+        self.dirty = [(status, path) for status, path in entries if status != "??"]
+        self.untracked = [path for status, path in entries if status == "??"]
         if self.dirty and not self.options.allow_dirty:
             sample = ", ".join(path for _, path in self.dirty[:3]) + (", ..." if len(self.dirty) > 3 else "")
             raise Refused(f"the working tree has uncommitted changes ({len(self.dirty)} paths: {sample}); "
@@ -175,7 +182,13 @@ class GitApplier(Applier):
         tracked = self.repo.tracked([prefix + p for p in paths])
         self.excluded = [left_out(p, "not tracked by git; left unchanged", NOT_TRACKED)
                          for p in paths if prefix + p not in tracked]
-        dirty = {path for _, path in self.dirty}  # (status, path) pairs from git
+        untracked = set(self.untracked)
+        written = [p for p in paths if prefix + p in untracked]
+        if written and not self.options.allow_dirty:
+            sample = ", ".join(display_path(p) for p in written[:5]) + (", ..." if len(written) > 5 else "")
+            raise Refused(f"the migration would write {plural(len(written), 'untracked file')} ({sample}); add "
+                          "them to git first, or pass --allow-dirty to leave them unchanged")
+        dirty = {path for _, path in self.dirty}
         touched = [p for p in paths if prefix + p in dirty and prefix + p in tracked]
         if touched:
             sample = ", ".join(touched[:5]) + (", ..." if len(touched) > 5 else "")
@@ -282,6 +295,14 @@ class GitApplier(Applier):
                      f"Review with: git log --stat {self.base.sha[:10]}..{self.branch}")
         if self.dirty:
             self.ui.line(f"Your uncommitted changes ({len(self.dirty)} paths) were left as they were, not committed.")
+        self.print_untracked()
+
+    def print_untracked(self) -> None:
+        """Note: the untracked files the run let be (the --json document lists them all)."""
+        if self.untracked:
+            shown = ", ".join(display_path(path) for path in self.untracked[:10])
+            self.ui.line(f"Note: {plural(len(self.untracked), 'untracked file')} left alone (the migration does not "
+                         f"write them): {shown}{', ...' if len(self.untracked) > 10 else ''}")
 
     def open_pr(self, body: Path) -> None:
         ui = self.ui

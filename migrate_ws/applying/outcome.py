@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from ..findings import Code, Finding
 from ..pr import CommitRecord, TestRun
@@ -70,7 +70,7 @@ class Outcome:
 
 def json_document(outcome: Outcome, *, mode: str, plan: Plan | None, steps: list[PlannedStep],
                   excluded: list[Finding], branch: str | None, base: HeadState | None,
-                  legacy_policy: str) -> dict:
+                  legacy_policy: str, untracked: Sequence[str] = ()) -> dict:
     committed = {c.step: c for c in outcome.commits}
     kept = outcome.status in ("applied", "tests-failed")
     return {
@@ -93,6 +93,7 @@ def json_document(outcome: Outcome, *, mode: str, plan: Plan | None, steps: list
                           + [{"path": f.path, "code": f.code, "reason": f.message.removeprefix(NOT_PROCESSED)}
                              for f in excluded]) if plan is not None else [],
         "legacy_modules": legacy_policy,
+        "untracked": list(untracked),  # untracked files the run let be (it does not write them)
         "pr_body": str(outcome.pr_body) if outcome.pr_body is not None else None,
         "test": outcome.test_run.to_json() if outcome.test_run is not None else None,
         "error": outcome.error,

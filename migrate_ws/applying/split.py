@@ -309,6 +309,7 @@ class SplitApplier(GitApplier):
             return
         self.ui.line(f"Merge {self.branches[0].name} first; every other branch is based on it. Push them all with: "
                      f"git push origin " + " ".join(shlex.quote(b.name) for b in self.branches))
+        self.print_untracked()
 
     def open_pr(self, body: Path) -> None:
         """The foundation's PR first, then every slice's against it, owners as reviewers."""
