@@ -195,12 +195,13 @@ def test_dirty_tree_is_refused(repo: Path) -> None:
     assert_restored(repo, before)
 
 
-def test_untracked_file_alone_makes_the_tree_dirty(repo: Path) -> None:
+def test_untracked_file_alone_does_not_make_the_tree_dirty(repo: Path) -> None:
+    # git switch lets untracked files be (and git stash would not take them): so does --apply
     (repo / "scratch.py").write_text("x = 1\n")
-    before = repo_state(repo)
-    result = invoke(["--apply", "-C", repo])
-    assert result.exit_code == 1 and "uncommitted changes" in result.stderr
-    assert_restored(repo, before)
+    result = invoke(["--apply", "-C", repo, "--branch", "untracked"])
+    assert result.exit_code == 0, result.output
+    assert "untracked file left alone" in result.stdout and "scratch.py" in result.stdout
+    assert (repo / "scratch.py").read_text() == "x = 1\n"
 
 
 def test_allow_dirty_keeps_uncommitted_changes_out_of_the_commits(repo: Path) -> None:
@@ -497,7 +498,7 @@ def test_legacy_keep_leaves_the_modules_and_matches_the_dry_run(repo: Path, tmp_
 
 
 def test_many_files_are_committed_through_stdin(repo: Path, tmp_path: Path, monkeypatch) -> None:
-    import migrate_ws.cli.git as git_module
+    import migrate_ws.applying.git as git_module
 
     monkeypatch.setattr(git_module, "PATHS_ON_COMMAND_LINE", 0)  # as if the paths were too long for argv
     expected = dry_run_result(repo, tmp_path, ["--legacy-modules", "keep"])

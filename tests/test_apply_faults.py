@@ -77,7 +77,7 @@ def test_a_write_failing_half_way_with_dirty_changes_keeps_them(repo: Path, monk
 def test_a_file_made_read_only_after_the_check_restores_the_repository(repo: Path, monkeypatch) -> None:
     # read-only files are found before the branch is created and left out (test_apply_unwritable.py);
     # one that becomes read-only after that check still stops the write, and everything is put back
-    import migrate_ws.cli.unwritable as unwritable
+    import migrate_ws.applying.unwritable as unwritable
 
     monkeypatch.setattr(unwritable, "problem", lambda full: None)  # as if the check ran before the chmod
     os.chmod(repo / NOTIFIER, 0o444)  # git does not track write bits: the tree is still clean

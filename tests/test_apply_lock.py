@@ -21,7 +21,7 @@ import pytest
 
 from helpers import (WAIT, assert_restored, branches, cli_env, commits_on, default_sigint, git, interrupt, invoke,
                      make_repo, pr_body, repo_state, run_cli, start_cli, wait_for)
-from migrate_ws.cli.apply_lock import ApplyLock, Holder, LockHeld, process_alive, process_start, this_host
+from migrate_ws.applying.lock import ApplyLock, Holder, LockHeld, process_alive, process_start, this_host
 
 
 def lock_path(repo: Path) -> Path:
@@ -194,7 +194,8 @@ def test_two_concurrent_applies_one_succeeds_and_the_other_touches_nothing(tmp_p
 
 def test_the_lock_is_released_when_an_apply_is_refused(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
-    (repo / "notes.txt").write_text("dirty\n")
+    with open(repo / "README.md", "a") as handle:  # a tracked file: untracked ones do not refuse
+        handle.write("dirty\n")
     result = invoke(["--apply", "-C", repo])
     assert result.exit_code == 1 and "uncommitted changes" in result.stderr
     assert not (repo / ".git" / "migrate-ws").exists()

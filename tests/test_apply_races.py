@@ -1,7 +1,7 @@
 """`--apply` racing with the user's own git work and editor, in one or two working trees.
 
 Real `python -m migrate_ws --apply` processes are held at a point of the run by the test
-seam (`MIGRATE_WS_TEST_PAUSE`, `migrate_ws/cli/test_pause.py`); while one waits, the test
+seam (`MIGRATE_WS_TEST_PAUSE`, `migrate_ws/applying/test_pause.py`); while one waits, the test
 does what a busy developer does (creates a branch of that name, runs a second `--apply`
 from a second working tree of the same repository, appends a line to a file the run is
 rewriting), then lets it go on (`MIGRATE_WS_TEST_RESUME`) or kills it. Other branches are

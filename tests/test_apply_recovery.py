@@ -5,7 +5,7 @@ inside planning, after the branch was created, in the middle of a file write (it
 temporary file complete, the rename not done), inside `git commit` of the second step (a
 pre-commit hook of the repository holds it there; git itself killed too, or still
 running), and while the user's `--test-cmd` runs. Points a test cannot reach from outside
-use the documented test seam `MIGRATE_WS_TEST_PAUSE` (`migrate_ws/cli/test_pause.py`).
+use the documented test seam `MIGRATE_WS_TEST_PAUSE` (`migrate_ws/applying/test_pause.py`).
 
 Before each `--abort`, the test checks that the kill really hit the intended point (the
 journal's phase, the branch, modified files, temporary files, git's lock files). After
@@ -28,8 +28,8 @@ import pytest
 from helpers import (BRANCH, ROUTE, WAIT, assert_exactly_as_before, assert_restored, branches, cli_env, commits_on,
                      git, make_repo, pausing_script, repo_state, run_cli, settled, sigkill, start_killable_apply,
                      temp_files, wait_for)
-from migrate_ws.cli.apply_lock import process_alive
-from migrate_ws.cli.recovery import encode_state, read_state
+from migrate_ws.applying.lock import process_alive
+from migrate_ws.applying.journal import encode_state, read_state
 
 
 @pytest.fixture

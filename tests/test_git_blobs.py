@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 
 from helpers import git, git_init_and_commit, repo_state, write_files
-from migrate_ws.cli.git import FileState, Repository
-from migrate_ws.cli.recovery import read_state
+from migrate_ws.applying.git import FileState, Repository
+from migrate_ws.applying.journal import read_state
 
 
 def blob_id(data: bytes) -> str:

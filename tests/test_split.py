@@ -21,7 +21,7 @@ import pytest
 
 from helpers import (WAIT, assert_restored, cli_env, default_sigint, example_app, git, git_init_and_commit, repo_state,
                      run_cli, wait_for)
-from migrate_ws.cli.recovery import read_state
+from migrate_ws.applying.journal import read_state
 
 REPO = Path(__file__).resolve().parent.parent
 LIMIT = 60_000

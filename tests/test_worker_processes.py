@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from helpers import WAIT, cli_env, git, make_repo, write_files
-from migrate_ws.cli.apply_lock import process_alive
+from migrate_ws.applying.lock import process_alive
 
 
 def descendants(pid: int) -> list[int]:

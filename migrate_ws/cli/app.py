@@ -19,7 +19,7 @@ from ..engine import plan as build_plan
 from ..model import Plan
 from .. import review
 from ..report import followup_lines, patch, summary_lines, to_json, unified_diff
-from .exit_codes import ExitCode, UsageError
+from ..exit_codes import ExitCode, UsageError
 from .paths import PathsGroup, given_paths
 from .terminal import make_consoles, say
 
@@ -253,8 +253,8 @@ def main_command(
             except SplitError as exc:
                 raise UsageError(str(exc)) from None
         repository = resolve_root(root)
-        if abort:  # recovery: undo an --apply killed half way (see recovery.py)
-            from .recovery import run_abort
+        if abort:  # recovery: undo an --apply killed half way (see applying/abort.py)
+            from .abort_command import run_abort
 
             raise typer.Exit(run_abort(out, err, repository))
         config = load_config(repository, config_file, preset)
@@ -280,7 +280,7 @@ def main_command(
                 split_by=split_by, max_files=max_files, interactive=interactive, only=paths,
             ))
             raise typer.Exit(code)
-        from .recovery import interrupted_apply_warning  # recovery: say so when an --apply was interrupted
+        from .abort_command import interrupted_apply_warning  # recovery: say so when an --apply was interrupted
 
         if (warning := interrupted_apply_warning(repository)) is not None:
             say(err, f"migrate-ws: warning: {warning}")

@@ -459,3 +459,14 @@ class Repository:
             self.run(*command, "--pathspec-from-file=-", "--pathspec-file-nul",
                      stdin="\0".join(specs).encode("utf-8", "surrogateescape"))
         return self.run("rev-parse", "HEAD").strip()
+
+
+def is_step_commit(repo: "Repository", sha: str, parent: str, step: str | None) -> bool:
+    """Whether `sha` is the commit of the step `step` made on `parent` by migrate-ws (one whose
+    `git commit` ended after the run that started it lost track: killed or interrupted)."""
+    status, out, _ = repo.run_status("log", "-1", "--format=%P%x00%s%x00%b", sha)
+    if status != 0:
+        return False
+    parents, subject, body = (out.split("\x00") + ["", ""])[:3]
+    return (parents.strip() == parent and subject.startswith("migrate-ws: ")
+            and f"Step: {step}" in body.splitlines())
