@@ -85,7 +85,8 @@ def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs
     """
     root = root.resolve()
     wanted = None if steps is None else set(steps)
-    selected = tuple(name for name in step_registry.order() if wanted is None or name in wanted)
+    selected = tuple(name for name in step_registry.order()
+                     if (step_registry.get(name).applies(config) if wanted is None else name in wanted))
     targets, notes = build_targets(root, config, selected, todo_comments, legacy_policy, cache_directory)
     stats: dict[str, result_cache.FileStat] = {}
     discovered = paths
