@@ -215,9 +215,9 @@ def summary_lines(plan: Plan) -> list[str]:
 
 
 def _scan_counts(plan: Plan) -> str:
-    text = f"{plan.scanned} files scanned, {plan.parsed} parsed"
+    text = f"{plural(plan.scanned, 'file')} scanned, {plan.parsed} parsed"
     if plan.cached:
-        text += f", {plan.cached} results reused from the cache"
+        text += f", {plural(plan.cached, 'result')} reused from the cache"
     return text
 
 

@@ -88,6 +88,29 @@ def test_counts_of_one_are_singular(tmp_path: Path) -> None:
     assert "1 files" not in check.stdout
     audit = run_cli(["audit"], cwd=root)
     assert "imported from 1 module path (1 legacy)" in audit.stdout, audit.stdout
+    one = run_cli(["--check", "clean.py"], cwd=root)
+    assert one.returncode == 0 and "(1 file scanned, " in one.stdout, one.stdout
+    again = run_cli(["--check", "clean.py"], cwd=root)
+    assert "1 result reused from the cache" in again.stdout, again.stdout
+
+
+# ----- start-up ------------------------------------------------------------------------------------
+
+def test_the_journal_shortcut_looks_where_the_journal_is(tmp_path: Path) -> None:
+    """A --check skips importing the recovery code when the git directory holds no journal: the
+    place it looks must be the journal's own."""
+    from migrate_ws.cli import app as _  # noqa: F401  (the module, not the typer app)
+    import sys
+
+    front = sys.modules["migrate_ws.cli.app"]
+    from migrate_ws.cli.recovery import journal_directory
+
+    root = generic_repo(tmp_path / "repo")
+    git_dir = root / ".git"
+    assert git_dir.joinpath(*front.JOURNAL_PARTS) == journal_directory(git_dir)
+    assert not front.may_hold_journal(root) and not front.may_hold_journal(root / "tests")
+    journal_directory(git_dir).mkdir(parents=True)
+    assert front.may_hold_journal(root / "tests")
 
 
 # ----- a migration without aliases or a factory --------------------------------------------------------

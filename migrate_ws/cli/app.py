@@ -10,23 +10,23 @@ import sys
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from typer._click.core import ParameterSource
 from typer._click.exceptions import BadOptionUsage, BadParameter, ClickException, NoSuchOption
 
 from .. import __version__
-from ..cache import default_directory as default_cache_directory
-from ..config import ConfigError, load_config
-from ..discovery import DiscoveryError, discover
-from ..engine import plan as build_plan
-from ..model import Plan
-from .. import review
-from ..report import followup_lines, patch, summary_lines, to_json, unified_diff
 from .exit_codes import ExitCode, UsageError
 from .paths import PathsGroup, given_paths
 from .terminal import make_consoles, say
+
+if TYPE_CHECKING:
+    from ..model import Plan
+
+# The engine, the configuration and the renderers are imported by the commands that use them,
+# so that --help, --version and a usage error answer at once; the apply machinery, rich and
+# GitPython only on the paths that need them (a --check in a pre-commit hook never does).
 
 # `--help` shows the options in these groups, in this order (typer keeps the name on each option)
 MODES, SCOPE, APPLY, OUTPUT = "Modes", "What to migrate", "--apply options", "Output"
@@ -162,6 +162,8 @@ def run_plan(root: Path, config, err: Any, jobs: Optional[int], todo_comments: b
              show_progress: bool = True, with_diffs: bool = False, cache_directory: Optional[Path] = None,
              legacy_policy: str = "shim", only: Optional[list[str]] = None) -> Plan:
     """Run the engine, with a progress bar on a terminal when the run takes more than a second."""
+    from ..engine import plan as build_plan
+
     options = dict(jobs=jobs, todo_comments=todo_comments, with_diffs=with_diffs, cache_directory=cache_directory,
                    legacy_policy=legacy_policy, only=only)
     if not (show_progress and err.is_terminal):
@@ -195,6 +197,8 @@ def run_plan(root: Path, config, err: Any, jobs: Optional[int], todo_comments: b
 
 
 def print_diff(console: Any, result_plan: Plan) -> None:
+    from ..report import unified_diff
+
     for result in result_plan.changed_files:
         text = unified_diff(result, for_patch=False)
         if console.no_color or not console.is_terminal:
@@ -215,6 +219,9 @@ def print_lines(console: Any, lines: list[str]) -> None:
 
 
 def print_report(console: Any, result_plan: Plan, follow_ups: str = "summary") -> None:
+    from .. import review
+    from ..report import followup_lines, summary_lines
+
     lines = summary_lines(result_plan)
     if follow_ups == "summary":
         lines += review.summary_lines(review.reported(result_plan))
@@ -230,7 +237,7 @@ def save_rejected(err: Any, result_plan: Plan) -> None:
     """Keep the diff of every rewrite the engine rejected, so it can be attached to a bug report."""
     import tempfile
 
-    from ..report import rejected_rewrites
+    from ..report import plural, rejected_rewrites
 
     rejected = rejected_rewrites(result_plan)
     if not rejected:
@@ -241,7 +248,7 @@ def save_rejected(err: Any, result_plan: Plan) -> None:
     for number, (path, diff) in enumerate(sorted(rejected.items())):
         name = fit_name(path.replace("/", "__"), NAME_MAX - len(f"{number:03d}-.diff"))  # a deep path is long
         (folder / f"{number:03d}-{name}.diff").write_text(diff, encoding="utf-8")
-    say(err, f"migrate-ws: {len(rejected)} rewrites failed the safety checks and were not written; "
+    say(err, f"migrate-ws: {plural(len(rejected), 'rewrite')} failed the safety checks and were not written; "
              f"their diffs are in {folder} (please attach them to a bug report)")
 
 
@@ -314,6 +321,9 @@ def main_command(
         ctx.obj = hand_down_options(ctx, {"root": root, "config_file": config_file, "preset": preset,
                                           "as_json": as_json, "color": color})
         return
+    from ..config import ConfigError, load_config
+    from ..discovery import DiscoveryError, discover
+
     out, err = make_consoles(color)
     try:
         if sum([dry_run, check, apply, abort, fix]) > 1:
@@ -375,14 +385,17 @@ def main_command(
                 split_by=split_by, max_files=max_files, interactive=interactive, only=paths,
             ))
             raise typer.Exit(code)
-        from .recovery import interrupted_apply_warning  # recovery: say so when an --apply was interrupted
+        if may_hold_journal(repository):  # recovery: say so when an --apply was interrupted
+            from .recovery import interrupted_apply_warning
 
-        if (warning := interrupted_apply_warning(repository)) is not None:
-            say(err, f"migrate-ws: warning: {warning}")
+            if (warning := interrupted_apply_warning(repository)) is not None:
+                say(err, f"migrate-ws: warning: {warning}")
         result_plan = run_plan(repository, config, err, jobs, todo_comments=todo_comments,
                                show_progress=fmt == "text", with_diffs=as_json or (fmt == "text" and not check),
                                legacy_policy=legacy_modules.value, only=paths,
-                               cache_directory=None if no_cache else default_cache_directory())
+                               cache_directory=None if no_cache else cache_directory())
+        from ..report import patch, summary_lines, to_json
+
         save_rejected(err, result_plan)
         if diff_output is not None:
             try:
@@ -464,6 +477,7 @@ def audit_command(
     import json
 
     from ..audit import audit, render
+    from ..config import ConfigError, load_config
 
     handed_down = (ctx.parent.obj if ctx.parent is not None else None) or {}
     own = {"root": root, "config_file": config_file, "preset": preset, "as_json": as_json, "color": color}
@@ -483,6 +497,31 @@ def audit_command(
     if report.violations:
         raise typer.Exit(ExitCode.PENDING)
     raise typer.Exit(ExitCode.UNPROCESSED if report.not_processed else ExitCode.CLEAN)
+
+
+def cache_directory() -> Path:
+    from ..cache import default_directory
+
+    return default_directory()
+
+
+# where an --apply keeps its journal: `<git dir>/migrate-ws/apply-journal` (recovery.JOURNAL_DIR)
+JOURNAL_PARTS = ("migrate-ws", "apply-journal")
+
+
+def may_hold_journal(root: Path) -> bool:
+    """False only when the repository certainly holds no --apply journal, which spares a --dry-run
+    or --check importing the recovery code to look for one. A plain `.git` directory is looked
+    into; anything else (GIT_DIR, a worktree's `.git` file) is left to `recovery.find_git_dir`."""
+    if os.environ.get("GIT_DIR"):
+        return True
+    for folder in (root, *root.parents):
+        candidate = folder / ".git"
+        if candidate.is_dir():
+            return candidate.joinpath(*JOURNAL_PARTS).exists()
+        if candidate.exists():
+            return True
+    return False
 
 
 def main() -> None:
