@@ -99,10 +99,9 @@ def test_counts_of_one_are_singular(tmp_path: Path) -> None:
 def test_the_journal_shortcut_looks_where_the_journal_is(tmp_path: Path) -> None:
     """A --check skips importing the recovery code when the git directory holds no journal: the
     place it looks must be the journal's own."""
-    from migrate_ws.cli import app as _  # noqa: F401  (the module, not the typer app)
-    import sys
+    import importlib
 
-    front = sys.modules["migrate_ws.cli.app"]
+    front = importlib.import_module("migrate_ws.cli.app")  # the module (`migrate_ws.cli.app` is the typer app)
     from migrate_ws.cli.recovery import journal_directory
 
     root = generic_repo(tmp_path / "repo")
