@@ -171,3 +171,14 @@ def test_help_groups_the_options_and_names_the_presets(tmp_path: Path) -> None:
     assert "Use a built-in preset: netra." in text and "migrate_ws/presets" not in text
     for code in ("0 ", "1 ", "2 ", "3 ", "4 ", "123", "130"):
         assert f"\n    {code}" in text[positions[5]:]
+
+
+def test_a_dirty_tree_of_one_path_is_one_path(tmp_path: Path) -> None:
+    root = generic_repo(tmp_path / "repo")
+    (root / "clean.py").write_text("x = 2\n", encoding="utf-8")  # one tracked file changed
+    refused = run_cli(["--apply"], cwd=root)
+    assert refused.returncode == 1, refused.stderr
+    assert "uncommitted changes (1 path: clean.py)" in refused.stderr, refused.stderr
+    allowed = run_cli(["--apply", "--allow-dirty"], cwd=root)
+    assert allowed.returncode == 0, allowed.stderr
+    assert "uncommitted changes (1 path) were left" in allowed.stdout + allowed.stderr
