@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import importlib
 import os
 import re
 import sys
@@ -13,8 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
-from typer._click.core import ParameterSource
-from typer._click.exceptions import BadOptionUsage, BadParameter, ClickException, NoSuchOption
 
 from .. import __version__
 from .exit_codes import ExitCode, UsageError
@@ -28,9 +27,17 @@ if TYPE_CHECKING:
 # so that --help, --version and a usage error answer at once; the apply machinery, rich and
 # GitPython only on the paths that need them (a --check in a pre-commit hook never does).
 
+# typer 0.28 carries its own copy of click (`typer._click`), older versions use click itself
+_CLICK = typer.BadParameter.__module__.rpartition(".")[0]
+_click_exceptions = importlib.import_module(f"{_CLICK}.exceptions")
+BadOptionUsage, BadParameter = _click_exceptions.BadOptionUsage, _click_exceptions.BadParameter
+ClickException, NoSuchOption = _click_exceptions.ClickException, _click_exceptions.NoSuchOption
+ParameterSource = importlib.import_module(f"{_CLICK}.core").ParameterSource
+
 # `--help` shows the options in these groups, in this order (typer keeps the name on each option)
 MODES, SCOPE, APPLY, OUTPUT = "Modes", "What to migrate", "--apply options", "Output"
 HELP_GROUPS = (MODES, SCOPE, APPLY, OUTPUT)
+
 
 def _preset_names() -> list[str]:
     # the files `config.available_presets` reads, listed without importing the configuration code
@@ -55,7 +62,7 @@ Exit codes:
   130  interrupted"""
 
 
-def usage_error_text(error: ClickException, command_name: Optional[str] = None) -> str:
+def usage_error_text(error: Any, command_name: Optional[str] = None) -> str:
     """A usage error of the command line as one line (no usage block, no guessed options)."""
     message = " ".join(error.message.split())
     if isinstance(error, NoSuchOption):
