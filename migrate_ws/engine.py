@@ -61,7 +61,8 @@ def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs
     """
     root = root.resolve()
     wanted = None if steps is None else set(steps)
-    selected = tuple(name for name in step_registry.order() if wanted is None or name in wanted)
+    selected = tuple(name for name in step_registry.order()
+                     if (step_registry.get(name).applies(config) if wanted is None else name in wanted))
     # what the repository says is read once, here: the steps read it and never ask each other
     facts = gather_facts(root, config, frozenset(selected), legacy_policy, cache_directory)
     targets, notes = targets_for(facts, config, frozenset(selected), todo_comments), list(facts.notes)

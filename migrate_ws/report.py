@@ -39,13 +39,13 @@ def summary_lines(plan: Plan) -> list[str]:
         return [f"migrate-ws: nothing to migrate ({_scan_counts(plan)}){kept}."]
     severities = Counter(f.severity for f in findings)
     verb = "would change"
-    parts = [f"{len(changed)} files {verb} ({plural(total, 'site')})",
+    parts = [f"{plural(len(changed), 'file')} {verb} ({plural(total, 'site')})",
              f"{severities[Severity.WARNING]} manual follow-ups"]
     if severities[Severity.INFO]:
         parts.append(plural(severities[Severity.INFO], "note"))
     if severities[Severity.ERROR]:
         parts.append(plural(severities[Severity.ERROR], "error") + " (--apply refuses)")
-    parts.append(f"{len(skipped)} files not processed")
+    parts.append(f"{plural(len(skipped), 'file')} not processed")
     if plan.suppressed_count:  # sites `# migrate-ws: keep` comments suppressed
         parts.append(f"{plan.suppressed_count} suppressed")
     lines = [f"migrate-ws: {', '.join(parts)}; {_scan_counts(plan)}."]
@@ -58,9 +58,9 @@ def summary_lines(plan: Plan) -> list[str]:
 
 
 def _scan_counts(plan: Plan) -> str:
-    text = f"{plan.scanned} files scanned, {plan.parsed} parsed"
+    text = f"{plural(plan.scanned, 'file')} scanned, {plan.parsed} parsed"
     if plan.cached:
-        text += f", {plan.cached} results reused from the cache"
+        text += f", {plural(plan.cached, 'result')} reused from the cache"
     return text
 
 

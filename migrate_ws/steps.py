@@ -36,6 +36,10 @@ def _no_names(config: "Config") -> set[str]:
     return set()
 
 
+def _always(config: "Config") -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Step:
     name: str
@@ -49,6 +53,9 @@ class Step:
     examples: Path | None = None  # fixture folder: <case>.before.py + <case>.after.py, <case>.noop.py
     canonical_module: bool = False  # also runs on the canonical module itself
     foundation: bool = False  # with --split-by, every file it changes goes to the foundation branch
+    # whether the configuration asks for this step at all (a migration without aliases has no
+    # aliases step: it is neither planned nor listed)
+    applies: Callable[["Config"], bool] = _always
 
     def __post_init__(self) -> None:
         if (self.command is None) == (self.repository is None):

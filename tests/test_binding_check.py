@@ -290,7 +290,7 @@ def test_dry_run_and_json_list_the_rejected_file_and_show_the_rest(faulty_step, 
     assert f"{LOSER}:8: MW704 not processed: the change would leave a name unbound: " \
            "`old_helper` would be undefined at line 8; left unchanged" in done.stdout
     assert f"+++ b/{NOTIFIER}" in done.stdout and f"b/{LOSER}" not in done.stdout
-    assert "1 files not processed" in done.stdout
+    assert "1 file not processed" in done.stdout
 
     document = json.loads(cli("--json", "-C", repo).stdout)
     assert {"path": LOSER, "code": "MW704", "reason": "the change would leave a name unbound: `old_helper` "

@@ -48,8 +48,8 @@ from helpers import (
 )
 
 ANSI = "\x1b["
-SUMMARY = re.compile(r"^migrate-ws: (\d+) files would change \((\d+) sites?\), (\d+) manual follow-ups"
-                     r"(?:, \d+ notes?)?(?:, \d+ errors? \(--apply refuses\))?, (\d+) files not processed;")
+SUMMARY = re.compile(r"^migrate-ws: (\d+) files? would change \((\d+) sites?\), (\d+) manual follow-ups"
+                     r"(?:, \d+ notes?)?(?:, \d+ errors? \(--apply refuses\))?, (\d+) files? not processed;")
 FOLLOWUP_LINE = re.compile(r"^  (?P<path>[^:\s][^:]*\.py):(?P<line>\d+): (?P<reason>\S.*)$")
 # Colour hints a developer's shell may carry; the tests decide about colour themselves.
 CLEAN_ENV = {"NO_COLOR": None, "FORCE_COLOR": None, "TTY_COMPATIBLE": None, "TTY_INTERACTIVE": None}

@@ -44,7 +44,7 @@ def test_check_with_paths_reports_only_those_files(legacy_repo: Path) -> None:
 def test_a_clean_file_passes_the_check(legacy_repo: Path) -> None:
     result = invoke("-C", legacy_repo, "--check", f"{PACKAGE}/unified_manager.py")
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert "nothing to migrate (1 files scanned" in result.stdout
+    assert "nothing to migrate (1 file scanned" in result.stdout
 
 
 def test_options_may_follow_the_paths_and_double_dash_ends_the_options(legacy_repo: Path) -> None:

@@ -63,7 +63,7 @@ def test_github_annotates_every_pending_change_and_finding(legacy_repo: Path) ->
     assert any(c["file"] == BROKEN_FILE and "MW901" in c["title"] and c["kind"] == "warning" for c in commands)
     # the plain summary follows the annotations
     plain = [line for line in result.stdout.splitlines() if not line.startswith("::")]
-    assert plain[0].startswith("migrate-ws: ") and "files would change" in plain[0]
+    assert plain[0].startswith("migrate-ws: ") and " would change" in plain[0]
     assert result.stdout.splitlines().index(plain[0]) == len(commands)
     assert not any(line.startswith("diff --git") for line in result.stdout.splitlines())
 

@@ -171,7 +171,7 @@ class GitApplier(Applier):
         self.untracked = [path for status, path in entries if status == "??"]
         if self.dirty and not self.options.allow_dirty:
             sample = ", ".join(path for _, path in self.dirty[:3]) + (", ..." if len(self.dirty) > 3 else "")
-            raise Refused(f"the working tree has uncommitted changes ({len(self.dirty)} paths: {sample}); "
+            raise Refused(f"the working tree has uncommitted changes ({plural(len(self.dirty), 'path')}: {sample}); "
                           "commit or stash them, or pass --allow-dirty")
         self.recovery.planning(self.base, self.branch)  # recovery: the journal starts
 
@@ -294,7 +294,7 @@ class GitApplier(Applier):
         self.ui.line(f"HEAD is now on {self.branch}; {self.base.describe()} is unchanged. "
                      f"Review with: git log --stat {self.base.sha[:10]}..{self.branch}")
         if self.dirty:
-            self.ui.line(f"Your uncommitted changes ({len(self.dirty)} paths) were left as they were, not committed.")
+            self.ui.line(f"Your uncommitted changes ({plural(len(self.dirty), 'path')}) were left as they were, not committed.")
         self.print_untracked()
 
     def print_untracked(self) -> None:

@@ -172,5 +172,6 @@ STEP = Step(
     description=CollapseAliasesCommand.DESCRIPTION,
     command=CollapseAliasesCommand,
     names=lambda config: set(config.aliases) | set(config.aliases.values()),
+    applies=lambda config: bool(config.aliases),
     examples=FIXTURES / "aliases",
 )

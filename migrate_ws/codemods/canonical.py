@@ -111,4 +111,5 @@ STEP = Step(
     examples=FIXTURES / "canonical",
     canonical_module=True,
     foundation=True,
+    applies=lambda config: config.implementation is not None,  # nothing to bind to without one
 )

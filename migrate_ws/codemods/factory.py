@@ -6,7 +6,7 @@ import ast
 from dataclasses import dataclass
 
 from ..analysis import Binding, CallSite, Scope, resolve
-from ..config import ContextFallback
+from ..config import ContextFallback, FactoryConfig
 from ..context import FileContext, scope_chain
 from ..flow import BindingFlow
 from ..import_statements import AliasSpec
@@ -531,5 +531,6 @@ STEP = Step(
     command=FactoryCallsCommand,
     names=_names,
     prefilter_words=lambda config: _factory_words(config),
+    applies=lambda config: config.factory != FactoryConfig(),  # a [factory] table, whatever it holds
     examples=FIXTURES / "factory",
 )

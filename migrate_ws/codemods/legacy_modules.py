@@ -118,4 +118,5 @@ STEP = Step(
                 "when nothing refers to it any more); a module that defines code of its own stays.",
     repository=plan_legacy_step,
     foundation=True,
+    applies=lambda config: any(legacy.retire for legacy in config.legacy_modules.values()),
 )
