@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from collections import Counter
 import json
+from collections import Counter
+from typing import Sequence
 
 from .diffs import unified_diff
-from .findings import Severity
+from .findings import Finding, Severity
 from .model import FileResult, Plan
 from .quoting import display_path
 
 def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def findings_header(plan: Plan, excluded: "Sequence[Finding]" = ()) -> str:
+    """The heading of `--follow-ups all`: every finding and file not processed, the manual
+    follow-ups (warnings and errors) counted apart from the notes."""
+    from .findings import CODES
+
+    codes = [f.code for f in plan.all_findings] + [r.code for r in plan.skipped_files] + [f.code for f in excluded]
+    notes = sum(1 for code in codes if code in CODES and CODES[code].severity is Severity.INFO)
+    return f"Findings ({len(codes)}; {plural(len(codes) - notes, 'manual follow-up')}, {plural(notes, 'note')}):"
 
 
 def patch(plan: Plan) -> bytes:
