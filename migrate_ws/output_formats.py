@@ -27,7 +27,6 @@ from .findings import PENDING_CHANGE, Code, Severity
 from .model import Plan
 from .quoting import display_path
 
-FORMATS = ("text", "json", "github", "sarif")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 

@@ -267,7 +267,6 @@ class Repository:
         self._repo = repo
         self.top = Path(repo.working_tree_dir).resolve()
         self._executable = getattr(type(repo.git), "GIT_PYTHON_GIT_EXECUTABLE", None) or "git"
-        self.running: subprocess.Popen | None = None
         self.stopped_process = False  # a git process was stopped before it finished
         self.on_start: Callable[[int, tuple[str, ...]], None] | None = None  # told each git process's pid and args
 
@@ -292,7 +291,6 @@ class Repository:
         except self._gitpython.GitCommandNotFound:
             raise GitUnavailable("git is not available (no working git executable on PATH)") from None
         proc = handle.proc
-        self.running = proc
         try:
             if self.on_start is not None:
                 self.on_start(proc.pid, tuple(args))
@@ -301,8 +299,6 @@ class Repository:
             stop_process(proc)
             self.stopped_process = True
             raise
-        finally:
-            self.running = None
         return proc.returncode, out.decode("utf-8", errors), err.decode("utf-8", "replace")
 
     def store_objects(self, base: str, steps: list[list[FileState]]) -> "ObjectStore | None":
