@@ -4,168 +4,51 @@ The analysis runs on Python's own `ast` (the running interpreter's grammar). It 
 descends into nodes whose source lines contain one of the interesting identifiers: a
 binding or use of a name needs the name's text inside the node, so everything else can
 be skipped without losing a binding. That keeps the walk a small fraction of the parse.
+
+The walk dispatches on the node's type through two tables (statements, expressions),
+filled by `@_walks(...)` on the method that handles each type, as pyupgrade registers its
+fixes; a type with no entry gets the generic walk of its children. What it records is
+`scopes.py`'s.
 """
 
 from __future__ import annotations
 
 import ast
 import bisect
-from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable
 
+from .scopes import (ATTRIBUTE_STRING_CALLS, DYNAMIC_NAMESPACE_CALLS, Binding, CallSite, FileFacts, Scope, StringRef,
+                     Use, assertion_guard, attribute_node, dotted_name, module_level_statements, module_name_for,
+                     resolve, resolve_relative)
 from .source import LineIndex
 from .textsearch import WordFinder
 
-DYNAMIC_NAMESPACE_CALLS = frozenset({"globals", "locals", "vars", "exec", "eval", "__import__"})
-ATTRIBUTE_STRING_CALLS = frozenset({"getattr", "hasattr", "setattr", "delattr"})
-
-
-@dataclass(eq=False)
-class Scope:
-    kind: str  # module | function | class | lambda | comprehension
-    node: ast.AST
-    parent: "Scope | None"
-    bindings: dict[str, list["Binding"]] = field(default_factory=dict)
-    global_names: set[str] = field(default_factory=set)
-    nonlocal_names: set[str] = field(default_factory=set)
-    dynamic_namespace: bool = False
-
-    def add(self, binding: "Binding") -> None:
-        self.bindings.setdefault(binding.name, []).append(binding)
-
-
-@dataclass(eq=False)
-class Binding:
-    name: str
-    kind: str  # import-name | import-module | assign | def | class | param | other | star
-    scope: Scope
-    line: int
-    node: ast.AST  # the alias node for imports, the target otherwise
-    statement: ast.AST | None = None
-    block: list | None = None  # the statement list holding `statement`
-    # imports
-    module: str | None = None  # absolute source module of `from m import n`, or the module bound by `import`
-    imported: str | None = None  # the imported name (`from m import n`), None for `import m`
-    bound_path: str | None = None  # for `import a.b.c` without `as`: "a" is bound, chains start at "a"
-    # simple `name = other_name` assignments
-    value_name: ast.Name | None = None
-    is_fallback: bool = False  # bound inside an `except` handler
-    guard: str | None = None  # set when a test asserts on this import (expects it to fail or to warn)
-
-
-@dataclass(eq=False)
-class Use:
-    name: str
-    node: ast.Name
-    scope: Scope
-    chain: list[str]  # attribute names following the name: `m.a.b` -> ["a", "b"]
-    chain_node: ast.AST | None  # the outermost Attribute node of the chain
-    context: str = "load"  # load | annotation-string | getattr-string | all-entry
-    string_span: tuple[int, int] | None = None  # text offsets of the name inside a string
-    escapes: bool = False  # a module object used as a value, not only through attributes
-
-
-@dataclass
-class StringRef:
-    """A string literal that looks like a dotted path (patch targets, import strings)."""
-
-    value: str
-    node: ast.Constant
-    line: int
-    call: str  # the callee's dotted spelling, e.g. "patch", "mock.patch.object", "importlib.import_module"
-    argument: int
-    span: tuple[int, int] | None  # text offsets of the literal's content when it is a plain literal
-    in_assert: bool = False  # asserted on by an `assert` statement (not an argument of a call inside one)
-
-
-@dataclass
-class CallSite:
-    node: ast.Call
-    scope: Scope
-    awaited: ast.Await | None
-    statement_line: int
-
-
-@dataclass
-class FileFacts:
-    module: str
-    is_package: bool
-    tree: ast.Module
-    index: LineIndex
-    module_scope: Scope
-    scopes: list[Scope]
-    bindings: list[Binding]
-    uses: list[Use]
-    strings: list[StringRef]
-    calls: list[CallSite]
-    argument_of: dict[int, str]  # id(call) -> spelling of the call it is passed to
-    all_entries: list[tuple[ast.Constant, str]]
-    star_imports: list[Binding]
-
-    def release(self) -> None:
-        """Break the scope <-> binding cycles so the whole analysis is freed by reference counting."""
-        for scope in self.scopes:
-            scope.bindings.clear()
-
+# names the rest of the package reads from here as well as from `scopes.py`
+__all__ = ["ATTRIBUTE_STRING_CALLS", "DYNAMIC_NAMESPACE_CALLS", "Binding", "CallSite", "FileFacts", "Scope",
+           "StringRef", "Use", "analyze", "attribute_node", "module_level_statements", "module_name_for", "resolve",
+           "resolve_relative"]
 
 _DECORATED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
-
-def module_name_for(relative_path: str) -> tuple[str, bool]:
-    """`a/b/c.py` -> ("a.b.c", False); `a/b/__init__.py` -> ("a.b", True)."""
-    parts = relative_path[:-3].split("/") if relative_path.endswith(".py") else relative_path.split("/")
-    if parts and parts[-1] == "__init__":
-        return ".".join(parts[:-1]), True
-    return ".".join(parts), False
+# node type -> the `_Walker` method that walks it
+_STATEMENTS: dict[type, Callable[..., None]] = {}
+_EXPRESSIONS: dict[type, Callable[..., None]] = {}
 
 
-def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str | None:
-    if level == 0:
-        return target
-    parts = module.split(".") if module else []
-    if not is_package:
-        parts = parts[:-1]
-    if level - 1 > len(parts):
-        return None
-    base = parts[: len(parts) - (level - 1)] if level > 1 else parts
-    if target:
-        base = base + target.split(".")
-    return ".".join(base) if base else None
+def _walks(table: dict[type, Callable[..., None]], *names: str):
+    """Register the decorated method for the named node types (those this Python's `ast` has)."""
 
+    def register(method):
+        for name in names:
+            node_type = getattr(ast, name, None)
+            if node_type is not None:
+                table[node_type] = method
+        return method
 
-_EXPECTED_IMPORT_FAILURES = ("ImportError", "ModuleNotFoundError")
-
-
-def _assertion_guard(expression: ast.AST) -> str | None:
-    """Describe a `with` context that makes a test assert on the imports inside it."""
-    if not isinstance(expression, ast.Call):
-        return None
-    callee = _dotted(expression.func) or ""
-    tail = callee.rsplit(".", 1)[-1]
-    arguments = [_dotted(a) or "" for a in expression.args]
-    if tail in ("raises", "assertRaises") and any(a.rsplit(".", 1)[-1] in _EXPECTED_IMPORT_FAILURES for a in arguments):
-        return f"inside `with {callee}(...)`: the test expects the import to fail"
-    if tail in ("warns", "assertWarns", "deprecated_call") and (tail == "deprecated_call" or any("Deprecation" in a for a in arguments)):
-        return f"inside `with {callee}(...)`: the test expects the legacy import to warn"
-    if tail == "catch_warnings" and any(k.arg == "record" for k in expression.keywords):
-        return f"inside `with {callee}(record=True)`: the test records the legacy import's warnings"
-    return None
-
-
-def _dotted(node: ast.AST) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
+    return register
 
 
 class _Walker:
-    _handlers: dict[type, object] = {}  # statement type -> the method that walks it
-
     def __init__(self, facts_module: str, is_package: bool, text: str, index: LineIndex, lines: list[int],
                  names: set[str], string_markers: tuple[str, ...]):
         self.module = facts_module
@@ -222,57 +105,53 @@ class _Walker:
         return binding
 
     # statements ------------------------------------------------------------
-    def block(self, statements: list[ast.stmt], scope: Scope, in_handler: bool = False) -> None:
+    def block(self, statements: list[ast.stmt], scope: Scope) -> None:
         for statement in statements:
             if self.relevant(statement):
-                self.statement(statement, scope, statements, in_handler)
+                self.statement(statement, scope, statements)
 
-    def statement(self, node: ast.stmt, scope: Scope, block: list, in_handler: bool) -> None:
-        """Dispatch on the statement's type (one method per kind; `_other` for the rest)."""
+    def statement(self, node: ast.stmt, scope: Scope, block: list) -> None:
         self.current_line = node.lineno
-        handler = self._handlers.get(type(node))
-        if handler is None:
-            handler = getattr(type(self), f"_{type(node).__name__}", type(self)._other)
-            self._handlers[type(node)] = handler
-        handler(self, node, scope, block, in_handler)
+        _STATEMENTS.get(type(node), _Walker._other)(self, node, scope, block)
 
-    def _FunctionDef(self, node, scope: Scope, block: list, in_handler: bool) -> None:
+    @_walks(_STATEMENTS, "FunctionDef", "AsyncFunctionDef")
+    def _function(self, node, scope: Scope, block: list) -> None:
         for decorator in node.decorator_list:
             self.expr(decorator, scope)
         self.arguments_outer(node.args, scope)
         if node.returns is not None:
             self.annotation(node.returns, scope)
-        self.bind(scope, node.name, "def", node, statement=node, block=block, is_fallback=in_handler)
+        self.bind(scope, node.name, "def", node, statement=node, block=block)
         inner = self.new_scope("function", node, scope)
         self.declare(node.body, inner)
         self.arguments_inner(node.args, inner)
         self.block(node.body, inner)
 
-    _AsyncFunctionDef = _FunctionDef
-
-    def _ClassDef(self, node: ast.ClassDef, scope: Scope, block: list, in_handler: bool) -> None:
+    @_walks(_STATEMENTS, "ClassDef")
+    def _class(self, node: ast.ClassDef, scope: Scope, block: list) -> None:
         for decorator in node.decorator_list:
             self.expr(decorator, scope)
         for base in node.bases:
             self.expr(base, scope)
         for keyword in node.keywords:
             self.expr(keyword.value, scope)
-        self.bind(scope, node.name, "class", node, statement=node, block=block, is_fallback=in_handler)
+        self.bind(scope, node.name, "class", node, statement=node, block=block)
         inner = self.new_scope("class", node, scope)
         self.declare(node.body, inner)
         self.block(node.body, inner)
 
-    def _Import(self, node: ast.Import, scope: Scope, block: list, in_handler: bool) -> None:
+    @_walks(_STATEMENTS, "Import")
+    def _import(self, node: ast.Import, scope: Scope, block: list) -> None:
         for alias in node.names:
             if alias.asname:
-                self.bind(scope, alias.asname, "import-module", alias, statement=node, block=block,
-                          module=alias.name, is_fallback=in_handler)
+                self.bind(scope, alias.asname, "import-module", alias, statement=node, block=block, module=alias.name)
             else:
                 head = alias.name.split(".")[0]
                 self.bind(scope, head, "import-module", alias, statement=node, block=block,
-                          module=alias.name, bound_path=head, is_fallback=in_handler)
+                          module=alias.name, bound_path=head)
 
-    def _ImportFrom(self, node: ast.ImportFrom, scope: Scope, block: list, in_handler: bool) -> None:
+    @_walks(_STATEMENTS, "ImportFrom")
+    def _import_from(self, node: ast.ImportFrom, scope: Scope, block: list) -> None:
         source = resolve_relative(self.module, self.is_package, node.level, node.module)
         for alias in node.names:
             if alias.name == "*":
@@ -280,108 +159,110 @@ class _Walker:
                 self.star_imports.append(binding)
                 continue
             self.bind(scope, alias.asname or alias.name, "import-name", alias, statement=node, block=block,
-                      module=source, imported=alias.name, is_fallback=in_handler)
+                      module=source, imported=alias.name)
 
-    def _Assign(self, node: ast.Assign, scope: Scope, block: list, in_handler: bool) -> None:
+    @_walks(_STATEMENTS, "Assign")
+    def _assign(self, node: ast.Assign, scope: Scope, block: list) -> None:
         self.expr(node.value, scope)
         value_name = node.value if isinstance(node.value, ast.Name) else None
         for target in node.targets:
-            self.target(target, scope, node, block, in_handler, value_name if len(node.targets) == 1 else None)
+            self.target(target, scope, node, block, value_name if len(node.targets) == 1 else None)
         self.all_assignment(node.targets, node.value, scope)
 
-    def _AnnAssign(self, node: ast.AnnAssign, scope: Scope, block: list, in_handler: bool) -> None:
+    @_walks(_STATEMENTS, "AnnAssign")
+    def _ann_assign(self, node: ast.AnnAssign, scope: Scope, block: list) -> None:
         self.annotation(node.annotation, scope)
         if node.value is not None:
             self.expr(node.value, scope)
-        self.target(node.target, scope, node, block, in_handler,
-                    node.value if isinstance(node.value, ast.Name) else None)
+        self.target(node.target, scope, node, block, node.value if isinstance(node.value, ast.Name) else None)
         if node.value is not None:
             self.all_assignment([node.target], node.value, scope)
 
-    def _AugAssign(self, node: ast.AugAssign, scope: Scope, block: list, in_handler: bool) -> None:
+    @_walks(_STATEMENTS, "AugAssign")
+    def _aug_assign(self, node: ast.AugAssign, scope: Scope, block: list) -> None:
         self.expr(node.value, scope)
         if isinstance(node.target, ast.Name):
             self.use(node.target, scope)
-        self.target(node.target, scope, node, block, in_handler, None)
+        self.target(node.target, scope, node, block, None)
         self.all_assignment([node.target], node.value, scope)
 
-    def _Global(self, node, scope: Scope, block: list, in_handler: bool) -> None:
+    @_walks(_STATEMENTS, "Global", "Nonlocal")
+    def _declaration(self, node, scope: Scope, block: list) -> None:
         pass  # handled by `declare` before the scope's body is walked
 
-    _Nonlocal = _Global
-
-    def _Delete(self, node: ast.Delete, scope: Scope, block: list, in_handler: bool) -> None:
+    @_walks(_STATEMENTS, "Delete")
+    def _delete(self, node: ast.Delete, scope: Scope, block: list) -> None:
         for target in node.targets:
-            self.target(target, scope, node, block, in_handler, None)
+            self.target(target, scope, node, block, None)
 
-    def _For(self, node, scope: Scope, block: list, in_handler: bool) -> None:
+    @_walks(_STATEMENTS, "For", "AsyncFor")
+    def _for(self, node, scope: Scope, block: list) -> None:
         self.expr(node.iter, scope)
-        self.target(node.target, scope, node, block, in_handler, None)
+        self.target(node.target, scope, node, block, None)
         self.block(node.body, scope)
         self.block(node.orelse, scope)
 
-    _AsyncFor = _For
-
-    def _With(self, node, scope: Scope, block: list, in_handler: bool) -> None:
+    @_walks(_STATEMENTS, "With", "AsyncWith")
+    def _with(self, node, scope: Scope, block: list) -> None:
         for item in node.items:
             self.expr(item.context_expr, scope)
             if item.optional_vars is not None:
-                self.target(item.optional_vars, scope, node, block, in_handler, None)
-        guard = next((g for g in map(_assertion_guard, (i.context_expr for i in node.items)) if g), None)
+                self.target(item.optional_vars, scope, node, block, None)
+        guard = next((g for g in map(assertion_guard, (i.context_expr for i in node.items)) if g), None)
         previous = self.guard
         self.guard = guard or previous
         try:
-            self.block(node.body, scope, in_handler)
+            self.block(node.body, scope)
         finally:
             self.guard = previous
 
-    _AsyncWith = _With
-
-    def _Try(self, node, scope: Scope, block: list, in_handler: bool) -> None:
-        self.block(node.body, scope, in_handler)
+    @_walks(_STATEMENTS, "Try", "TryStar")
+    def _try(self, node, scope: Scope, block: list) -> None:
+        self.block(node.body, scope)
         for handler in node.handlers:
             if handler.type is not None:
                 self.expr(handler.type, scope)
             if handler.name and handler.name in self.names:
                 self.bind(scope, handler.name, "other", handler, statement=handler, block=block)
-            self.block(handler.body, scope, True)
-        self.block(node.orelse, scope, in_handler)
-        self.block(node.finalbody, scope, in_handler)
+            self.block(handler.body, scope)
+        self.block(node.orelse, scope)
+        self.block(node.finalbody, scope)
 
-    _TryStar = _Try
-
-    def _If(self, node, scope: Scope, block: list, in_handler: bool) -> None:
+    @_walks(_STATEMENTS, "If", "While")
+    def _if(self, node, scope: Scope, block: list) -> None:
         self.expr(node.test, scope)
-        self.block(node.body, scope, in_handler)
-        self.block(node.orelse, scope, in_handler)
+        self.block(node.body, scope)
+        self.block(node.orelse, scope)
 
-    _While = _If
-
-    def _Match(self, node, scope: Scope, block: list, in_handler: bool) -> None:
+    @_walks(_STATEMENTS, "Match")
+    def _match(self, node, scope: Scope, block: list) -> None:
         self.expr(node.subject, scope)
         for case in node.cases:
             self.pattern(case.pattern, scope, node, block)
             if case.guard is not None:
                 self.expr(case.guard, scope)
-            self.block(case.body, scope, in_handler)
+            self.block(case.body, scope)
 
-    def _Expr(self, node: ast.Expr, scope: Scope, block: list, in_handler: bool) -> None:
+    @_walks(_STATEMENTS, "Expr")
+    def _expression_statement(self, node: ast.Expr, scope: Scope, block: list) -> None:
         if isinstance(node.value, ast.Constant):
             return  # a docstring or bare string is text (it may quote import lines); never a reference
-        self._other(node, scope, block, in_handler)
+        self._other(node, scope, block)
 
-    def _Assert(self, node: ast.Assert, scope: Scope, block: list, in_handler: bool) -> None:
+    @_walks(_STATEMENTS, "Assert")
+    def _assert(self, node: ast.Assert, scope: Scope, block: list) -> None:
         self.asserting = True
         try:
-            self._other(node, scope, block, in_handler)
+            self._other(node, scope, block)
         finally:
             self.asserting = False
 
-    def _TypeAlias(self, node, scope: Scope, block: list, in_handler: bool) -> None:
-        self.target(node.name, scope, node, block, in_handler, None)
+    @_walks(_STATEMENTS, "TypeAlias")
+    def _type_alias(self, node, scope: Scope, block: list) -> None:
+        self.target(node.name, scope, node, block, None)
         self.expr(node.value, scope)
 
-    def _other(self, node, scope: Scope, block: list, in_handler: bool) -> None:
+    def _other(self, node, scope: Scope, block: list) -> None:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr):
                 self.expr(child, scope)
@@ -416,16 +297,16 @@ class _Walker:
             if arg.arg in self.names:
                 self.bind(scope, arg.arg, "param", arg)
 
-    def target(self, node: ast.AST, scope: Scope, statement: ast.AST, block: list, in_handler: bool, value_name: ast.Name | None) -> None:
+    def target(self, node: ast.AST, scope: Scope, statement: ast.AST, block: list, value_name: ast.Name | None) -> None:
         if isinstance(node, ast.Name):
             if node.id in self.names:
                 self.bind(scope, node.id, "assign" if isinstance(statement, (ast.Assign, ast.AnnAssign)) else "other",
-                          node, statement=statement, block=block, value_name=value_name, is_fallback=in_handler)
+                          node, statement=statement, block=block, value_name=value_name)
         elif isinstance(node, (ast.Tuple, ast.List)):
             for element in node.elts:
-                self.target(element, scope, statement, block, in_handler, None)
+                self.target(element, scope, statement, block, None)
         elif isinstance(node, ast.Starred):
-            self.target(node.value, scope, statement, block, in_handler, None)
+            self.target(node.value, scope, statement, block, None)
         else:
             self.expr(node, scope)
 
@@ -466,85 +347,100 @@ class _Walker:
     def expr(self, node: ast.AST, scope: Scope, in_annotation: bool = False, awaited: ast.Await | None = None) -> None:
         if node is None or not self.relevant(node):
             return
-        if isinstance(node, ast.Name):
-            if isinstance(node.ctx, ast.Load):
-                self.use(node, scope, escapes=True)
-            elif isinstance(node.ctx, ast.Store) and node.id in self.names:
-                self.bind(scope, node.id, "other", node)  # walrus and other expression-level stores
-            return
-        if isinstance(node, ast.Attribute):
-            chain: list[str] = []
-            head: ast.AST = node
-            while isinstance(head, ast.Attribute):
-                chain.append(head.attr)
-                head = head.value
-            if isinstance(head, ast.Name) and isinstance(head.ctx, ast.Load):
-                chain.reverse()
-                self.use(head, scope, chain, node)
-                return
-            self.expr(head, scope, in_annotation)
-            return
-        if isinstance(node, ast.Await):
-            self.expr(node.value, scope, in_annotation, awaited=node)
-            return
-        if isinstance(node, ast.Constant):
-            if isinstance(node.value, str):
-                if in_annotation:
-                    self.string_annotation(node, scope)
-                elif self.looks_like_path(node.value):
-                    self.strings.append(StringRef(node.value, node, node.lineno, None, -1, self.literal_span(node),
-                                                  self.asserting))
-            return
-        if isinstance(node, ast.Subscript) and not in_annotation and _dotted(node.value) == "sys.modules" \
-                and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
-            self.expr(node.value, scope)
-            self.strings.append(StringRef(node.slice.value, node.slice, node.slice.lineno, "sys.modules", 0,
-                                          self.literal_span(node.slice), self.asserting))
-            return
-        if isinstance(node, ast.Call):
-            self.call(node, scope, awaited)
-            return
-        if isinstance(node, ast.Lambda):
-            self.arguments_outer(node.args, scope)
-            inner = self.new_scope("lambda", node, scope)
-            self.arguments_inner(node.args, inner)
-            self.expr(node.body, inner)
-            return
-        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-            generators = node.generators
-            self.expr(generators[0].iter, scope)
-            inner = self.new_scope("comprehension", node, scope)
-            for index, generator in enumerate(generators):
-                if index:
-                    self.expr(generator.iter, inner)
-                self.comprehension_target(generator.target, inner)
-                for condition in generator.ifs:
-                    self.expr(condition, inner)
-            if isinstance(node, ast.DictComp):
-                self.expr(node.key, inner)
-                self.expr(node.value, inner)
-            else:
-                self.expr(node.elt, inner)
-            return
-        if isinstance(node, ast.NamedExpr):
-            self.expr(node.value, scope)
-            target_scope = scope
-            while target_scope.kind == "comprehension" and target_scope.parent is not None:
-                target_scope = target_scope.parent
-            if node.target.id in self.names:
-                self.bind(target_scope, node.target.id, "other", node.target)
-            return
-        if isinstance(node, ast.Subscript) and in_annotation:
-            self.expr(node.value, scope, True)
-            self.expr(node.slice, scope, True)
-            return
+        _EXPRESSIONS.get(type(node), _Walker._children)(self, node, scope, in_annotation, awaited)
+
+    def _children(self, node: ast.AST, scope: Scope, in_annotation: bool, awaited: ast.Await | None) -> None:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr):
                 self.expr(child, scope, in_annotation)
             elif isinstance(child, ast.keyword):
                 self.expr(child.value, scope, in_annotation)
-            elif isinstance(child, ast.comprehension):  # pragma: no cover - handled above
+            elif isinstance(child, ast.comprehension):  # pragma: no cover - handled by `_comprehension`
                 self.expr(child.iter, scope)
+
+    @_walks(_EXPRESSIONS, "Name")
+    def _name(self, node: ast.Name, scope: Scope, in_annotation: bool, awaited: ast.Await | None) -> None:
+        if isinstance(node.ctx, ast.Load):
+            self.use(node, scope, escapes=True)
+        elif isinstance(node.ctx, ast.Store) and node.id in self.names:
+            self.bind(scope, node.id, "other", node)  # walrus and other expression-level stores
+
+    @_walks(_EXPRESSIONS, "Attribute")
+    def _attribute(self, node: ast.Attribute, scope: Scope, in_annotation: bool, awaited: ast.Await | None) -> None:
+        chain: list[str] = []
+        head: ast.AST = node
+        while isinstance(head, ast.Attribute):
+            chain.append(head.attr)
+            head = head.value
+        if isinstance(head, ast.Name) and isinstance(head.ctx, ast.Load):
+            chain.reverse()
+            self.use(head, scope, chain, node)
+            return
+        self.expr(head, scope, in_annotation)
+
+    @_walks(_EXPRESSIONS, "Await")
+    def _await(self, node: ast.Await, scope: Scope, in_annotation: bool, awaited: ast.Await | None) -> None:
+        self.expr(node.value, scope, in_annotation, awaited=node)
+
+    @_walks(_EXPRESSIONS, "Constant")
+    def _constant(self, node: ast.Constant, scope: Scope, in_annotation: bool, awaited: ast.Await | None) -> None:
+        if isinstance(node.value, str):
+            if in_annotation:
+                self.string_annotation(node, scope)
+            elif self.looks_like_path(node.value):
+                self.strings.append(StringRef(node.value, node, node.lineno, None, -1, self.literal_span(node),
+                                              self.asserting))
+
+    @_walks(_EXPRESSIONS, "Subscript")
+    def _subscript(self, node: ast.Subscript, scope: Scope, in_annotation: bool, awaited: ast.Await | None) -> None:
+        if in_annotation:
+            self.expr(node.value, scope, True)
+            self.expr(node.slice, scope, True)
+        elif dotted_name(node.value) == "sys.modules" and isinstance(node.slice, ast.Constant) \
+                and isinstance(node.slice.value, str):
+            self.expr(node.value, scope)
+            self.strings.append(StringRef(node.slice.value, node.slice, node.slice.lineno, "sys.modules", 0,
+                                          self.literal_span(node.slice), self.asserting))
+        else:
+            self._children(node, scope, in_annotation, awaited)
+
+    @_walks(_EXPRESSIONS, "Call")
+    def _call(self, node: ast.Call, scope: Scope, in_annotation: bool, awaited: ast.Await | None) -> None:
+        self.call(node, scope, awaited)
+
+    @_walks(_EXPRESSIONS, "Lambda")
+    def _lambda(self, node: ast.Lambda, scope: Scope, in_annotation: bool, awaited: ast.Await | None) -> None:
+        self.arguments_outer(node.args, scope)
+        inner = self.new_scope("lambda", node, scope)
+        self.arguments_inner(node.args, inner)
+        self.expr(node.body, inner)
+
+    @_walks(_EXPRESSIONS, "ListComp", "SetComp", "GeneratorExp", "DictComp")
+    def _comprehension(self, node, scope: Scope, in_annotation: bool, awaited: ast.Await | None) -> None:
+        generators = node.generators
+        self.expr(generators[0].iter, scope)
+        inner = self.new_scope("comprehension", node, scope)
+        for index, generator in enumerate(generators):
+            if index:
+                self.expr(generator.iter, inner)
+            self.comprehension_target(generator.target, inner)
+            for condition in generator.ifs:
+                self.expr(condition, inner)
+        if isinstance(node, ast.DictComp):
+            self.expr(node.key, inner)
+            self.expr(node.value, inner)
+        else:
+            self.expr(node.elt, inner)
+
+    @_walks(_EXPRESSIONS, "NamedExpr")
+    def _named_expression(self, node: ast.NamedExpr, scope: Scope, in_annotation: bool,
+                          awaited: ast.Await | None) -> None:
+        self.expr(node.value, scope)
+        target_scope = scope
+        while target_scope.kind == "comprehension" and target_scope.parent is not None:
+            target_scope = target_scope.parent
+        if node.target.id in self.names:
+            self.bind(target_scope, node.target.id, "other", node.target)
 
     def comprehension_target(self, node: ast.AST, scope: Scope) -> None:
         for child in ast.walk(node):
@@ -561,7 +457,7 @@ class _Walker:
             self.asserting = asserting
 
     def call_arguments(self, node: ast.Call, scope: Scope, awaited: ast.Await | None) -> None:
-        callee = _dotted(node.func)
+        callee = dotted_name(node.func)
         attribute_call = callee is not None and (
             callee in ATTRIBUTE_STRING_CALLS or callee.endswith("patch.object")) and len(node.args) >= 2 \
             and isinstance(node.args[0], ast.Name) and isinstance(node.args[1], ast.Constant) \
@@ -674,46 +570,3 @@ def _import_nodes(tree: ast.Module, walker: _Walker):
                         stack.append(child)
         elif isinstance(node, ast.excepthandler) or type(node).__name__ == "match_case":
             stack.extend(c for c in node.body if walker.relevant(c))
-
-
-def resolve(use_scope: Scope, name: str) -> list[Binding]:
-    """The bindings a load of `name` in `use_scope` can see, by Python's scoping rules."""
-    scope = use_scope
-    if name in scope.global_names:
-        while scope.parent is not None:
-            scope = scope.parent
-        return scope.bindings.get(name, [])
-    first = True
-    while scope is not None:
-        if scope.kind == "class" and not first:
-            scope = scope.parent
-            continue
-        if name in scope.bindings:
-            return scope.bindings[name]
-        if scope.kind == "module" and "*" in scope.bindings:
-            return scope.bindings["*"]
-        first = False
-        scope = scope.parent
-    return []
-
-
-def module_level_statements(tree: ast.Module, type_checking: bool = True) -> Iterator[ast.stmt]:
-    """Statements that run when the module is imported: the top level, and the bodies of
-    top-level `if` and `try` blocks (`if TYPE_CHECKING:` bodies only with `type_checking`)."""
-
-    def visit(statements: list[ast.stmt]) -> Iterator[ast.stmt]:
-        for statement in statements:
-            if isinstance(statement, ast.If):
-                if type_checking or "TYPE_CHECKING" not in ast.unparse(statement.test):
-                    yield from visit(statement.body)
-                yield from visit(statement.orelse)
-            elif isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
-                yield from visit(statement.body)
-                for handler in statement.handlers:
-                    yield from visit(handler.body)
-                yield from visit(statement.orelse)
-                yield from visit(statement.finalbody)
-            else:
-                yield statement
-
-    return visit(tree.body)

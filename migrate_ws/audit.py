@@ -1,6 +1,7 @@
-"""`migrate-ws audit`: the SSOT violations of a repository, found statically.
+"""`migrate-ws audit`: what stands between a repository and one import path, found statically.
 
-Five checks, for any configuration:
+Five checks (the aliases check only when the configuration has aliases; without a factory
+table, the factory check looks for singleton state only):
   1. implementations  - the canonical names resolve to more than one class
   2. import paths     - the canonical names are imported from more than one module path
   3. aliases          - an alias and its canonical name resolve to different objects
@@ -26,16 +27,19 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .analysis import analyze, module_level_statements, module_name_for, resolve_relative
-from .config import Config
+from .analysis import analyze
+from .config import Config, FactoryConfig
 from .discovery import discover
 from .findings import (CANNOT_DECODE, CANNOT_READ, DOES_NOT_PARSE, IMPORT_ALREADY_BROKEN, TOO_DEEP, TOO_LARGE,
                        Finding, Severity)
 from .legacy_paths import LegacyPaths, packages_in
 from .quoting import display_path
+from .report import plural
 from .transform import Patterns
 from .verification import ParseFailure
-from .resolution import ModuleReader, module_file, module_level_bindings
+from .module_files import module_file
+from .resolution import ModuleReader, module_level_bindings
+from .scopes import module_level_statements, module_name_for, resolve_relative
 from .source import (ANALYSIS, NESTING_ERRORS, PARSER, SourceText, UndecodableSource, parse_source, too_deep_reason,
                      too_large_reason)
 
@@ -93,6 +97,11 @@ class ImportSite:
                 "findings": [f.to_json() for f in self.findings], "kept": self.kept}
 
 
+def checks_for(config: Config) -> tuple[str, ...]:
+    """The checks that mean something for this configuration (no aliases: nothing to compare)."""
+    return tuple(check for check in CHECKS if check != "aliases" or config.aliases)
+
+
 @dataclass
 class AuditReport:
     findings: list[Violation] = field(default_factory=list)
@@ -100,6 +109,8 @@ class AuditReport:
     implementations: dict[str, list[str]] = field(default_factory=dict)
     import_sites: list[ImportSite] = field(default_factory=list)  # the legacy import paths in use
     not_processed: list[Finding] = field(default_factory=list)  # files a check needed but could not read or parse
+    checks: tuple[str, ...] = CHECKS  # the checks that ran (render lists these)
+    factory: bool = True  # a factory is configured (else the factory check is about singleton state only)
 
     @property
     def violations(self) -> bool:
@@ -307,7 +318,7 @@ def check_import_paths(root: Path, config: Config, report: AuditReport) -> None:
     report.import_sites = sorted(sites, key=lambda site: (order[site.module], site.path, site.line))
     legacy_in_use = {path: count for path, count in counts.items() if path != config.canonical_module}
     if legacy_in_use:
-        report.findings.append(Violation("import-paths", f"the canonical names are imported from {len(counts)} module paths "
+        report.findings.append(Violation("import-paths", f"the canonical names are imported from {plural(len(counts), 'module path')} "
                                        f"({len(legacy_in_use)} legacy)",
                                        [f"{site.location}: {site.module}" for site in report.import_sites]))
 
@@ -441,7 +452,7 @@ def audit(root: Path, config: Config, explain: bool = True, jobs: int | None = N
     """The violations as they stand; with `explain`, what the migration does with each legacy import site."""
     root = root.resolve()
     reader = ModuleReader(root)
-    report = AuditReport()
+    report = AuditReport(checks=checks_for(config), factory=config.factory != FactoryConfig())
     check_implementations(reader, config, report)
     check_import_paths(root, config, report)
     if explain and report.import_sites:
@@ -451,7 +462,8 @@ def audit(root: Path, config: Config, explain: bool = True, jobs: int | None = N
                 # the sites that stay first: they are what a reader has to look at
                 staying = sorted(report.import_sites, key=lambda site: _STATUS_ORDER.get(site.status, 0))
                 violation.locations = [site.describe() for site in staying]
-    check_aliases(reader, config, report)
+    if "aliases" in report.checks:
+        check_aliases(reader, config, report)
     check_factory(root, config, report)
     check_import_cycles(root, config, report)
     order = {check: position for position, check in enumerate(CHECKS)}
@@ -485,10 +497,12 @@ def render(report: AuditReport) -> list[str]:
         "implementations": "One implementation",
         "import-paths": "One import path",
         "aliases": "Aliases are one object",
-        "factory": "Factory, no singletons",
+        "factory": "Factory, no singletons" if report.factory else "No singletons",
         "import-cycles": "No import cycles",
     }
     for check, findings in report.by_check().items():
+        if check not in report.checks and not findings:
+            continue
         status = "ok" if not findings else f"{len(findings)} violation{'s' if len(findings) > 1 else ''}"
         lines.append(f"{titles[check]:<24} {status}")
         for finding in findings:

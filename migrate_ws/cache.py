@@ -31,8 +31,7 @@ from typing import Any
 
 from . import __version__
 from .findings import Finding
-from .model import FileOutcome, FileResult, FileStatus
-from .references import Reference
+from .model import FileOutcome, FileResult, FileStatus, Reference, Suppressed
 
 CACHE_FORMAT = 5
 ENVIRONMENT_VARIABLE = "MIGRATE_WS_CACHE_DIR"
@@ -109,8 +108,6 @@ def encode_outcome(outcome: FileOutcome) -> list | None:
 
 def decode_outcome(path: str, encoded: list) -> FileOutcome:
     status, reason, line, findings, code, renamed, depends, references, suppressed = encoded
-    from .suppressions import Suppressed
-
     result = FileResult(path, FileStatus(status), reason=reason, line=line, code=code,
                         findings=[Finding(f_code, path, f_line, f_message) for f_code, f_line, f_message in findings],
                         suppressed=[Suppressed(*item) for item in suppressed])

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from . import steps as _steps
+from .module_files import module_file
+from .patterns import check_pattern
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -150,8 +152,6 @@ def _str_list(table: dict[str, Any], key: str, where: str, pattern: re.Pattern[s
 
 def _patterns(table: dict[str, Any], key: str, where: str) -> tuple[str, ...] | None:
     """A list of gitignore-style patterns (see discovery.py), each one checked."""
-    from .discovery import check_pattern
-
     value = _str_list(table, key, where)
     for item in value or ():
         problem = check_pattern(item)
@@ -305,8 +305,6 @@ def _fallback_name(expression: str, key: str) -> str:
 
 def _context_fallbacks(table: dict[str, Any], where: str) -> tuple[ContextFallback, ...]:
     """`context-fallbacks`: an ordered table of gitignore-style patterns to {expression, import}."""
-    from .discovery import check_pattern
-
     value = _expect(table, "context-fallbacks", dict, where)
     fallbacks: list[ContextFallback] = []
     for pattern, spec in (value or {}).items():
@@ -524,8 +522,6 @@ def project_folders(root: Path) -> list[Path]:
 def detect_preset(root: Path) -> Config:
     """With no configuration: the built-in preset whose canonical module is in the repository, if one is."""
     from dataclasses import replace
-
-    from .resolution import module_file
 
     for name in available_presets():
         config = load_preset(name)

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from .analysis import Binding, FileFacts, Scope, Use, resolve, resolve_relative
+from .scopes import Binding, FileFacts, Scope, Use, resolve, resolve_relative
 from .config import Config
 from .findings import Code, Finding
 from .import_statements import AliasSpec, render_from_import, render_import, rewrite_statement
@@ -515,3 +515,8 @@ class FileContext:
 
     def span(self, node: ast.AST) -> tuple[int, int]:
         return self.edits.span(node)
+
+
+def attribute_span(context: FileContext, node: ast.Attribute) -> tuple[int, int]:
+    _, end = context.span(node)
+    return end - len(node.attr), end

@@ -18,15 +18,14 @@ from . import cache as result_cache
 from . import import_check
 from . import steps as step_registry
 from . import suppressions
-from .analysis import module_name_for
 from .config import Config
 from .discovery import discover, discover_with_stats
-from .findings import ALIASES_DIFFER, BINDING_LOST, LEFT_OUT_WITH_REJECTED, REWRITE_REJECTED, Finding
+from .findings import BINDING_LOST, LEFT_OUT_WITH_REJECTED, REWRITE_REJECTED, Finding
 from .leaving_out import relying_on
-from .legacy_paths import packages_in
-from .model import FileOutcome, FileResult, FileStatus, Plan, RepositoryContext, Targets
+from .model import FileOutcome, FileResult, FileStatus, Plan, RepositoryOutcome, Suppressed, Targets
 from .references import unchanged_references
-from .resolution import canonical_facts, module_file
+from .repository_facts import RepositoryContext, gather as gather_facts, targets_for
+from .scopes import module_name_for
 from .worker import ProgressCallback, RunOptions, run_files
 
 
@@ -34,31 +33,8 @@ def build_targets(root: Path, config: Config, steps: Iterable[str], todo_comment
                   legacy_policy: str = "shim", cache_directory: Path | None = None) -> tuple[Targets, list[Finding]]:
     """What every worker needs to know about the repository, and the repository-level findings."""
     steps = frozenset(steps)
-    rebinding = config.implementation is not None and "canonical" in steps
-    # the modules read for these facts are parsed once, and not at all while the cache knows them
-    facts = canonical_facts(root, config, rebinding, cache_directory, signatures="factory" in steps)
-    retiring = {m for m, legacy in config.legacy_modules.items() if legacy.retire}
-    # a retiring module that defines code of its own stays (no shim): it is migrated like any
-    # other module, and its module-level names are public API
-    kept: set[str] = set()
-    if legacy_policy == "shim":
-        from .codemods.legacy_modules import retirements
-
-        kept = {module for module, retirement in retirements(root, config, facts.exports).items()
-                if not retirement.shimmed}
-    definition = {config.canonical_module} | (retiring - kept)
-    if config.implementation_module:
-        definition.add(config.implementation_module)
-    api = {m for m, legacy in config.legacy_modules.items() if not legacy.retire} | kept
-    targets = Targets(
-        config=config, steps=steps, canonical_exports=facts.exports, collapse_allowed=facts.collapse_allowed,
-        definition_modules=frozenset(definition), api_modules=frozenset(api), todo_comments=todo_comments,
-        factory_signature=facts.factory_signature, signatures=facts.signatures,
-        legacy_packages=packages_in(root, config),
-    )
-    canonical_file = module_file(root, config.canonical_module)
-    where = canonical_file.relative_to(root).as_posix() if canonical_file is not None else config.canonical_module
-    return targets, [Finding(ALIASES_DIFFER.code, where, 1, message) for message in facts.warnings]
+    facts = gather_facts(root, config, steps, legacy_policy, cache_directory)
+    return targets_for(facts, config, steps, todo_comments), list(facts.notes)
 
 
 def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs: int | None = None,
@@ -85,8 +61,11 @@ def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs
     """
     root = root.resolve()
     wanted = None if steps is None else set(steps)
-    selected = tuple(name for name in step_registry.order() if wanted is None or name in wanted)
-    targets, notes = build_targets(root, config, selected, todo_comments, legacy_policy, cache_directory)
+    selected = tuple(name for name in step_registry.order()
+                     if (step_registry.get(name).applies(config) if wanted is None else name in wanted))
+    # what the repository says is read once, here: the steps read it and never ask each other
+    facts = gather_facts(root, config, frozenset(selected), legacy_policy, cache_directory)
+    targets, notes = targets_for(facts, config, frozenset(selected), todo_comments), list(facts.notes)
     stats: dict[str, result_cache.FileStat] = {}
     discovered = paths
     everything: list[str] | None = None  # every file a full run selects (path mode: for the cross-file facts)
@@ -127,7 +106,7 @@ def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs
     for step in step_registry.all_steps():
         if step.per_file or step.name not in selected:
             continue
-        context = RepositoryContext(root, config, targets, result, everything or discovered, legacy_policy)
+        context = RepositoryContext(root, config, targets, result, everything or discovered, facts, legacy_policy)
         outcome = step.repository(context)
         _keep_files(result, suppressions.keep_repository_files(outcome))  # `# migrate-ws: keep-file`
         if everything is not None:  # path mode: only the given files change, and only their findings count
@@ -215,7 +194,7 @@ def _count_import_paths(result: Plan, outcomes: dict[str, FileOutcome], watched:
     result.importers_before, result.importers_after, result.import_moves = before, after, moves
 
 
-def _keep_files(result: Plan, kept: dict) -> None:
+def _keep_files(result: Plan, kept: dict[str, list[Suppressed]]) -> None:
     """Files a repository-level step leaves as they are because of `# migrate-ws: keep-file`."""
     by_path = {r.path: r for r in result.files}
     for path, sites in kept.items():
@@ -249,7 +228,7 @@ def _plan_dependencies(root: str, outcomes: dict[str, FileOutcome], everything: 
     return found
 
 
-def _add_repository_changes(result: Plan, step: str, outcome) -> None:
+def _add_repository_changes(result: Plan, step: str, outcome: RepositoryOutcome) -> None:
     """A repository-level step's files join the plan; a file another step already changes is refused."""
     by_path = {r.path: position for position, r in enumerate(result.files)}
     for change in outcome.files:

@@ -29,7 +29,7 @@ import ast
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from .analysis import Scope
+from .scopes import Scope
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)

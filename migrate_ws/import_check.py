@@ -26,11 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from .analysis import module_level_statements, module_name_for, resolve_relative
+from .scopes import module_level_statements, module_name_for, resolve_relative
 from .config import DEFAULT_MAX_FILE_SIZE
 from .findings import IMPORT_ALREADY_BROKEN, IMPORT_WOULD_BREAK, Finding
-from .model import FileOutcome, FileResult
-from .references import Reference
+from .model import FileOutcome, FileResult, Reference
 from .source import NESTING_ERRORS, SourceText, UndecodableSource, parse_module_bytes, parse_source
 from .textsearch import AnchoredNeedles
 

@@ -21,7 +21,7 @@ from .findings import (LEGACY_IMPORT_KEPT, LEGACY_IMPORT_UNEXPLAINED, MODULE_UNU
 from .legacy_paths import LegacyPaths
 
 if TYPE_CHECKING:
-    from .analysis import Binding
+    from .scopes import Binding
     from .context import FileContext, ImportChange
 
 _IMPORT_KINDS = ("import-name", "import-module")

@@ -18,12 +18,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterator, Mapping
 
 from .config import Config
+from .module_files import module_file
 
 if TYPE_CHECKING:
-    from .analysis import Binding, FileFacts
+    from .scopes import Binding, FileFacts
 
 _DOTTED_NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 _IMPORTED_NAMES = re.compile(r"\s+import\s+\(?\s*((?:[A-Za-z_]\w*(?:\s+as\s+\w+)?\s*,?\s*)+)")
@@ -33,13 +34,13 @@ _FROM_BEFORE = re.compile(r"\bfrom\s+$")
 
 def packages_in(root: Path, config: Config) -> frozenset[str]:
     """The legacy modules that are packages: an `__init__.py` in the repository, or a configured module below them."""
-    from .resolution import module_file
+    return packages_from({module: module_file(root, module) for module in config.legacy_modules}, config)
 
-    found: set[str] = set()
-    for module in config.legacy_modules:
-        path = module_file(root, module)
-        if path is not None and path.name == "__init__.py":
-            found.add(module)
+
+def packages_from(files: Mapping[str, Path | None], config: Config) -> frozenset[str]:
+    """`packages_in`, given where the legacy modules are (module -> its file, None: not in the repository)."""
+    found = {module for module in config.legacy_modules
+             if (path := files.get(module)) is not None and path.name == "__init__.py"}
     return frozenset(found) | packages_by_configuration(config)
 
 
@@ -170,7 +171,7 @@ class LegacyPaths:
 def module_object_chains(binding: "Binding", module: str, facts: "FileFacts") -> Iterator[list[str] | None]:
     """The attribute chains after the module object of each use of a module-object binding (None: used
     as a value). For `import a.b.m` (which binds `a`), only the uses that spell `a.b.m`."""
-    from .analysis import resolve
+    from .scopes import resolve
 
     depth = len(module.split(".")) - 1 if binding.bound_path is not None else 0
     for use in facts.uses:

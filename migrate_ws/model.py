@@ -10,13 +10,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from .edits import Edit, sites_by_step, steps_touching
 from .findings import Finding, Severity
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
-    from .references import Reference
-
     from .config import Config
 
 
@@ -28,18 +25,30 @@ class FileStatus(str, Enum):
 
 
 @dataclass(frozen=True)
-class Edit:
-    """Replace text[start:end] of the original with `text`, as part of `step`."""
+class Reference:
+    """One (module, name) a file needs from another module, before and after the change (import check)."""
 
-    start: int
-    end: int
-    text: str
-    step: str
     line: int
-    description: str
-    # edits with the same group (>= 0) are versions of one statement, one per step that shaped
-    # it: the latest step's version is the statement, whatever the spans
-    group: int = -1
+    module: str  # what the file needs after the change: `name` from `module` ("" = the module itself)
+    name: str
+    was_module: str  # what it needed before
+    was_name: str
+
+    @property
+    def rewritten(self) -> bool:
+        return (self.module, self.name) != (self.was_module, self.was_name)
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """One site a `# migrate-ws: keep` comment suppressed: a kept change (MW800) or a silenced finding."""
+
+    line: int
+    code: str
+    message: str
+
+    def describe(self) -> str:
+        return f"{self.code} {self.message}"
 
 
 @dataclass
@@ -56,8 +65,8 @@ class FileResult:
     deleted: bool = False  # a repository-level step removes this file
     line: int = 0  # where a file that was not processed failed, when known
     diff: str = ""  # the display diff, when the workers were asked to render it
-    references: list = field(default_factory=list)  # what it imports before and after (references.Reference)
-    suppressed: list = field(default_factory=list)  # suppressions.Suppressed: sites `# migrate-ws: keep` kept
+    references: list[Reference] = field(default_factory=list)  # what it imports before and after
+    suppressed: list[Suppressed] = field(default_factory=list)  # sites `# migrate-ws: keep` kept
 
     @property
     def changed(self) -> bool:
@@ -134,8 +143,6 @@ class Plan:
 
     def sites_by_step(self) -> dict[str, int]:
         """Sites each step rewrites, counted one way everywhere (see `editing.sites_by_step`)."""
-        from .editing import sites_by_step
-
         counts = {step: 0 for step in self.steps}
         for result in self.changed_files:
             for step, count in sites_by_step(result.edits, self.steps).items():
@@ -144,8 +151,6 @@ class Plan:
 
     def files_by_step(self) -> dict[str, list[str]]:
         """The files each step changes."""
-        from .editing import steps_touching
-
         files: dict[str, list[str]] = {step: [] for step in self.steps}
         for result in sorted(self.changed_files, key=lambda r: r.path):
             for step in steps_touching(result.edits, self.steps):
@@ -153,8 +158,6 @@ class Plan:
         return files
 
     def to_json(self) -> dict:
-        from .editing import sites_by_step
-
         return {
             "root": self.root,
             "config": self.config_source,
@@ -236,18 +239,6 @@ class Targets:
 
     def signature_map(self) -> dict[tuple[str, str], Signature | None]:
         return {(m, n): s for m, n, s in self.signatures}
-
-
-@dataclass
-class RepositoryContext:
-    """What a repository-level step sees: the plan of the per-file steps, and the repository."""
-
-    root: Path
-    config: Config
-    targets: Targets
-    plan: Plan
-    paths: list[str]  # every file the configuration selects
-    legacy_policy: str = "shim"
 
 
 @dataclass

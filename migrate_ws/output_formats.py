@@ -27,17 +27,7 @@ from .findings import PENDING_CHANGE, Code, Severity
 from .model import Plan
 from .quoting import display_path
 
-FORMATS = ("text", "json", "github", "sarif")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-
-
-def choose(output_format: str | None, as_json: bool) -> str:
-    """The format asked for; `--json` is `--output-format json`. Raises ValueError on a conflict."""
-    if output_format is not None and output_format not in FORMATS:
-        raise ValueError(f"--output-format {output_format}: choose one of {', '.join(FORMATS)}")
-    if as_json and output_format not in (None, "json"):
-        raise ValueError(f"--json and --output-format {output_format}: choose one")
-    return "json" if as_json else (output_format or "text")
 
 
 @dataclass(frozen=True)

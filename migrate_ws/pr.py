@@ -179,7 +179,8 @@ def render(
                f"| Files not processed | {not_processed} |",
                *errors,
                f"| Files scanned | {plan.scanned} |",
-               f"| Legacy modules | {plan.legacy_policy} |"]
+               # no legacy module retires (all `retire = false`): there is no policy to speak of
+               f"| Legacy modules | {plan.legacy_policy if 'legacy-modules' in plan.steps else 'kept (none retires)'} |"]
     if test_run is not None:
         summary.append(f"| Tests | {'passed' if test_run.passed else 'FAILED'} |")
     summary.append("")

@@ -10,26 +10,9 @@ configured legacy module or the canonical module, those of a configured legacy n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .analysis import Binding
-    from .context import FileContext
-    from .model import Edit
-
-
-@dataclass(frozen=True)
-class Reference:
-    line: int
-    module: str  # what the file needs after the change: `name` from `module` ("" = the module itself)
-    name: str
-    was_module: str  # what it needed before
-    was_name: str
-
-    @property
-    def rewritten(self) -> bool:
-        return (self.module, self.name) != (self.was_module, self.was_name)
+from .scopes import Binding, attribute_node
+from .context import FileContext, attribute_span
+from .model import Edit, Reference
 
 
 def unchanged_references(references: list[Reference]) -> list[Reference]:
@@ -37,7 +20,7 @@ def unchanged_references(references: list[Reference]) -> list[Reference]:
     return [Reference(r.line, r.was_module, r.was_name, r.was_module, r.was_name) for r in references]
 
 
-def collect(context: "FileContext", final_edits: list["Edit"]) -> list[Reference]:
+def collect(context: FileContext, final_edits: list[Edit]) -> list[Reference]:
     config = context.config
     watched = set(config.legacy_modules) | {config.canonical_module}
     legacy_names = config.legacy_names
@@ -65,7 +48,7 @@ def collect(context: "FileContext", final_edits: list["Edit"]) -> list[Reference
     return found
 
 
-def _import_after(context: "FileContext", binding: "Binding") -> tuple[str, str] | None:
+def _import_after(context: FileContext, binding: Binding) -> tuple[str, str] | None:
     change = context.statements.change_of(binding)
     if change is None:
         return binding.module, binding.imported
@@ -74,11 +57,9 @@ def _import_after(context: "FileContext", binding: "Binding") -> tuple[str, str]
     return change.module or binding.module, change.spec.name
 
 
-def _attribute_references(context: "FileContext", binding: "Binding", module_path: str,
+def _attribute_references(context: FileContext, binding: Binding, module_path: str,
                           replaced: dict[tuple[int, int], str]) -> list[Reference]:
     """`m.N` and `getattr(m, "N")` uses of a module object, with what each needs after the change."""
-    from .codemods.imports import attribute_node, attribute_span
-
     change = context.statements.change_of(binding)
     after_module = module_path
     if change is not None and change.spec is not None:
@@ -103,7 +84,7 @@ def _attribute_references(context: "FileContext", binding: "Binding", module_pat
     return found
 
 
-def lost_module_names(context: "FileContext", removed: set[int]) -> set[str]:
+def lost_module_names(context: FileContext, removed: set[int]) -> set[str]:
     """Names the module binds at module level before the change and no longer binds after it."""
     scope = context.facts.module_scope
     before = set(scope.bindings) - {"*"}
@@ -116,7 +97,7 @@ def lost_module_names(context: "FileContext", removed: set[int]) -> set[str]:
     return before - after
 
 
-def _local_after(context: "FileContext", binding: "Binding", removed: set[int]) -> str | None:
+def _local_after(context: FileContext, binding: Binding, removed: set[int]) -> str | None:
     if binding.kind in ("import-name", "import-module"):
         change = context.statements.change_of(binding)
         if change is None:

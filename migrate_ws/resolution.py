@@ -11,9 +11,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .analysis import module_level_statements, resolve_relative
+from .scopes import module_level_statements, resolve_relative
 from .config import Config, ConfigError
 from .model import Signature
+from .module_files import module_file
 from .source import NESTING_ERRORS, parse_module_bytes
 
 
@@ -35,18 +36,6 @@ def module_level_bindings(tree: ast.Module) -> dict[str, list[ast.stmt]]:
                     local = alias.asname or alias.name.split(".")[0]
                     found.setdefault(local, []).append(statement)
     return found
-
-
-def module_file(root: Path, module: str) -> Path | None:
-    base = root.joinpath(*module.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    # src-layout repositories keep packages under src/
-    src = root / "src"
-    if src.is_dir():
-        return module_file(src, module) if root.name != "src" else None
-    return None
 
 
 @dataclass

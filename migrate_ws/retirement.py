@@ -70,10 +70,6 @@ def bound_names(tree: ast.Module) -> set[str]:
     return set(module_level_bindings(tree))
 
 
-class _Unshimmable(Exception):
-    pass
-
-
 class _Planner:
     """Decides, statement by statement, what the shim keeps of the original module."""
 

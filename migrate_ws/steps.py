@@ -41,6 +41,10 @@ def _no_names(config: "Config") -> set[str]:
     return set()
 
 
+def _always(config: "Config") -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Option:
     """A configuration key a step owns: `key` under `[tool.migrate-ws]` (`table.key` for a key of a table the
@@ -67,6 +71,9 @@ class Step:
     foundation: bool = False  # with --split-by, every file it changes goes to the foundation branch
     codes: tuple[Code, ...] = ()  # the finding codes only this step reports (they join findings.CODES)
     options: tuple[Option, ...] = ()  # the configuration keys it owns
+    # whether the configuration asks for this step at all (a migration without aliases has no
+    # aliases step: it is neither planned nor listed)
+    applies: Callable[["Config"], bool] = _always
 
     def __post_init__(self) -> None:
         if (self.command is None) == (self.repository is None):

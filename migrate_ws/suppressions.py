@@ -34,9 +34,10 @@ from typing import TYPE_CHECKING, Callable
 from . import findings as _registry  # the table of codes
 from .findings import (INVALID_SUPPRESSION, LEGACY_LAYOUT_TEST, PENDING_CHANGE, SUPPRESSION_WIDENED,
                        UNUSED_SUPPRESSION, Finding)
+from .model import RepositoryOutcome, Suppressed
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .analysis import Binding
+    from .scopes import Binding
     from .context import FileContext
 
 MARKER = "migrate-ws:"
@@ -44,18 +45,6 @@ GUARD = "migrate-ws: keep"  # the reason a kept import's bindings carry (`Bindin
 _DIRECTIVE = re.compile(r"#\s*migrate-ws:\s*(?P<kind>[\w-]*)(?P<codes>\[[^\]]*\]?)?")
 _IMPORT_KINDS = ("import-name", "import-module", "star")
 MAX_ROUNDS = 5
-
-
-@dataclass(frozen=True)
-class Suppressed:
-    """One site a `# migrate-ws: keep` comment suppressed: a kept change (MW800) or a silenced finding."""
-
-    line: int
-    code: str
-    message: str
-
-    def describe(self) -> str:
-        return f"{self.code} {self.message}"
 
 
 @dataclass
@@ -217,7 +206,7 @@ class _Problem(Exception):
 
 def _needed_imports(context: "FileContext", unit: Unit) -> dict[tuple, str]:
     """Import bindings a kept (non-import) statement needs as they are: key -> the name it uses."""
-    from .analysis import resolve
+    from .scopes import resolve
 
     needed: dict[tuple, str] = {}
     exports = context.targets.canonical_exports
@@ -416,10 +405,10 @@ def _unused(path: str, directives: list[Directive]) -> list[Finding]:
 
 # ----- the repository-level steps ---------------------------------------------------------------
 
-def keep_repository_files(outcome) -> dict[str, list[Suppressed]]:
+def keep_repository_files(outcome: RepositoryOutcome) -> dict[str, list[Suppressed]]:
     """A file a repository-level step would change (a legacy module's shim) that carries
     `# migrate-ws: keep-file` stays as it is, and that step reports nothing about it.
-    Returns the suppressed sites by path; `outcome` (a RepositoryOutcome) loses those files."""
+    Returns the suppressed sites by path; `outcome` loses those files."""
     from .source import SourceText, UndecodableSource
 
     kept: dict[str, list[Suppressed]] = {}

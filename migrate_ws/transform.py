@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from . import kept_imports
 from . import steps as step_registry
 from . import suppressions
-from .analysis import analyze, module_name_for
+from .analysis import analyze
 from .config import Config
 from .editing import OverlappingEdits, effective, splice
 from .findings import Finding
-from .model import Edit, Targets
+from .model import Edit, Reference, Targets
 from .prefilter import Prefilter, string_markers
-from .references import Reference, collect as collect_references, lost_module_names
+from .references import collect as collect_references, lost_module_names
+from .scopes import module_name_for
 from .source import parse_source
 from .textsearch import WordFinder
 

@@ -16,13 +16,13 @@ from typing import Callable
 from . import binding_check
 from . import cache as result_cache
 from . import steps as step_registry
+from .diffs import display_diff, unified_diff
 from .editing import effective
 from .findings import (BINDING_LOST, CANNOT_DECODE, CANNOT_READ, DOES_NOT_PARSE, NEWER_SYNTAX, REWRITE_REJECTED,
                        TOO_DEEP, TOO_LARGE)
 from .model import FileOutcome, FileResult, FileStatus, Targets
 from .parent_watch import end_with_parent
 from .references import unchanged_references
-from .report import display_diff, unified_diff
 from .source import (ANALYSIS, NESTING_ERRORS, PARSER, SourceText, UndecodableSource, parse_source, too_deep_reason,
                      too_large_reason)
 from .transform import Patterns, transform_source

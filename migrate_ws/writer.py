@@ -24,7 +24,7 @@ from typing import Callable
 
 TEMP_SUFFIX = ".migrate-ws.tmp"
 
-# Test seam (see migrate_ws/cli/test_pause.py): called with the target's path once its
+# Test seam (see migrate_ws/applying/test_pause.py): called with the target's path once its
 # temporary file is complete, just before the rename. None outside tests.
 before_replace: "Callable[[str], None] | None" = None
 

@@ -9,152 +9,21 @@ branches, index and the bytes and mode of every file.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import shutil
-import stat
-import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Sequence
 
 import pytest
-from typer.testing import CliRunner
 
-from migrate_ws.cli.app import app
-
-PKG = "netra_backend/app/websocket_core"
-CANONICAL_FILE = f"{PKG}/websocket_manager.py"
-LEGACY_FILE = f"{PKG}/manager.py"
-NOTIFIER = "netra_backend/app/services/notifier.py"
-ROUTE = "netra_backend/app/routes/ws_route.py"
-RUNNER = "netra_backend/app/agents/runner.py"
-SINGLETON = "netra_backend/app/agents/legacy_singleton.py"
-BROKEN = "netra_backend/app/services/broken.py"
-TOOL = "tools/send_ping.py"  # executable: its mode must survive
+from helpers import (APPLY_REPO_FILES, BROKEN, CANONICAL_FILE, LEGACY_FILE, NOTIFIER, TOOL, assert_restored, branches,
+                     commits_on, dry_run_result, files_of, git, invoke, make_repo, pr_body, repo_state, run_cli,
+                     tree_of, write_files)
 
 STEP_ORDER = ["canonical", "imports", "aliases", "factory", "strings", "legacy-modules"]
 SUBJECT = re.compile(r"^migrate-ws: (?P<title>.+) \((?P<sites>\d+) sites? in (?P<files>\d+) files?\)$")
-
-FILES: dict[str, str] = {
-    "README.md": "# backend\n\nThe service.\n",
-    "pyproject.toml": '[tool.migrate-ws]\npreset = "netra"\n',  # the configuration in the repository, found from -C subdirectories too
-    "netra_backend/__init__.py": "",
-    "netra_backend/app/__init__.py": "",
-    f"{PKG}/__init__.py": '"""WebSocket core."""\n',
-    f"{PKG}/unified_manager.py": '''\
-"""The WebSocket manager implementation."""
-
-
-class _UnifiedWebSocketManagerImplementation:
-    def __init__(self, user_context=None):
-        self.user_context = user_context
-        self.sent = []
-
-    def send_to_user(self, user_id, message):
-        self.sent.append((user_id, message))
-''',
-    CANONICAL_FILE: '''\
-"""The single source of truth for WebSocket managers."""
-
-from netra_backend.app.websocket_core.unified_manager import _UnifiedWebSocketManagerImplementation
-
-
-class WebSocketManager:
-    """Points callers to the user-scoped factory."""
-
-    def __init__(self, *args, **kwargs):
-        raise RuntimeError("use get_websocket_manager(user_context)")
-
-
-UnifiedWebSocketManager = _UnifiedWebSocketManagerImplementation
-WebSocketConnectionManager = _UnifiedWebSocketManagerImplementation
-
-
-def get_websocket_manager(user_context=None):
-    """Return a manager scoped to `user_context`."""
-    return _UnifiedWebSocketManagerImplementation(user_context=user_context)
-
-
-def create_websocket_manager(user_context=None):
-    """Deprecated: use get_websocket_manager(user_context)."""
-    return get_websocket_manager(user_context)
-''',
-    LEGACY_FILE: '''\
-"""Deprecated: import from netra_backend.app.websocket_core.websocket_manager."""
-
-from netra_backend.app.websocket_core.websocket_manager import (
-    UnifiedWebSocketManager,
-    WebSocketConnectionManager,
-    create_websocket_manager,
-    get_websocket_manager,
-)
-
-WebSocketManager = UnifiedWebSocketManager
-''',
-    "netra_backend/app/services/__init__.py": "",
-    "netra_backend/app/routes/__init__.py": "",
-    "netra_backend/app/agents/__init__.py": "",
-    NOTIFIER: '''\
-"""Sends notifications to connected users."""
-
-from netra_backend.app.websocket_core.manager import WebSocketManager, get_websocket_manager
-
-
-def notify(user_context, message):
-    manager: WebSocketManager = get_websocket_manager(user_context)
-    manager.send_to_user(user_context, message)
-    return manager
-''',
-    ROUTE: '''\
-"""The WebSocket route."""
-
-from netra_backend.app.websocket_core.manager import WebSocketConnectionManager as ConnectionManager
-
-
-def accepts(candidate) -> bool:
-    return isinstance(candidate, ConnectionManager)
-''',
-    RUNNER: '''\
-"""Runs agents for one user."""
-
-from netra_backend.app.websocket_core.manager import create_websocket_manager
-
-
-def manager_for(user_context):
-    return create_websocket_manager(user_context)
-''',
-    SINGLETON: '''\
-"""Still uses the process-wide manager."""
-
-from netra_backend.app.websocket_core.unified_manager import UnifiedWebSocketManager
-
-
-def shared():
-    return UnifiedWebSocketManager()
-''',
-    TOOL: '''\
-#!/usr/bin/env python3
-"""Sends a ping through a user's manager."""
-
-from netra_backend.app.websocket_core.manager import get_websocket_manager
-
-if __name__ == "__main__":
-    get_websocket_manager("cli").send_to_user("cli", "ping")
-''',
-}
-
-BROKEN_SOURCE = '''\
-"""Does not parse."""
-
-from netra_backend.app.websocket_core.manager import WebSocketManager
-
-
-def broken(:
-    return WebSocketManager
-'''
 
 # Imports every consumer: what a user's test command might check after the migration.
 IMPORT_ALL = "import netra_backend.app.services.notifier, netra_backend.app.routes.ws_route, " \
@@ -163,47 +32,7 @@ IMPORT_ALL = "import netra_backend.app.services.notifier, netra_backend.app.rout
 
 # ----- building repositories -----------------------------------------------------------------
 
-@pytest.fixture(autouse=True)
-def hermetic_git(monkeypatch):
-    """No global or system git configuration (hooks paths, signing, identities) leaks in."""
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "NO_COLOR", "FORCE_COLOR"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def git(root: Path, *args: str, check: bool = True) -> str:
-    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=60)
-    if check and done.returncode != 0:
-        raise AssertionError(f"git {' '.join(args)} failed: {done.stderr}")
-    return done.stdout
-
-
-def write_tree(root: Path, files: dict[str, str | bytes]) -> None:
-    for relative, content in files.items():
-        target = root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-
-
-def make_repo(path: Path, *, broken: bool = True, use_git: bool = True) -> Path:
-    """The netra layout with legacy consumers; committed on `main` when `use_git`."""
-    path.mkdir(parents=True, exist_ok=True)
-    files = dict(FILES)
-    if broken:
-        files[BROKEN] = BROKEN_SOURCE
-    write_tree(path, files)
-    os.chmod(path / TOOL, 0o755)
-    if use_git:
-        git(path, "init", "-q", "-b", "main")
-        git(path, "config", "user.name", "Test User")
-        git(path, "config", "user.email", "test.user@example.com")
-        git(path, "config", "core.autocrlf", "false")
-        git(path, "config", "commit.gpgsign", "false")
-        git(path, "add", "-A")
-        git(path, "commit", "-q", "-m", "Legacy layout")
-    return path
+pytestmark = pytest.mark.usefixtures("hermetic_git")
 
 
 @pytest.fixture
@@ -211,117 +40,10 @@ def repo(tmp_path: Path) -> Path:
     return make_repo(tmp_path / "repo")
 
 
-def files_of(root: Path) -> dict[str, tuple[bytes, int]]:
-    """Bytes and permission bits of every file outside .git."""
-    found = {}
-    for directory, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d != ".git"]
-        for name in filenames:
-            full = Path(directory, name)
-            found[full.relative_to(root).as_posix()] = (full.read_bytes(), stat.S_IMODE(full.lstat().st_mode))
-    return found
-
-
-def git_leftovers(root: Path) -> list[str]:
-    """Lock files, temporary files and migrate-ws files inside .git."""
-    git_dir = root / ".git"
-    found = []
-    for path in git_dir.rglob("*"):
-        relative = path.relative_to(git_dir).as_posix()
-        if path.is_file() and (relative.endswith((".lock", ".tmp")) or "migrate-ws" in relative
-                               or path.name.startswith(("fast_import_crash_", "tmp_"))) \
-                and not relative.startswith("logs/"):
-            found.append(relative)
-    return sorted(found)
-
-
-def repo_state(root: Path) -> dict:
-    """Everything a rollback must leave exactly as it was."""
-    symbolic = subprocess.run(["git", "symbolic-ref", "-q", "HEAD"], cwd=root, capture_output=True, text=True)
-    return {
-        "status": git(root, "status", "--porcelain=v1", "--untracked-files=all", "--ignored"),
-        "head": git(root, "rev-parse", "HEAD").strip(),
-        "symbolic_ref": symbolic.stdout.strip() if symbolic.returncode == 0 else None,
-        "refs": git(root, "for-each-ref", "--format=%(refname) %(objectname)"),  # branches, and any other ref
-        "branch_list": git(root, "branch", "--list"),
-        "index": git(root, "ls-files", "--stage"),
-        "staged": git(root, "diff", "--cached", "--binary"),
-        "unstaged": git(root, "diff", "--binary"),
-        "files": files_of(root),
-        "git_leftovers": git_leftovers(root),
-    }
-
-
-def assert_restored(root: Path, before: dict) -> None:
-    after = repo_state(root)
-    for key in before:
-        assert after[key] == before[key], f"{key} changed:\nbefore={before[key]!r}\nafter={after[key]!r}"
-
-
 # ----- running the command -----------------------------------------------------------------
-
-def cli_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONIOENCODING"] = "utf-8"
-    env.update(extra)
-    return env
-
-
-def run_cli(args: Sequence[str], cwd: Path, env: dict[str, str] | None = None,
-            timeout: float = 60) -> subprocess.CompletedProcess:
-    """`python -m migrate_ws ARGS` as a real process."""
-    return subprocess.run([sys.executable, "-m", "migrate_ws", *map(str, args)], cwd=cwd, env=env or cli_env(),
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, encoding="utf-8",
-                          errors="replace", timeout=timeout)
-
-
-def invoke(args: Sequence[str]):
-    """The command in-process (typer's CliRunner); stdout and stderr kept apart."""
-    return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
-
 
 def python_cmd(code: str) -> str:
     return f"{shlex.quote(sys.executable)} -B -c {shlex.quote(code)}"
-
-
-def branches(root: Path) -> list[str]:
-    return git(root, "for-each-ref", "--format=%(refname:short)", "refs/heads").split()
-
-
-def commits_on(root: Path, branch: str, base: str = "main") -> list[dict]:
-    out = git(root, "log", "--reverse", "--format=%H%x00%s%x00%b%x01", f"{base}..{branch}")
-    records = []
-    for entry in filter(None, (e.strip("\n") for e in out.split("\x01"))):
-        sha, subject, body = entry.split("\x00")
-        changed = git(root, "diff-tree", "--no-commit-id", "--name-only", "-r", sha).split()
-        records.append({"sha": sha, "subject": subject, "body": body, "files": changed})
-    return records
-
-
-def tree_of(root: Path, rev: str) -> dict[str, bytes]:
-    names = git(root, "ls-tree", "-r", "-z", "--name-only", rev).split("\0")
-    result = {}
-    for name in filter(None, names):
-        blob = subprocess.run(["git", "cat-file", "blob", f"{rev}:{name}"], cwd=root, capture_output=True,
-                              check=True, timeout=60).stdout
-        result[name] = blob
-    return result
-
-
-def dry_run_result(root: Path, tmp_path: Path, extra: Sequence[str] = ()) -> dict[str, bytes]:
-    """The files as `--dry-run` says they will be: its patch applied to a copy of the tree."""
-    patch = tmp_path / "dry-run.patch"
-    result = invoke(["--dry-run", "-C", root, "--diff-output", patch, *extra])
-    assert result.exit_code == 1, result.output
-    copy = tmp_path / "expected"
-    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".git"))
-    done = subprocess.run(["git", "apply", str(patch)], cwd=copy, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return {path: data for path, (data, _) in files_of(copy).items()}
-
-
-def pr_body(root: Path) -> str:
-    return (root / ".git" / "migrate-ws" / "PR_DESCRIPTION.md").read_text(encoding="utf-8")
 
 
 def default_branch_names() -> set[str]:
@@ -395,6 +117,7 @@ def test_apply_commits_each_step_on_a_new_branch(repo: Path, tmp_path: Path) -> 
     # the description groups them by code; the complete list is written next to it
     complete = (repo / ".git" / "migrate-ws" / "FOLLOW_UPS.md").read_text(encoding="utf-8")
     listed = json.loads((repo / ".git" / "migrate-ws" / "follow-ups.json").read_text(encoding="utf-8"))
+    assert findings, "the dry run reported no follow-up: nothing below is checked"
     for item in findings:
         assert f"| {item['code']} | {item['name']} |" in body
         assert f"- `{item['path']}:{item['line']}` {item['message']}" in complete
@@ -437,6 +160,7 @@ def test_json_report(repo: Path) -> None:
     strings = next(s for s in document["steps"] if s["name"] == "strings")
     assert strings == {**strings, "applied": False, "sha": None, "files": []}
     assert document["not_processed"] and all(item["code"].startswith("MW9") for item in document["not_processed"])
+    assert document["findings"]
     assert all({"code", "path", "line", "message"} <= set(item) for item in document["findings"])
     assert document["pr_body"] == str(repo / ".git" / "migrate-ws" / "PR_DESCRIPTION.md")
     assert Path(document["pr_body"]).is_file()
@@ -471,12 +195,13 @@ def test_dirty_tree_is_refused(repo: Path) -> None:
     assert_restored(repo, before)
 
 
-def test_untracked_file_alone_makes_the_tree_dirty(repo: Path) -> None:
+def test_untracked_file_alone_does_not_make_the_tree_dirty(repo: Path) -> None:
+    # git switch lets untracked files be (and git stash would not take them): so does --apply
     (repo / "scratch.py").write_text("x = 1\n")
-    before = repo_state(repo)
-    result = invoke(["--apply", "-C", repo])
-    assert result.exit_code == 1 and "uncommitted changes" in result.stderr
-    assert_restored(repo, before)
+    result = invoke(["--apply", "-C", repo, "--branch", "untracked"])
+    assert result.exit_code == 0, result.output
+    assert "untracked file left alone" in result.stdout and "scratch.py" in result.stdout
+    assert (repo / "scratch.py").read_text() == "x = 1\n"
 
 
 def test_allow_dirty_keeps_uncommitted_changes_out_of_the_commits(repo: Path) -> None:
@@ -495,7 +220,7 @@ def test_allow_dirty_keeps_uncommitted_changes_out_of_the_commits(repo: Path) ->
     assert git(repo, "diff", "--cached") == staged_before
     assert git(repo, "diff") == unstaged_before
     assert (repo / "notes.txt").read_text() == "untracked\n"
-    assert git(repo, "show", "dirty:README.md") == FILES["README.md"]
+    assert git(repo, "show", "dirty:README.md") == APPLY_REPO_FILES["README.md"]
     assert "left as they were, not committed" in result.stdout
 
 
@@ -517,7 +242,7 @@ def test_untracked_python_file_is_reported_not_committed(repo: Path, tmp_path: P
     git(repo, "add", ".gitignore")
     git(repo, "commit", "-q", "-m", "ignore generated code")
     legacy = "from netra_backend.app.websocket_core.manager import WebSocketManager\n"
-    write_tree(repo, {"generated/client.py": legacy})
+    write_files(repo, {"generated/client.py": legacy})
     config = tmp_path / "config.toml"
     config.write_text(f'[tool.migrate-ws]\npreset = "netra"\nrespect-gitignore = {str(respect_gitignore).lower()}\n')
 
@@ -745,7 +470,7 @@ def test_legacy_delete_is_refused_while_references_remain(repo: Path) -> None:
             "not deleted: from netra_backend.app.websocket_core.manager import WebSocketManager") in result.stdout
     commits = commits_on(repo, "del")
     assert all(LEGACY_FILE not in c["files"] for c in commits)
-    assert git(repo, "show", f"del:{LEGACY_FILE}") == FILES[LEGACY_FILE]
+    assert git(repo, "show", f"del:{LEGACY_FILE}") == APPLY_REPO_FILES[LEGACY_FILE]
     assert "| MW602 | legacy-module-still-used |" in pr_body(repo)
 
 
@@ -773,7 +498,7 @@ def test_legacy_keep_leaves_the_modules_and_matches_the_dry_run(repo: Path, tmp_
 
 
 def test_many_files_are_committed_through_stdin(repo: Path, tmp_path: Path, monkeypatch) -> None:
-    import migrate_ws.cli.git as git_module
+    import migrate_ws.applying.git as git_module
 
     monkeypatch.setattr(git_module, "PATHS_ON_COMMAND_LINE", 0)  # as if the paths were too long for argv
     expected = dry_run_result(repo, tmp_path, ["--legacy-modules", "keep"])

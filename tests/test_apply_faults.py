@@ -13,29 +13,15 @@ from __future__ import annotations
 import errno
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from helpers import (LEGACY_FILE, NOTIFIER, assert_restored, branches, cli_env, files_of, git, interrupt, invoke,
+                     make_repo, pausing_script, repo_state, run_cli, start_cli, wait_for)
 import migrate_ws.writer as writer
-from test_apply import (
-    LEGACY_FILE,
-    NOTIFIER,
-    assert_restored,
-    branches,
-    cli_env,
-    files_of,
-    git,
-    invoke,
-    make_repo,
-    repo_state,
-    run_cli,
-)
-
-WAIT = 30.0  # seconds: upper bound for any single wait; the normal case takes well under one
 
 
 @pytest.fixture
@@ -91,7 +77,7 @@ def test_a_write_failing_half_way_with_dirty_changes_keeps_them(repo: Path, monk
 def test_a_file_made_read_only_after_the_check_restores_the_repository(repo: Path, monkeypatch) -> None:
     # read-only files are found before the branch is created and left out (test_apply_unwritable.py);
     # one that becomes read-only after that check still stops the write, and everything is put back
-    import migrate_ws.cli.unwritable as unwritable
+    import migrate_ws.applying.unwritable as unwritable
 
     monkeypatch.setattr(unwritable, "problem", lambda full: None)  # as if the check ran before the chmod
     os.chmod(repo / NOTIFIER, 0o444)  # git does not track write bits: the tree is still clean
@@ -186,42 +172,6 @@ def test_no_git_works_without_git_installed(tmp_path: Path) -> None:
 
 # ----- interrupted from outside ----------------------------------------------------------------
 
-def _default_sigint() -> None:
-    # A test run started in the background of a shell inherits an ignored SIGINT, and Python
-    # keeps it ignored; the command under test gets Ctrl-C as it would from a terminal.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def start_cli(args: list[str], cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "migrate_ws", *args], cwd=cwd, env=cli_env(),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, encoding="utf-8", errors="replace", preexec_fn=_default_sigint)
-
-
-def wait_for(marker: Path, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + WAIT
-    while not marker.exists():
-        if proc.poll() is not None:
-            out, err = proc.communicate()
-            pytest.fail(f"migrate-ws ended (exit {proc.returncode}) before pausing:\n{out}\n{err}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            proc.communicate()
-            pytest.fail("migrate-ws did not reach the pause point in time")
-        time.sleep(0.02)
-
-
-def interrupt(proc: subprocess.Popen, sig: int) -> tuple[int, str, str]:
-    proc.send_signal(sig)
-    try:
-        out, err = proc.communicate(timeout=WAIT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        pytest.fail(f"migrate-ws did not stop after the signal:\n{out}\n{err}")
-    return proc.returncode, out, err
-
-
 def assert_gone(pid_file: Path) -> None:
     pid = int(pid_file.read_text().split()[0])
     deadline = time.monotonic() + 5
@@ -233,11 +183,6 @@ def assert_gone(pid_file: Path) -> None:
         time.sleep(0.05)
     os.kill(pid, signal.SIGKILL)
     pytest.fail(f"process {pid} started for the apply is still running")
-
-
-def pausing_script(marker: Path) -> str:
-    """Shell: note our pid, signal that we are paused, then wait (a long test run or hook)."""
-    return f'echo $$ > "{marker}.pid"; touch "{marker}"; sleep 60'
 
 
 def test_sigint_during_a_commit_restores_the_repository(repo: Path, tmp_path: Path) -> None:

@@ -19,20 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from migrate_ws.cli.apply_lock import ApplyLock, Holder, LockHeld, process_alive, process_start, this_host
-from test_apply import (
-    assert_restored,
-    branches,
-    cli_env,
-    commits_on,
-    git,
-    invoke,
-    make_repo,
-    pr_body,
-    repo_state,
-    run_cli,
-)
-from test_apply_faults import WAIT, _default_sigint, interrupt, start_cli, wait_for
+from helpers import (WAIT, assert_restored, branches, cli_env, commits_on, default_sigint, git, interrupt, invoke,
+                     make_repo, pr_body, repo_state, run_cli, start_cli, wait_for)
+from migrate_ws.applying.lock import ApplyLock, Holder, LockHeld, process_alive, process_start, this_host
 
 
 def lock_path(repo: Path) -> Path:
@@ -205,7 +194,8 @@ def test_two_concurrent_applies_one_succeeds_and_the_other_touches_nothing(tmp_p
 
 def test_the_lock_is_released_when_an_apply_is_refused(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
-    (repo / "notes.txt").write_text("dirty\n")
+    with open(repo / "README.md", "a") as handle:  # a tracked file: untracked ones do not refuse
+        handle.write("dirty\n")
     result = invoke(["--apply", "-C", repo])
     assert result.exit_code == 1 and "uncommitted changes" in result.stderr
     assert not (repo / ".git" / "migrate-ws").exists()
@@ -231,7 +221,7 @@ def test_the_lock_and_journal_go_when_the_apply_is_interrupted_while_planning(tm
     proc = subprocess.Popen([sys.executable, "-m", "migrate_ws", "--apply"], cwd=repo,
                             env=cli_env(MIGRATE_WS_TEST_PAUSE="planning", MIGRATE_WS_TEST_PAUSE_MARKER=str(marker)),
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_default_sigint)
+                            preexec_fn=default_sigint)
     wait_for(marker, proc)
     assert lock_path(repo).exists() and (repo / ".git" / "migrate-ws" / "apply-journal" / "state.json").exists()
 

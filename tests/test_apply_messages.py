@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from helpers import (assert_restored, cli_env, example_app, git, invoke, make_repo, repo_state, run_cli, sigkill,
+                     start_killable_apply, wait_for)
 import migrate_ws.writer as writer
-from test_apply import assert_restored, cli_env, git, invoke, make_repo, repo_state, run_cli
-from test_apply_recovery import sigkill, start_apply, wait_for
-from test_split import example_app
 
 
 @pytest.fixture
@@ -65,7 +64,7 @@ def test_a_disk_full_while_syncing_names_the_file_and_restores(repo: Path, monke
 
 
 def test_an_apply_killed_after_a_commit_says_after_not_while(repo: Path, tmp_path: Path) -> None:
-    proc = start_apply(repo, [], tmp_path, pause="committed:canonical")
+    proc = start_killable_apply(repo, [], tmp_path, pause="committed:canonical")
     wait_for(tmp_path / "paused", proc)
     sigkill(proc)
 

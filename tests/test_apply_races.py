@@ -1,7 +1,7 @@
 """`--apply` racing with the user's own git work and editor, in one or two working trees.
 
 Real `python -m migrate_ws --apply` processes are held at a point of the run by the test
-seam (`MIGRATE_WS_TEST_PAUSE`, `migrate_ws/cli/test_pause.py`); while one waits, the test
+seam (`MIGRATE_WS_TEST_PAUSE`, `migrate_ws/applying/test_pause.py`); while one waits, the test
 does what a busy developer does (creates a branch of that name, runs a second `--apply`
 from a second working tree of the same repository, appends a line to a file the run is
 rewriting), then lets it go on (`MIGRATE_WS_TEST_RESUME`) or kills it. Other branches are
@@ -12,67 +12,19 @@ ends exactly as it was.
 from __future__ import annotations
 
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from test_apply import RUNNER, ROUTE, assert_restored, branches, cli_env, commits_on, git, make_repo, repo_state, \
-    run_cli
-from test_apply_faults import WAIT, _default_sigint
+from helpers import (RUNNER, ROUTE, WAIT, assert_restored, branches, commits_on, example_app, git, make_repo,
+                     repo_state, run_cli, second_worktree, start_paused_apply, wait_paused)
 
 WORKTREES = ["one working tree", "two working trees"]
-
-_started: list[subprocess.Popen] = []
-
-
-@pytest.fixture(autouse=True)
-def no_process_left():
-    """A test that fails while a run waits at a pause must not leave that run behind."""
-    yield
-    while _started:
-        proc = _started.pop()
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     return make_repo(tmp_path / "repo")
-
-
-def second_worktree(repo: Path) -> Path:
-    """A linked working tree of `repo` (its own HEAD, index and files; the same branches)."""
-    path = repo.parent / "second"
-    git(repo, "worktree", "add", "-q", "-b", "second", str(path))
-    return path
-
-
-def start_apply(cwd: Path, args: list[str], pause: str, tmp_path: Path, resume: bool = True) -> subprocess.Popen:
-    env = cli_env(MIGRATE_WS_TEST_PAUSE=pause, MIGRATE_WS_TEST_PAUSE_MARKER=str(tmp_path / "paused"))
-    if resume:
-        env["MIGRATE_WS_TEST_RESUME"] = str(tmp_path / "resume")
-    proc = subprocess.Popen([sys.executable, "-m", "migrate_ws", "--apply", *args], cwd=cwd, env=env,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_default_sigint)
-    _started.append(proc)
-    return proc
-
-
-def wait_paused(proc: subprocess.Popen, tmp_path: Path) -> None:
-    marker = tmp_path / "paused"
-    deadline = time.monotonic() + WAIT
-    while not marker.exists():
-        if proc.poll() is not None:
-            out, err = proc.communicate()
-            pytest.fail(f"migrate-ws ended (exit {proc.returncode}) before the pause:\n{out}\n{err}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            proc.communicate()
-            pytest.fail("migrate-ws did not reach the pause in time")
-        time.sleep(0.02)
 
 
 def resume(proc: subprocess.Popen, tmp_path: Path) -> tuple[int, str, str]:
@@ -96,7 +48,7 @@ def test_a_branch_created_while_the_apply_plans_is_never_touched(repo: Path, tmp
     feature`), in the same working tree or in another one."""
     run_in = repo if where == "one working tree" else second_worktree(repo)
     before = repo_state(run_in)
-    proc = start_apply(run_in, ["--branch", "feature"], "planning", tmp_path)
+    proc = start_paused_apply(run_in, ["--branch", "feature"], "planning", tmp_path)
     wait_paused(proc, tmp_path)
     if at == "HEAD":
         users = git(repo, "rev-parse", "HEAD").strip()
@@ -117,7 +69,7 @@ def test_a_branch_created_while_the_apply_plans_is_never_touched(repo: Path, tmp
 
 def test_a_branch_whose_name_clashes_appears_while_the_apply_plans(repo: Path, tmp_path: Path) -> None:
     before = repo_state(repo)
-    proc = start_apply(repo, ["--branch", "feature/ws"], "planning", tmp_path)
+    proc = start_paused_apply(repo, ["--branch", "feature/ws"], "planning", tmp_path)
     wait_paused(proc, tmp_path)
     git(repo, "branch", "feature")  # refs/heads/feature now stands where refs/heads/feature/ws would go
 
@@ -136,7 +88,7 @@ def test_two_worktrees_cannot_apply_at_once(repo: Path, tmp_path: Path) -> None:
     repository: the second run refuses at once and touches nothing."""
     second = second_worktree(repo)
     second_before = repo_state(second)
-    first = start_apply(repo, ["--branch", "feature"], "planning", tmp_path)
+    first = start_paused_apply(repo, ["--branch", "feature"], "planning", tmp_path)
     wait_paused(first, tmp_path)
 
     refused = run_cli(["--apply", "--branch", "feature"], cwd=second)
@@ -167,7 +119,7 @@ def test_killed_after_git_created_the_branch_before_the_journal_said_so(repo: Pa
     if not reflog:
         git(repo, "config", "core.logAllRefUpdates", "false")
     before = repo_state(repo)
-    proc = start_apply(repo, ["--branch", "feature"], "branch-created", tmp_path, resume=False)
+    proc = start_paused_apply(repo, ["--branch", "feature"], "branch-created", tmp_path, resume=False)
     wait_paused(proc, tmp_path)
     proc.kill()
     proc.communicate(timeout=WAIT)
@@ -190,7 +142,7 @@ def test_abort_keeps_a_branch_that_appeared_while_the_killed_run_was_creating_it
                                                                                       where: str) -> None:
     run_in = repo if where == "one working tree" else second_worktree(repo)
     before = repo_state(run_in)
-    proc = start_apply(run_in, ["--branch", "feature"], "creating-branch", tmp_path, resume=False)
+    proc = start_paused_apply(run_in, ["--branch", "feature"], "creating-branch", tmp_path, resume=False)
     wait_paused(proc, tmp_path)
     git(repo, "branch", "feature")  # at the very commit the run would have created it at
     proc.kill()
@@ -213,7 +165,7 @@ def test_a_line_appended_between_two_steps_writes_is_kept(repo: Path, tmp_path: 
     it, restores everything else, and the file keeps what the user saved."""
     run_in = repo if where == "one working tree" else second_worktree(repo)
     before = repo_state(run_in)
-    proc = start_apply(run_in, ["--branch", "feature"], "writing:factory", tmp_path)
+    proc = start_paused_apply(run_in, ["--branch", "feature"], "writing:factory", tmp_path)
     wait_paused(proc, tmp_path)
     runner = run_in / RUNNER
     assert runner.read_bytes() != before["files"][RUNNER][0], "the imports step has written runner.py"
@@ -247,7 +199,7 @@ def test_a_file_changed_after_its_last_write_is_not_put_back_when_the_run_fails(
                     f'if [ "$(wc -l < "{count}")" -ge 4 ]; then echo "lint: rejected" >&2; exit 1; fi\n')
     hook.chmod(0o755)
     before = repo_state(repo)
-    proc = start_apply(repo, ["--branch", "feature"], "writing:factory", tmp_path)
+    proc = start_paused_apply(repo, ["--branch", "feature"], "writing:factory", tmp_path)
     wait_paused(proc, tmp_path)
     route = repo / ROUTE
     route.write_bytes(route.read_bytes() + b"# the user's note\n")
@@ -271,11 +223,9 @@ def test_a_split_apply_creates_no_branch_when_one_of_its_names_appeared(tmp_path
     only if it does not exist: one that appeared since the names were checked (here: while
     fast-import was about to run) stops the run, and no branch at all is created (nor the user's
     touched)."""
-    from test_split import example_app
-
     root = example_app(tmp_path / "app")
     before = repo_state(root)
-    proc = start_apply(root, ["--split-by", "owners", "--branch", "mig"], "importing", tmp_path)
+    proc = start_paused_apply(root, ["--split-by", "owners", "--branch", "mig"], "importing", tmp_path)
     wait_paused(proc, tmp_path)
     users = git(root, "commit-tree", "-p", "HEAD", "-m", "work", "HEAD^{tree}").strip()
     git(root, "branch", "mig-foundation", users)

@@ -5,7 +5,7 @@ inside planning, after the branch was created, in the middle of a file write (it
 temporary file complete, the rename not done), inside `git commit` of the second step (a
 pre-commit hook of the repository holds it there; git itself killed too, or still
 running), and while the user's `--test-cmd` runs. Points a test cannot reach from outside
-use the documented test seam `MIGRATE_WS_TEST_PAUSE` (`migrate_ws/cli/test_pause.py`).
+use the documented test seam `MIGRATE_WS_TEST_PAUSE` (`migrate_ws/applying/test_pause.py`).
 
 Before each `--abort`, the test checks that the kill really hit the intended point (the
 journal's phase, the branch, modified files, temporary files, git's lock files). After
@@ -25,22 +25,11 @@ from pathlib import Path
 
 import pytest
 
-from migrate_ws.cli.apply_lock import process_alive
-from migrate_ws.cli.recovery import encode_state, read_state
-from test_apply import (
-    ROUTE,
-    assert_restored,
-    branches,
-    cli_env,
-    commits_on,
-    git,
-    make_repo,
-    repo_state,
-    run_cli,
-)
-from test_apply_faults import WAIT, _default_sigint, pausing_script
-
-BRANCH = "killed"
+from helpers import (BRANCH, ROUTE, WAIT, assert_exactly_as_before, assert_restored, branches, cli_env, commits_on,
+                     git, make_repo, pausing_script, repo_state, run_cli, settled, sigkill, start_killable_apply,
+                     temp_files, wait_for)
+from migrate_ws.applying.lock import process_alive
+from migrate_ws.applying.journal import encode_state, read_state
 
 
 @pytest.fixture
@@ -49,48 +38,6 @@ def repo(tmp_path: Path) -> Path:
 
 
 # ----- helpers -------------------------------------------------------------------------------------
-
-def settled(repo: Path) -> dict:
-    """The repository's state, with the raw bytes of the index (read after git has refreshed it)."""
-    git(repo, "status", "--porcelain")
-    git(repo, "status", "--porcelain")
-    state = {"index_bytes": (repo / ".git" / "index").read_bytes()}
-    state.update(repo_state(repo))
-    return state
-
-
-def assert_exactly_as_before(repo: Path, before: dict) -> None:
-    index = (repo / ".git" / "index").read_bytes()  # before any git command can refresh it
-    assert index == before["index_bytes"], "the index file is not byte for byte the original"
-    assert_restored(repo, {k: v for k, v in before.items() if k != "index_bytes"})
-    assert not (repo / ".git" / "migrate-ws").exists()
-
-
-def start_apply(repo: Path, args: list[str], tmp_path: Path, pause: str | None = None) -> subprocess.Popen:
-    extra = {"MIGRATE_WS_TEST_PAUSE": pause, "MIGRATE_WS_TEST_PAUSE_MARKER": str(tmp_path / "paused")} if pause else {}
-    return subprocess.Popen([sys.executable, "-m", "migrate_ws", "--apply", "--branch", BRANCH, *args], cwd=repo,
-                            env=cli_env(**extra), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
-
-
-def wait_for(marker: Path, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + WAIT
-    while not marker.exists():
-        if proc.poll() is not None:
-            out, err = proc.communicate()
-            pytest.fail(f"migrate-ws ended (exit {proc.returncode}) before the kill point:\n{out}\n{err}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            proc.communicate()
-            pytest.fail("migrate-ws did not reach the kill point in time")
-        time.sleep(0.02)
-
-
-def sigkill(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=WAIT)
-    assert proc.returncode == -signal.SIGKILL
-
 
 def kill_group(pid: int) -> None:
     """SIGKILL a process started in its own session (git, the test command) with all it started."""
@@ -113,10 +60,6 @@ def journal(repo: Path) -> dict:
     state = read_state(repo / ".git" / "migrate-ws" / "apply-journal")
     assert state is not None
     return state
-
-
-def temp_files(repo: Path) -> list[str]:
-    return sorted(p.relative_to(repo).as_posix() for p in repo.rglob("*.migrate-ws.tmp"))
 
 
 def git_leftovers(repo: Path) -> list[str]:
@@ -149,7 +92,7 @@ def blocking_hook(repo: Path, tmp_path: Path, commit: int) -> tuple[Path, Path]:
 
 def test_sigkill_while_planning_then_abort(repo: Path, tmp_path: Path) -> None:
     before = settled(repo)
-    proc = start_apply(repo, [], tmp_path, pause="planning")
+    proc = start_killable_apply(repo, [], tmp_path, pause="planning")
     wait_for(tmp_path / "paused", proc)
     sigkill(proc)
 
@@ -166,7 +109,7 @@ def test_sigkill_while_planning_then_abort(repo: Path, tmp_path: Path) -> None:
 
 
 def test_sigkill_while_planning_does_not_block_the_next_apply(repo: Path, tmp_path: Path) -> None:
-    proc = start_apply(repo, [], tmp_path, pause="planning")
+    proc = start_killable_apply(repo, [], tmp_path, pause="planning")
     wait_for(tmp_path / "paused", proc)
     sigkill(proc)
 
@@ -182,7 +125,7 @@ def test_sigkill_while_planning_does_not_block_the_next_apply(repo: Path, tmp_pa
 
 def test_sigkill_after_the_branch_was_created_then_abort(repo: Path, tmp_path: Path) -> None:
     before = settled(repo)
-    proc = start_apply(repo, [], tmp_path, pause="switching-head")
+    proc = start_killable_apply(repo, [], tmp_path, pause="switching-head")
     wait_for(tmp_path / "paused", proc)
     sigkill(proc)
 
@@ -198,7 +141,7 @@ def test_sigkill_after_the_branch_was_created_then_abort(repo: Path, tmp_path: P
 
 def test_sigkill_in_the_middle_of_a_file_write_then_abort(repo: Path, tmp_path: Path) -> None:
     before = settled(repo)
-    proc = start_apply(repo, [], tmp_path, pause="write:3")  # the canonical step, then the 2nd file of imports
+    proc = start_killable_apply(repo, [], tmp_path, pause="write:3")  # the canonical step, then the 2nd file of imports
     wait_for(tmp_path / "paused", proc)
     pid = proc.pid
     sigkill(proc)
@@ -238,7 +181,7 @@ def test_sigkill_with_a_detached_head_and_a_dirty_tree_then_abort(repo: Path, tm
     before = settled(repo)
     assert before["symbolic_ref"] is None and before["staged"]
 
-    proc = start_apply(repo, ["--allow-dirty"], tmp_path, pause="write:5")
+    proc = start_killable_apply(repo, ["--allow-dirty"], tmp_path, pause="write:5")
     wait_for(tmp_path / "paused", proc)
     sigkill(proc)
 
@@ -258,7 +201,7 @@ def test_sigkill_inside_the_second_commit_with_git_killed_too_then_abort(repo: P
     """A power cut while `git commit` runs: git's index.lock is left behind."""
     before = settled(repo)
     marker, release = blocking_hook(repo, tmp_path, commit=2)
-    proc = start_apply(repo, [], tmp_path)
+    proc = start_killable_apply(repo, [], tmp_path)
     try:
         wait_for(marker, proc)
         sigkill(proc)
@@ -293,7 +236,7 @@ def test_sigkill_inside_a_commit_while_git_still_runs(repo: Path, tmp_path: Path
     """migrate-ws killed alone: its git commit goes on. --abort waits for it, then also removes that commit."""
     before = settled(repo)
     marker, release = blocking_hook(repo, tmp_path, commit=2)
-    proc = start_apply(repo, [], tmp_path)
+    proc = start_killable_apply(repo, [], tmp_path)
     try:
         wait_for(marker, proc)
         sigkill(proc)
@@ -327,7 +270,7 @@ def test_sigkill_while_the_tests_run_then_abort(repo: Path, tmp_path: Path) -> N
     existing = tmp_path / "pr.md"
     existing.write_text("an older description\n")
     before = settled(repo)
-    proc = start_apply(repo, ["--pr-body", str(existing), "--test-cmd", pausing_script(marker)], tmp_path)
+    proc = start_killable_apply(repo, ["--pr-body", str(existing), "--test-cmd", pausing_script(marker)], tmp_path)
     try:
         wait_for(marker, proc)
         sigkill(proc)
@@ -356,7 +299,7 @@ def test_abort_stops_the_test_command_before_it_restores(repo: Path, tmp_path: P
     ignore = "trap '' TERM; " if test_command == "ignores SIGTERM" else ""
     script = (f'{ignore}echo $$ > "{marker}.pid"; touch "{marker}"; i=0; '
               f'while [ $i -lt 100 ]; do sleep 0.2; echo "# test command $i" >> {ROUTE}; i=$((i+1)); done')
-    proc = start_apply(repo, ["--test-cmd", script], tmp_path)
+    proc = start_killable_apply(repo, ["--test-cmd", script], tmp_path)
     wait_for(marker, proc)
     group = int(Path(f"{marker}.pid").read_text().split()[0])
     sigkill(proc)
@@ -381,7 +324,7 @@ def test_sigkill_while_the_run_restores_itself_after_a_failure_then_abort(repo: 
     hook.write_text(f'#!/bin/sh\necho x >> "{count}"\n'
                     f'if [ "$(wc -l < "{count}")" -ge 3 ]; then echo "lint: rejected" >&2; exit 1; fi\n')
     hook.chmod(0o755)
-    proc = start_apply(repo, [], tmp_path, pause="restoring")
+    proc = start_killable_apply(repo, [], tmp_path, pause="restoring")
     wait_for(tmp_path / "paused", proc)
     sigkill(proc)
 
@@ -399,7 +342,7 @@ def test_sigkill_while_the_run_restores_itself_after_a_failure_then_abort(repo: 
 def test_a_journal_written_on_another_host_is_aborted_under_the_lock(repo: Path, tmp_path: Path) -> None:
     """A container that came back with a new host name: its pids mean nothing here."""
     before = settled(repo)
-    proc = start_apply(repo, [], tmp_path, pause="committed:imports")
+    proc = start_killable_apply(repo, [], tmp_path, pause="committed:imports")
     wait_for(tmp_path / "paused", proc)
     sigkill(proc)
     path = repo / ".git" / "migrate-ws" / "apply-journal" / "state.json"
@@ -433,7 +376,7 @@ def test_abort_outside_a_repository(tmp_path: Path) -> None:
 
 
 def test_abort_refuses_while_the_apply_runs(repo: Path, tmp_path: Path) -> None:
-    proc = start_apply(repo, [], tmp_path, pause="committed:canonical")
+    proc = start_killable_apply(repo, [], tmp_path, pause="committed:canonical")
     try:
         wait_for(tmp_path / "paused", proc)
         during = repo_state(repo)
@@ -450,7 +393,7 @@ def test_abort_refuses_while_the_apply_runs(repo: Path, tmp_path: Path) -> None:
 
 def test_an_interrupted_abort_can_be_run_again(repo: Path, tmp_path: Path) -> None:
     before = settled(repo)
-    proc = start_apply(repo, [], tmp_path, pause="committed:aliases")
+    proc = start_killable_apply(repo, [], tmp_path, pause="committed:aliases")
     wait_for(tmp_path / "paused", proc)
     sigkill(proc)
     assert len(commits_on(repo, BRANCH)) == 3
@@ -480,7 +423,7 @@ def test_an_interrupted_abort_can_be_run_again(repo: Path, tmp_path: Path) -> No
 
 def test_abort_that_cannot_restore_a_file_keeps_the_journal_for_another_try(repo: Path, tmp_path: Path) -> None:
     before = settled(repo)
-    proc = start_apply(repo, [], tmp_path, pause="committed:imports")
+    proc = start_killable_apply(repo, [], tmp_path, pause="committed:imports")
     wait_for(tmp_path / "paused", proc)
     sigkill(proc)
     routes = repo / ROUTE

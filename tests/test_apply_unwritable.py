@@ -17,23 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from test_apply import (
-    BROKEN,
-    LEGACY_FILE,
-    NOTIFIER,
-    ROUTE,
-    RUNNER,
-    TOOL,
-    branches,
-    commits_on,
-    dry_run_result,
-    files_of,
-    git,
-    make_repo,
-    pr_body,
-    run_cli,
-    tree_of,
-)
+from helpers import (BROKEN, LEGACY_FILE, NOTIFIER, ROUTE, RUNNER, TOOL, branches, commits_on, dry_run_result, files_of,
+                     git, make_repo, pr_body, run_cli, tree_of)
 
 READ_ONLY = "read-only file; left unchanged"
 DIRECTORY = "directory not writable; left unchanged"

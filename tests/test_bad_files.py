@@ -171,7 +171,7 @@ def test_read_only_file_is_planned_but_apply_in_place_leaves_it_and_applies_the_
 
 @pytest.mark.parametrize("fault", ["changed", "deleted"])
 def test_file_changed_between_planning_and_writing(tmp_path: Path, monkeypatch, fault: str) -> None:
-    from migrate_ws.cli import apply_command
+    from migrate_ws.applying import base as apply_command
 
     root = make_repo(tmp_path)
     good = root / "app" / "good.py"

@@ -33,9 +33,8 @@ from migrate_ws.editing import splice
 from migrate_ws.engine import plan
 from migrate_ws.model import Edit, FileStatus
 
-from helpers import write_files
-from test_apply import (LEGACY_FILE, NOTIFIER, RUNNER, branches, commits_on, dry_run_result, files_of, git, make_repo,
-                        pr_body, tree_of)
+from helpers import (LEGACY_FILE, NOTIFIER, RUNNER, branches, commits_on, dry_run_result, files_of, git, make_repo,
+                     pr_body, tree_of, write_files)
 
 FAULTY_STEP = '''\
 """A step with a defect: it renames old_helper's import from shop_utils to new_helper, not its uses."""
@@ -291,7 +290,7 @@ def test_dry_run_and_json_list_the_rejected_file_and_show_the_rest(faulty_step, 
     assert f"{LOSER}:8: MW704 not processed: the change would leave a name unbound: " \
            "`old_helper` would be undefined at line 8; left unchanged" in done.stdout
     assert f"+++ b/{NOTIFIER}" in done.stdout and f"b/{LOSER}" not in done.stdout
-    assert "1 files not processed" in done.stdout
+    assert "1 file not processed" in done.stdout
 
     document = json.loads(cli("--json", "-C", repo).stdout)
     assert {"path": LOSER, "code": "MW704", "reason": "the change would leave a name unbound: `old_helper` "

@@ -48,8 +48,8 @@ from helpers import (
 )
 
 ANSI = "\x1b["
-SUMMARY = re.compile(r"^migrate-ws: (\d+) files would change \((\d+) sites?\), (\d+) manual follow-ups"
-                     r"(?:, \d+ notes?)?(?:, \d+ errors? \(--apply refuses\))?, (\d+) files not processed;")
+SUMMARY = re.compile(r"^migrate-ws: (\d+) files? would change \((\d+) sites?\), (\d+) manual follow-ups"
+                     r"(?:, \d+ notes?)?(?:, \d+ errors? \(--apply refuses\))?, (\d+) files? not processed;")
 FOLLOWUP_LINE = re.compile(r"^  (?P<path>[^:\s][^:]*\.py):(?P<line>\d+): (?P<reason>\S.*)$")
 # Colour hints a developer's shell may carry; the tests decide about colour themselves.
 CLEAN_ENV = {"NO_COLOR": None, "FORCE_COLOR": None, "TTY_COMPATIBLE": None, "TTY_INTERACTIVE": None}
@@ -94,7 +94,7 @@ def test_dry_run_groups_the_follow_ups_by_code(legacy_repo: Path) -> None:
     assert summary_at < header_at
     total = int(re.search(r"\((\d+);", lines[header_at]).group(1))
     flat = invoke("--dry-run", "--root", legacy_repo, "--follow-ups", "all").stdout.splitlines()
-    listed = flat[next(i for i, line in enumerate(flat) if line.startswith("Manual follow-ups (")) + 1:]
+    listed = flat[next(i for i, line in enumerate(flat) if line.startswith("Findings (")) + 1:]
     assert total == len(listed)
     groups = [re.match(r"^  (MW\d{3}) ([a-z-]+) \((error|warning|info)\): (\d+) in ", line) for line in lines[header_at + 1:]]
     groups = [g for g in groups if g]
@@ -123,14 +123,14 @@ def test_dry_run_prints_diff_then_summary_then_findings(legacy_repo: Path) -> No
     # then the summary, then the follow-up list
     last_diff_line = max(i for i, line in enumerate(lines) if line.startswith(("@@", "+", "-", " ")) and not line.startswith("  "))
     summary_at = next(i for i, line in enumerate(lines) if SUMMARY.match(line))
-    header_at = next(i for i, line in enumerate(lines) if line.startswith("Manual follow-ups ("))
+    header_at = next(i for i, line in enumerate(lines) if line.startswith("Findings ("))
     assert last_diff_line < summary_at < header_at
     changed, edits, _findings, not_processed = map(int, SUMMARY.match(lines[summary_at]).groups())
     assert changed >= len(CONSUMERS) and edits >= changed and not_processed == 1
 
     findings = lines[header_at + 1:]
     assert findings, "the follow-up list is empty"
-    assert int(re.search(r"\((\d+)\)", lines[header_at]).group(1)) == len(findings)
+    assert int(re.search(r"\((\d+);", lines[header_at]).group(1)) == len(findings)
     for line in findings:
         assert FOLLOWUP_LINE.match(line), f"not `path:line: reason`: {line!r}"
     broken = [line for line in findings if BROKEN_FILE in line]
@@ -140,7 +140,7 @@ def test_dry_run_prints_diff_then_summary_then_findings(legacy_repo: Path) -> No
     assert result.stderr.startswith("migrate-ws: no configuration found; using the built-in netra preset")
     assert result.stderr.count("\n") == 1
     assert snapshot(legacy_repo) == before, "--dry-run wrote to the repository"
-    assert git(legacy_repo, "status", "--porcelain").stdout == ""
+    assert git(legacy_repo, "status", "--porcelain") == ""
 
 
 def test_dry_run_is_the_default_mode(legacy_repo: Path) -> None:
@@ -181,7 +181,7 @@ def test_piped_output_has_no_escape_codes(legacy_repo: Path, mode: str) -> None:
     assert ANSI not in result.stderr
     # long lines are not wrapped to a terminal width: each follow-up stays on one line
     lines = result.stdout.splitlines()
-    header_at = next(i for i, line in enumerate(lines) if line.startswith("Manual follow-ups ("))
+    header_at = next(i for i, line in enumerate(lines) if line.startswith("Findings ("))
     assert lines[header_at + 1:] and all(FOLLOWUP_LINE.match(line) for line in lines[header_at + 1:]), lines
 
 
@@ -279,6 +279,7 @@ def test_json_report(legacy_repo: Path) -> None:
     assert {step: sum(sites.get(step, 0) for sites in per_file) for step in STEPS} == summary["sites"]
     assert files[BROKEN_FILE]["status"] == "skipped"
 
+    assert document["findings"]
     for finding in document["findings"]:
         assert {"code", "name", "severity", "path", "line", "column", "message"} <= set(finding)
         assert isinstance(finding["line"], int) and finding["message"] and finding["code"] in CODES
@@ -658,3 +659,18 @@ def test_the_entry_point_exits_with_the_command_s_code_and_all_of_its_output(leg
     assert completed.returncode == 1
     assert completed.stdout == "x" * 100000
     assert completed.stderr == "migrate-ws: a message\n"
+
+
+def test_follow_ups_all_counts_notes_apart_from_manual_follow_ups(legacy_repo: Path) -> None:
+    flat = invoke("--dry-run", "--root", legacy_repo, "--follow-ups", "all").stdout.splitlines()
+    header = next(line for line in flat if line.startswith("Findings ("))
+    match = re.fullmatch(r"Findings \((\d+); (\d+) manual follow-ups?, (\d+) notes?\):", header)
+    assert match, header
+    total, warnings, notes = map(int, match.groups())
+    listed = flat[flat.index(header) + 1:]
+    assert total == len(listed) == warnings + notes
+    from migrate_ws.findings import CODES, Severity
+
+    informational = [line for line in listed
+                     if (code := re.search(r": (MW\d{3}) ", line)) and CODES[code.group(1)].severity is Severity.INFO]
+    assert len(informational) == notes

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from test_apply import LEGACY_FILE, NOTIFIER, branches, git, make_repo, run_cli
+from helpers import LEGACY_FILE, NOTIFIER, branches, git, make_repo, run_cli
 
 LEGACY_IMPORT = "from netra_backend.app.websocket_core.manager import WebSocketManager\n"
 DEEP = "netra_backend/app/services/generated_table.py"

@@ -6,24 +6,19 @@ from __future__ import annotations
 
 import os
 import random
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from helpers import git
 from migrate_ws.config import ConfigError, load_preset, parse_config
 from migrate_ws.discovery import Discovery, DiscoveryError, discover, discover_with_stats
 
 NETRA = load_preset("netra")
 
 
-@pytest.fixture(autouse=True)
-def hermetic_git(monkeypatch):
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("hermetic_git")
 
 
 def touch(root: Path, *paths: str) -> None:
@@ -37,10 +32,6 @@ def write(root: Path, relative: str, text: str) -> None:
     path = root / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
 
 
 def git_init(root: Path) -> None:

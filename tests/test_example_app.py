@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from helpers import git_init_and_commit
+
 REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "fixtures" / "legacy_app"
 IDENTITY = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
@@ -34,8 +36,7 @@ def app_tests(app: Path) -> subprocess.CompletedProcess:
 def test_the_apps_tests_pass_before_and_after_the_migration(tmp_path: Path) -> None:
     app = tmp_path / "app"
     shutil.copytree(APP, app, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "Legacy app"]):
-        subprocess.run(["git", *args], cwd=app, env=env(), check=True, capture_output=True)
+    git_init_and_commit(app, "Legacy app")
     before = app_tests(app)
     assert before.returncode == 0, before.stdout + before.stderr
 

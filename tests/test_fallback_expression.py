@@ -9,8 +9,8 @@ import copy
 
 import pytest
 
+from helpers import branches, git, make_repo, repo_state, run_cli
 from migrate_ws.config import ConfigError, parse_config
-from test_apply import branches, git, make_repo, repo_state, run_cli
 
 BYPASS = '__import__("os").system("touch pwned")) (create_test_user_context'
 BASE = {

@@ -1,4 +1,4 @@
-"""Finding codes: a closed set (the core's and the steps'), each code the engine uses registered."""
+"""Finding codes: a closed set (the core's and the steps'), each documented in docs/codes.md, each code the engine uses registered."""
 
 from __future__ import annotations
 
@@ -52,6 +52,14 @@ def test_a_step_declares_the_codes_only_it_reports() -> None:
         text = (PACKAGE / name).read_text(encoding="utf-8")
         assert "migrate_ws.codemods" not in text.replace('"migrate_ws.codemods.', "") and "from .codemods" not in text \
             and "from ..codemods" not in text, f"{name}: imports a step"
+
+
+def test_the_code_table_in_the_docs_lists_every_code() -> None:
+    table = (REPO / "docs" / "codes.md").read_text(encoding="utf-8")
+    rows = {match.group(1): match.group(2) for match in re.finditer(r"^\| (MW\d{3}) \| ([a-z0-9-]+) \|", table, re.M)}
+    assert set(rows) == set(CODES), f"docs/codes.md table differs: missing {set(CODES) - set(rows)}, extra {set(rows) - set(CODES)}"
+    for code, name in rows.items():
+        assert CODES[code].name == name
 
 
 def test_codes_are_stable_in_shape() -> None:

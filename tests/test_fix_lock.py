@@ -15,11 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from test_apply import RUNNER, assert_restored, git, make_repo, repo_state, run_cli
-from test_apply_races import no_process_left, second_worktree, start_apply, wait_paused  # noqa: F401 (a fixture)
-from test_apply_recovery import sigkill
-from test_apply_recovery import start_apply as start_killable_apply
-from test_apply_recovery import wait_for
+from helpers import (RUNNER, assert_restored, git, make_repo, repo_state, run_cli, second_worktree, sigkill,
+                     start_killable_apply, start_paused_apply, wait_for, wait_paused)
 
 TEMP = ".migrate-ws.tmp"
 
@@ -29,7 +26,7 @@ def test_fix_refuses_while_an_apply_runs(tmp_path: Path, where: str) -> None:
     repo = make_repo(tmp_path / "repo")
     fix_in = repo if where == "one working tree" else second_worktree(repo)
     before = repo_state(fix_in)
-    apply = start_apply(repo, ["--branch", "feature"], "planning", tmp_path)
+    apply = start_paused_apply(repo, ["--branch", "feature"], "planning", tmp_path)
     try:
         wait_paused(apply, tmp_path)
 

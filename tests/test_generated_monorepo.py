@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from test_apply import run_cli
+from helpers import run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 

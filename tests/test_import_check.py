@@ -140,14 +140,14 @@ def test_a_dropped_name_still_in_use_is_an_error_and_apply_refuses(tmp_path: Pat
     assert "1 error (--apply refuses)" in check.stdout
     assert "app/uses_from.py:1: MW701 HeartbeatAlias from shop.legacy" in check.stdout
 
-    head = git(root, "rev-parse", "HEAD").stdout
+    head = git(root, "rev-parse", "HEAD")
     refused = run_cli(["--apply"], cwd=root)
     assert refused.returncode == 4, refused.stdout + refused.stderr
     assert "app/uses_from.py:1: MW701" in refused.stdout and "nothing was written" in refused.stderr
-    assert git(root, "rev-parse", "HEAD").stdout == head
-    assert git(root, "branch", "--list").stdout.split() == ["*", "master"] or \
-        git(root, "branch", "--list").stdout.split() == ["*", "main"]
-    assert git(root, "status", "--porcelain").stdout == ""
+    assert git(root, "rev-parse", "HEAD") == head
+    assert git(root, "branch", "--list").split() == ["*", "master"] or \
+        git(root, "branch", "--list").split() == ["*", "main"]
+    assert git(root, "status", "--porcelain") == ""
 
 
 def test_a_broken_shim_is_caught_by_the_check(tmp_path: Path) -> None:

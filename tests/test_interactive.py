@@ -13,7 +13,6 @@ import os
 import pty
 import re
 import select
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,30 +20,17 @@ from typing import Callable
 
 import pytest
 
-from helpers import git_init_and_commit
+from helpers import cli_env, example_app, git, run_cli
 from static_imports import new_unresolved_imports
-from test_apply import cli_env, run_cli
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
 
-REPO = Path(__file__).resolve().parent.parent
-APP = REPO / "fixtures" / "legacy_app"
 PROMPT = "[?] help: "
 HEADER = re.compile(r"\[([\w-]+): [^\]\n]*\] (\S+) \(")
 
 ROUTE = "netra_backend/app/routes/websocket_route.py"
 FACTORY_SHIM = "netra_backend/app/websocket_core/websocket_manager_factory.py"
 CANONICAL = "netra_backend/app/websocket_core/websocket_manager.py"
-
-
-def example_app(root: Path) -> Path:
-    shutil.copytree(APP, root, ignore=shutil.ignore_patterns("__pycache__"))
-    git_init_and_commit(root)
-    return root
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
 
 
 def on_terminal(args: list[str], cwd: Path, answer: Callable[[str, str], str],
@@ -105,7 +91,7 @@ def test_a_rejected_file_stays_as_it_is_and_what_relies_on_it_is_left_out(tmp_pa
     assert re.search(rf"{re.escape(FACTORY_SHIM)}:0: MW705 not processed: its change would break an import of "
                      r"get_websocket_manager_factory that a rejected file still makes", printed), printed
     before = tmp_path / "before"
-    subprocess.run(["git", "worktree", "add", "-q", str(before), "main"], cwd=root, check=True)
+    git(root, "worktree", "add", "-q", str(before), "main")
     assert new_unresolved_imports(before, root) == set()
     description = (root / ".git" / "migrate-ws" / "PR_DESCRIPTION.md").read_text(encoding="utf-8")
     assert "MW705" in description and ROUTE in description

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from test_apply import assert_restored, cli_env, make_repo, repo_state, run_cli
-from test_apply_recovery import sigkill, start_apply, wait_for
+from helpers import (assert_exactly_as_before, assert_restored, cli_env, git, make_repo, repo_state, run_cli, settled,
+                     sigkill, start_killable_apply, wait_for)
 
 JOURNAL = Path(".git") / "migrate-ws" / "apply-journal"
 
@@ -62,7 +62,7 @@ def journal_bytes(repo: Path) -> dict[str, bytes]:
 def killed_and_damaged(tmp_path: Path, damage: str) -> Path:
     """A repository whose --apply was killed after its imports step, with that damage to its journal."""
     repo = make_repo(tmp_path / "repo")
-    proc = start_apply(repo, [], tmp_path, pause="committed:imports")
+    proc = start_killable_apply(repo, [], tmp_path, pause="committed:imports")
     wait_for(tmp_path / "paused", proc)
     sigkill(proc)
     name, harm, _ = DAMAGE[damage]
@@ -109,18 +109,14 @@ def test_apply_fix_and_check_name_a_damaged_journal_too(tmp_path: Path) -> None:
 
 
 def git_head_is_the_migration_branch(repo: Path) -> bool:
-    from test_apply import git
-
     return git(repo, "symbolic-ref", "HEAD").strip() == "refs/heads/killed"
 
 
 def test_an_undamaged_journal_still_restores_everything(tmp_path: Path) -> None:
     """The control: the same kill, no damage, --abort restores the repository exactly."""
-    from test_apply_recovery import assert_exactly_as_before, settled
-
     repo = make_repo(tmp_path / "repo")
     before = settled(repo)
-    proc = start_apply(repo, [], tmp_path, pause="committed:imports")
+    proc = start_killable_apply(repo, [], tmp_path, pause="committed:imports")
     wait_for(tmp_path / "paused", proc)
     sigkill(proc)
 

@@ -44,7 +44,7 @@ def test_check_with_paths_reports_only_those_files(legacy_repo: Path) -> None:
 def test_a_clean_file_passes_the_check(legacy_repo: Path) -> None:
     result = invoke("-C", legacy_repo, "--check", f"{PACKAGE}/unified_manager.py")
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert "nothing to migrate (1 files scanned" in result.stdout
+    assert "nothing to migrate (1 file scanned" in result.stdout
 
 
 def test_options_may_follow_the_paths_and_double_dash_ends_the_options(legacy_repo: Path) -> None:
@@ -57,7 +57,8 @@ def test_options_may_follow_the_paths_and_double_dash_ends_the_options(legacy_re
 def test_a_directory_selects_the_files_under_it(legacy_repo: Path) -> None:
     result = invoke("-C", legacy_repo, "--check", "--json", "netra_backend/app/services")
     assert result.exit_code == 1
-    assert all(path.startswith("netra_backend/app/services/") for path in changed_paths(json.loads(result.stdout)))
+    changed = changed_paths(json.loads(result.stdout))
+    assert changed and all(path.startswith("netra_backend/app/services/") for path in changed)
 
 
 def test_the_audit_subcommand_still_works(legacy_repo: Path) -> None:
@@ -84,7 +85,7 @@ def test_a_missing_path_or_one_outside_the_root_is_a_usage_error(legacy_repo: Pa
         assert result.exit_code == 2, (mode, result.stdout, result.stderr)
         errors = [line for line in result.stderr.splitlines() if "error" in line]
         assert len(errors) == 1 and message in errors[0], result.stderr
-    assert git(legacy_repo, "status", "--porcelain").stdout == ""
+    assert git(legacy_repo, "status", "--porcelain") == ""
 
 
 def test_an_excluded_file_named_explicitly_is_not_checked(tmp_path: Path) -> None:
@@ -168,8 +169,8 @@ def test_fix_rewrites_the_given_files_in_place_and_exits_1(legacy_repo: Path) ->
     whole = {r.path: r.rewritten for r in build_plan(legacy_repo, load_config(legacy_repo, None, None),
                                                      jobs=1).changed_files}
     before = snapshot(legacy_repo)
-    head = git(legacy_repo, "rev-parse", "HEAD").stdout
-    branches = git(legacy_repo, "branch", "--list").stdout
+    head = git(legacy_repo, "rev-parse", "HEAD")
+    branches = git(legacy_repo, "branch", "--list")
     result = invoke("-C", legacy_repo, "--fix", FROM_IMPORT_FILE, MODULE_OBJECT_FILE)
     assert result.exit_code == 1, result.stdout + result.stderr
     assert "fixed 2 files in place" in result.stdout
@@ -178,9 +179,9 @@ def test_fix_rewrites_the_given_files_in_place_and_exits_1(legacy_repo: Path) ->
     assert LEGACY.encode() not in after[FROM_IMPORT_FILE]
     # the same bytes the whole plan would write; git is not touched
     assert after[FROM_IMPORT_FILE] == whole[FROM_IMPORT_FILE]
-    assert git(legacy_repo, "rev-parse", "HEAD").stdout == head
-    assert git(legacy_repo, "branch", "--list").stdout == branches
-    assert git(legacy_repo, "diff", "--cached", "--name-only").stdout == ""
+    assert git(legacy_repo, "rev-parse", "HEAD") == head
+    assert git(legacy_repo, "branch", "--list") == branches
+    assert git(legacy_repo, "diff", "--cached", "--name-only") == ""
     again = invoke("-C", legacy_repo, "--fix", FROM_IMPORT_FILE, MODULE_OBJECT_FILE)
     assert again.exit_code == 0, again.stdout + again.stderr
     assert "nothing to fix" in again.stdout
@@ -191,13 +192,13 @@ def test_fix_refuses_the_options_of_apply_and_of_ci_output(legacy_repo: Path) ->
                   ["--check"], ["--apply"]):
         result = invoke("-C", legacy_repo, "--fix", *extra, FROM_IMPORT_FILE)
         assert result.exit_code == 2, (extra, result.stdout, result.stderr)
-    assert git(legacy_repo, "status", "--porcelain").stdout == ""
+    assert git(legacy_repo, "status", "--porcelain") == ""
 
 
 def test_apply_with_paths_commits_only_those_files(legacy_repo: Path) -> None:
     result = invoke("-C", legacy_repo, "--apply", "--branch", "migrate-some", FROM_IMPORT_FILE)
     assert result.exit_code == 0, result.stdout + result.stderr
-    changed = git(legacy_repo, "diff", "--name-only", "main", "migrate-some").stdout.split()
+    changed = git(legacy_repo, "diff", "--name-only", "main", "migrate-some").split()
     assert changed == [FROM_IMPORT_FILE]
 
 

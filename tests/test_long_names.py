@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from helpers import (BRANCH, assert_exactly_as_before, git, make_repo, run_cli, settled, sigkill, start_killable_apply,
+                     temp_files, wait_for, write_files)
 import migrate_ws.writer as writer
-from test_apply import git, make_repo, run_cli, write_tree
-from test_apply_recovery import (BRANCH, assert_exactly_as_before, settled, sigkill, start_apply, temp_files,
-                                 wait_for)
 
 LEGACY_CONSUMER = "from netra_backend.app.websocket_core.manager import WebSocketManager\n\nKIND = WebSocketManager\n"
 CANONICAL_IMPORT = "from netra_backend.app.websocket_core.websocket_manager import WebSocketManager\n"
@@ -29,7 +28,7 @@ LONG_NAMES = (ASCII_240, UTF8_255)
 def long_named_repo(tmp_path: Path, use_git: bool = True) -> Path:
     assert len(Path(ASCII_240).name) == 240 and len(Path(UTF8_255).name.encode("utf-8")) == 255
     root = make_repo(tmp_path / "repo", broken=False, use_git=False)
-    write_tree(root, {name: LEGACY_CONSUMER for name in LONG_NAMES})
+    write_files(root, {name: LEGACY_CONSUMER for name in LONG_NAMES})
     if use_git:
         git(root, "init", "-q", "-b", "main")
         git(root, "config", "user.name", "Test User")
@@ -73,7 +72,7 @@ def test_a_kill_while_writing_a_long_named_file_then_abort(tmp_path: Path, write
     root = long_named_repo(tmp_path)
     before = settled(root)
     # the first write is the canonical step's; the next two are the long-named files
-    proc = start_apply(root, [], tmp_path, pause=f"write:{write}")
+    proc = start_killable_apply(root, [], tmp_path, pause=f"write:{write}")
     wait_for(tmp_path / "paused", proc)
     pid = proc.pid
     sigkill(proc)

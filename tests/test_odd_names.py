@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from test_apply import git, make_repo, run_cli
+from helpers import git, make_repo, run_cli
 
 LEGACY_CONSUMER = "from netra_backend.app.websocket_core.manager import WebSocketManager\n\nKIND = WebSocketManager\n"
 CANONICAL_IMPORT = b"from netra_backend.app.websocket_core.websocket_manager import WebSocketManager\n"

@@ -54,7 +54,7 @@ def hook_repository(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str
             shutil.copy2(source, destination)
     assert (target / ".pre-commit-hooks.yaml").is_file()
     git_init_and_commit(target, "hook snapshot")
-    return target, git(target, "rev-parse", "HEAD").stdout.strip()
+    return target, git(target, "rev-parse", "HEAD").strip()
 
 
 @pytest.fixture
@@ -101,8 +101,8 @@ def test_the_check_hook_fails_on_a_staged_legacy_import_and_the_fix_hook_rewrite
     assert "fixed 1 file in place" in output and NEWCOMER in output
     fixed = (repo / NEWCOMER).read_text()
     assert fixed.startswith("from netra_backend.app.websocket_core.websocket_manager import WebSocketManager\n")
-    assert git(repo, "diff", "--name-only").stdout.split() == [NEWCOMER]  # in the work tree only, not staged
-    assert git(repo, "log", "--oneline").stdout.count("\n") == 1  # no commit, no branch
+    assert git(repo, "diff", "--name-only").split() == [NEWCOMER]  # in the work tree only, not staged
+    assert git(repo, "log", "--oneline").count("\n") == 1  # no commit, no branch
 
     git(repo, "add", NEWCOMER)
     again = try_repo(hook_repository, "migrate-ws", repo, hook_env)

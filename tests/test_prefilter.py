@@ -85,6 +85,7 @@ def test_skips_what_cannot_need_a_change(name: str) -> None:
 
 
 def test_every_spelling_is_found_through_an_anchor() -> None:
+    assert PREFILTER.needles_by_anchor
     for anchor, needles in PREFILTER.needles_by_anchor.items():
         for needle, offset in needles:
             assert needle[offset:offset + len(anchor)] == anchor

@@ -19,26 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from helpers import git_init_and_commit
-from test_apply import cli_env, run_cli
-from test_apply import assert_restored, repo_state  # noqa: E402
-from test_apply_faults import WAIT, _default_sigint
-from test_apply_recovery import wait_for
-from migrate_ws.cli.recovery import read_state
+from helpers import (WAIT, assert_restored, cli_env, default_sigint, example_app, git, git_init_and_commit, repo_state,
+                     run_cli, wait_for)
+from migrate_ws.applying.journal import read_state
 
 REPO = Path(__file__).resolve().parent.parent
-APP = REPO / "fixtures" / "legacy_app"
 LIMIT = 60_000
-
-
-def example_app(root: Path) -> Path:
-    shutil.copytree(APP, root, ignore=shutil.ignore_patterns("__pycache__"))
-    git_init_and_commit(root)
-    return root
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
 
 
 def branch_list(root: Path) -> list[str]:
@@ -151,7 +137,7 @@ def test_open_pr_without_gh_prints_the_commands_foundation_first(tmp_path: Path,
                            "--open-pr"], cwd=root, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     commands = [line.strip() for line in done.stdout.splitlines() if line.strip().startswith("gh pr create")]
-    assert commands and "--head mig-foundation" in commands[0] and "--base" not in commands[0]
+    assert len(commands) > 1 and "--head mig-foundation" in commands[0] and "--base" not in commands[0]
     for command in commands[1:]:
         assert "--base mig-foundation" in command
     assert any("--reviewer netra/agents" in command for command in commands)
@@ -184,7 +170,7 @@ def test_interrupted_split_leaves_no_branch(tmp_path: Path, how: str) -> None:
                             cwd=root, env=cli_env(MIGRATE_WS_TEST_PAUSE="imported",
                                                   MIGRATE_WS_TEST_PAUSE_MARKER=str(marker)),
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_default_sigint)
+                            preexec_fn=default_sigint)
     wait_for(marker, proc)
     assert len(branch_list(root)) > 2, "fast-import had not made the branches yet"
     if how == "sigint":

@@ -18,9 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from migrate_ws.cli.apply_lock import process_alive
-from test_apply import cli_env, make_repo, write_tree, git
-from test_apply_faults import WAIT
+from helpers import WAIT, cli_env, git, make_repo, write_files
+from migrate_ws.applying.lock import process_alive
 
 
 def descendants(pid: int) -> list[int]:
@@ -35,7 +34,7 @@ def descendants(pid: int) -> list[int]:
 def test_workers_end_and_the_output_closes_when_the_main_process_is_killed(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     # enough files for worker processes (runs of fewer than 64 stay in the main process)
-    write_tree(repo, {f"netra_backend/app/extra/module_{n}.py": f"VALUE_{n} = {n}\n" for n in range(120)})
+    write_files(repo, {f"netra_backend/app/extra/module_{n}.py": f"VALUE_{n} = {n}\n" for n in range(120)})
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "More modules")
     marker = tmp_path / "paused"

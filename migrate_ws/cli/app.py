@@ -2,35 +2,135 @@
 
 from __future__ import annotations
 
+import contextlib
+import difflib
+import importlib
 import os
+import re
 import sys
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from .. import __version__
-from ..cache import default_directory as default_cache_directory
-from ..config import ConfigError, load_config
-from ..discovery import DiscoveryError, discover
-from ..engine import plan as build_plan
-from ..model import Plan
-from .. import review
-from ..report import followup_lines, patch, summary_lines, to_json, unified_diff
-from .exit_codes import ExitCode, UsageError
+from ..exit_codes import ExitCode, UsageError
 from .paths import PathsGroup, given_paths
 from .terminal import make_consoles, say
+
+if TYPE_CHECKING:
+    from ..model import Plan
+
+# The engine, the configuration and the renderers are imported by the commands that use them,
+# so that --help, --version and a usage error answer at once; the apply machinery, rich and
+# GitPython only on the paths that need them (a --check in a pre-commit hook never does).
+
+# typer 0.28 carries its own copy of click (`typer._click`), older versions use click itself
+_CLICK = typer.BadParameter.__module__.rpartition(".")[0]
+_click_exceptions = importlib.import_module(f"{_CLICK}.exceptions")
+BadOptionUsage, BadParameter = _click_exceptions.BadOptionUsage, _click_exceptions.BadParameter
+ClickException, NoSuchOption = _click_exceptions.ClickException, _click_exceptions.NoSuchOption
+ParameterSource = importlib.import_module(f"{_CLICK}.core").ParameterSource
+
+# `--help` shows the options in these groups, in this order (typer keeps the name on each option)
+MODES, SCOPE, APPLY, OUTPUT = "Modes", "What to migrate", "--apply options", "Output"
+HELP_GROUPS = (MODES, SCOPE, APPLY, OUTPUT)
+
+
+def _preset_names() -> list[str]:
+    # the files `config.available_presets` reads, listed without importing the configuration code
+    try:
+        return sorted(name[:-5] for name in os.listdir(Path(__file__).resolve().parent.parent / "presets")
+                      if name.endswith(".toml"))
+    except OSError:
+        return []
+
+
+PRESET_HELP = f"Use a built-in preset: {', '.join(_preset_names()) or 'none installed'}."
+
+EXIT_CODES = """\b
+Exit codes:
+  0    nothing to change; --apply, --fix or --abort done
+  1    changes pending (--dry-run, --check); --fix rewrote files;
+       --apply or --abort refused, nothing written
+  2    usage or configuration error
+  3    nothing pending, but some files were not processed (listed)
+  4    --apply or --fix failed; the repository was restored
+  123  internal error
+  130  interrupted"""
+
+
+def usage_error_text(error: Any, command_name: Optional[str] = None) -> str:
+    """A usage error of the command line as one line (no usage block, no guessed options)."""
+    message = " ".join(error.message.split())
+    if isinstance(error, NoSuchOption):
+        text = message[:1].lower() + message[1:]
+        command = error.ctx.command if error.ctx is not None else None
+        known = [name for param in getattr(command, "params", ())
+                 for name in [*getattr(param, "opts", ()), *getattr(param, "secondary_opts", ())] if name.startswith("--")]
+        close = difflib.get_close_matches(error.option_name, known, n=1, cutoff=0.8)
+        if close:
+            text += f" (did you mean {close[0]}?)"
+    elif isinstance(error, BadOptionUsage) and message.endswith("requires an argument."):
+        text = f"{error.option_name} needs a value"
+    elif isinstance(error, BadParameter) and error.param is not None and error.param.opts:
+        names = [name for name in error.param.opts if name.startswith("--")] or list(error.param.opts)
+        text = f"{names[0]}: {message.rstrip('.')}"
+        text = text.replace("is not a valid int range", "is not a whole number") \
+            .replace("is not a valid integer", "is not a whole number")
+        text = re.sub(r"(\S+) is not in the range x>=(\d+)$", r"\1 is less than \2", text)
+    else:
+        text = message[:1].lower() + message[1:].rstrip(".")
+    return f"{command_name}: {text}" if command_name else text
+
+
+@contextlib.contextmanager
+def one_line_usage_errors(command_name: Any = None):
+    try:
+        yield
+    except ClickException as error:
+        sys.stderr.write(f"migrate-ws: error: {usage_error_text(error, command_name)}\n")
+        raise typer.Exit(error.exit_code) from None
+
+
+class FrontDoor(PathsGroup):
+    """The main command's group: one line for every usage error, options grouped in `--help`."""
+
+    def make_context(self, info_name: Any, args: Any, parent: Any = None, **extra: Any) -> Any:
+        with one_line_usage_errors():  # the main command's options
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ClickException as error:  # a subcommand's options (click names the subcommand first)
+            with one_line_usage_errors(ctx.invoked_subcommand):
+                raise error
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        groups: dict[str, list[tuple[str, str]]] = {name: [] for name in HELP_GROUPS}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                groups.setdefault(getattr(param, "rich_help_panel", None) or "Other options", []).append(record)
+        for name, records in groups.items():
+            if records:
+                with formatter.section(name):
+                    formatter.write_dl(records)
+        self.format_commands(ctx, formatter)
+
 
 app = typer.Typer(
     name="migrate-ws",
     help="Safe, reviewable import migrations: every import of the legacy modules moved to one canonical path.",
+    epilog=EXIT_CODES,
     add_completion=False,
     no_args_is_help=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
-    cls=PathsGroup,  # `migrate-ws [OPTIONS] [PATH]...` next to `migrate-ws audit`
+    cls=FrontDoor,  # `migrate-ws [OPTIONS] [PATH]...` next to `migrate-ws audit`
 )
 
 
@@ -69,6 +169,8 @@ def run_plan(root: Path, config, err: Any, jobs: Optional[int], todo_comments: b
              show_progress: bool = True, with_diffs: bool = False, cache_directory: Optional[Path] = None,
              legacy_policy: str = "shim", only: Optional[list[str]] = None) -> Plan:
     """Run the engine, with a progress bar on a terminal when the run takes more than a second."""
+    from ..engine import plan as build_plan
+
     options = dict(jobs=jobs, todo_comments=todo_comments, with_diffs=with_diffs, cache_directory=cache_directory,
                    legacy_policy=legacy_policy, only=only)
     if not (show_progress and err.is_terminal):
@@ -102,6 +204,8 @@ def run_plan(root: Path, config, err: Any, jobs: Optional[int], todo_comments: b
 
 
 def print_diff(console: Any, result_plan: Plan) -> None:
+    from ..report import unified_diff
+
     for result in result_plan.changed_files:
         text = unified_diff(result, for_patch=False)
         if console.no_color or not console.is_terminal:
@@ -122,13 +226,16 @@ def print_lines(console: Any, lines: list[str]) -> None:
 
 
 def print_report(console: Any, result_plan: Plan, follow_ups: str = "summary") -> None:
+    from .. import review
+    from ..report import findings_header, followup_lines, summary_lines
+
     lines = summary_lines(result_plan)
     if follow_ups == "summary":
         lines += review.summary_lines(review.reported(result_plan))
     else:
         follow = followup_lines(result_plan)
         if follow:
-            lines.append(f"Manual follow-ups ({len(follow)}):")
+            lines.append(findings_header(result_plan))
             lines += [f"  {line}" for line in follow]
     print_lines(console, lines)
 
@@ -137,7 +244,7 @@ def save_rejected(err: Any, result_plan: Plan) -> None:
     """Keep the diff of every rewrite the engine rejected, so it can be attached to a bug report."""
     import tempfile
 
-    from ..report import rejected_rewrites
+    from ..report import plural, rejected_rewrites
 
     rejected = rejected_rewrites(result_plan)
     if not rejected:
@@ -148,7 +255,7 @@ def save_rejected(err: Any, result_plan: Plan) -> None:
     for number, (path, diff) in enumerate(sorted(rejected.items())):
         name = fit_name(path.replace("/", "__"), NAME_MAX - len(f"{number:03d}-.diff"))  # a deep path is long
         (folder / f"{number:03d}-{name}.diff").write_text(diff, encoding="utf-8")
-    say(err, f"migrate-ws: {len(rejected)} rewrites failed the safety checks and were not written; "
+    say(err, f"migrate-ws: {plural(len(rejected), 'rewrite')} failed the safety checks and were not written; "
              f"their diffs are in {folder} (please attach them to a bug report)")
 
 
@@ -181,35 +288,35 @@ def version_callback(value: bool) -> None:
 @app.callback(invoke_without_command=True)
 def main_command(
     ctx: typer.Context,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the whole change as a unified diff (the default).")] = False,
-    check: Annotated[bool, typer.Option("--check", help="Print the summary only; exit 1 when anything is pending.")] = False,
-    apply: Annotated[bool, typer.Option("--apply", help="Write the change to a new git branch as reviewable commits.")] = False,
-    abort: Annotated[bool, typer.Option("--abort", help="Put the repository back as it was before an interrupted --apply.")] = False,
-    root: Annotated[Path, typer.Option("--root", "-C", help="Repository root to migrate.", show_default="current directory")] = Path("."),
-    config_file: Annotated[Optional[Path], typer.Option("--config", help="Read [tool.migrate-ws] from this TOML file.")] = None,
-    preset: Annotated[Optional[str], typer.Option("--preset", help="Use a built-in preset (see migrate_ws/presets).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report instead of the diff.")] = False,
-    diff_output: Annotated[Optional[Path], typer.Option("--diff-output", help="Also write the change as a patch file for `git apply`.")] = None,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes.", show_default="all cores")] = None,
-    color: Annotated[Optional[bool], typer.Option("--color/--no-color", help="Force colour on or off.", show_default="auto")] = None,
-    split_by: Annotated[Optional[str], typer.Option("--split-by", help="--apply as one foundation branch and one branch per slice: owners (CODEOWNERS) or directory[:DEPTH].")] = None,
-    max_files: Annotated[Optional[int], typer.Option("--max-files", min=1, help="With --split-by: cut a slice larger than this into numbered parts.")] = None,
-    follow_ups: Annotated[FollowUpsShown, typer.Option("--follow-ups", help="How to print the follow-ups: grouped by finding code with examples, or every line.")] = FollowUpsShown.summary,
-    todo_comments: Annotated[bool, typer.Option("--todo-comments", help="Add a `# TODO(migrate-ws): ...` line at sites left for a person.")] = False,
-    branch: Annotated[Optional[str], typer.Option("--branch", help="Branch for --apply.", show_default="migrate-ws/<preset>-<date>")] = None,
-    pr_body: Annotated[Optional[Path], typer.Option("--pr-body", help="Where --apply writes the PR description.", show_default="<git dir>/migrate-ws/PR_DESCRIPTION.md")] = None,
-    allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Let --apply run on a dirty working tree.")] = False,
-    no_git: Annotated[bool, typer.Option("--no-git", help="--apply in place, without git (not a repository).")] = False,
-    legacy_modules: Annotated[LegacyModulePolicy, typer.Option("--legacy-modules", help="What the change does with the retiring legacy modules.")] = LegacyModulePolicy.shim,
-    test_cmd: Annotated[Optional[str], typer.Option("--test-cmd", help="Run the project's tests on the new branch and record the result.")] = None,
-    rollback_on_fail: Annotated[bool, typer.Option("--rollback-on-fail", help="Remove the branch when --test-cmd fails.")] = False,
-    interactive: Annotated[bool, typer.Option("--interactive", "-i", help="--apply: show each file's change step by step and accept or reject it.")] = False,
-    open_pr: Annotated[bool, typer.Option("--open-pr", help="Open the PR with `gh pr create` when gh is installed.")] = False,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the result cache (see MIGRATE_WS_CACHE_DIR).")] = False,
-    # --fix, --output-format, --show-suppressed (PATH arguments: paths.py)
-    fix: Annotated[bool, typer.Option("--fix", help="Write the change in place, without git (the fixing pre-commit hook); exit 1 when files were rewritten.")] = False,
-    output_format: Annotated[Optional[OutputFormat], typer.Option("--output-format", help="text, json, github (workflow commands for inline annotations) or sarif (SARIF 2.1.0 for code scanning).", show_default="text")] = None,
-    show_suppressed: Annotated[bool, typer.Option("--show-suppressed", help="Also list the sites `# migrate-ws: keep` comments suppress.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", rich_help_panel=MODES, help="Show the whole change as a unified diff (the default).")] = False,
+    check: Annotated[bool, typer.Option("--check", rich_help_panel=MODES, help="Print the summary only; exit 1 when anything is pending.")] = False,
+    apply: Annotated[bool, typer.Option("--apply", rich_help_panel=MODES, help="Write the change to a new git branch as reviewable commits.")] = False,
+    abort: Annotated[bool, typer.Option("--abort", rich_help_panel=MODES, help="Put the repository back as it was before an interrupted --apply.")] = False,
+    fix: Annotated[bool, typer.Option("--fix", rich_help_panel=MODES, help="Write the change in place, without git (the fixing pre-commit hook); exit 1 when files were rewritten.")] = False,
+    root: Annotated[Path, typer.Option("--root", "-C", rich_help_panel=SCOPE, help="Repository root to migrate.", show_default="current directory")] = Path("."),
+    config_file: Annotated[Optional[Path], typer.Option("--config", rich_help_panel=SCOPE, help="Read [tool.migrate-ws] from this TOML file.")] = None,
+    preset: Annotated[Optional[str], typer.Option("--preset", rich_help_panel=SCOPE, help=PRESET_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", rich_help_panel=OUTPUT, help="Print a JSON report instead of the diff.")] = False,
+    diff_output: Annotated[Optional[Path], typer.Option("--diff-output", rich_help_panel=OUTPUT, help="Also write the change as a patch file for `git apply`.")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", rich_help_panel=SCOPE, min=1, help="Worker processes.", show_default="all cores")] = None,
+    color: Annotated[Optional[bool], typer.Option("--color/--no-color", rich_help_panel=OUTPUT, help="Force colour on or off.", show_default="auto")] = None,
+    split_by: Annotated[Optional[str], typer.Option("--split-by", rich_help_panel=APPLY, help="--apply as one foundation branch and one branch per slice: owners (CODEOWNERS) or directory[:DEPTH].")] = None,
+    max_files: Annotated[Optional[int], typer.Option("--max-files", rich_help_panel=APPLY, min=1, help="With --split-by: cut a slice larger than this into numbered parts.")] = None,
+    follow_ups: Annotated[FollowUpsShown, typer.Option("--follow-ups", rich_help_panel=OUTPUT, help="How to print the follow-ups: grouped by finding code with examples, or every line.")] = FollowUpsShown.summary,
+    todo_comments: Annotated[bool, typer.Option("--todo-comments", rich_help_panel=SCOPE, help="Add a `# TODO(migrate-ws): ...` line at sites left for a person.")] = False,
+    branch: Annotated[Optional[str], typer.Option("--branch", rich_help_panel=APPLY, help="Branch for --apply.", show_default="migrate-ws/<preset>-<date>")] = None,
+    pr_body: Annotated[Optional[Path], typer.Option("--pr-body", rich_help_panel=APPLY, help="Where --apply writes the PR description.", show_default="<git dir>/migrate-ws/PR_DESCRIPTION.md")] = None,
+    allow_dirty: Annotated[bool, typer.Option("--allow-dirty", rich_help_panel=APPLY, help="Let --apply run on a dirty working tree.")] = False,
+    no_git: Annotated[bool, typer.Option("--no-git", rich_help_panel=APPLY, help="--apply in place, without git (not a repository).")] = False,
+    legacy_modules: Annotated[LegacyModulePolicy, typer.Option("--legacy-modules", rich_help_panel=SCOPE, help="What the change does with the retiring legacy modules.")] = LegacyModulePolicy.shim,
+    test_cmd: Annotated[Optional[str], typer.Option("--test-cmd", rich_help_panel=APPLY, help="Run the project's tests on the new branch and record the result.")] = None,
+    rollback_on_fail: Annotated[bool, typer.Option("--rollback-on-fail", rich_help_panel=APPLY, help="Remove the branch when --test-cmd fails.")] = False,
+    interactive: Annotated[bool, typer.Option("--interactive", "-i", rich_help_panel=APPLY, help="--apply: show each file's change step by step and accept or reject it.")] = False,
+    open_pr: Annotated[bool, typer.Option("--open-pr", rich_help_panel=APPLY, help="Open the PR with `gh pr create` when gh is installed.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", rich_help_panel=SCOPE, help="Neither read nor write the result cache (see MIGRATE_WS_CACHE_DIR).")] = False,
+    # --output-format, --show-suppressed (PATH arguments: paths.py)
+    output_format: Annotated[Optional[OutputFormat], typer.Option("--output-format", rich_help_panel=OUTPUT, help="text, json, github (workflow commands for inline annotations) or sarif (SARIF 2.1.0 for code scanning).", show_default="text")] = None,
+    show_suppressed: Annotated[bool, typer.Option("--show-suppressed", rich_help_panel=OUTPUT, help="Also list the sites `# migrate-ws: keep` comments suppress.")] = False,
     version: Annotated[Optional[bool], typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version.")] = None,
 ) -> None:
     """Migrate every import of the configured legacy modules to the canonical module.
@@ -217,8 +324,13 @@ def main_command(
     Run `migrate-ws --dry-run` to see the change, `migrate-ws --apply` to commit it to a new branch.
     With PATH arguments (files and directories), only those files are changed and reported.
     """
-    if ctx.invoked_subcommand is not None:
+    if ctx.invoked_subcommand is not None:  # `migrate-ws -C DIR audit`: the options audit shares apply to it
+        ctx.obj = hand_down_options(ctx, {"root": root, "config_file": config_file, "preset": preset,
+                                          "as_json": as_json, "color": color})
         return
+    from ..config import ConfigError, load_config
+    from ..discovery import DiscoveryError, discover
+
     out, err = make_consoles(color)
     try:
         if sum([dry_run, check, apply, abort, fix]) > 1:
@@ -253,8 +365,8 @@ def main_command(
             except SplitError as exc:
                 raise UsageError(str(exc)) from None
         repository = resolve_root(root)
-        if abort:  # recovery: undo an --apply killed half way (see recovery.py)
-            from .recovery import run_abort
+        if abort:  # recovery: undo an --apply killed half way (see applying/abort.py)
+            from .abort_command import run_abort
 
             raise typer.Exit(run_abort(out, err, repository))
         config = load_config(repository, config_file, preset)
@@ -280,14 +392,16 @@ def main_command(
                 split_by=split_by, max_files=max_files, interactive=interactive, only=paths,
             ))
             raise typer.Exit(code)
-        from .recovery import interrupted_apply_warning  # recovery: say so when an --apply was interrupted
+        from .abort_command import interrupted_apply_warning  # recovery: say so when an --apply was interrupted
 
         if (warning := interrupted_apply_warning(repository)) is not None:
             say(err, f"migrate-ws: warning: {warning}")
         result_plan = run_plan(repository, config, err, jobs, todo_comments=todo_comments,
                                show_progress=fmt == "text", with_diffs=as_json or (fmt == "text" and not check),
                                legacy_policy=legacy_modules.value, only=paths,
-                               cache_directory=None if no_cache else default_cache_directory())
+                               cache_directory=None if no_cache else cache_directory())
+        from ..report import patch, summary_lines, to_json
+
         save_rejected(err, result_plan)
         if diff_output is not None:
             try:
@@ -319,6 +433,23 @@ def main_command(
         raise fail(err, str(exc), ExitCode.USAGE) from None
 
 
+# the main command's options a subcommand also has: given before the subcommand, they apply to it
+SHARED_OPTIONS = ("root", "config_file", "preset", "as_json", "color")
+
+
+def given(ctx: Any, name: str) -> bool:
+    return ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)
+
+
+def hand_down_options(ctx: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """The shared options given before the subcommand; any other option there is refused, not ignored."""
+    for param in ctx.command.params:
+        if param.name not in SHARED_OPTIONS and param.name != "version" and given(ctx, param.name):
+            _, err = make_consoles(values["color"])
+            raise fail(err, f"{param.opts[0]} does not apply to {ctx.invoked_subcommand}", ExitCode.USAGE)
+    return {name: values[name] for name in SHARED_OPTIONS if given(ctx, name)}
+
+
 def keep_migrated_options(paths: Optional[list[str]], as_json: bool, output_format: Optional[OutputFormat],
                           show_suppressed: bool, *, fix: bool, apply: bool, abort: bool, diff_output: bool) -> str:
     """The output format (`--json` is `--output-format json`); options a mode does not take are refused."""
@@ -338,19 +469,26 @@ def keep_migrated_options(paths: Optional[list[str]], as_json: bool, output_form
 
 @app.command("audit")
 def audit_command(
+    ctx: typer.Context,
     root: Annotated[Path, typer.Option("--root", "-C", help="Repository root to audit.", show_default="current directory")] = Path("."),
     config_file: Annotated[Optional[Path], typer.Option("--config", help="Read [tool.migrate-ws] from this TOML file.")] = None,
-    preset: Annotated[Optional[str], typer.Option("--preset", help="Use a built-in preset (see migrate_ws/presets).")] = None,
+    preset: Annotated[Optional[str], typer.Option("--preset", help=PRESET_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
     color: Annotated[Optional[bool], typer.Option("--color/--no-color", help="Force colour on or off.", show_default="auto")] = None,
 ) -> None:
-    """Report SSOT violations: several implementations, import paths, inconsistent aliases,
-    singleton state or duplicate factories, import cycles. Exit 1 when there are any, 3 when
+    """Report what stands between the repository and one import path: several implementations of
+    the canonical names, legacy import paths, inconsistent aliases and singleton state or
+    duplicate factories (when configured), import cycles. Exit 1 when there are any, 3 when
     there are none but some files could not be read or parsed (listed)."""
     import json
 
     from ..audit import audit, render
+    from ..config import ConfigError, load_config
 
+    handed_down = (ctx.parent.obj if ctx.parent is not None else None) or {}
+    own = {"root": root, "config_file": config_file, "preset": preset, "as_json": as_json, "color": color}
+    own.update({name: value for name, value in handed_down.items() if not given(ctx, name)})
+    root, config_file, preset, as_json, color = (own[name] for name in SHARED_OPTIONS)
     out, err = make_consoles(color)
     try:
         repository = resolve_root(root)
@@ -367,6 +505,13 @@ def audit_command(
     raise typer.Exit(ExitCode.UNPROCESSED if report.not_processed else ExitCode.CLEAN)
 
 
+def cache_directory() -> Path:
+    from ..cache import default_directory
+
+    return default_directory()
+
+
+# where an --apply keeps its journal: `<git dir>/migrate-ws/apply-journal` (recovery.JOURNAL_DIR)
 def main() -> None:
     import gc
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import ast
 
-from ..analysis import Binding, Scope, resolve
-from ..context import FileContext, scope_chain
+from ..analysis import Binding, Scope, attribute_node, resolve
+from ..context import FileContext, attribute_span, scope_chain
 from ..import_statements import AliasSpec
 from ..findings import Code, Severity
 from ..steps import Option, Step
 from . import EXAMPLES
 from .base import Command
-from .imports import attribute_node, attribute_span
 
 # The finding codes only this step reports (the table: migrate_ws.findings.CODES).
 W = Severity.WARNING
@@ -180,6 +179,7 @@ STEP = Step(
     description=CollapseAliasesCommand.DESCRIPTION,
     command=CollapseAliasesCommand,
     names=lambda config: set(config.aliases) | set(config.aliases.values()),
+    applies=lambda config: bool(config.aliases),
     examples=EXAMPLES / "aliases",
     codes=(ALIAS_KEPT,),
     options=(

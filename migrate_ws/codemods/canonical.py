@@ -125,6 +125,7 @@ STEP = Step(
     examples=EXAMPLES / "canonical",
     canonical_module=True,
     foundation=True,
+    applies=lambda config: config.implementation is not None,  # nothing to bind to without one
     codes=(IMPLEMENTATION_NOT_BOUND, CONDITIONAL_BINDING, SHADOWED_DEFINITION),
     options=(
         Option("implementation", "module.Name: rebind the canonical names and their aliases to it first (this step)"),

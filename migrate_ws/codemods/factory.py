@@ -6,7 +6,7 @@ import ast
 from dataclasses import dataclass
 
 from ..analysis import Binding, CallSite, Scope, resolve
-from ..config import ContextFallback
+from ..config import ContextFallback, FactoryConfig
 from ..context import FileContext, scope_chain
 from ..flow import BindingFlow
 from ..import_statements import AliasSpec
@@ -91,6 +91,7 @@ class FactoryCallsCommand(Command):
         return bool(context.config.factory.function)
 
     def transform(self, context: FileContext) -> None:
+        self._known_signatures: dict[tuple[str, str], Signature | None] | None = None  # read once per file
         factory = context.config.factory
         rewritten_uses: set[int] = set()
         touched: dict[int, tuple[Binding, list[CallSite]]] = {}  # the callee's import -> the calls rewritten
@@ -233,11 +234,9 @@ class FactoryCallsCommand(Command):
         targets = context.targets
         if not targets.signatures or not callee.signature_key:
             return None
-        signatures = _signature_maps.get(id(targets))
-        if signatures is None or signatures[0] is not targets:
-            signatures = (targets, targets.signature_map())
-            _signature_maps[id(targets)] = signatures
-        known = signatures[1]
+        known = self._known_signatures
+        if known is None:
+            known = self._known_signatures = targets.signature_map()
         module = context.names.module_object(callee.binding) if callee.via_module else callee.binding.module
         if (module, callee.signature_key) in known:
             return known[(module, callee.signature_key)]
@@ -550,9 +549,6 @@ def _names(config) -> set[str]:
             *(fallback.name for fallback in factory.context_fallbacks)}
 
 
-_signature_maps: dict[int, tuple] = {}
-
-
 def _short(node: ast.expr) -> str:
     text = ast.unparse(node)
     return text if len(text) <= 40 else text[:37] + "..."
@@ -565,6 +561,7 @@ STEP = Step(
     command=FactoryCallsCommand,
     names=_names,
     prefilter_words=lambda config: _factory_words(config),
+    applies=lambda config: config.factory != FactoryConfig(),  # a [factory] table, whatever it holds
     examples=EXAMPLES / "factory",
     codes=(NO_CONTEXT, UNMAPPED_ARGUMENTS, FACTORY_OBJECT, FACTORY_NAME_TAKEN, COROUTINE_EXPECTED,
            ASYNC_FACTORY_IN_SYNC_CODE, CONTEXT_FALLBACK, FACTORY_NOT_VISIBLE),

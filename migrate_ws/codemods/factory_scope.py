@@ -389,9 +389,10 @@ def _use(parent: ast.AST | None, grandparent: ast.AST | None) -> str:
 # ----- context fallbacks --------------------------------------------------------------------------
 
 class Fallbacks:
-    """The configured context fallbacks, their patterns compiled once per process."""
+    """The configured context fallbacks, their patterns compiled once per configuration (a process plans
+    with one configuration at a time: only the latest is kept)."""
 
-    _compiled: dict[int, tuple[Config, list]] = {}
+    _compiled: tuple[Config, list] | None = None
 
     @classmethod
     def for_path(cls, config: Config, path: str) -> ContextFallback | None:
@@ -399,12 +400,11 @@ class Fallbacks:
         fallbacks = config.factory.context_fallbacks
         if not fallbacks:
             return None
-        entry = cls._compiled.get(id(config))
+        entry = cls._compiled
         if entry is None or entry[0] is not config:
-            from ..discovery import Patterns
+            from ..patterns import Patterns
 
-            entry = (config, [(fallback, Patterns([fallback.pattern])) for fallback in fallbacks])
-            cls._compiled[id(config)] = entry
+            entry = cls._compiled = (config, [(fallback, Patterns([fallback.pattern])) for fallback in fallbacks])
         parts = path.split("/")
         for fallback, patterns in entry[1]:
             if patterns.file(path, parts[-1]):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ast
 
-from ..analysis import Binding, Use, resolve
-from ..context import FileContext
+from ..analysis import Binding, Use, attribute_node, resolve
+from ..context import FileContext, attribute_span
 from ..flow import BindingFlow
 from ..import_statements import AliasSpec
 from ..findings import (LEGACY_LAYOUT_TEST, MODULE_UNUSED, NOT_EXPORTED, STRING_NOT_LITERAL, UNMAPPED_NAME, Code,
@@ -33,21 +33,6 @@ CANONICAL_ROOT_TAKEN = Code(
     "MW111", "canonical-root-taken", W, "`import a.legacy` would become `import <canonical>`, whose first name the "
     "file binds to something else (or the function reads before the import)",
     "rename the other binding of that name, or import the canonical module by hand")
-
-
-def attribute_node(use: Use, depth: int) -> ast.Attribute | None:
-    """The Attribute node for `name.chain[0]...chain[depth-1]` within a use's chain."""
-    node = use.chain_node
-    for _ in range(len(use.chain) - depth):
-        if not isinstance(node, ast.Attribute):
-            return None
-        node = node.value
-    return node if isinstance(node, ast.Attribute) else None
-
-
-def attribute_span(context: FileContext, node: ast.Attribute) -> tuple[int, int]:
-    _, end = context.span(node)
-    return end - len(node.attr), end
 
 
 def exported_name(context: FileContext, legacy_name: str, via_legacy_module: bool) -> str | None:

@@ -12,14 +12,11 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Iterator
 
-from ..config import Config
 from ..findings import CANNOT_READ, MODULE_STILL_USED, Code, Finding, Severity
-from ..model import Edit, FileResult, FileStatus, Plan, RepositoryContext, RepositoryOutcome
-from ..resolution import module_file
-from ..retirement import OwnDefinition, Retirement, plan_retirement
-from ..source import ANALYSIS, NESTING_ERRORS, SourceText, UndecodableSource, too_deep_reason
+from ..model import Edit, FileResult, FileStatus, Plan, RepositoryOutcome
+from ..repository_facts import RepositoryContext
+from ..source import SourceText, UndecodableSource
 from ..steps import Step
 
 # The finding codes only this step reports (the table: migrate_ws.findings.CODES).
@@ -50,9 +47,8 @@ def _final_text(root: Path, relative: str, changed: dict[str, FileResult]) -> st
         return data.decode("latin-1")
 
 
-def remaining_references(root: Path, config: Config, module: str, migrated: Plan, paths: list[str]) -> list[Finding]:
-    """Every line that still names `module` once the other steps are applied."""
-    own = module_file(root, module)
+def remaining_references(root: Path, own: Path | None, module: str, migrated: Plan, paths: list[str]) -> list[Finding]:
+    """Every line that still names `module` (whose file is `own`) once the other steps are applied."""
     own_relative = own.relative_to(root).as_posix() if own is not None else None
     parent, _, tail = module.rpartition(".")
     dotted = re.compile(r"(?<![\w.])" + re.escape(module) + r"(?![\w])")
@@ -73,41 +69,13 @@ def remaining_references(root: Path, config: Config, module: str, migrated: Plan
     return hits
 
 
-def _retiring_files(root: Path, config: Config) -> Iterator[tuple[str, Path]]:
-    """The retiring legacy modules that exist in the repository, with their files, by name."""
-    for module, legacy in sorted(config.legacy_modules.items()):
-        path = module_file(root, module) if legacy.retire else None
-        if path is not None:
-            yield module, path
-
-
-def retirements(root: Path, config: Config, exports: frozenset[str]) -> dict[str, Retirement]:
-    """How each retiring legacy module that exists in the repository would be retired as a shim."""
-    found: dict[str, Retirement] = {}
-    for module, path in _retiring_files(root, config):
-        try:
-            text = SourceText.decode(path.read_bytes()).text
-        except (OSError, UndecodableSource):
-            text = None
-        if text is None:
-            found[module] = Retirement(module, None, own_definitions=[OwnDefinition(0, "the module cannot be read")])
-            continue
-        try:
-            found[module] = plan_retirement(config, module, text, exports)
-        except NESTING_ERRORS as exc:
-            found[module] = Retirement(module, None, own_definitions=[OwnDefinition(
-                0, f"code {too_deep_reason(exc, ANALYSIS)}")])
-    return found
-
-
 def plan_legacy_step(context: RepositoryContext) -> RepositoryOutcome:
     """What the step does to each retiring legacy module, given the other steps' result."""
-    root, config, policy = context.root, context.config, context.legacy_policy
+    root, config, policy, facts = context.root, context.config, context.legacy_policy, context.facts
     outcome = RepositoryOutcome()
     if policy == "keep":
         return outcome
-    planned = retirements(root, config, context.targets.canonical_exports) if policy == "shim" else {}
-    for module, path in _retiring_files(root, config):
+    for module, path in facts.retiring_files(config):
         relative = path.relative_to(root).as_posix()
         try:
             original = path.read_bytes()
@@ -121,7 +89,7 @@ def plan_legacy_step(context: RepositoryContext) -> RepositoryOutcome:
         except UndecodableSource:
             source = SourceText(original.decode("latin-1"), "latin-1", False, "\n")
         if policy == "delete":
-            references = remaining_references(root, config, module, context.plan, context.paths)
+            references = remaining_references(root, path, module, context.plan, context.paths)
             if references:
                 outcome.findings.extend(references)
                 continue
@@ -129,7 +97,7 @@ def plan_legacy_step(context: RepositoryContext) -> RepositoryOutcome:
                 relative, FileStatus.CHANGED, original=original, rewritten=b"", mode=mode, deleted=True,
                 edits=[Edit(0, len(source.text), "", STEP.name, 1, f"delete legacy module {module}")]))
             continue
-        retirement = planned[module]
+        retirement = facts.retirements[module]
         if not retirement.shimmed:
             where = "; ".join(f"{d.description} (line {d.line})" for d in retirement.own_definitions[:5])
             more = len(retirement.own_definitions) - 5
@@ -163,5 +131,6 @@ STEP = Step(
                 "when nothing refers to it any more); a module that defines code of its own stays.",
     repository=plan_legacy_step,
     foundation=True,
+    applies=lambda config: any(legacy.retire for legacy in config.legacy_modules.values()),
     codes=(SHIM_MISSING_NAME, LEGACY_MODULE_KEPT, NAMES_DROPPED),
 )

@@ -1,8 +1,8 @@
 """The user's 17 seed tests fail on the legacy app and pass after `migrate-ws --apply`.
 
 A copy of fixtures/legacy_app is made a git repository; the seed plan
-(tests/acceptance/seed_plan) runs against it in a subprocess, then the real command
-migrates it (netra preset, the default), then the seed plan runs again.
+(tests/acceptance/seed_plan) runs against it in a subprocess (once, for both tests), then
+the real command migrates it (netra preset, the default), then the seed plan runs again.
 """
 
 from __future__ import annotations
@@ -13,6 +13,10 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+import pytest
+
+from helpers import git_init_and_commit
 
 REPO = Path(__file__).resolve().parents[2]
 LEGACY_APP = REPO / "fixtures" / "legacy_app"
@@ -56,16 +60,10 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _git(app: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=app, env=_env(), check=True, capture_output=True, timeout=60)
-
-
-def _legacy_repository(tmp_path: Path) -> Path:
-    app = tmp_path / "app"
+def _legacy_repository(root: Path) -> Path:
+    app = root / "app"
     shutil.copytree(LEGACY_APP, app, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    _git(app, "init", "-q")
-    _git(app, "add", "-A")
-    _git(app, "commit", "-q", "-m", "Legacy app")
+    git_init_and_commit(app, "Legacy app")
     return app
 
 
@@ -101,14 +99,23 @@ def _check_legacy_failures(results: dict[str, tuple[str, str]]) -> None:
     assert not wrong, f"seed tests that did not fail for their reason on the legacy app: {wrong}"
 
 
-def test_seed_plan_fails_on_legacy_app(tmp_path):
-    app = _legacy_repository(tmp_path)
-    _check_legacy_failures(_run_seed_plan(app, tmp_path / "before.xml"))
+@pytest.fixture(scope="module")
+def legacy_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, tuple[str, str]]]:
+    """The legacy app and the seed plan's results on it: run once (it takes seconds), shared
+    by the test that checks them and the test that migrates the app."""
+    root = tmp_path_factory.mktemp("seed-plan")
+    app = _legacy_repository(root)
+    return app, _run_seed_plan(app, root / "before.xml")
 
 
-def test_seed_plan_passes_after_migration(tmp_path):
-    app = _legacy_repository(tmp_path)
-    _check_legacy_failures(_run_seed_plan(app, tmp_path / "before.xml"))
+def test_seed_plan_fails_on_legacy_app(legacy_run):
+    _, before = legacy_run
+    _check_legacy_failures(before)
+
+
+def test_seed_plan_passes_after_migration(legacy_run, tmp_path):
+    app, before = legacy_run
+    _check_legacy_failures(before)
 
     migrated = subprocess.run(
         [sys.executable, "-m", "migrate_ws", "--apply"],

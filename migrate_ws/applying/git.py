@@ -267,7 +267,6 @@ class Repository:
         self._repo = repo
         self.top = Path(repo.working_tree_dir).resolve()
         self._executable = getattr(type(repo.git), "GIT_PYTHON_GIT_EXECUTABLE", None) or "git"
-        self.running: subprocess.Popen | None = None
         self.stopped_process = False  # a git process was stopped before it finished
         self.on_start: Callable[[int, tuple[str, ...]], None] | None = None  # told each git process's pid and args
 
@@ -292,7 +291,6 @@ class Repository:
         except self._gitpython.GitCommandNotFound:
             raise GitUnavailable("git is not available (no working git executable on PATH)") from None
         proc = handle.proc
-        self.running = proc
         try:
             if self.on_start is not None:
                 self.on_start(proc.pid, tuple(args))
@@ -301,8 +299,6 @@ class Repository:
             stop_process(proc)
             self.stopped_process = True
             raise
-        finally:
-            self.running = None
         return proc.returncode, out.decode("utf-8", errors), err.decode("utf-8", "replace")
 
     def store_objects(self, base: str, steps: list[list[FileState]]) -> "ObjectStore | None":
@@ -459,3 +455,14 @@ class Repository:
             self.run(*command, "--pathspec-from-file=-", "--pathspec-file-nul",
                      stdin="\0".join(specs).encode("utf-8", "surrogateescape"))
         return self.run("rev-parse", "HEAD").strip()
+
+
+def is_step_commit(repo: "Repository", sha: str, parent: str, step: str | None) -> bool:
+    """Whether `sha` is the commit of the step `step` made on `parent` by migrate-ws (one whose
+    `git commit` ended after the run that started it lost track: killed or interrupted)."""
+    status, out, _ = repo.run_status("log", "-1", "--format=%P%x00%s%x00%b", sha)
+    if status != 0:
+        return False
+    parents, subject, body = (out.split("\x00") + ["", ""])[:3]
+    return (parents.strip() == parent and subject.startswith("migrate-ws: ")
+            and f"Step: {step}" in body.splitlines())

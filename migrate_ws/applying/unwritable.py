@@ -26,7 +26,7 @@ from typing import Callable, Iterable
 
 from ..findings import MODULE_STILL_USED, UNWRITABLE, Finding
 from ..quoting import display_path
-from .exit_codes import ExitCode
+from ..exit_codes import ExitCode
 
 EXIT_NOT_ALL_WRITTEN = ExitCode.UNPROCESSED
 

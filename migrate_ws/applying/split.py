@@ -33,9 +33,12 @@ from ..model import Plan
 from ..pr import CommitRecord, Slice, render
 from ..report import plural
 from ..slicing import Owners, Piece, Split, SplitBy, SplitError, split
-from .apply_command import (FOLLOW_UPS_JSON, FOLLOW_UPS_MD, PR_BODY_NAME, Failed, FileChange, GitApplier, Outcome,
-                            PlannedStep, Refused, UsageError, applied_exit_code, check_command, gh_pr_create)
-from .exit_codes import ExitCode
+from ..exit_codes import ExitCode, Failed, Refused, UsageError
+from .base import applied_exit_code, branch_taken, check_command
+from .git_applier import GitApplier
+from .github import gh_pr_create
+from .outcome import FOLLOW_UPS_JSON, FOLLOW_UPS_MD, PR_BODY_NAME, FileChange, Outcome, PlannedStep, describe_error
+from .signals import Terminated, ignore_further_signals
 from .git import SPLIT_SCRATCH_REF, BranchExists, GitError
 
 
@@ -120,22 +123,16 @@ class SplitApplier(GitApplier):
             outcome = Outcome("applied", applied_exit_code(self.plan, []), commits, None, pr_path)
         except KeyboardInterrupt as exc:
             problems = self.rollback()
-            from .apply_command import Terminated, ignore_further_signals
-
             ignore_further_signals()
             what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
             return self.restored(Outcome("interrupted", ExitCode.INTERRUPTED, error=what), problems)
         except BranchExists as exc:
-            from .apply_command import branch_taken
-
             problems = self.rollback()
             if problems:
                 return self.restored(Outcome("failed", ExitCode.FAILED, error=branch_taken(exc)), problems)
             raise Refused(branch_taken(exc)) from None
         except (Failed, GitError, OSError) as exc:
             problems = self.rollback()
-            from .apply_command import describe_error
-
             return self.restored(Outcome("failed", ExitCode.FAILED, error=describe_error(exc)), problems)
         except Exception as exc:  # a defect in migrate-ws: still delete what was made
             problems = self.rollback()
@@ -312,6 +309,7 @@ class SplitApplier(GitApplier):
             return
         self.ui.line(f"Merge {self.branches[0].name} first; every other branch is based on it. Push them all with: "
                      f"git push origin " + " ".join(shlex.quote(b.name) for b in self.branches))
+        self.print_untracked()
 
     def open_pr(self, body: Path) -> None:
         """The foundation's PR first, then every slice's against it, owners as reviewers."""
