@@ -126,19 +126,40 @@ def load_case(before_file: Path) -> tuple[str, str, dict[str, list[str]]]:
     return before, after, directives
 
 
-def check_case(step: str, case: Path) -> SourceOutcome:
-    """Run one of a step's examples as the engine would, with the steps up to and including `step` (or those
-    its `# steps:` directive names), and check it: `assert_codemod` with its expected follow-ups, no edit for a
-    no-op case, and every state `--apply` commits (after each step) parses."""
+@dataclass(frozen=True)
+class Case:
+    """One of a step's examples, read: its texts, its directives, and what it runs with."""
+
+    before: str
+    after: str
+    directives: dict[str, list[str]]
+    path: str  # the path the engine sees (`# path:`)
+    steps: list[str]  # the steps it runs: up to and including its step, or those `# steps:` names
+    options: set[str]
+    targets: Targets
+
+
+def read_case(step: str, case: Path) -> Case:
+    """A case as the engine runs it: with the steps up to and including `step` (or those its
+    `# steps:` directive names), under the nearest configuration and its `# option:` lines."""
     before, after, directives = load_case(case)
     names = order()
     steps = directives.get("steps", [",".join(names[: names.index(step) + 1])])[0].split(",")
-    path = directives.get("path", ["app/consumer.py"])[0]
     options = set(directives.get("option", []))
     config = case_config(case)
     if "async-factory" in options:
         config = replace(config, factory=replace(config.factory, is_async=True))
     targets = fixture_targets(config, steps=steps, todo_comments="todo-comments" in options)
+    return Case(before, after, directives, directives.get("path", ["app/consumer.py"])[0], steps, options, targets)
+
+
+def check_case(step: str, case: Path) -> SourceOutcome:
+    """Run one of a step's examples as the engine would, with the steps up to and including `step` (or those
+    its `# steps:` directive names), and check it: `assert_codemod` with its expected follow-ups, no edit for a
+    no-op case, and every state `--apply` commits (after each step) parses."""
+    read = read_case(step, case)
+    before, after, directives, path, options, targets = (read.before, read.after, read.directives, read.path,
+                                                         read.options, read.targets)
     outcome = assert_codemod(before, after, path=path, targets=targets, findings=directives.get("expect-followup", []),
                              exact="exact-findings" in options)
     if case.name.endswith(".noop.py"):

@@ -16,14 +16,13 @@ import ast
 import json
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from helpers import run_cli
-from migrate_ws.steps import all_steps, get, order
-from migrate_ws.testing import case_config, cases, fixture_targets, load_case, run_codemod
+from migrate_ws.steps import all_steps, get
+from migrate_ws.testing import cases, read_case, run_codemod
 
 MOCK_CASES = get("imports").examples / "mock_to_unittest_mock"
 ALL_CASES = [(step.name, case) for step in all_steps() if step.examples is not None for case in cases(step.examples)]
@@ -65,15 +64,9 @@ def case_id(item) -> str:
 
 def rewrite(step: str, case: Path) -> tuple[str, str]:
     """A case's source and the engine's rewrite of it, run as the fixture runner runs it."""
-    before, _, directives = load_case(case)
-    names = order()
-    steps = directives.get("steps", [",".join(names[: names.index(step) + 1])])[0].split(",")
-    path = directives.get("path", ["app/consumer.py"])[0]
-    options = set(directives.get("option", []))
-    config = case_config(case)
-    if "async-factory" in options:
-        config = replace(config, factory=replace(config.factory, is_async=True))
-    outcome = run_codemod(before, path, fixture_targets(config, steps=steps, todo_comments="todo-comments" in options))
+    read = read_case(step, case)
+    before = read.before
+    outcome = run_codemod(before, read.path, read.targets)
     assert outcome.error is None, outcome.error
     return before, outcome.text
 

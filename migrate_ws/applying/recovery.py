@@ -119,12 +119,7 @@ class ApplyRecovery(NoRecovery):
         directory = self.directory
         if not directory.exists():
             return
-        try:
-            state = read_state(directory)
-            if state is not None:
-                validate_journal(directory, state)
-        except JournalDamaged as exc:
-            raise Refusal(describe_damage(directory, exc)) from None
+        state = _checked_state(directory)
         if state is None or (state.get("phase") == "planning" and not state.get("aborting")):
             if state is not None:
                 holder = Holder.from_json(state["holder"])
@@ -371,12 +366,7 @@ class InPlaceRecovery(NoRecovery):
         lock = take_lock(find_common_dir(git_dir), note)
         try:
             directory = journal_directory(git_dir)
-            try:
-                state = read_state(directory)
-                if state is not None:
-                    validate_journal(directory, state)
-            except JournalDamaged as exc:
-                raise Refusal(describe_damage(directory, exc)) from None
+            state = _checked_state(directory)
             if state is not None and (state.get("phase") != "planning" or state.get("aborting")):
                 raise Refusal(describe_leftover(state))
         except BaseException:
@@ -405,3 +395,15 @@ def remove_fast_import_leftovers(repo: Any, state: dict) -> None:
             pass
     for ref in (SCRATCH_REF, SPLIT_SCRATCH_REF):
         repo.run_status("update-ref", "-d", ref)
+
+
+def _checked_state(directory: Path) -> dict | None:
+    """The journal's state, after checking the whole journal (None: there is none); a damaged one
+    refuses the run, naming what is damaged."""
+    try:
+        state = read_state(directory)
+        if state is not None:
+            validate_journal(directory, state)
+    except JournalDamaged as exc:
+        raise Refusal(describe_damage(directory, exc)) from None
+    return state
