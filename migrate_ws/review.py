@@ -141,9 +141,10 @@ def mermaid(plan: Plan) -> list[str]:
     lines = ["```mermaid", "flowchart LR"]
     for module in modules:
         before, after = plan.importers_before.get(module, 0), plan.importers_after.get(module, 0)
-        label = f"{module}<br/>imported by {before} files before, {after} after"
+        label = f"{module}<br/>imported by {before} file{'' if before == 1 else 's'} before, {after} after"
         lines.append(f'    {ids[module]}["{label}"]')
     for (source, target), count in sorted(moves.items(), key=lambda item: (-item[1], item[0])):
-        lines.append(f'    {ids[source]} -- "{count} files" --> {ids[target]}')
+        files = "1 file" if count == 1 else f"{count} files"
+        lines.append(f'    {ids[source]} -- "{files}" --> {ids[target]}')
     lines.append("```")
     return lines

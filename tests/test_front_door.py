@@ -92,6 +92,10 @@ def test_counts_of_one_are_singular(tmp_path: Path) -> None:
     assert one.returncode == 0 and "(1 file scanned, " in one.stdout, one.stdout
     again = run_cli(["--check", "clean.py"], cwd=root)
     assert "1 result reused from the cache" in again.stdout, again.stdout
+    fix = run_cli(["--fix", "clean.py"], cwd=root)
+    assert fix.returncode == 0 and "nothing to fix (1 file scanned)" in fix.stdout, fix.stdout
+    dry = run_cli(["--dry-run", "--follow-ups", "all"], cwd=root)
+    assert "1 files" not in dry.stdout, dry.stdout
 
 
 # ----- start-up ------------------------------------------------------------------------------------

@@ -80,7 +80,7 @@ class FixApplier(InPlaceApplier):
             self.ui.json(self.document(outcome))
             return outcome.code
         assert self.plan is not None
-        self.ui.line(f"migrate-ws: nothing to fix ({self.plan.scanned} files scanned).")
+        self.ui.line(f"migrate-ws: nothing to fix ({plural(self.plan.scanned, 'file')} scanned).")
         print_findings(self.ui, self.plan, self.excluded)
         return outcome.code
 
