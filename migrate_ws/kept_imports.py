@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from .findings import (LEGACY_IMPORT_KEPT, LEGACY_IMPORT_UNEXPLAINED, MODULE_UNUSED, UNMAPPED_NAME, Finding,
                        Severity)
-from .legacy_paths import LegacyPaths
+from .legacy_paths import LegacyPaths, module_object_uses
 
 if TYPE_CHECKING:
     from .scopes import Binding
@@ -58,13 +58,9 @@ def _package_uses_rewritten(context: "FileContext", paths: LegacyPaths, binding:
     module = binding.module or ""
     if module not in paths.config.legacy_modules or not paths.is_package(module):
         return False
-    depth = len(module.split(".")) - 1 if binding.bound_path is not None else 0
     starts = {edit.start for edit in context.edits.edits}
-    for use in context.names.uses_of(binding):
-        if depth and use.chain[:depth] != module.split(".")[1:]:
-            continue
-        rest = use.chain[depth:]
-        if paths.package_use(module, rest or None) and context.span(use.node)[0] not in starts:
+    for use, chain in module_object_uses(binding, module, context.facts):
+        if paths.package_use(module, chain) and context.span(use.node)[0] not in starts:
             return False
     return True
 

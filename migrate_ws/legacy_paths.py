@@ -24,7 +24,7 @@ from .config import Config
 from .module_files import module_file
 
 if TYPE_CHECKING:
-    from .scopes import Binding, FileFacts
+    from .scopes import Binding, FileFacts, Use
 
 _DOTTED_NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 _IMPORTED_NAMES = re.compile(r"\s+import\s+\(?\s*((?:[A-Za-z_]\w*(?:\s+as\s+\w+)?\s*,?\s*)+)")
@@ -171,6 +171,13 @@ class LegacyPaths:
 def module_object_chains(binding: "Binding", module: str, facts: "FileFacts") -> Iterator[list[str] | None]:
     """The attribute chains after the module object of each use of a module-object binding (None: used
     as a value). For `import a.b.m` (which binds `a`), only the uses that spell `a.b.m`."""
+    for _, chain in module_object_uses(binding, module, facts):
+        yield chain
+
+
+def module_object_uses(binding: "Binding", module: str, facts: "FileFacts") -> Iterator[tuple["Use", list[str] | None]]:
+    """Each use of a module-object binding with its attribute chain after the module object (as
+    `module_object_chains` gives it)."""
     from .scopes import resolve
 
     depth = len(module.split(".")) - 1 if binding.bound_path is not None else 0
@@ -181,9 +188,9 @@ def module_object_chains(binding: "Binding", module: str, facts: "FileFacts") ->
             if use.chain[:depth] != module.split(".")[1:]:
                 continue
             rest = use.chain[depth:]
-            yield rest if rest else None
+            yield use, (rest if rest else None)
             continue
         if use.escapes or not use.chain:
-            yield None
+            yield use, None
         else:
-            yield list(use.chain)
+            yield use, list(use.chain)
