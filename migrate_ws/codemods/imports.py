@@ -173,15 +173,11 @@ class MoveImportsCommand(Command):
             # bound to the same name, at the same place (pyupgrade's `import mock` -> `from unittest import mock`)
             alias = binding.node
             assert isinstance(alias, ast.alias)
-            explicit = alias.asname is not None and alias.asname == alias.name  # `import m as m`: a re-export
-            if parent:
-                spec = AliasSpec(tail, binding.name if binding.name != tail or explicit else None)
-                context.statements.rebind(binding, spec, parent, f"import {config.canonical_module} as "
-                                          f"{binding.name} instead of {module_path}")
-            else:
-                spec = AliasSpec(tail, binding.name if binding.name != tail else None)
-                context.statements.rebind(binding, spec, None, f"import {config.canonical_module} as "
-                                          f"{binding.name} instead of {module_path}")
+            # `import m as m` is a re-export: `from p import m as m` keeps saying so
+            explicit = bool(parent) and alias.asname is not None and alias.asname == alias.name
+            spec = AliasSpec(tail, binding.name if binding.name != tail or explicit else None)
+            context.statements.rebind(binding, spec, parent or None, f"import {config.canonical_module} as "
+                                      f"{binding.name} instead of {module_path}")
         elif isinstance(statement, ast.Import):
             spec = AliasSpec(config.canonical_module, binding.name)
             context.statements.rebind(binding, spec, None, f"import {config.canonical_module} instead of {module_path}")
