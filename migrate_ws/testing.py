@@ -134,9 +134,8 @@ class Case:
     after: str
     directives: dict[str, list[str]]
     path: str  # the path the engine sees (`# path:`)
-    steps: list[str]  # the steps it runs: up to and including its step, or those `# steps:` names
     options: set[str]
-    targets: Targets
+    targets: Targets  # with the steps it runs: up to and including its step, or those `# steps:` names
 
 
 def read_case(step: str, case: Path) -> Case:
@@ -150,7 +149,7 @@ def read_case(step: str, case: Path) -> Case:
     if "async-factory" in options:
         config = replace(config, factory=replace(config.factory, is_async=True))
     targets = fixture_targets(config, steps=steps, todo_comments="todo-comments" in options)
-    return Case(before, after, directives, directives.get("path", ["app/consumer.py"])[0], steps, options, targets)
+    return Case(before, after, directives, directives.get("path", ["app/consumer.py"])[0], options, targets)
 
 
 def check_case(step: str, case: Path) -> SourceOutcome:
@@ -158,14 +157,12 @@ def check_case(step: str, case: Path) -> SourceOutcome:
     its `# steps:` directive names), and check it: `assert_codemod` with its expected follow-ups, no edit for a
     no-op case, and every state `--apply` commits (after each step) parses."""
     read = read_case(step, case)
-    before, after, directives, path, options, targets = (read.before, read.after, read.directives, read.path,
-                                                         read.options, read.targets)
-    outcome = assert_codemod(before, after, path=path, targets=targets, findings=directives.get("expect-followup", []),
-                             exact="exact-findings" in options)
+    outcome = assert_codemod(read.before, read.after, path=read.path, targets=read.targets,
+                             findings=read.directives.get("expect-followup", []), exact="exact-findings" in read.options)
     if case.name.endswith(".noop.py"):
         assert not outcome.edits, f"a no-op case has edits: {outcome.edits}"
     for name in steps_touching(outcome.edits, order()):
-        ast.parse(state_after(before, outcome.edits, order(), name), filename=f"{case.name} after {name}")
+        ast.parse(state_after(read.before, outcome.edits, order(), name), filename=f"{case.name} after {name}")
     return outcome
 
 
