@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Sequence
 
 from .diffs import unified_diff
-from .findings import Finding, Severity
+from .findings import Severity
 from .model import FileResult, Plan
 from .quoting import display_path
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def findings_header(plan: Plan, excluded: "Sequence[Finding]" = ()) -> str:
-    """The heading of `--follow-ups all`: every finding and file not processed, the manual
-    follow-ups (warnings and errors) counted apart from the notes."""
-    from .findings import CODES
-
-    codes = [f.code for f in plan.all_findings] + [r.code for r in plan.skipped_files] + [f.code for f in excluded]
-    notes = sum(1 for code in codes if code in CODES and CODES[code].severity is Severity.INFO)
-    return f"Findings ({len(codes)}; {plural(len(codes) - notes, 'manual follow-up')}, {plural(notes, 'note')}):"
+from .review import group, plural, reported  # plural: re-exported for the other renderers
 
 
 def patch(plan: Plan) -> bytes:
@@ -89,8 +76,6 @@ def to_json(plan: Plan, include_diff: bool = True) -> str:
             if entry["path"] in diffs:
                 entry["diff"] = diffs[entry["path"]]
     document["skipped"] = [{"path": r.path, "code": r.code, "reason": r.reason} for r in plan.skipped_files]
-    from .review import group, reported
-
     document["finding_groups"] = [item.to_json() for item in group(reported(plan))]
     return json.dumps(document)  # one line: the C encoder (indent= would use the pure-Python one)
 

@@ -86,6 +86,18 @@ def directories_text(group_: FindingGroup, limit: int = 4) -> str:
     return ", ".join(parts) + (f", {rest} more" if rest > 0 else "")
 
 
+def listing_header(findings: Sequence[Finding]) -> str:
+    """The heading of `--follow-ups all` (the `reported` findings, one per line below it): the
+    manual follow-ups counted apart from the notes."""
+    notes = sum(1 for f in findings if f.severity is Severity.INFO)
+    return f"Findings ({len(findings)}; {plural(len(findings) - notes, 'manual follow-up')}, {plural(notes, 'note')}):"
+
+
+def plural(count: int, word: str) -> str:
+    """`1 file`, `2 files`: every count the output prints."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def summary_lines(findings: Sequence[Finding], examples: int = EXAMPLES_PER_GROUP) -> list[str]:
     """The grouped summary for the terminal: per code, its count, directories, meaning, what to do, examples."""
     groups = group(findings)

@@ -17,7 +17,7 @@ from ..model import Plan
 from .. import review
 from ..pr import CommitRecord, TestRun, followup_lines, render
 from ..quoting import display_path
-from ..report import findings_header, plural
+from ..report import plural
 from ..writer import Journal, ReadOnlyFile, read_or_none
 from .git import BranchExists, FileState, GitError, GitUnavailable, HeadState
 from . import test_pause, unwritable
@@ -108,7 +108,7 @@ def print_findings(ui: UI, plan: Plan, excluded: list[Finding], follow_ups: str 
         return
     lines = followup_lines(plan, excluded)
     if lines:
-        ui.line(findings_header(plan, excluded))
+        ui.line(review.listing_header(review.reported(plan, excluded)))
         for line in lines:
             ui.line(f"  {line}")
 

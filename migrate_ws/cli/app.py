@@ -227,7 +227,7 @@ def print_lines(console: Any, lines: list[str]) -> None:
 
 def print_report(console: Any, result_plan: Plan, follow_ups: str = "summary") -> None:
     from .. import review
-    from ..report import findings_header, followup_lines, summary_lines
+    from ..report import followup_lines, summary_lines
 
     lines = summary_lines(result_plan)
     if follow_ups == "summary":
@@ -235,7 +235,7 @@ def print_report(console: Any, result_plan: Plan, follow_ups: str = "summary") -
     else:
         follow = followup_lines(result_plan)
         if follow:
-            lines.append(findings_header(result_plan))
+            lines.append(review.listing_header(review.reported(result_plan)))
             lines += [f"  {line}" for line in follow]
     print_lines(console, lines)
 
