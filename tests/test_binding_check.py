@@ -33,8 +33,8 @@ from migrate_ws.editing import splice
 from migrate_ws.engine import plan
 from migrate_ws.model import Edit, FileStatus
 
-from helpers import (LEGACY_FILE, NOTIFIER, RUNNER, branches, commits_on, dry_run_result, files_of, git, make_repo,
-                     pr_body, tree_of, write_files)
+from helpers import (LEGACY_FILE, NOTIFIER, RUNNER, branches, commits_on, dry_run_result, files_of, git,
+                     git_init_and_commit, make_repo, pr_body, tree_of, write_files)
 
 FAULTY_STEP = '''\
 """A step with a defect: it renames old_helper's import from shop_utils to new_helper, not its uses."""
@@ -129,12 +129,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def commit(root: Path) -> Path:
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.name", "Test User")
-    git(root, "config", "user.email", "test.user@example.com")
-    git(root, "config", "commit.gpgsign", "false")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "Legacy layout")
+    git_init_and_commit(root, "Legacy layout")
     return root
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import LEGACY_FILE, NOTIFIER, branches, git, make_repo, run_cli
+from helpers import LEGACY_FILE, NOTIFIER, branches, git, git_init_and_commit, make_repo, run_cli
 
 LEGACY_IMPORT = "from netra_backend.app.websocket_core.manager import WebSocketManager\n"
 DEEP = "netra_backend/app/services/generated_table.py"
@@ -31,12 +31,7 @@ def deep_repo(tmp_path: Path, source: str | bytes, fillers: int = 70) -> Path:
     (root / DEEP).write_bytes(source.encode("utf-8") if isinstance(source, str) else source)
     for number in range(fillers):  # enough files for -j 2 to plan them in a pool of worker processes
         (root / f"netra_backend/app/services/plain_{number}.py").write_text(f"VALUE = {number}\n", encoding="utf-8")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.name", "Test User")
-    git(root, "config", "user.email", "test.user@example.com")
-    git(root, "config", "commit.gpgsign", "false")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "Legacy layout")
+    git_init_and_commit(root, "Legacy layout")
     return root
 
 
