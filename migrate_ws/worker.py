@@ -1,32 +1,26 @@
-"""Files through the per-file steps, in worker processes: read, prefilter, parse, transform, verify.
+"""Files through the per-file steps, in worker processes, with the result cache answering what it can.
 
-Each file is read once and parsed once. A worker never raises for a bad file: a file that
-cannot be read, decoded or parsed, is too large or too deeply nested to analyse, or whose
-rewrite fails the checks, comes back as a `FileResult` that says so.
+`run_files` asks the result cache first; the files it does not answer go, in chunks, to
+worker processes (or stay in this one for a small run), each through `file_pipeline.process_file`.
+A worker never raises for a bad file: what cannot be read, parsed or rewritten comes back as a
+`FileResult` that says so.
 """
 
 from __future__ import annotations
 
 import gc
 import os
-import stat
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from . import binding_check
 from . import cache as result_cache
-from . import steps as step_registry
-from .diffs import display_diff, unified_diff
-from .editing import effective
-from .findings import (BINDING_LOST, CANNOT_DECODE, CANNOT_READ, DOES_NOT_PARSE, NEWER_SYNTAX, REWRITE_REJECTED,
-                       TOO_DEEP, TOO_LARGE)
+from .diffs import unified_diff
+from .findings import REWRITE_REJECTED
 from .model import FileOutcome, FileResult, FileStatus, Targets
 from .parent_watch import end_with_parent
-from .references import unchanged_references
-from .source import (ANALYSIS, NESTING_ERRORS, PARSER, SourceText, UndecodableSource, parse_source, too_deep_reason,
-                     too_large_reason)
-from .transform import Patterns, transform_source
-from .verification import ParseFailure, SecondRun, newer_python_reason, verify_rewrite
+
+if TYPE_CHECKING:
+    from .file_pipeline import ProcessedFile
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -38,145 +32,11 @@ class RunOptions:
 
 
 @dataclass
-class ProcessedFile:
-    outcome: FileOutcome | None  # None: ruled out by the prefilter
-    parsed: bool = False
-    digest: str | None = None  # of the file's bytes, when it was decoded (what the result cache keys on)
-    from_cache: bool = False
-    parse_failure: ParseFailure | None = None  # not yet asked whether a newer Python parses the file
-
-
-@dataclass
 class ChunkResult:
     files: dict[str, ProcessedFile] = field(default_factory=dict)
     parsed: int = 0
     cached: int = 0
     count: int = 0
-
-
-def _skipped(path: str, reason: str, code: str, data: bytes = b"", line: int = 0) -> FileOutcome:
-    return FileOutcome(FileResult(path, FileStatus.SKIPPED, original=data, reason=reason, code=code, line=line))
-
-
-def process_file(root: str, path: str, targets: Targets, verify: bool,
-                 known: tuple[str, list | None] | None = None, with_diffs: bool = False) -> ProcessedFile:
-    """Read, prefilter, parse once, transform and verify one file (and with `with_diffs`, render
-    the display diff of a changed file from the texts at hand).
-
-    With `known` (the digest and cached outcome of an earlier run), a file whose bytes still
-    have that digest is not parsed: its cached outcome comes back instead.
-    """
-    patterns = Patterns.get(targets.config)
-    full = f"{root}/{path}"
-    try:
-        with open(full, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        return ProcessedFile(_skipped(path, f"cannot read: {exc.strerror}", CANNOT_READ.code))
-    except MemoryError:
-        return ProcessedFile(_skipped(path, "too large to read into memory", TOO_LARGE.code))
-    if not patterns.prefilter(data, path) and b"migrate-ws:" not in data:  # unused keep comments
-        return ProcessedFile(None)
-    try:
-        info = os.lstat(full)  # for the file's mode, wanted only of the few files read further
-    except OSError as exc:
-        return ProcessedFile(_skipped(path, f"cannot read: {exc.strerror}", CANNOT_READ.code))
-    if len(data) > targets.config.max_file_size:
-        return ProcessedFile(_skipped(path, too_large_reason(len(data), targets.config.max_file_size), TOO_LARGE.code))
-    file_digest = None
-    if known is not None:
-        file_digest = result_cache.digest(data)
-        if file_digest == known[0]:
-            outcome = result_cache.decode_outcome(path, known[1]) if known[1] else None
-            return ProcessedFile(outcome, False, file_digest, from_cache=True)
-    try:
-        source = SourceText.decode(data)
-    except UndecodableSource as exc:
-        return ProcessedFile(_skipped(path, f"cannot decode: {exc}", CANNOT_DECODE.code))
-    file_digest = file_digest or result_cache.digest(data)
-    try:
-        tree = parse_source(source.text, path)
-    except SyntaxError as exc:
-        # whether a newer Python parses it is asked by whoever collects the results (classify_parse_failures)
-        failure = ParseFailure.of(exc)
-        return ProcessedFile(_skipped(path, failure.reason, DOES_NOT_PARSE.code, data, failure.line), True,
-                             file_digest, parse_failure=failure)
-    except ValueError as exc:
-        return ProcessedFile(_skipped(path, f"does not parse: {exc}", DOES_NOT_PARSE.code, data), True, file_digest)
-    except NESTING_ERRORS as exc:
-        return ProcessedFile(_skipped(path, too_deep_reason(exc, PARSER), TOO_DEEP.code, data), True, file_digest)
-    try:
-        outcome = transform_source(source.text, path, targets, tree)
-        result = finish(path, data, source, outcome, targets, verify, tree)
-        if with_diffs and result.status is FileStatus.CHANGED:
-            result.diff = display_diff(path, source.text, outcome.text, outcome.edits, index=outcome.index) or ""
-    except NESTING_ERRORS as exc:
-        # a tree the parser built can still be deeper than a recursive walk of the analysis or
-        # of the checks (the safety check's comparison, the second run) may follow
-        return ProcessedFile(_skipped(path, too_deep_reason(exc, ANALYSIS), TOO_DEEP.code, data), True, file_digest)
-    except Exception as exc:  # an engine defect must not stop the run; the file is reported and left alone
-        failed = FileResult(path, FileStatus.FAILED, original=data, code=REWRITE_REJECTED.code,
-                            reason=f"internal error: {type(exc).__name__}: {exc}")
-        return ProcessedFile(FileOutcome(failed), True, file_digest)
-    result.mode = stat.S_IMODE(info.st_mode)
-    result.suppressed = outcome.suppressed  # sites `# migrate-ws: keep` comments suppressed
-    if result.code == BINDING_LOST.code:
-        # the file stays as it is: it renames nothing, loses nothing, and imports what it imports today
-        return ProcessedFile(FileOutcome(result, {}, outcome.depends_on, unchanged_references(outcome.references)),
-                             True, file_digest)
-    return ProcessedFile(FileOutcome(result, outcome.renamed_exports, outcome.depends_on, outcome.references,
-                                     outcome.lost_names), True, file_digest)
-
-
-def finish(path: str, data: bytes, source: SourceText, outcome, targets: Targets, verify: bool, tree=None) -> FileResult:
-    """The file's result: unchanged, changed (checked), or rejected by the checks (never written)."""
-    if outcome.error:
-        return FileResult(path, FileStatus.FAILED, original=data, findings=outcome.findings, reason=outcome.error,
-                          code=REWRITE_REJECTED.code)
-    if not outcome.edits:
-        return FileResult(path, FileStatus.UNCHANGED, findings=outcome.findings)
-    order = step_registry.order()
-    rewritten_trees: list = []  # the second run's parse of the rewrite, for the binding check
-
-    def second_run(text: str) -> SecondRun:
-        # the prefilter never rules out a file with work to do (a tested invariant): a rewrite
-        # it rules out plans nothing on a second run, without being parsed and analysed again
-        if not Patterns.get(targets.config).prefilter(source.encode(text), path):
-            return SecondRun([], parsed=False)
-        rewritten_tree = parse_source(text, path)  # raises SyntaxError for a rewrite that does not parse
-        rewritten_trees.append(rewritten_tree)
-        return SecondRun(transform_source(text, path, targets, rewritten_tree).edits, parsed=True)
-
-    if tree is None:
-        tree = parse_source(source.text, path)
-    problem = verify_rewrite(source.text, tree, outcome.edits, outcome.text, order, verify, outcome.index,
-                             second_run if verify else None)
-    if problem is not None:
-        rewritten = source.encode(outcome.text) if _encodable(source, outcome.text) else b""
-        return FileResult(path, FileStatus.FAILED, original=data, rewritten=rewritten, findings=outcome.findings,
-                          reason=f"internal error: {problem}; not written", code=REWRITE_REJECTED.code)
-    try:
-        rewritten = source.encode(outcome.text)
-    except UnicodeEncodeError as exc:
-        return FileResult(path, FileStatus.FAILED, original=data, code=REWRITE_REJECTED.code,
-                          reason=f"cannot encode the rewrite as {source.encoding}: {exc}")
-    # the binding check (pyflakes, before and after): part of every plan, so the dry-run stays what is written
-    rejection = binding_check.check(source.text, tree, outcome.text, path, effective(outcome.edits, order),
-                                    rewritten_trees[0] if rewritten_trees else None, outcome.index)
-    if rejection is not None:
-        return FileResult(path, FileStatus.FAILED, original=data, rewritten=rewritten, edits=outcome.edits,
-                          findings=outcome.findings, reason=rejection.reason, code=BINDING_LOST.code,
-                          line=rejection.line)
-    return FileResult(path, FileStatus.CHANGED, original=data, rewritten=rewritten, edits=outcome.edits,
-                      findings=outcome.findings)
-
-
-def _encodable(source: SourceText, text: str) -> bool:
-    try:
-        source.encode(text)
-        return True
-    except UnicodeEncodeError:
-        return False
 
 
 # ----- many files, in worker processes ----------------------------------------------------------
@@ -200,10 +60,15 @@ def run_chunk(root: str, paths: list[str], options: RunOptions, targets: Targets
     targets = targets or _WORKER_TARGETS
     assert targets is not None
     known = known or {}
+    chunk = ChunkResult(count=len(paths))
+    if not paths:
+        return chunk
+    # the analysis, the steps' commands and the checks: loaded only when a file needs them
+    from .file_pipeline import ProcessedFile, process_file
+
     collecting = gc.isenabled()
     gc.disable()  # as in _init_worker, also when the run stays in this process (-j 1, small runs)
     try:
-        chunk = ChunkResult(count=len(paths))
         for path in paths:
             try:
                 processed = process_file(root, path, targets, options.verify, known.get(path), options.with_diffs)
@@ -227,27 +92,14 @@ def run_chunk(root: str, paths: list[str], options: RunOptions, targets: Targets
             gc.enable()
 
 
-def classify_parse_failures(chunk: ChunkResult) -> None:
-    """The files of the chunk that do not parse: those only a newer Python parses say so (MW902).
+def _classify_parse_failures(chunk: ChunkResult) -> None:
+    """Whether a newer Python parses the chunk's files that do not parse: asked in the process
+    that collects the results (see `file_pipeline.classify_parse_failures`), which loads the
+    pipeline only when there is such a file."""
+    if any(processed.parse_failure is not None for processed in chunk.files.values()):
+        from .file_pipeline import classify_parse_failures
 
-    Asked here, in the process that collects the results, not in the workers: the check loads
-    LibCST, which each worker would otherwise load for itself."""
-    for processed in chunk.files.values():
-        failure = processed.parse_failure
-        if failure is None or processed.outcome is None:
-            continue
-        processed.parse_failure = None
-        result = processed.outcome.result
-        try:
-            text = SourceText.decode(result.original).text
-        except UndecodableSource:
-            continue
-        try:
-            newer = newer_python_reason(text, failure)
-        except Exception:  # RecursionError, MemoryError, ...: the file stays "does not parse"
-            newer = None
-        if newer is not None:
-            result.reason, result.code = newer, NEWER_SYNTAX.code
+        classify_parse_failures(chunk.files.values())
 
 
 def _chunks(paths: list[str], sizes: dict[str, int], jobs: int) -> list[list[str]]:
@@ -300,7 +152,7 @@ def run_files(root: str, paths: list[str], targets: Targets, jobs: int, options:
     chunks: list[ChunkResult] = []
     if jobs == 1 or len(pending) < 64:
         chunks.append(run_chunk(root, pending, options, targets, known))
-        classify_parse_failures(chunks[-1])
+        _classify_parse_failures(chunks[-1])
         if progress is not None:
             progress(len(paths), len(paths))
     else:
@@ -320,7 +172,7 @@ def run_files(root: str, paths: list[str], targets: Targets, jobs: int, options:
                        for chunk in _chunks(pending, sizes, jobs)]
             for future in futures:
                 chunk_result = future.result()
-                classify_parse_failures(chunk_result)  # while the workers go on
+                _classify_parse_failures(chunk_result)  # while the workers go on
                 chunks.append(chunk_result)
                 done += chunk_result.count
                 if progress is not None:

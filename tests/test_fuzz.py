@@ -38,7 +38,7 @@ from fuzz_strategies import (
     parses,
     unrelated_modules,
 )
-from migrate_ws.worker import finish
+from migrate_ws.file_pipeline import finish
 from migrate_ws.model import FileStatus
 from migrate_ws.source import SourceText, split_lines
 from migrate_ws.config import load_preset

@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         "context", "references", "kept_imports", "suppressions", "prefilter", "repository_facts",
     }),
     ("the steps", {"codemods"}),
-    ("the engine", {"transform", "worker", "engine", "leaving_out", "testing"}),
+    ("the engine", {"transform", "file_pipeline", "worker", "engine", "leaving_out", "testing"}),
     ("report and output", {"report", "review", "pr", "output_formats", "slicing", "audit", "reference_docs"}),
     ("applying a plan", {"writer", "applying"}),
     ("the command line", {"cli", "__main__"}),
