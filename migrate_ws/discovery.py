@@ -14,10 +14,11 @@ compares the result with git's own on random trees and ignore files.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from .cache import FileStat
 from .findings import SYMLINK, Finding
@@ -98,13 +99,20 @@ def _ignored(stack: tuple[_Ignore, ...], path: str, name: str, directory: bool) 
 class _Walk:
     def __init__(self, root: str, config: "Config", stats: bool) -> None:
         self.root = root
-        self.include = Patterns(config.include)
+        self.config = config
+        self._include: Patterns | None = None  # compiled when first asked: a named file never asks
         self.exclude = Patterns(config.exclude)
         self.respect_gitignore = config.respect_gitignore
         self.want_stats = stats
         self.found: set[str] = set()
         self.stats: dict[str, FileStat] = {}
         self.notes: dict[str, Finding] = {}
+
+    @property
+    def include(self) -> Patterns:
+        if self._include is None:
+            self._include = Patterns(self.config.include)
+        return self._include
 
     # the .gitignore files in force at the root: .git/info/exclude and those of the
     # directories between the top of the work tree and the root
@@ -238,7 +246,7 @@ class _Walk:
             raise DiscoveryError(f"{text}: no such file or directory")
         return relative
 
-    def explicit(self, relative: str, base: tuple[_Ignore, ...]) -> None:
+    def explicit(self, relative: str, base: Callable[[], tuple[_Ignore, ...]]) -> None:
         """Select under one explicitly named path (never "": the root is a full walk)."""
         parts = relative.split("/")
         if ".git" in parts:
@@ -246,9 +254,10 @@ class _Walk:
         full = os.path.join(self.root, *parts)
         is_link = os.path.islink(full)
         is_directory = os.path.isdir(full)
-        # the directories above it: excluded or ignored ones hide it, a symlinked one is not followed
-        stack, inside = base, False
-        if self.respect_gitignore:
+        # the directories above it: excluded or ignored ones hide it, a symlinked one is not followed;
+        # the .gitignore files and `include` matter only for a directory (not for a file named explicitly)
+        stack, inside = (base() if is_directory else ()), False
+        if self.respect_gitignore and is_directory:
             stack = self.enter(self.root, "", stack, os.path.isfile(os.path.join(self.root, ".gitignore")), False)
         for depth in range(len(parts) - 1):
             above = "/".join(parts[: depth + 1]) + "/"
@@ -260,6 +269,8 @@ class _Walk:
             if os.path.islink(above_full):
                 self.symlink_note(above[:-1], above_full, True)
                 return
+            if not is_directory:
+                continue
             inside = inside or self.include.directory(above) is True
             if self.respect_gitignore:
                 stack = self.enter(above_full, above, stack, os.path.isfile(os.path.join(above_full, ".gitignore")),
@@ -306,14 +317,14 @@ def discover(root: Path | str, config: "Config", paths: Sequence[str | os.PathLi
     """
     root_text = os.path.abspath(os.fspath(root))
     walk = _Walk(root_text, config, stats)
-    base = walk.base_stack()
     if paths is None:
-        walk.walk(root_text, "", base, False)
+        walk.walk(root_text, "", walk.base_stack(), False)
     else:
         targets = [walk.relative_path(given) for given in paths]  # every path is checked before any walk
         if "" in targets:
-            walk.walk(root_text, "", base, False)
+            walk.walk(root_text, "", walk.base_stack(), False)
         else:
+            base = functools.cache(walk.base_stack)  # read once, and only for a named directory
             for relative in sorted(set(targets)):
                 walk.explicit(relative, base)
     files = sorted(walk.found)

@@ -11,19 +11,15 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
-from . import binding_check
 from . import cache as result_cache
 from . import import_check
 from . import steps as step_registry
-from . import suppressions
 from .config import Config
 from .discovery import discover, discover_with_stats
 from .findings import BINDING_LOST, LEFT_OUT_WITH_REJECTED, REWRITE_REJECTED, Finding
-from .leaving_out import relying_on
 from .model import FileOutcome, FileResult, FileStatus, Plan, RepositoryOutcome, Suppressed, Targets
-from .references import unchanged_references
 from .repository_facts import RepositoryContext, gather as gather_facts, targets_for
 from .scopes import module_name_for
 from .worker import ProgressCallback, RunOptions, run_files
@@ -68,13 +64,13 @@ def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs
     targets, notes = targets_for(facts, config, frozenset(selected), todo_comments), list(facts.notes)
     stats: dict[str, result_cache.FileStat] = {}
     discovered = paths
-    everything: list[str] | None = None  # every file a full run selects (path mode: for the cross-file facts)
+    everything: EveryFile | None = None  # every file a full run selects (path mode: for the cross-file facts)
     if only is not None:
         found = discover(root, config, paths=only, stats=cache_directory is not None)
         discovered, stats = found.files, found.stats
         selected_set = set(discovered)
         notes = [n for n in notes if n.path in selected_set] + found.notes
-        everything = discover(root, config).files
+        everything = EveryFile(root, config)
     elif discovered is None:
         discovered, symlinks, stats = discover_with_stats(root, config, stats=cache_directory is not None)
         notes = notes + symlinks
@@ -103,12 +99,16 @@ def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs
         outcome.result.references = outcome.references
     result.files = sorted((outcome.result for outcome in outcomes.values()), key=lambda r: r.path)
     written_by_repository_steps: set[str] = set()
+    repository_files: Sequence[str] = discovered if everything is None else everything
     for step in step_registry.all_steps():
         if step.per_file or step.name not in selected:
             continue
-        context = RepositoryContext(root, config, targets, result, everything or discovered, facts, legacy_policy)
+        context = RepositoryContext(root, config, targets, result, repository_files, facts, legacy_policy)
         outcome = step.repository(context)
-        _keep_files(result, suppressions.keep_repository_files(outcome))  # `# migrate-ws: keep-file`
+        if outcome.files:  # `# migrate-ws: keep-file`
+            from .suppressions import keep_repository_files
+
+            _keep_files(result, keep_repository_files(outcome))
         if everything is not None:  # path mode: only the given files change, and only their findings count
             outcome.files = [f for f in outcome.files if f.path in selected_set]
             outcome.findings = [f for f in outcome.findings if f.path in selected_set]
@@ -117,9 +117,9 @@ def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs
     # the binding check: the workers checked the files they changed; these are the repository steps' files
     _check_bindings(result, written_by_repository_steps)
     result.dependencies = _dependencies(outcomes)
-    _leave_out_what_relies_on_rejected(result, outcomes, root, everything or discovered)
+    _leave_out_what_relies_on_rejected(result, outcomes, root, repository_files)
     watched = set(config.legacy_modules) | {config.canonical_module}
-    result.findings.extend(import_check.check(root, everything or discovered, result.files, outcomes, watched,
+    result.findings.extend(import_check.check(root, repository_files, result.files, outcomes, watched,
                                               step_registry.interesting_names(config), jobs, cache_directory,
                                               config.max_file_size))
     _count_import_paths(result, outcomes, watched)
@@ -129,6 +129,10 @@ def plan(root: Path, config: Config, *, steps: Iterable[str] | None = None, jobs
 def _check_bindings(result: Plan, paths: set[str]) -> None:
     """The binding check of files a repository-level step writes (a shim): a change that would leave
     a name unbound is rejected (MW704) and the file left as it is."""
+    if not paths:
+        return
+    from . import binding_check  # pyflakes: loaded only when there is a file to check
+
     for position, file in enumerate(result.files):
         if file.path not in paths or not file.changed or file.deleted:
             continue
@@ -145,6 +149,9 @@ def _leave_out_what_relies_on_rejected(result: Plan, outcomes: dict[str, FileOut
     rejected = {r.path: r.reason for r in result.files if r.status is FileStatus.FAILED and r.code == BINDING_LOST.code}
     if not rejected:
         return
+    from .leaving_out import relying_on
+    from .references import unchanged_references
+
     candidates = {r.path for r in result.changed_files}
     relying = relying_on(result, root, paths, rejected, candidates)
     for position, file in enumerate(result.files):
@@ -205,17 +212,21 @@ def _keep_files(result: Plan, kept: dict[str, list[Suppressed]]) -> None:
     result.files.sort(key=lambda r: r.path)
 
 
-def _plan_dependencies(root: str, outcomes: dict[str, FileOutcome], everything: list[str], targets: Targets,
+def _plan_dependencies(root: str, outcomes: dict[str, FileOutcome], everything: Sequence[str], targets: Targets,
                        options: RunOptions, cache: "result_cache.ResultCache | None") -> dict[str, FileOutcome]:
     """Path mode: the outcomes of the modules the given files' rewrites follow (their renamed
     exports), and of the modules those follow in turn, as a full run would have them."""
-    by_module = {module_name_for(path)[0]: path for path in everything}
     planned = set(outcomes)
     found: dict[str, FileOutcome] = {}
     frontier = [outcomes]
+    by_module: dict[str, str] | None = None
     for _ in range(5):
-        wanted = sorted({by_module[module] for batch in frontier for outcome in batch.values()
-                         for module, _ in outcome.depends_on if module in by_module} - planned)
+        followed = {module for batch in frontier for outcome in batch.values() for module, _ in outcome.depends_on}
+        if not followed:
+            break
+        if by_module is None:
+            by_module = {module_name_for(path)[0]: path for path in everything}
+        wanted = sorted({by_module[module] for module in followed if module in by_module} - planned)
         if not wanted:
             break
         planned.update(wanted)
@@ -226,6 +237,34 @@ def _plan_dependencies(root: str, outcomes: dict[str, FileOutcome], everything: 
         found.update(run.outcomes)
         frontier = [run.outcomes]
     return found
+
+
+class EveryFile(Sequence[str]):
+    """Path mode: every file a full run selects, discovered on first use. A hook's run on files
+    that import nothing watched and depend on no other module's change never needs the list, and
+    is spared the walk of the repository (and the gitignore patterns it compiles)."""
+
+    def __init__(self, root: Path, config: Config) -> None:
+        self.root, self.config = root, config
+        self._files: list[str] | None = None
+
+    @property
+    def files(self) -> list[str]:
+        if self._files is None:
+            self._files = discover(self.root, self.config).files
+        return self._files
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return self.files[index]
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.files)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.files
 
 
 def _add_repository_changes(result: Plan, step: str, outcome: RepositoryOutcome) -> None:

@@ -24,7 +24,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from .scopes import module_level_statements, module_name_for, resolve_relative
 from .config import DEFAULT_MAX_FILE_SIZE
@@ -187,15 +187,12 @@ class StateCache:
 
     @classmethod
     def for_run(cls, directory: Path, root: Path) -> "StateCache":
-        import hashlib
         import sys
 
         from . import __version__
-        from .cache import _code_fingerprint
+        from .cache import _code_fingerprint, key_of
 
-        document = [__version__, sys.version, str(root), _code_fingerprint()]
-        key = hashlib.sha256(json.dumps(document).encode("utf-8")).hexdigest()[:40]
-        return cls(directory / f"modules-{key}.json")
+        return cls(directory / f"modules-{key_of([__version__, sys.version, str(root), _code_fingerprint()])}.json")
 
     def state(self, repository: Repository, module: str, path: str) -> ModuleState:
         try:
@@ -226,7 +223,7 @@ class StateCache:
             pass  # it only ever saves time
 
 
-def check(root: Path, paths: list[str], files: list[FileResult], outcomes: dict[str, FileOutcome],
+def check(root: Path, paths: Sequence[str], files: list[FileResult], outcomes: dict[str, FileOutcome],
           watched: set[str], interesting: set[str], jobs: int = 1,
           cache_directory: Path | None = None, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> list[Finding]:
     """MW701 for every reference the change breaks, MW702 for those already broken before.
@@ -234,6 +231,8 @@ def check(root: Path, paths: list[str], files: list[FileResult], outcomes: dict[
     With `cache_directory` (the result cache's), what each module on disk provides is
     remembered between runs (`StateCache`)."""
     after = {r.path: (None if r.deleted else r.rewritten) for r in files if r.changed}
+    if not any(outcome.references or outcome.lost_names for outcome in outcomes.values()):
+        return []  # no reference to resolve, and no module loses a name another file could import
     remembered = StateCache.for_run(cache_directory, root) if cache_directory is not None else None
     before_repo = Repository(root, paths, remembered=remembered)
     after_repo = Repository(root, paths, after, like=before_repo, remembered=remembered)

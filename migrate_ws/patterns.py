@@ -18,8 +18,6 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
-from pathspec import GitIgnoreSpec
-
 __all__ = ["Patterns", "check_pattern"]
 
 
@@ -61,15 +59,17 @@ class Patterns:
 
     def __init__(self, lines: Iterable[str], strict: bool = True) -> None:
         lines = [_git_form(line) for line in lines]
-        if strict:
-            patterns = list(GitIgnoreSpec.from_lines(lines).patterns)
-        else:  # a .gitignore file: a line git cannot read is skipped, as git does
-            patterns = []
-            for line in lines:
-                try:
-                    patterns.extend(GitIgnoreSpec.from_lines([line]).patterns)
-                except ValueError:
-                    continue
+        patterns: list = []
+        if lines:  # pathspec loads with the first pattern: a run with none (named files, no `exclude`) skips it
+            spec = _spec_class()
+            if strict:
+                patterns = list(spec.from_lines(lines).patterns)
+            else:  # a .gitignore file: a line git cannot read is skipped, as git does
+                for line in lines:
+                    try:
+                        patterns.extend(spec.from_lines([line]).patterns)
+                    except ValueError:
+                        continue
         forms: list[tuple[str, str, int, bool, bool]] = []
         quick_file: _Quick = (set(), [], [])
         quick_directory: _Quick = (set(), [], [])
@@ -233,10 +233,16 @@ def _combine(forms: Sequence[tuple[str, int, bool]]) -> list:
     return matchers
 
 
+def _spec_class():
+    from pathspec import GitIgnoreSpec
+
+    return GitIgnoreSpec
+
+
 def check_pattern(pattern: str) -> str | None:
     """Why `pattern` is not a usable include/exclude pattern, or None when it is."""
     try:
-        compiled = GitIgnoreSpec.from_lines([pattern]).patterns
+        compiled = _spec_class().from_lines([pattern]).patterns
     except ValueError as exc:
         return f"not a valid gitignore-style pattern ({exc})"
     if not compiled or compiled[0].include is None:

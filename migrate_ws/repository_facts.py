@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from .config import Config
 from .findings import ALIASES_DIFFER, Finding
@@ -114,6 +115,6 @@ class RepositoryContext:
     config: Config
     targets: Targets
     plan: Plan
-    paths: list[str]  # every file the configuration selects
+    paths: Sequence[str]  # every file the configuration selects
     facts: RepositoryFacts  # what the repository says, read before any step ran
     legacy_policy: str = "shim"
