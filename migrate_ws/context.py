@@ -16,20 +16,13 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Iterator
 
-from .scopes import Binding, FileFacts, Scope, Use, resolve, resolve_relative
+from .scopes import Binding, FileFacts, Use, resolve, resolve_relative
 from .config import Config
 from .findings import Code, Finding
 from .import_statements import AliasSpec, render_from_import, render_import, rewrite_statement
 from .model import Edit, Targets
 from .source import line_ending
-
-
-def scope_chain(scope: Scope | None) -> Iterator[Scope]:
-    while scope is not None:
-        yield scope
-        scope = scope.parent
 
 
 # ----- name resolution ----------------------------------------------------------------------
@@ -516,7 +509,7 @@ class FileContext:
     def span(self, node: ast.AST) -> tuple[int, int]:
         return self.edits.span(node)
 
-
-def attribute_span(context: FileContext, node: ast.Attribute) -> tuple[int, int]:
-    _, end = context.span(node)
-    return end - len(node.attr), end
+    def attribute_span(self, node: ast.Attribute) -> tuple[int, int]:
+        """The span of the attribute's name (`attr` in `value.attr`)."""
+        _, end = self.edits.span(node)
+        return end - len(node.attr), end

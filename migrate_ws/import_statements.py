@@ -11,9 +11,9 @@ same text: a run that meets only those never loads it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .model import AliasSpec
 from .source import LineIndex
 
 if TYPE_CHECKING:
@@ -30,14 +30,6 @@ def _libcst():
 
         _LIBCST = libcst
     return _LIBCST
-
-
-@dataclass(frozen=True)
-class AliasSpec:
-    """One imported name after the rewrite: `name` (dotted for `import`), optional `asname`."""
-
-    name: str
-    asname: str | None
 
 
 def _dotted_node(dotted: str) -> "cst.Name | cst.Attribute":

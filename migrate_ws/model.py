@@ -17,6 +17,15 @@ if TYPE_CHECKING:
     from .config import Config
 
 
+@dataclass(frozen=True)
+class AliasSpec:
+    """One imported name after the rewrite: `name` (dotted for `import`), optional `asname`
+    (what a step asks `context.statements` to write; `import_statements.py` writes it)."""
+
+    name: str
+    asname: str | None
+
+
 class FileStatus(str, Enum):
     CHANGED = "changed"
     UNCHANGED = "unchanged"

@@ -11,7 +11,7 @@ configured legacy module or the canonical module, those of a configured legacy n
 from __future__ import annotations
 
 from .scopes import Binding, attribute_node
-from .context import FileContext, attribute_span
+from .context import FileContext
 from .model import Edit, Reference
 
 
@@ -79,7 +79,7 @@ def _attribute_references(context: FileContext, binding: Binding, module_path: s
         else:
             node = attribute_node(use, 1)
             if node is not None:
-                new_name = replaced.get(attribute_span(context, node), name)
+                new_name = replaced.get(context.attribute_span(node), name)
         found.append(Reference(use.node.lineno, after_module, new_name, module_path, name))
     return found
 

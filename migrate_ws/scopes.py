@@ -32,6 +32,13 @@ class Scope:
         self.bindings.setdefault(binding.name, []).append(binding)
 
 
+def scope_chain(scope: Scope | None) -> Iterator[Scope]:
+    """`scope` and the scopes enclosing it, innermost first."""
+    while scope is not None:
+        yield scope
+        scope = scope.parent
+
+
 @dataclass(eq=False)
 class Binding:
     name: str

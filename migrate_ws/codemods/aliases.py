@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
 from ..analysis import Binding, Scope, attribute_node, resolve
-from ..context import FileContext, attribute_span, scope_chain
-from ..import_statements import AliasSpec
 from ..findings import Code, Severity
+from ..model import AliasSpec
+from ..scopes import scope_chain
 from ..steps import Option, Step
 from . import EXAMPLES
 from .base import Command
+
+if TYPE_CHECKING:
+    from ..context import FileContext
 
 # The finding codes only this step reports (the table: migrate_ws.findings.CODES).
 W = Severity.WARNING
@@ -83,7 +87,7 @@ class CollapseAliasesCommand(Command):
                 continue
             node = attribute_node(use, 1)
             if node is not None:
-                context.edits.replace(*attribute_span(context, node), target, f"{node.attr} -> {target}")
+                context.edits.replace(*context.attribute_span(node), target, f"{node.attr} -> {target}")
 
     def blocker(self, context: FileContext, scope: Scope, local: str, target: str) -> str | None:
         facts = context.facts

@@ -8,9 +8,10 @@ cannot handle: what it cannot rewrite safely becomes a finding with the reason.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from ..context import FileContext
+if TYPE_CHECKING:
+    from ..context import FileContext
 
 
 class Command:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
-from ..context import FileContext
 from ..resolution import module_level_bindings
 from ..findings import Code, Severity
 from ..steps import Option, Step
 from . import EXAMPLES
 from .base import Command
+
+if TYPE_CHECKING:
+    from ..context import FileContext
 
 # The finding codes only this step reports (the table: migrate_ws.findings.CODES).
 W, I = Severity.WARNING, Severity.INFO

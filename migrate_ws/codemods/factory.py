@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..analysis import Binding, CallSite, Scope, resolve
 from ..config import ContextFallback, FactoryConfig
-from ..context import FileContext, scope_chain
-from ..flow import BindingFlow
-from ..import_statements import AliasSpec
 from ..findings import Code, Severity
-from ..model import Signature
+from ..model import AliasSpec, Signature
+from ..scopes import scope_chain
 from ..steps import Option, Step
 from . import EXAMPLES
 from .base import Command
-from .factory_scope import ContextFinder, Fallbacks, TrackedObject, track
+
+if TYPE_CHECKING:
+    from ..context import FileContext
+    from .factory_scope import TrackedObject
 
 # The finding codes only this step reports (the table: migrate_ws.findings.CODES).
 W, I = Severity.WARNING, Severity.INFO
@@ -91,6 +93,10 @@ class FactoryCallsCommand(Command):
         return bool(context.config.factory.function)
 
     def transform(self, context: FileContext) -> None:
+        # loaded with the first file to analyse, not with the registry (a hook's start-up)
+        from ..flow import BindingFlow
+        from .factory_scope import ContextFinder, track
+
         self._known_signatures: dict[tuple[str, str], Signature | None] | None = None  # read once per file
         factory = context.config.factory
         rewritten_uses: set[int] = set()
@@ -314,6 +320,8 @@ class FactoryCallsCommand(Command):
                  callee: Callee) -> tuple[ContextFallback | None, bool, str]:
         """The context fallback configured for this file, whether its import must be added, or why it cannot
         be used here."""
+        from .factory_scope import Fallbacks
+
         fallback = Fallbacks.for_path(context.config, context.path)
         if fallback is None:
             return None, False, ""

@@ -20,7 +20,7 @@ from typing import Iterable, Iterator
 
 from ..analysis import DYNAMIC_NAMESPACE_CALLS, Scope
 from ..config import Config, ContextFallback
-from ..context import scope_chain
+from ..scopes import scope_chain
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)

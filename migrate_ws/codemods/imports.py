@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
 from ..analysis import Binding, Use, attribute_node, resolve
-from ..context import FileContext, attribute_span
-from ..flow import BindingFlow
-from ..import_statements import AliasSpec
 from ..findings import (LEGACY_LAYOUT_TEST, MODULE_UNUSED, NOT_EXPORTED, STRING_NOT_LITERAL, UNMAPPED_NAME, Code,
                        Severity)
 from ..legacy_paths import LegacyPaths
+from ..model import AliasSpec
 from ..steps import Step
 from . import EXAMPLES
 from .base import Command
+
+if TYPE_CHECKING:
+    from ..context import FileContext
 
 # The finding codes only this step reports (the table: migrate_ws.findings.CODES).
 W = Severity.WARNING
@@ -53,6 +55,8 @@ class MoveImportsCommand(Command):
     )
 
     def transform(self, context: FileContext) -> None:
+        from ..flow import BindingFlow  # loaded with the first file to analyse, not with the registry
+
         config = context.config
         self.flow = BindingFlow()
         self._root_bindings: dict[str, int | None] = {}
@@ -198,7 +202,7 @@ class MoveImportsCommand(Command):
         node = attribute_node(use, depth)
         if node is None or node.attr == name:
             return
-        start, end = attribute_span(context, node)
+        start, end = context.attribute_span(node)
         context.edits.replace(start, end, name, f"{node.attr} -> {name}")
 
     def dotted_module(self, context: FileContext, binding: Binding) -> None:
@@ -274,11 +278,11 @@ class MoveImportsCommand(Command):
             if node is None:
                 continue
             start, _ = context.span(node)
-            _, end = attribute_span(context, node)
+            _, end = context.attribute_span(node)
             context.edits.replace(start, end, config.canonical_module, f"{path} -> {config.canonical_module}")
             attribute = attribute_node(use, depth + 1)
             if attribute is not None and attribute.attr != name:
-                context.edits.replace(*attribute_span(context, attribute), name, f"{attribute.attr} -> {name}")
+                context.edits.replace(*context.attribute_span(attribute), name, f"{attribute.attr} -> {name}")
 
     def root_bound_otherwise(self, context: FileContext, binding: Binding, use: Use) -> bool:
         """Whether another import binds the root name for this use, certainly (not a legacy module's import,

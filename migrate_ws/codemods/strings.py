@@ -14,14 +14,17 @@ is `legacy_paths`'s rule: below a legacy package, only the package's configured 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from ..analysis import StringRef
-from ..context import FileContext
 from ..findings import LEGACY_LAYOUT_TEST, NOT_EXPORTED, STRING_NOT_LITERAL, Code, Severity
 from ..legacy_paths import LegacyPaths
 from ..steps import Step
 from . import EXAMPLES
 from .base import Command
+
+if TYPE_CHECKING:
+    from ..context import FileContext
 
 # The finding codes only this step reports (the table: migrate_ws.findings.CODES).
 W, I = Severity.WARNING, Severity.INFO
