@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
-import hashlib
 import json
 import os
 import sys
@@ -30,6 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+
+try:
+    # the module hashlib takes BLAKE2 from; hashlib itself loads OpenSSL's libcrypto, which costs
+    # a hook's run 2 ms
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - a Python without it
+    from hashlib import blake2b
 from .findings import Finding
 from .model import FileOutcome, FileResult, FileStatus, Reference, Suppressed
 
@@ -68,23 +74,33 @@ def stable_form(value: Any) -> Any:
 @functools.lru_cache(maxsize=1)
 def _code_fingerprint() -> list:
     # the engine's own source: results computed by other code are not reused
-    package = Path(__file__).resolve().parent
+    package = os.path.dirname(os.path.abspath(__file__))
     files = []
-    for path in sorted(package.rglob("*")):
-        if path.suffix in (".py", ".toml") and path.is_file():
-            info = path.stat()
-            files.append([str(path.relative_to(package)), info.st_size, info.st_mtime_ns])
-    return files
+    for directory, subdirectories, names in os.walk(package):
+        subdirectories[:] = [name for name in subdirectories if name != "__pycache__"]
+        inside = directory[len(package) + 1:].replace(os.sep, "/")
+        for name in names:
+            if name.endswith((".py", ".toml")):
+                try:
+                    info = os.stat(os.path.join(directory, name))
+                except OSError:
+                    continue
+                files.append([f"{inside}/{name}" if inside else name, info.st_size, info.st_mtime_ns])
+    return sorted(files)
 
 
 def run_key(root: str, targets) -> str:
-    document = [CACHE_FORMAT, __version__, sys.version, sys.implementation.name, root, _code_fingerprint(),
-                stable_form(targets)]
-    return hashlib.sha256(json.dumps(document, sort_keys=True).encode("utf-8")).hexdigest()[:40]
+    return key_of([CACHE_FORMAT, __version__, sys.version, sys.implementation.name, root, _code_fingerprint(),
+                   stable_form(targets)])
+
+
+def key_of(document: Any) -> str:
+    """A short key of a JSON-able document, the same in every process: a cache file's name."""
+    return blake2b(json.dumps(document, sort_keys=True).encode("utf-8"), digest_size=20).hexdigest()
 
 
 def digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=20).hexdigest()
+    return blake2b(data, digest_size=20).hexdigest()
 
 
 # ----- what is remembered for one file ------------------------------------------------------

@@ -11,7 +11,6 @@ import ast
 import re
 import sys
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -452,15 +451,21 @@ def _tool_table(document: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def _presets_folder():
+    # importlib.resources (and the tempfile and random it loads) only when a preset is read
+    from importlib import resources
+
+    return resources.files("migrate_ws") / "presets"
+
+
 def available_presets() -> list[str]:
-    folder = resources.files("migrate_ws") / "presets"
-    return sorted(entry.name[: -len(".toml")] for entry in folder.iterdir() if entry.name.endswith(".toml"))
+    return sorted(entry.name[: -len(".toml")] for entry in _presets_folder().iterdir() if entry.name.endswith(".toml"))
 
 
 def load_preset(name: str) -> Config:
     if name not in available_presets():
         raise ConfigError(f"--preset: unknown preset {name!r} (available: {', '.join(available_presets())})")
-    resource = resources.files("migrate_ws") / "presets" / f"{name}.toml"
+    resource = _presets_folder() / f"{name}.toml"
     document = tomllib.loads(resource.read_text(encoding="utf-8"))
     table = _tool_table(document)
     if table is None:
@@ -474,7 +479,7 @@ def _from_table(table: dict[str, Any], source: str) -> Config:
     if preset is not None:
         if not isinstance(preset, str):
             raise ConfigError(f"tool.migrate-ws.preset: expected str, got {preset!r}")
-        base_resource = resources.files("migrate_ws") / "presets" / f"{preset}.toml"
+        base_resource = _presets_folder() / f"{preset}.toml"
         if preset not in available_presets():
             raise ConfigError(f"tool.migrate-ws.preset: unknown preset {preset!r}")
         base = _tool_table(tomllib.loads(base_resource.read_text(encoding="utf-8"))) or {}

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from .model import FileResult
@@ -43,6 +42,8 @@ def unified_diff(result: FileResult, for_patch: bool = True, context: int = 3) -
     before = _lines(result.original) if for_patch else _display_lines(result.original)
     after = _lines(result.rewritten) if for_patch else _display_lines(result.rewritten)
     out = diff_headers(result.path)
+    import difflib  # only for a diff to render: a clean run renders none
+
     matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
     for group in matcher.get_grouped_opcodes(context):
         first, last = group[0], group[-1]
@@ -111,6 +112,8 @@ def display_diff(path: str, original: str, rewritten: str, edits: list, context:
     changes: list[tuple[int, int, int, int]] = []
     for a1, a2, b1, b2 in blocks:
         # the blocks are a few lines each: matching inside them keeps the diff minimal
+        import difflib
+
         matcher = difflib.SequenceMatcher(a=old.lines[a1:a2], b=new_lines[b1:b2], autojunk=False)
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
             if tag != "equal":

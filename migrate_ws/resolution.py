@@ -125,15 +125,13 @@ def canonical_facts(root: Path, config: Config, rebinding: bool, cache_directory
     large, and a cached `--check` would otherwise parse them on every run."""
     if cache_directory is None:
         return _read_facts(ModuleReader(root), config, rebinding, signatures)
-    import hashlib
     import json
     import sys
 
     from . import __version__
-    from .cache import _code_fingerprint, stable_form
+    from .cache import _code_fingerprint, key_of, stable_form
 
-    document = [__version__, sys.version, str(root), _code_fingerprint(), stable_form(config), rebinding, signatures]
-    key = hashlib.sha256(json.dumps(document, sort_keys=True).encode("utf-8")).hexdigest()[:40]
+    key = key_of([__version__, sys.version, str(root), _code_fingerprint(), stable_form(config), rebinding, signatures])
     file = cache_directory / f"facts-{key}.json"
     try:
         with open(file, encoding="utf-8") as handle:

@@ -1,9 +1,10 @@
 """`migrate-ws`: dry-run (default), check, apply, abort; `migrate-ws audit`. Exit codes: `exit_codes.py`."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: typer reads the commands' signatures on every
+# run, and string annotations make it evaluate each `Annotated[..., typer.Option(...)]` twice
+# (a fifth of a one-file --check). Names imported only for type checking are quoted.
 
 import contextlib
-import difflib
 import importlib
 import os
 import re
@@ -70,6 +71,8 @@ def usage_error_text(error: Any, command_name: Optional[str] = None) -> str:
         command = error.ctx.command if error.ctx is not None else None
         known = [name for param in getattr(command, "params", ())
                  for name in [*getattr(param, "opts", ()), *getattr(param, "secondary_opts", ())] if name.startswith("--")]
+        import difflib
+
         close = difflib.get_close_matches(error.option_name, known, n=1, cutoff=0.8)
         if close:
             text += f" (did you mean {close[0]}?)"
@@ -167,7 +170,7 @@ def resolve_root(root: Path) -> Path:
 
 def run_plan(root: Path, config, err: Any, jobs: Optional[int], todo_comments: bool = False,
              show_progress: bool = True, with_diffs: bool = False, cache_directory: Optional[Path] = None,
-             legacy_policy: str = "shim", only: Optional[list[str]] = None) -> Plan:
+             legacy_policy: str = "shim", only: Optional[list[str]] = None) -> "Plan":
     """Run the engine, with a progress bar on a terminal when the run takes more than a second."""
     from ..engine import plan as build_plan
 
@@ -203,7 +206,7 @@ def run_plan(root: Path, config, err: Any, jobs: Optional[int], todo_comments: b
             progress.stop()
 
 
-def print_diff(console: Any, result_plan: Plan) -> None:
+def print_diff(console: Any, result_plan: "Plan") -> None:
     from ..report import unified_diff
 
     for result in result_plan.changed_files:
@@ -225,7 +228,7 @@ def print_lines(console: Any, lines: list[str]) -> None:
         console.file.write("".join(f"{line}\n" for line in lines))
 
 
-def print_report(console: Any, result_plan: Plan, follow_ups: str = "summary") -> None:
+def print_report(console: Any, result_plan: "Plan", follow_ups: str = "summary") -> None:
     from .. import review
     from ..report import followup_lines, summary_lines
 
@@ -240,15 +243,15 @@ def print_report(console: Any, result_plan: Plan, follow_ups: str = "summary") -
     print_lines(console, lines)
 
 
-def save_rejected(err: Any, result_plan: Plan) -> None:
+def save_rejected(err: Any, result_plan: "Plan") -> None:
     """Keep the diff of every rewrite the engine rejected, so it can be attached to a bug report."""
-    import tempfile
-
     from ..report import plural, rejected_rewrites
 
     rejected = rejected_rewrites(result_plan)
     if not rejected:
         return
+    import tempfile
+
     from ..writer import NAME_MAX, fit_name
 
     folder = Path(tempfile.mkdtemp(prefix="migrate-ws-bug-report-"))
@@ -259,7 +262,7 @@ def save_rejected(err: Any, result_plan: Plan) -> None:
              f"their diffs are in {folder} (please attach them to a bug report)")
 
 
-def exit_code_for(result_plan: Plan) -> int:
+def exit_code_for(result_plan: "Plan") -> int:
     if result_plan.pending or result_plan.errors:
         return ExitCode.PENDING
     if result_plan.skipped_files:
