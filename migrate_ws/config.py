@@ -36,6 +36,9 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class LegacyModule:
+    """A legacy module: the names that move to the canonical module, whether it is retired, and the
+    names its shim leaves out."""
+
     module: str
     names: tuple[str, ...]
     retire: bool = True
@@ -57,6 +60,9 @@ class ContextFallback:
 
 @dataclass(frozen=True)
 class FactoryConfig:
+    """The factory step's configuration (`[tool.migrate-ws.factory]`): the factory, its context, and
+    what counts as singleton access."""
+
     function: str = ""
     context_parameter: str = ""
     context_variables: tuple[str, ...] = ()
@@ -76,6 +82,9 @@ class FactoryConfig:
 
 @dataclass(frozen=True)
 class Config:
+    """A validated `[tool.migrate-ws]` table (a preset's, a `--config` file's or pyproject.toml's),
+    with every default filled in."""
+
     name: str
     canonical_module: str
     canonical_exports: tuple[str, ...]

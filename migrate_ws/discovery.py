@@ -36,6 +36,9 @@ class DiscoveryError(ValueError):
 
 @dataclass
 class Discovery:
+    """The files selected (root-relative POSIX paths, sorted), their stats when asked for, and notes
+    about symlinks."""
+
     files: list[str]  # sorted relative POSIX paths
     stats: dict[str, FileStat] = field(default_factory=dict)  # path -> (st_mtime_ns, st_size), when asked for
     notes: list[Finding] = field(default_factory=list)  # symlinks not followed, sorted by path

@@ -33,6 +33,9 @@ class Severity(str, Enum):
 
 @dataclass(frozen=True)
 class Code:
+    """A finding kind: a stable code (`MW301`) and name, its severity, what it means, the fix, and why
+    a note needs no action."""
+
     code: str
     name: str
     severity: Severity

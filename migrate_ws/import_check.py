@@ -272,6 +272,8 @@ def _check(root: Path, paths: list[str], outcomes: dict[str, FileOutcome], watch
 
 @dataclass
 class BrokenImport:
+    """A reference that would no longer resolve, and the file of the module it imports from."""
+
     reference: Reference
     provider: str | None  # the file of the module it imports from (None: not in the repository)
 

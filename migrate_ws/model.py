@@ -62,6 +62,9 @@ class Suppressed:
 
 @dataclass
 class FileResult:
+    """One file's outcome in the plan: unchanged, changed (with its bytes before and after and the
+    edits), skipped or failed (with the reason and the finding code), and its findings."""
+
     path: str
     status: FileStatus
     original: bytes = b""
@@ -252,5 +255,7 @@ class Targets:
 
 @dataclass
 class RepositoryOutcome:
+    """What a repository-level step plans: the files it writes (or deletes) and its findings."""
+
     files: list[FileResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)

@@ -27,6 +27,10 @@ from .source import ANALYSIS, NESTING_ERRORS, SourceText, UndecodableSource, too
 
 @dataclass(frozen=True)
 class RepositoryFacts:
+    """What the repository says, read once before the steps: the canonical module's facts, each
+    configured module's file, how each retiring legacy module is retired, which legacy modules are
+    packages."""
+
     canonical: CanonicalFacts
     # every configured module (canonical, implementation, legacy) -> its file (None: not in the repository)
     module_files: dict[str, Path | None]

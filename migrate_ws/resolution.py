@@ -40,6 +40,9 @@ def module_level_bindings(tree: ast.Module) -> dict[str, list[ast.stmt]]:
 
 @dataclass
 class ModuleReader:
+    """Reads the repository's modules by dotted name, once each, and remembers which files it consulted
+    (for the facts cache)."""
+
     root: Path
     _cache: dict[str, tuple[ast.Module, bool] | None] = field(default_factory=dict)
     # every module looked up: its file (None: not in the repository) with (mtime_ns, size)
@@ -95,6 +98,9 @@ class ModuleReader:
 
 @dataclass
 class CanonicalFacts:
+    """What the canonical module provides: its exports, whether its aliases are one object with their
+    names, and the signatures the factory step reads."""
+
     exports: frozenset[str]
     collapse_allowed: bool
     warnings: list[str]

@@ -28,6 +28,9 @@ _CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+")
 
 @dataclass(frozen=True)
 class OwnDefinition:
+    """Something a legacy module defines itself (not an import of the canonical names), which keeps it
+    from becoming a shim."""
+
     line: int
     description: str  # "class Heartbeat", "module state _instance", ...
 

@@ -37,6 +37,8 @@ def top_directory(path: str) -> str:
 
 @dataclass
 class FindingGroup:
+    """The findings of one code, in the order they are listed."""
+
     code: Code
     findings: list[Finding] = field(default_factory=list)
 

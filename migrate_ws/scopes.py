@@ -20,6 +20,9 @@ ATTRIBUTE_STRING_CALLS = frozenset({"getattr", "hasattr", "setattr", "delattr"})
 
 @dataclass(eq=False)
 class Scope:
+    """A module, function, class, lambda or comprehension scope, with the bindings of the interesting
+    names made in it."""
+
     kind: str  # module | function | class | lambda | comprehension
     node: ast.AST
     parent: "Scope | None"
@@ -41,6 +44,9 @@ def scope_chain(scope: Scope | None) -> Iterator[Scope]:
 
 @dataclass(eq=False)
 class Binding:
+    """Where a scope binds a name: an import, an assignment, a definition, a parameter, ...; for an
+    import, what it imports."""
+
     name: str
     kind: str  # import-name | import-module | assign | def | class | param | other | star
     scope: Scope
@@ -59,6 +65,9 @@ class Binding:
 
 @dataclass(eq=False)
 class Use:
+    """A use of an interesting name: the scope it is read in, and the attribute chain it heads
+    (`name.attr.attr`)."""
+
     name: str
     node: ast.Name
     scope: Scope
@@ -84,6 +93,8 @@ class StringRef:
 
 @dataclass
 class CallSite:
+    """A call whose callee names an interesting name (what the factory step rewrites)."""
+
     node: ast.Call
     scope: Scope
     awaited: ast.Await | None
@@ -92,6 +103,9 @@ class CallSite:
 
 @dataclass
 class FileFacts:
+    """What the analysis records of one module: its scopes, the bindings and uses of the interesting
+    names, string references and calls."""
+
     module: str
     is_package: bool
     tree: ast.Module

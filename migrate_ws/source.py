@@ -69,6 +69,9 @@ class UndecodableSource(ValueError):
 
 @dataclass
 class SourceText:
+    """A file's text as decoded, with what writing it back needs: the encoding, whether it had a BOM,
+    its line ending."""
+
     text: str
     encoding: str
     bom: bool

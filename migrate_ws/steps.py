@@ -58,6 +58,8 @@ class Option:
 
 @dataclass(frozen=True)
 class Step:
+    """A step's declaration (see the module's docstring)."""
+
     name: str
     title: str  # may use {canonical}, {implementation}, {factory}, {context}, {legacy}
     description: str

@@ -49,6 +49,9 @@ MAX_ROUNDS = 5
 
 @dataclass
 class Directive:
+    """One `# migrate-ws: keep` comment: where it is, what it covers (its line or the whole file), the
+    codes it names, whether it suppressed anything."""
+
     line: int
     file_level: bool
     codes: frozenset[str] | None  # None: keep (no codes)

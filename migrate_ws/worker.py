@@ -27,12 +27,16 @@ ProgressCallback = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class RunOptions:
+    """How the workers treat each file."""
+
     verify: bool = False  # the full verification of what --apply writes
     with_diffs: bool = False  # render each changed file's display diff in the worker
 
 
 @dataclass
 class ChunkResult:
+    """What one chunk of files came back with, and how many were parsed or answered by the cache."""
+
     files: dict[str, ProcessedFile] = field(default_factory=dict)
     parsed: int = 0
     cached: int = 0
@@ -122,6 +126,9 @@ def _chunks(paths: list[str], sizes: dict[str, int], jobs: int) -> list[list[str
 
 @dataclass
 class RunResult:
+    """The outcome of every file with something to say, and how many were parsed or answered by the
+    cache."""
+
     outcomes: dict[str, FileOutcome]  # files with something to say
     parsed: int
     cached: int

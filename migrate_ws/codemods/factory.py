@@ -57,6 +57,8 @@ COROUTINE_CONSUMERS = frozenset({"run", "run_until_complete", "create_task", "en
 
 @dataclass
 class Callee:
+    """What a call's callee stands for (a legacy function, class, class method or factory method)."""
+
     kind: str  # function | class | class-method | factory-method
     legacy_name: str
     binding: Binding  # the import binding the callee's name resolves to
@@ -93,8 +95,7 @@ class FactoryCallsCommand(Command):
         return bool(context.config.factory.function)
 
     def transform(self, context: FileContext) -> None:
-        # loaded with the first file to analyse, not with the registry (a hook's start-up)
-        from ..flow import BindingFlow
+        from ..flow import BindingFlow  # with the first file to analyse, not with the registry
         from .factory_scope import ContextFinder, track
 
         self._known_signatures: dict[tuple[str, str], Signature | None] | None = None  # read once per file
