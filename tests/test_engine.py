@@ -206,3 +206,28 @@ def test_other_codebase_configuration(tmp_path: Path) -> None:
     result = plan(tmp_path, config, jobs=1, verify=True)
     text = by_path(result)["shop/checkout.py"].rewritten.decode()
     assert text == "from shop.payments.client import PaymentClient\n\ndef pay() -> PaymentClient:\n    return PaymentClient()\n"
+
+
+def test_a_retiring_legacy_module_gone_after_the_facts_were_read_is_reported_not_planned(
+        legacy_repo: Path, monkeypatch) -> None:
+    """What retiring each legacy module means is read before the steps run; a module deleted in
+    between (by the user, a checkout) is reported as not readable, and no shim is planned for it."""
+    import migrate_ws.engine as engine
+    from migrate_ws.findings import CANNOT_READ
+
+    config = load_preset("netra")
+    path = "netra_backend/app/websocket_core/manager.py"
+    legacy = legacy_repo / path
+    assert path in {r.path for r in plan(legacy_repo, config).changed_files}  # a shim, when it is there
+    gather = engine.gather_facts
+
+    def gather_then_delete(*args, **kwargs):
+        facts = gather(*args, **kwargs)
+        legacy.unlink()
+        return facts
+
+    monkeypatch.setattr(engine, "gather_facts", gather_then_delete)
+    result = plan(legacy_repo, config)
+    assert path not in {r.path for r in result.changed_files}
+    assert [f.message for f in result.findings if f.path == path and f.code == CANNOT_READ.code] \
+        == ["not processed: cannot read: No such file or directory"]
