@@ -378,6 +378,18 @@ def snapshot(root: Path) -> dict[str, bytes]:
     }
 
 
+# The smallest migration: the top-level `mock` package's names moving to the standard library's.
+MOCK_CONFIG = '''\
+[tool.migrate-ws]
+canonical-module = "unittest.mock"
+canonical-exports = ["patch"]
+
+[tool.migrate-ws.legacy-modules."mock"]
+names = ["patch"]
+retire = false
+'''
+
+
 def cli_env(**extra: str) -> dict[str, str]:
     """The environment for a real run, plus `extra`: no colour hints inherited from the caller's terminal."""
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")}

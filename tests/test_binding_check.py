@@ -33,7 +33,7 @@ from migrate_ws.editing import splice
 from migrate_ws.engine import plan
 from migrate_ws.model import Edit, FileStatus
 
-from helpers import (LEGACY_FILE, NOTIFIER, RUNNER, branches, commits_on, dry_run_result, files_of, git,
+from helpers import (MOCK_CONFIG, LEGACY_FILE, NOTIFIER, RUNNER, branches, commits_on, dry_run_result, files_of, git,
                      git_init_and_commit, make_repo, pr_body, tree_of, write_files)
 
 FAULTY_STEP = '''\
@@ -410,17 +410,6 @@ def test_a_repository_level_step_file_is_checked_too(tmp_path: Path) -> None:
 
 
 # ----- the issue's reproduction, end to end -------------------------------------------------------
-
-MOCK_CONFIG = '''\
-[tool.migrate-ws]
-canonical-module = "unittest.mock"
-canonical-exports = ["patch"]
-
-[tool.migrate-ws.legacy-modules."mock"]
-names = ["patch"]
-retire = false
-'''
-
 
 @pytest.mark.parametrize("shape", [
     'import mock\np = mock.patch("os.getcwd")\nprint(type(p).__name__)\n',

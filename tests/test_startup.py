@@ -13,17 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cli_env, git_init_and_commit
-
-CONFIG = """\
-[tool.migrate-ws]
-canonical-module = "toolkit.mock"
-canonical-exports = ["patch"]
-
-[tool.migrate-ws.legacy-modules."mock"]
-names = ["patch"]
-retire = false
-"""
+from helpers import MOCK_CONFIG, cli_env, git_init_and_commit
 
 # loaded only when a file is analysed, a change is checked or written, or a pattern is matched
 NOT_AT_START = ("migrate_ws.file_pipeline", "migrate_ws.transform", "migrate_ws.context", "migrate_ws.flow",
@@ -57,11 +47,9 @@ def _check(root: Path, cache: Path, *paths: str) -> tuple[int, set[str], str]:
 def hook_repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     (root / "toolkit").mkdir(parents=True)
-    (root / "pyproject.toml").write_text(CONFIG)
+    (root / "pyproject.toml").write_text(MOCK_CONFIG)
     (root / ".gitignore").write_text("build/\n*.log\n")
-    (root / "mock.py").write_text("from toolkit.mock import patch\n")
     (root / "toolkit" / "__init__.py").write_text("")
-    (root / "toolkit" / "mock.py").write_text("def patch(target):\n    return target\n")
     (root / "toolkit" / "clean.py").write_text("import json\n\nprint(json.dumps(1))\n")
     (root / "toolkit" / "consumer.py").write_text("from mock import patch\n\npatch('x')\n")
     git_init_and_commit(root)
