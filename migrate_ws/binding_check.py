@@ -33,7 +33,6 @@ import re
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Sequence
 
 from .edits import Edit
@@ -111,11 +110,14 @@ def lost_bindings(before_text: str, before: ast.Module, after_text: str, filenam
     if not names:
         return []
     index = index or LineIndex(before_text)
+    # where the names appear, once per text: every reduction of either tree below reads it
+    before_mentions = _mentioned_lines(before_text, index, names)
     if after is None:
-        after = _parse_what_names(before_text, before, index, after_text, filename, edits, names)
+        after = _parse_what_names(before_text, before, index, before_mentions, after_text, filename, edits)
     rewrite_index = LineIndex(after_text)
-    after = _only_what_names(after, after_text, rewrite_index, names)
-    before = _only_what_names(before, before_text, index, names)
+    after_mentions = _mentioned_lines(after_text, rewrite_index, names)
+    after = _only_what_names(after, after_mentions)
+    before = _only_what_names(before, before_mentions)
     places = Places(edits, index, rewrite_index)
     lost = []
     now = unbound_names(after, filename, names)
@@ -131,16 +133,17 @@ def lost_bindings(before_text: str, before: ast.Module, after_text: str, filenam
     # tells whether the imports still bind the uses.
     alternatives = frozenset(set().union(*was.imported.values()) & (will.assigned | will.declared_global))
     if alternatives:
-        imports_only = _only_what_names(after, after_text, rewrite_index, names, alternatives)
+        imports_only = _only_what_names(after, after_mentions, alternatives)
         now = unbound_names(imports_only, filename, alternatives)
         if now:
-            before_imports_only = _only_what_names(before, before_text, index, names, alternatives)
+            before_imports_only = _only_what_names(before, before_mentions, alternatives)
             lost = [replace(item, kind=ON_ANOTHER_PATH) for item in
                     _more_unbound(now, unbound_names(before_imports_only, filename, alternatives), places)]
     reported = {item.name for item in lost}
     # an import on another path (an `except` handler, an `else` branch) that no longer binds the
     # name, while an import on the first path still does: dead on this Python, perhaps not on another
-    fallback_before, fallback_after = fallback_imports(before, names), fallback_imports(after, names)
+    fallback_before = fallback_imports(before, names)
+    fallback_after = fallback_imports(after, names) if fallback_before else {}
     for name, lines in sorted(fallback_before.items()):
         used = any(name in scope.loads for scope in will.scopes.values())
         if name not in reported and used and len(fallback_after.get(name, ())) < len(lines):
@@ -172,15 +175,12 @@ def _more_unbound(now: list[Unbound], before: list[Unbound], places: Places) -> 
     return lost
 
 
-def _only_what_names(tree: ast.Module, text: str, index, names: frozenset[str],
-                     unassigned: frozenset[str] = frozenset()) -> ast.Module:
-    """The module with the body of every function and class whose lines mention none of `names`
-    replaced by `pass` (a copy: the tree given is not changed). Such a body can neither use nor
-    bind those names, so pyflakes reports the same about them, reading far less of a large file.
-    A plain assignment to names of `unassigned` only (`X = None`) becomes its value alone, and
-    `global` declarations leave those names out."""
-    pattern = _words_pattern(names)
-    mentioned = sorted({index.line_of(match.start()) for match in pattern.finditer(text)})
+def _only_what_names(tree: ast.Module, mentioned: list[int], unassigned: frozenset[str] = frozenset()) -> ast.Module:
+    """The module with the body of every function and class whose lines mention none of the names
+    (`mentioned`: the lines that do, `_mentioned_lines`) replaced by `pass` (a copy: the tree given
+    is not changed). Such a body can neither use nor bind those names, so pyflakes reports the same
+    about them, reading far less of a large file. A plain assignment to names of `unassigned` only
+    (`X = None`) becomes its value alone, and `global` declarations leave those names out."""
 
     def mentions(node: ast.stmt) -> bool:
         first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", ())])
@@ -235,16 +235,17 @@ def _only_what_names(tree: ast.Module, text: str, index, names: frozenset[str],
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_NOT_LINE_END = re.compile(r"[^\r\n]+")
 
 
-def _parse_what_names(before_text: str, before: ast.Module, index, after_text: str, filename: str,
-                      edits: Sequence[Edit], names: frozenset[str]) -> ast.Module:
+def _parse_what_names(before_text: str, before: ast.Module, index, mentioned: list[int], after_text: str,
+                      filename: str, edits: Sequence[Edit]) -> ast.Module:
     """The rewrite's tree, parsed with the body of every function and class that mentions none of
-    `names` and that no edit touches left out (a `pass` on its first line, its other lines empty,
-    so every line keeps its number): what pyflakes needs of it, for a fraction of a full parse."""
+    the names (`mentioned`: the original's lines that do) and that no edit touches left out (a
+    `pass` on its first line, its other lines empty, so every line keeps its number): what
+    pyflakes needs of it, for a fraction of a full parse."""
     from .source import parse_source
 
-    mentioned = sorted({index.line_of(match.start()) for match in _words_pattern(names).finditer(before_text)})
     spans = sorted((edit.start, edit.end) for edit in edits)
     starts = [start for start, _ in spans]
     regions: list[tuple[int, int, str]] = []  # original offsets of a body's lines, and its indentation
@@ -285,10 +286,12 @@ def _parse_what_names(before_text: str, before: ast.Module, index, after_text: s
         while edit < len(ordered) and ordered[edit].end <= start:
             shift += len(ordered[edit].text) - (ordered[edit].end - ordered[edit].start)
             edit += 1
-        lines = _LINE.findall(before_text, start, end)
-        emptied = [indentation + "pass" + _ending(lines[0])] + [_ending(line) for line in lines[1:]]
+        first = _LINE.match(before_text, start, end).group()
         pieces.append(after_text[position:start + shift])
-        pieces.append("".join(emptied))
+        # every line but its ending dropped: a line ends only at CR, LF or CRLF, so what is left
+        # of the other lines is exactly their endings
+        rest = _NOT_LINE_END.sub("", before_text[start + len(first):end])
+        pieces.append(indentation + "pass" + _ending(first) + rest)
         position = end + shift
     pieces.append(after_text[position:])
     try:
@@ -301,9 +304,27 @@ def _ending(line: str) -> str:
     return line[len(line.rstrip("\r\n")):]
 
 
-@lru_cache(maxsize=256)
-def _words_pattern(names: frozenset[str]) -> re.Pattern:
-    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")(?!\w)")
+def _mentioned_lines(text: str, index, names: frozenset[str]) -> list[int]:
+    """The lines (sorted) where one of `names` stands as a whole word (not within a longer word):
+    a function or class whose lines are none of them can neither use nor bind those names."""
+    lines = set()
+    find, length = text.find, len(text)
+    for name in names:
+        size = len(name)
+        position = find(name)
+        while position != -1:
+            end = position + size
+            # a name is word characters only: an occurrence that is part of a longer word hides
+            # no whole-word one before its end
+            if (position == 0 or not _is_word(text[position - 1])) and (end == length or not _is_word(text[end])):
+                lines.add(index.line_of(position))
+            position = find(name, end)
+    return sorted(lines)
+
+
+def _is_word(character: str) -> bool:
+    """What a regular expression's `\\w` matches (Unicode letters and digits, and `_`)."""
+    return character.isalnum() or character == "_"
 
 
 def _with_body(node, body: list):
