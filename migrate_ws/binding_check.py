@@ -33,6 +33,7 @@ import re
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Sequence
 
 from .edits import Edit
@@ -54,10 +55,9 @@ _IDENTIFIER = re.compile(r"[^\W\d]\w*")
 def unbound_names(tree: ast.Module, filename: str, names: frozenset[str] | None = None) -> list[Unbound]:
     """What pyflakes reports as unbound in the module `tree` (of `names` only, when given).
     `filename` is the file's path: pyflakes knows `__path__` only in a package's `__init__.py`."""
-    from pyflakes import checker
-
     found = []
-    flakes = checker.Checker(tree, filename=filename, withDoctest=False)
+    flakes = _checker()(tree, filename=filename, withDoctest=False) if names is None \
+        else _checker(True)(tree, filename=filename, withDoctest=False, only=names)
     try:
         for message in flakes.messages:
             kind = _KINDS.get(type(message).__name__)
@@ -68,6 +68,36 @@ def unbound_names(tree: ast.Module, filename: str, names: frozenset[str] | None 
     finally:
         _release(flakes, tree)
     return found
+
+
+@lru_cache(maxsize=None)
+def _checker(narrowed: bool = False) -> type:
+    """pyflakes' Checker; `narrowed`, one that binds only the builtins among the names asked about
+    (`only=`). A builtin binding is read only for its own name, never for another's, so pyflakes
+    reports the same about those names, without binding some 160 builtins in every run."""
+    from pyflakes import checker
+
+    if not narrowed:
+        return checker.Checker
+
+    class Narrowed(checker.Checker):
+        def __init__(self, tree: ast.Module, *, only: frozenset[str], **options) -> None:
+            self._only = only
+            super().__init__(tree, **options)
+
+        # pyflakes 4 assigns its builtins to the instance; pyflakes 3 keeps them in the class
+        @property
+        def builtIns(self) -> frozenset[str]:
+            names = self.__dict__.get("_builtins")
+            if names is None:
+                names = self._builtins = frozenset(checker.Checker.builtIns) & self._only
+            return names
+
+        @builtIns.setter
+        def builtIns(self, names) -> None:
+            self._builtins = frozenset(names) & self._only
+
+    return Narrowed
 
 
 def _release(flakes, tree: ast.Module) -> None:
