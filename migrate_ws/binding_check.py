@@ -308,26 +308,89 @@ def _parse_what_names(before_text: str, before: ast.Module, index, mentioned: li
                 visit(handler.body)
 
     visit(before.body)
+    regions.sort()  # in the text's order (a `try`'s handlers come before its `else`)
+    ordered = sorted(edits, key=lambda e: e.start)
+    shifts = [0]  # shifts[n]: the rewrite's offsets minus the original's after the first n edits
+    for edit in ordered:
+        shifts.append(shifts[-1] + len(edit.text) - (edit.end - edit.start))
+
+    def text_of(start: int, end: int | None) -> str:
+        """The rewrite of the original's `start:end` (to the end: None), each region emptied (a
+        `pass` on its first line and its other lines empty). No edit overlaps a region or
+        straddles `start` or `end`."""
+        pieces, position = [], start + shifts[bisect_left(edit_starts, start)]
+        for first_offset, last_offset, indentation in regions[bisect_left(regions, (start,)):]:
+            if end is not None and first_offset >= end:
+                break
+            shift = shifts[bisect_left(edit_starts, first_offset)]
+            first = _LINE.match(before_text, first_offset, last_offset).group()
+            pieces.append(after_text[position:first_offset + shift])
+            # every line but its ending dropped: a line ends only at CR, LF or CRLF, so what is left
+            # of the other lines is exactly their endings
+            rest = _NOT_LINE_END.sub("", before_text[first_offset + len(first):last_offset])
+            pieces.append(indentation + "pass" + _ending(first) + rest)
+            position = last_offset + shift
+        pieces.append(after_text[position:] if end is None else
+                      after_text[position:end + shifts[bisect_left(edit_starts, end)]])
+        return "".join(pieces)
+
+    edit_starts = [edit.start for edit in ordered]
+    spliced = _spliced(before, index, before_text, after_text, filename, ordered, text_of)
+    if spliced is not None:
+        return spliced
     if not regions:
         return parse_source(after_text, filename)
-    pieces, position, shift, edit = [], 0, 0, 0
-    ordered = sorted(edits, key=lambda e: e.start)
-    for start, end, indentation in regions:
-        while edit < len(ordered) and ordered[edit].end <= start:
-            shift += len(ordered[edit].text) - (ordered[edit].end - ordered[edit].start)
-            edit += 1
-        first = _LINE.match(before_text, start, end).group()
-        pieces.append(after_text[position:start + shift])
-        # every line but its ending dropped: a line ends only at CR, LF or CRLF, so what is left
-        # of the other lines is exactly their endings
-        rest = _NOT_LINE_END.sub("", before_text[start + len(first):end])
-        pieces.append(indentation + "pass" + _ending(first) + rest)
-        position = end + shift
-    pieces.append(after_text[position:])
     try:
-        return parse_source("".join(pieces), filename)
+        return parse_source(text_of(0, None), filename)
     except SyntaxError:
         return parse_source(after_text, filename)  # the shortcut cannot vouch for it: the whole rewrite
+
+
+def _spliced(before: ast.Module, index, before_text: str, after_text: str, filename: str, ordered: list[Edit],
+             text_of) -> ast.Module | None:
+    """The rewrite's tree made of the original's own module-level statements where no edit touches
+    their lines, and of the touched ones parsed again (`text_of` gives their rewrite): when every
+    edit keeps the number of lines, every line keeps its number and every untouched statement
+    reads the same, at the same place. None when that cannot be vouched for: an edit changes the
+    number of lines or reaches lines outside the module's statements (a comment, a blank line),
+    a carriage return is about (the lines would have to be counted as the tokenizer does), or a
+    touched statement's rewrite does not parse alone (it would have to be read with what follows).
+    A statement's rewrite that parses alone, at the start of a line of its own, ends where the
+    tokenizer ends a statement, so the whole rewrite reads it the same way."""
+    from .source import parse_source
+
+    if not before.body or not ordered or "\r" in before_text or "\r" in after_text or any(
+            before_text.count("\n", edit.start, edit.end) != edit.text.count("\n") for edit in ordered):
+        return None
+    # the module's statements in runs of whole lines: statements that share a line are one run
+    runs: list[list[int]] = []  # first line, last line, index of the first statement, of the last
+    for position, statement in enumerate(before.body):
+        first = min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", ())])
+        if runs and first <= runs[-1][1]:
+            runs[-1][1], runs[-1][3] = max(runs[-1][1], statement.end_lineno or statement.lineno), position
+        else:
+            runs.append([first, statement.end_lineno or statement.lineno, position, position])
+    firsts = [run[0] for run in runs]
+    touched: set[int] = set()
+    for edit in ordered:
+        first, last = index.line_of(edit.start), index.line_of(max(edit.end - 1, edit.start))
+        position = bisect_left(firsts, first + 1) - 1
+        if position < 0 or runs[position][1] < last:
+            return None
+        touched.add(position)
+    body: list = []
+    for position, (first, last, first_statement, last_statement) in enumerate(runs):
+        if position not in touched:
+            body.extend(before.body[first_statement:last_statement + 1])
+            continue
+        end = index.starts[last] if last < len(index.starts) else None
+        try:
+            # the lines before it left empty: every line keeps its number
+            parsed = parse_source("\n" * (first - 1) + text_of(index.starts[first - 1], end), filename)
+        except (SyntaxError, ValueError):
+            return None
+        body.extend(parsed.body)
+    return ast.Module(body=body, type_ignores=[])
 
 
 def _ending(line: str) -> str:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import ast
 
-from migrate_ws.binding_check import _mentioned_lines, lost_bindings, unbound_names
+import pytest
+
+from migrate_ws.binding_check import _mentioned_lines, _spliced, lost_bindings, unbound_names
 from migrate_ws.editing import splice
 from migrate_ws.model import Edit
 from migrate_ws.source import LineIndex
@@ -20,6 +22,7 @@ def rewrite(before: str, *replacements: tuple[str, str]) -> tuple[str, list[Edit
     for old, new in replacements:
         start = before.index(old)
         edits.append(Edit(start, start + len(old), new, "imports", before.count("\n", 0, start) + 1, "test edit"))
+    edits.sort(key=lambda edit: edit.start)
     return splice(before, edits), edits
 
 
@@ -74,3 +77,44 @@ def test_a_fallback_import_removed_from_a_nested_handler_is_still_found() -> Non
               "    return mock.patch\n")
     assert lost(before, ("            import mock\n", "            pass\n")) == [
         ("mock", 8, "bound by no import on another path any more (an except handler or an else branch)")]
+
+
+# (original, (old, new) replacements): rewrites that keep the number of lines, so the rewrite's
+# tree is made of the original's untouched module-level statements and the touched ones parsed again
+SAME_LINES = [
+    ("import mock\n\n\ndef f():\n    return mock.patch\n", (("import mock", "import os"),)),
+    ("import mock\nimport os\n", (("import mock", "import os; import mock"),)),
+    ("class C:\n    import mock\n\n    def m(self):\n        return mock\n\n\ndef g():\n    return mock\n",
+     (("    import mock", "    import json"),)),
+    ("import mock\nvalue = 1\n+ mock.VALUE\n", (("value = 1", "value = 1 \\"), ("import mock", "import os"))),
+    ("import mock\nvalue = (1)\nprint(mock)", (("(1)", "(mock)"), ("print(mock)", "print(None)"))),
+    ("# café\nimport mock  # é\nx = 'é'; y = mock\n", (("import mock", "import ümock"),)),
+    ("@decorate(mock)\ndef f():\n    pass\nimport mock\n", (("import mock", "import mock as m"),)),
+]
+
+
+@pytest.mark.parametrize("before,replacements", SAME_LINES)
+def test_the_rewrite_tree_made_of_the_original_reads_as_the_whole_rewrite_parsed(before, replacements) -> None:
+    after, edits = rewrite(before, *replacements)
+    whole = lost_bindings(before, ast.parse(before), after, "m.py", edits, ast.parse(after))
+    assert lost_bindings(before, ast.parse(before), after, "m.py", edits) == whole
+
+
+def test_the_original_statements_are_reused_only_when_the_touched_ones_parse_alone() -> None:
+    before = "import mock\nvalue = 1\n+ mock.VALUE\n"
+    for replacements, reused in (((("import mock", "import os"),), True),
+                                 ((("value = 1", "value = 1 \\"),), False),  # read with the line after it
+                                 ((("import mock", "import os\n"),), False)):  # a line more
+        after, edits = rewrite(before, *replacements)
+        index = LineIndex(before)
+
+        def rewritten(offset: int) -> int:
+            return offset + sum(len(edit.text) - (edit.end - edit.start) for edit in edits if edit.start < offset)
+
+        def text_of(start: int, end: int | None) -> str:
+            return after[rewritten(start):len(after) if end is None else rewritten(end)]
+
+        spliced = _spliced(ast.parse(before), index, before, after, "m.py", edits, text_of)
+        assert (spliced is not None) is reused
+        if reused:
+            assert ast.dump(spliced) == ast.dump(ast.parse(after))
