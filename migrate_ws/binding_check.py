@@ -74,7 +74,9 @@ def unbound_names(tree: ast.Module, filename: str, names: frozenset[str] | None 
 def _checker(narrowed: bool = False) -> type:
     """pyflakes' Checker; `narrowed`, one that binds only the builtins among the names asked about
     (`only=`). A builtin binding is read only for its own name, never for another's, so pyflakes
-    reports the same about those names, without binding some 160 builtins in every run."""
+    reports the same about those names, without binding some 160 builtins in every run. (pyflakes
+    reports a builtin used before a local assignment with the builtin's first letter for its name:
+    a builtin whose first letter is among the names is bound too.)"""
     from pyflakes import checker
 
     if not narrowed:
@@ -90,12 +92,15 @@ def _checker(narrowed: bool = False) -> type:
         def builtIns(self) -> frozenset[str]:
             names = self.__dict__.get("_builtins")
             if names is None:
-                names = self._builtins = frozenset(checker.Checker.builtIns) & self._only
+                names = self._builtins = self._asked(checker.Checker.builtIns)
             return names
 
         @builtIns.setter
         def builtIns(self, names) -> None:
-            self._builtins = frozenset(names) & self._only
+            self._builtins = self._asked(names)
+
+        def _asked(self, names) -> frozenset[str]:
+            return frozenset(name for name in names if name in self._only or name[:1] in self._only)
 
     return Narrowed
 
