@@ -55,10 +55,9 @@ _IDENTIFIER = re.compile(r"[^\W\d]\w*")
 def unbound_names(tree: ast.Module, filename: str, names: frozenset[str] | None = None) -> list[Unbound]:
     """What pyflakes reports as unbound in the module `tree` (of `names` only, when given).
     `filename` is the file's path: pyflakes knows `__path__` only in a package's `__init__.py`."""
-    from pyflakes import checker
-
     found = []
-    flakes = checker.Checker(tree, filename=filename, withDoctest=False)
+    flakes = _checker()(tree, filename=filename, withDoctest=False) if names is None \
+        else _checker(True)(tree, filename=filename, withDoctest=False, only=names)
     try:
         for message in flakes.messages:
             kind = _KINDS.get(type(message).__name__)
@@ -69,6 +68,41 @@ def unbound_names(tree: ast.Module, filename: str, names: frozenset[str] | None 
     finally:
         _release(flakes, tree)
     return found
+
+
+@lru_cache(maxsize=None)
+def _checker(narrowed: bool = False) -> type:
+    """pyflakes' Checker; `narrowed`, one that binds only the builtins among the names asked about
+    (`only=`). A builtin binding is read only for its own name, never for another's, so pyflakes
+    reports the same about those names, without binding some 160 builtins in every run. (pyflakes
+    reports a builtin used before a local assignment with the builtin's first letter for its name:
+    a builtin whose first letter is among the names is bound too.)"""
+    from pyflakes import checker
+
+    if not narrowed:
+        return checker.Checker
+
+    class Narrowed(checker.Checker):
+        def __init__(self, tree: ast.Module, *, only: frozenset[str], **options) -> None:
+            self._only = only
+            super().__init__(tree, **options)
+
+        # pyflakes 4 assigns its builtins to the instance; pyflakes 3 keeps them in the class
+        @property
+        def builtIns(self) -> frozenset[str]:
+            names = self.__dict__.get("_builtins")
+            if names is None:
+                names = self._builtins = self._asked(checker.Checker.builtIns)
+            return names
+
+        @builtIns.setter
+        def builtIns(self, names) -> None:
+            self._builtins = self._asked(names)
+
+        def _asked(self, names) -> frozenset[str]:
+            return frozenset(name for name in names if name in self._only or name[:1] in self._only)
+
+    return Narrowed
 
 
 def _release(flakes, tree: ast.Module) -> None:
@@ -111,11 +145,14 @@ def lost_bindings(before_text: str, before: ast.Module, after_text: str, filenam
     if not names:
         return []
     index = index or LineIndex(before_text)
+    # where the names appear, once per text: every reduction of either tree below reads it
+    before_mentions = _mentioned_lines(before_text, index, names)
     if after is None:
-        after = _parse_what_names(before_text, before, index, after_text, filename, edits, names)
+        after = _parse_what_names(before_text, before, index, before_mentions, after_text, filename, edits)
     rewrite_index = LineIndex(after_text)
-    after = _only_what_names(after, after_text, rewrite_index, names)
-    before = _only_what_names(before, before_text, index, names)
+    after_mentions = _mentioned_lines(after_text, rewrite_index, names)
+    after = _only_what_names(after, after_mentions)
+    before = _only_what_names(before, before_mentions)
     places = Places(edits, index, rewrite_index)
     lost = []
     now = unbound_names(after, filename, names)
@@ -131,16 +168,17 @@ def lost_bindings(before_text: str, before: ast.Module, after_text: str, filenam
     # tells whether the imports still bind the uses.
     alternatives = frozenset(set().union(*was.imported.values()) & (will.assigned | will.declared_global))
     if alternatives:
-        imports_only = _only_what_names(after, after_text, rewrite_index, names, alternatives)
+        imports_only = _only_what_names(after, after_mentions, alternatives)
         now = unbound_names(imports_only, filename, alternatives)
         if now:
-            before_imports_only = _only_what_names(before, before_text, index, names, alternatives)
+            before_imports_only = _only_what_names(before, before_mentions, alternatives)
             lost = [replace(item, kind=ON_ANOTHER_PATH) for item in
                     _more_unbound(now, unbound_names(before_imports_only, filename, alternatives), places)]
     reported = {item.name for item in lost}
     # an import on another path (an `except` handler, an `else` branch) that no longer binds the
     # name, while an import on the first path still does: dead on this Python, perhaps not on another
-    fallback_before, fallback_after = fallback_imports(before, names), fallback_imports(after, names)
+    fallback_before = fallback_imports(before, names)
+    fallback_after = fallback_imports(after, names) if fallback_before else {}
     for name, lines in sorted(fallback_before.items()):
         used = any(name in scope.loads for scope in will.scopes.values())
         if name not in reported and used and len(fallback_after.get(name, ())) < len(lines):
@@ -172,15 +210,12 @@ def _more_unbound(now: list[Unbound], before: list[Unbound], places: Places) -> 
     return lost
 
 
-def _only_what_names(tree: ast.Module, text: str, index, names: frozenset[str],
-                     unassigned: frozenset[str] = frozenset()) -> ast.Module:
-    """The module with the body of every function and class whose lines mention none of `names`
-    replaced by `pass` (a copy: the tree given is not changed). Such a body can neither use nor
-    bind those names, so pyflakes reports the same about them, reading far less of a large file.
-    A plain assignment to names of `unassigned` only (`X = None`) becomes its value alone, and
-    `global` declarations leave those names out."""
-    pattern = _words_pattern(names)
-    mentioned = sorted({index.line_of(match.start()) for match in pattern.finditer(text)})
+def _only_what_names(tree: ast.Module, mentioned: list[int], unassigned: frozenset[str] = frozenset()) -> ast.Module:
+    """The module with the body of every function and class whose lines mention none of the names
+    (`mentioned`: the lines that do, `_mentioned_lines`) replaced by `pass` (a copy: the tree given
+    is not changed). Such a body can neither use nor bind those names, so pyflakes reports the same
+    about them, reading far less of a large file. A plain assignment to names of `unassigned` only
+    (`X = None`) becomes its value alone, and `global` declarations leave those names out."""
 
     def mentions(node: ast.stmt) -> bool:
         first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", ())])
@@ -235,16 +270,17 @@ def _only_what_names(tree: ast.Module, text: str, index, names: frozenset[str],
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_NOT_LINE_END = re.compile(r"[^\r\n]+")
 
 
-def _parse_what_names(before_text: str, before: ast.Module, index, after_text: str, filename: str,
-                      edits: Sequence[Edit], names: frozenset[str]) -> ast.Module:
+def _parse_what_names(before_text: str, before: ast.Module, index, mentioned: list[int], after_text: str,
+                      filename: str, edits: Sequence[Edit]) -> ast.Module:
     """The rewrite's tree, parsed with the body of every function and class that mentions none of
-    `names` and that no edit touches left out (a `pass` on its first line, its other lines empty,
-    so every line keeps its number): what pyflakes needs of it, for a fraction of a full parse."""
+    the names (`mentioned`: the original's lines that do) and that no edit touches left out (a
+    `pass` on its first line, its other lines empty, so every line keeps its number): what
+    pyflakes needs of it, for a fraction of a full parse."""
     from .source import parse_source
 
-    mentioned = sorted({index.line_of(match.start()) for match in _words_pattern(names).finditer(before_text)})
     spans = sorted((edit.start, edit.end) for edit in edits)
     starts = [start for start, _ in spans]
     regions: list[tuple[int, int, str]] = []  # original offsets of a body's lines, and its indentation
@@ -277,33 +313,116 @@ def _parse_what_names(before_text: str, before: ast.Module, index, after_text: s
                 visit(handler.body)
 
     visit(before.body)
+    regions.sort()  # in the text's order (a `try`'s handlers come before its `else`)
+    ordered = sorted(edits, key=lambda e: e.start)
+    shifts = [0]  # shifts[n]: the rewrite's offsets minus the original's after the first n edits
+    for edit in ordered:
+        shifts.append(shifts[-1] + len(edit.text) - (edit.end - edit.start))
+
+    def text_of(start: int, end: int | None) -> str:
+        """The rewrite of the original's `start:end` (to the end: None), each region emptied (a
+        `pass` on its first line and its other lines empty). No edit overlaps a region or
+        straddles `start` or `end`."""
+        pieces, position = [], start + shifts[bisect_left(edit_starts, start)]
+        for first_offset, last_offset, indentation in regions[bisect_left(regions, (start,)):]:
+            if end is not None and first_offset >= end:
+                break
+            shift = shifts[bisect_left(edit_starts, first_offset)]
+            first = _LINE.match(before_text, first_offset, last_offset).group()
+            pieces.append(after_text[position:first_offset + shift])
+            # every line but its ending dropped: a line ends only at CR, LF or CRLF, so what is left
+            # of the other lines is exactly their endings
+            rest = _NOT_LINE_END.sub("", before_text[first_offset + len(first):last_offset])
+            pieces.append(indentation + "pass" + _ending(first) + rest)
+            position = last_offset + shift
+        pieces.append(after_text[position:] if end is None else
+                      after_text[position:end + shifts[bisect_left(edit_starts, end)]])
+        return "".join(pieces)
+
+    edit_starts = [edit.start for edit in ordered]
+    spliced = _spliced(before, index, before_text, after_text, filename, ordered, text_of)
+    if spliced is not None:
+        return spliced
     if not regions:
         return parse_source(after_text, filename)
-    pieces, position, shift, edit = [], 0, 0, 0
-    ordered = sorted(edits, key=lambda e: e.start)
-    for start, end, indentation in regions:
-        while edit < len(ordered) and ordered[edit].end <= start:
-            shift += len(ordered[edit].text) - (ordered[edit].end - ordered[edit].start)
-            edit += 1
-        lines = _LINE.findall(before_text, start, end)
-        emptied = [indentation + "pass" + _ending(lines[0])] + [_ending(line) for line in lines[1:]]
-        pieces.append(after_text[position:start + shift])
-        pieces.append("".join(emptied))
-        position = end + shift
-    pieces.append(after_text[position:])
     try:
-        return parse_source("".join(pieces), filename)
+        return parse_source(text_of(0, None), filename)
     except SyntaxError:
         return parse_source(after_text, filename)  # the shortcut cannot vouch for it: the whole rewrite
+
+
+def _spliced(before: ast.Module, index, before_text: str, after_text: str, filename: str, ordered: list[Edit],
+             text_of) -> ast.Module | None:
+    """The rewrite's tree made of the original's own module-level statements where no edit touches
+    their lines, and of the touched ones parsed again (`text_of` gives their rewrite): when every
+    edit keeps the number of lines, every line keeps its number and every untouched statement
+    reads the same, at the same place. None when that cannot be vouched for: an edit changes the
+    number of lines or reaches lines outside the module's statements (a comment, a blank line),
+    a carriage return is about (the lines would have to be counted as the tokenizer does), or a
+    touched statement's rewrite does not parse alone (it would have to be read with what follows).
+    A statement's rewrite that parses alone, at the start of a line of its own, ends where the
+    tokenizer ends a statement, so the whole rewrite reads it the same way."""
+    from .source import parse_source
+
+    if not before.body or not ordered or "\r" in before_text or "\r" in after_text or any(
+            before_text.count("\n", edit.start, edit.end) != edit.text.count("\n") for edit in ordered):
+        return None
+    # the module's statements in runs of whole lines: statements that share a line are one run
+    runs: list[list[int]] = []  # first line, last line, index of the first statement, of the last
+    for position, statement in enumerate(before.body):
+        first = min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", ())])
+        if runs and first <= runs[-1][1]:
+            runs[-1][1], runs[-1][3] = max(runs[-1][1], statement.end_lineno or statement.lineno), position
+        else:
+            runs.append([first, statement.end_lineno or statement.lineno, position, position])
+    firsts = [run[0] for run in runs]
+    touched: set[int] = set()
+    for edit in ordered:
+        first, last = index.line_of(edit.start), index.line_of(max(edit.end - 1, edit.start))
+        position = bisect_left(firsts, first + 1) - 1
+        if position < 0 or runs[position][1] < last:
+            return None
+        touched.add(position)
+    body: list = []
+    for position, (first, last, first_statement, last_statement) in enumerate(runs):
+        if position not in touched:
+            body.extend(before.body[first_statement:last_statement + 1])
+            continue
+        end = index.starts[last] if last < len(index.starts) else None
+        try:
+            # the lines before it left empty: every line keeps its number
+            parsed = parse_source("\n" * (first - 1) + text_of(index.starts[first - 1], end), filename)
+        except (SyntaxError, ValueError):
+            return None
+        body.extend(parsed.body)
+    return ast.Module(body=body, type_ignores=[])
 
 
 def _ending(line: str) -> str:
     return line[len(line.rstrip("\r\n")):]
 
 
-@lru_cache(maxsize=256)
-def _words_pattern(names: frozenset[str]) -> re.Pattern:
-    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")(?!\w)")
+def _mentioned_lines(text: str, index, names: frozenset[str]) -> list[int]:
+    """The lines (sorted) where one of `names` stands as a whole word (not within a longer word):
+    a function or class whose lines are none of them can neither use nor bind those names."""
+    lines = set()
+    find, length = text.find, len(text)
+    for name in names:
+        size = len(name)
+        position = find(name)
+        while position != -1:
+            end = position + size
+            # a name is word characters only: an occurrence that is part of a longer word hides
+            # no whole-word one before its end
+            if (position == 0 or not _is_word(text[position - 1])) and (end == length or not _is_word(text[end])):
+                lines.add(index.line_of(position))
+            position = find(name, end)
+    return sorted(lines)
+
+
+def _is_word(character: str) -> bool:
+    """What a regular expression's `\\w` matches (Unicode letters and digits, and `_`)."""
+    return character.isalnum() or character == "_"
 
 
 def _with_body(node, body: list):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import deque
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -46,12 +47,22 @@ class LostBinding:
 
 def fallback_imports(tree: ast.Module, names: frozenset[str]) -> dict[str, list[int]]:
     """The lines of the import statements in `except` handlers and `else` branches of `if`
-    statements that bind each of `names`."""
+    statements that bind each of `names` (in the order of `ast.walk`)."""
     found: dict[str, list[int]] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If):
+    # statements only hold statements (an expression never does): going breadth first through
+    # the statements alone meets them in the order of `ast.walk`, without its expressions
+    pending = deque([tree])
+    while pending:
+        node = pending.popleft()
+        kind = type(node)
+        fields = _BLOCKS.get(kind)
+        if fields is None:
+            fields = _BLOCKS[kind] = tuple(field for field in kind._fields if field in _BLOCK_FIELDS)
+        for field in fields:
+            pending.extend(getattr(node, field, ()))
+        if kind is ast.If:
             blocks = [node.orelse]
-        elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+        elif kind is ast.Try or kind.__name__ == "TryStar":
             blocks = [handler.body for handler in node.handlers]
         else:
             continue
@@ -64,6 +75,11 @@ def fallback_imports(tree: ast.Module, names: frozenset[str]) -> dict[str, list[
                         if bound in names:
                             found.setdefault(bound, []).append(statement.lineno)
     return found
+
+
+# the fields of a statement (or an `except` handler, a `case`) that hold statements, handlers or cases
+_BLOCK_FIELDS = frozenset({"body", "handlers", "orelse", "finalbody", "cases"})
+_BLOCKS: dict[type, tuple[str, ...]] = {}
 
 
 def import_bindings_lost(was: Bindings, will: Bindings, reported: set[str], places: Places) -> list[LostBinding]:
@@ -236,7 +252,15 @@ class Bindings:
                 found.declared_global.update(declared)
                 found.scopes[key].declared_global.update(declared)
                 continue
-            pending.extend((child, key) for child in ast.iter_child_nodes(node))
+            # `ast.iter_child_nodes`, in its order, less the nodes that are nothing to this walk
+            # (an expression's context, a constant)
+            for field in node._fields:
+                value = getattr(node, field, None)
+                if type(value) is list:
+                    pending.extend((child, key) for child in value
+                                   if isinstance(child, ast.AST) and type(child) not in _LEAVES)
+                elif isinstance(value, ast.AST) and type(value) not in _LEAVES:
+                    pending.append((value, key))
         # a function's import of a name it declares global binds the module's name
         module = found.scopes[()]
         for key, scope in found.scopes.items():
@@ -244,6 +268,9 @@ class Bindings:
                 module.imports[name] = min(module.imports.get(name, scope.imports[name]), scope.imports.pop(name))
         return found
 
+
+# nodes with no child that matters to `Bindings.of`, nor a binding or a use of their own
+_LEAVES = frozenset({ast.Load, ast.Store, ast.Del, ast.Constant})
 
 _DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)*")
 
