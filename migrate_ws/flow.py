@@ -212,3 +212,55 @@ def _frame(scope: Scope) -> Scope:
     while scope.kind == "comprehension" and scope.parent is not None:
         scope = scope.parent
     return scope
+
+
+def _binds_here(node: ast.AST, name: str) -> bool:
+    """Whether `node` itself (not its children) binds, rebinds or deletes `name`, or may (a star import),
+    or lets other code do so (a `global`/`nonlocal` declaration)."""
+    if isinstance(node, ast.Name):
+        return node.id == name and not isinstance(node.ctx, ast.Load)
+    if isinstance(node, ast.Import):
+        return any((alias.asname or alias.name.split(".")[0]) == name for alias in node.names)
+    if isinstance(node, ast.ImportFrom):
+        return any(alias.name == "*" or (alias.asname or alias.name) == name for alias in node.names)
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler)):
+        return node.name == name
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        return name in node.names
+    if type(node).__name__.startswith("Match"):
+        return name in (getattr(node, "name", None), getattr(node, "rest", None))
+    return False
+
+
+def rebound_between(frame: ast.AST, name: str, earlier: ast.stmt, later: ast.stmt,
+                    ignore: Iterable[ast.stmt] = ()) -> bool:
+    """Whether `name` may be bound to something else, or unbound, when `later` runs than what `earlier`
+    bound it to: both statements of one statement list of `frame` (a module, function or class), `earlier`
+    first. Only what runs between them can change it: the code written between them (any binding of the
+    name there, another import of it included), or a function that declares the name `global` or
+    `nonlocal` (it may be called in between). Decided from the positions alone, the conservative way.
+    `ignore`: statements between them not to count (imports that bind the name to the same object)."""
+    for node in ast.walk(frame):
+        if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
+            return True
+    start, end = _start(earlier), _start(later)
+    skipped = {id(statement) for statement in ignore}
+    pending: list[ast.AST] = list(frame.body)  # type: ignore[attr-defined]
+    while pending:
+        node = pending.pop()
+        if node is earlier or id(node) in skipped:
+            continue
+        if getattr(node, "lineno", None) is not None:
+            if (node.end_lineno, node.end_col_offset) <= start or _start(node) >= end:  # type: ignore[attr-defined]
+                continue  # runs before `earlier` or after `later`
+            if _start(node) >= start and _binds_here(node, name):
+                return True  # (a compound statement that holds both binds in its header before either runs)
+        if isinstance(node, _NESTED):
+            # its body runs in a frame of its own; here run its decorators, defaults, annotations and bases
+            for field_name, value in ast.iter_fields(node):
+                if field_name != "body":
+                    pending.extend(item for item in (value if isinstance(value, list) else [value])
+                                   if isinstance(item, ast.AST))
+            continue
+        pending.extend(ast.iter_child_nodes(node))
+    return False
