@@ -21,7 +21,7 @@ from typing import Iterator
 from .scopes import Binding, FileFacts, Scope, Use, resolve, resolve_relative
 from .config import Config
 from .findings import Code, Finding
-from .flow import rebound_between
+from .flow import BindingFlow
 from .import_statements import AliasSpec, render_from_import, render_import, rewrite_statement
 from .model import Edit, Targets
 from .source import line_ending
@@ -211,6 +211,7 @@ class StatementRenderer:
         self.extra: dict[int, tuple[ast.stmt, list[_ExtraImport]]] = {}  # id(statement) -> imports added after it
         self.removed: dict[int, str] = {}  # id(statement) -> step that removed it
         self._blocks: dict[int, list] = {}
+        self.flow = BindingFlow()
         for binding in facts.bindings:
             if binding.statement is not None and binding.block is not None:
                 self._blocks.setdefault(id(binding.statement), binding.block)
@@ -483,7 +484,7 @@ class StatementRenderer:
             return False
         scope = next(iter(scopes.values()))
         alike = self._alike_between(local, scope, earlier, change, current or {}) if change is not None else []
-        if scope.dynamic_namespace or rebound_between(scope.node, local, earlier, statement, ignore=alike):
+        if scope.dynamic_namespace or self.flow.rebound_between(scope.node, local, earlier, statement, ignore=alike):
             return False
         alias = change.binding.node if change is not None else None
         if isinstance(alias, ast.alias) and earlier.lineno != statement.lineno and _bound_by(statement, alias) == local:

@@ -106,3 +106,59 @@ def test_the_rewrite_computes_what_the_original_did(name: str, tmp_path: Path) -
         (tmp_path / relative).write_text(text, encoding="utf-8")
     before, after, _ = rewrite(name)
     assert run(tmp_path, after, "rewritten") == run(tmp_path, before, "original")
+
+
+def rebound(source: str, name: str = "m") -> bool:
+    """`rebound_between` for the first and the last import statement of the first statement list that has
+    two, in the frame (module, function or class) whose code that list is."""
+    from migrate_ws.flow import BindingFlow
+
+    tree = ast.parse(source)
+    pending: list[tuple[ast.AST, ast.AST]] = [(tree, tree)]  # (frame, node)
+    while pending:
+        frame, node = pending.pop(0)
+        block = getattr(node, "body", None)
+        if isinstance(block, list):
+            found = [s for s in block if isinstance(s, (ast.Import, ast.ImportFrom))]
+            if len(found) >= 2:
+                return BindingFlow().rebound_between(frame, name, found[0], found[-1])
+        for child in ast.iter_child_nodes(node):
+            pending.append((child if isinstance(child, (ast.FunctionDef, ast.ClassDef)) else frame, child))
+    raise AssertionError("no two imports in one statement list")
+
+
+@pytest.mark.parametrize("source", [
+    "import m\nprint(m)\nimport m\n",
+    "import m\ndef f():\n    m = 1\n    return m\nimport m\n",  # a local of another function
+    "import m\nclass C:\n    m = 1\nimport m\n",  # a class attribute
+    "m = 0\nimport m\nimport m\nm = 1\n",  # before and after, not between
+    "if x:\n    import m\n    print(m)\n    import m\nelse:\n    m = None\n",  # the other branch
+    "for m in ms:\n    import m\n    import m\n",  # the loop target is bound before either
+])
+def test_nothing_between_rebinds_the_name(source: str) -> None:
+    assert not rebound(source)
+
+
+@pytest.mark.parametrize("source", [
+    "import m\nm = None\nimport m\n",
+    "import m\ndel m\nimport m\n",
+    "import m; m = 1; import m\n",
+    "import m\nfor m in ms:\n    pass\nimport m\n",
+    "import m\nif x:\n    m = None\nimport m\n",
+    "import m\ntry:\n    pass\nexcept E as m:\n    pass\nimport m\n",
+    "import m\nwith c as m:\n    pass\nimport m\n",
+    "import m\nprint(m := 1)\nimport m\n",
+    "import m\ndef m():\n    pass\nimport m\n",
+    "import m\nimport m.sub as m\nimport m\n",
+    "import m\nfrom n import *\nimport m\n",
+    "import m\nmatch x:\n    case [*m]:\n        pass\nimport m\n",
+    "def reset():\n    global m\n    m = None\nimport m\nreset()\nimport m\n",
+    "def f():\n    import m\n    def g():\n        nonlocal m\n        m = 1\n    g()\n    import m\n",
+])
+def test_a_binding_between_or_a_declaration_rebinds_the_name(source: str) -> None:
+    assert rebound(source)
+
+
+def test_a_function_local_rebound_between_its_own_imports() -> None:
+    assert rebound("import m\ndef f():\n    import m\n    m = None\n    import m\n    return m\n")
+    assert not rebound("def f():\n    import m\n    print(m)\n    import m\n    return m\nm = None\n")
