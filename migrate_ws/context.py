@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from .scopes import Binding, FileFacts, Use, resolve, resolve_relative
 from .config import Config
 from .findings import Code, Finding
+from .flow import BindingFlow
 from .import_statements import AliasSpec, render_from_import, render_import, rewrite_statement
 from .model import Edit, Targets
 from .source import line_ending
@@ -203,6 +204,7 @@ class StatementRenderer:
         self.extra: dict[int, tuple[ast.stmt, list[_ExtraImport]]] = {}  # id(statement) -> imports added after it
         self.removed: dict[int, str] = {}  # id(statement) -> step that removed it
         self._blocks: dict[int, list] = {}
+        self.flow = BindingFlow()
         for binding in facts.bindings:
             if binding.statement is not None and binding.block is not None:
                 self._blocks.setdefault(id(binding.statement), binding.block)
@@ -346,7 +348,7 @@ class StatementRenderer:
                     continue
                 key = (change.module, change.spec)
                 if seen.get(key, statement.lineno + 1) <= statement.lineno \
-                        and self._safe_to_merge(statement, change.spec.asname or change.spec.name, seen[key]):
+                        and self._safe_to_merge(statement, change.spec, seen[key], change, current):
                     continue  # the rewrite made this a duplicate of an earlier import in this block
                 seen.setdefault(key, statement.lineno)
                 if isinstance(statement, ast.Import) and change.module is None \
@@ -359,7 +361,7 @@ class StatementRenderer:
             for extra in extras.get(id(statement), []):
                 key = (extra.module, extra.spec)
                 if seen.get(key, statement.lineno + 1) <= statement.lineno \
-                        and self._safe_to_merge(statement, extra.spec.asname or extra.spec.name.split(".")[0], seen[key]):
+                        and self._safe_to_merge(statement, extra.spec, seen[key]):
                     continue
                 seen.setdefault(key, statement.lineno)
                 added.setdefault(extra.module, []).append(extra.spec)
@@ -457,15 +459,58 @@ class StatementRenderer:
                 comments.append(match.group(1).rstrip())
         return comments
 
-    def _safe_to_merge(self, statement: ast.stmt, local: str, earlier_line: int) -> bool:
-        """A later duplicate of an earlier import in the same block may go only if nothing else binds the name in
-        between, in any block of the scope (an `if` branch, a `try` handler, another import of it)."""
+    def _safe_to_merge(self, statement: ast.stmt, spec: AliasSpec, earlier_line: int,
+                       change: ImportChange | None = None, current: dict[int, ImportChange] | None = None) -> bool:
+        """A later duplicate (`spec`, as the rewrite renders it) of an earlier import in the same block may go only
+        if the earlier one certainly still binds the name where this one runs: nothing binds, deletes or may
+        rebind it between the two, in any block of the scope (an `if` branch, a `try` handler, a `del`, a function
+        declaring it `global`, another import of it unless that one becomes this same import too). `change`: the
+        change that made this alias the duplicate (`current`: every change rendered); its alias must have imported
+        the name the earlier one imports (before or after the rewrite), not another object bound under that name
+        (`from m import Legacy as Name`, which the binding check cannot tell from another object)."""
+        local = spec.asname or spec.name.split(".")[0]
         block = self.block_of(statement)
-        scopes = {id(b.scope) for b in self.facts.bindings if b.statement is statement}
-        return not any(b.name == local and id(b.scope) in scopes and earlier_line < b.line < statement.lineno
-                       and b.statement is not statement for b in self.facts.bindings) \
-            and all(b.kind == "import-name" for b in self.facts.bindings
-                    if b.name == local and b.block is block and b.line < statement.lineno)
+        earlier = next((s for s in block if s.lineno == earlier_line and isinstance(s, (ast.Import, ast.ImportFrom))),
+                       None)
+        scopes = {id(b.scope): b.scope for b in self.facts.bindings if b.statement is statement}
+        if earlier is None or len(scopes) != 1:
+            return False
+        scope = next(iter(scopes.values()))
+        alike = self._alike_between(local, scope, earlier, change, current or {}) if change is not None else []
+        if scope.dynamic_namespace or self.flow.rebound_between(scope.node, local, earlier, statement, ignore=alike):
+            return False
+        alias = change.binding.node if change is not None else None
+        if isinstance(alias, ast.alias) and earlier.lineno != statement.lineno and _bound_by(statement, alias) == local:
+            # the binding check tells imports apart by their line and by the name they imported
+            imported = [a.name for a in earlier.names if _bound_by(earlier, a) == local]
+            if alias.name not in (spec.name, *imported[-1:]):
+                return False
+        return all(b.kind in ("import-name", "import-module") for b in self.facts.bindings
+                   if b.name == local and b.block is block and b.line < statement.lineno)
+
+    def _alike_between(self, local: str, scope: Scope, earlier: ast.stmt, change: ImportChange,
+                       current: dict[int, ImportChange]) -> list[ast.stmt]:
+        """The imports of `local` after `earlier` that import what `change`'s alias imported and are rendered as it
+        is (or removed): they bind the name to the same object, so they do not rebind it."""
+        statement, alias = change.binding.statement, change.binding.node
+        assert isinstance(alias, ast.alias)
+        verdicts: dict[int, tuple[ast.stmt, bool]] = {}
+        for binding in self.facts.bindings:
+            other = binding.statement
+            if binding.name != local or binding.scope is not scope or type(other) is not type(statement) \
+                    or other is earlier or other is statement or binding.line < earlier.lineno:
+                continue
+            other_alias = binding.node
+            assert isinstance(other_alias, ast.alias)
+            rendered = current.get(id(other_alias))
+            if rendered is None:
+                module = binding.module if isinstance(other, ast.ImportFrom) else None
+                same = (module, AliasSpec(other_alias.name, other_alias.asname)) == (change.module, change.spec)
+            else:
+                same = rendered.spec is None or (rendered.module, rendered.spec) == (change.module, change.spec)
+            same = same and other_alias.name == alias.name and verdicts.get(id(other), (other, True))[1]
+            verdicts[id(other)] = (other, same)
+        return [other for other, same in verdicts.values() if same]
 
     def _join(self, statement: ast.stmt, parts: list[str]) -> str:
         if len(parts) == 1:
@@ -474,6 +519,11 @@ class StatementRenderer:
         if len(indentation.encode("utf-8")) != statement.col_offset:  # not first on its line
             return "; ".join(parts)
         return (self.edits.newline_at(statement.end_lineno) + indentation).join(parts)
+
+
+def _bound_by(statement: ast.stmt, alias: ast.alias) -> str:
+    """The name an alias of an import statement binds."""
+    return alias.asname or (alias.name.split(".")[0] if isinstance(statement, ast.Import) else alias.name)
 
 
 # ----- the whole context -----------------------------------------------------------------------

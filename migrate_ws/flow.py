@@ -21,6 +21,10 @@ evaluated):
 Nothing else counts: an assignment in an `if` branch, a loop body seen after the loop, a
 `try` body seen from its handler or `finally`, anything after the point, a walrus. A name
 deleted anywhere in the function, or declared `global`/`nonlocal` there, is never certain.
+
+`rebound_between` answers the question the other way round, for two statements of one
+statement list (an import and a later duplicate of it): whether anything between them may
+bind the name again, delete it, or let other code do so.
 """
 
 from __future__ import annotations
@@ -153,6 +157,7 @@ class BindingFlow:
 
     def __init__(self) -> None:
         self._unsettled: dict[tuple[int, str], bool] = {}
+        self._declared: dict[tuple[int, str], bool] = {}  # declared global or nonlocal somewhere in the frame
 
     def unsettled(self, frame: ast.AST, name: str) -> bool:
         """The name is deleted somewhere in the frame (nested code included), or declared global or nonlocal
@@ -192,6 +197,42 @@ class BindingFlow:
                 return True
         return False
 
+    def rebound_between(self, frame: ast.AST, name: str, earlier: ast.stmt, later: ast.stmt,
+                        ignore: Iterable[ast.stmt] = ()) -> bool:
+        """Whether `name` may be bound to something else, or unbound, when `later` runs than what `earlier`
+        bound it to: both statements of one statement list of `frame` (a module, function or class), `earlier`
+        first. Only what runs between them can change it: the code written between them (any binding of the
+        name there, another import of it included), or a function that declares the name `global` or
+        `nonlocal` (it may be called in between). Decided from the positions alone, the conservative way.
+        `ignore`: statements between them not to count (imports that bind the name to the same object)."""
+        key = (id(frame), name)
+        if key not in self._declared:
+            self._declared[key] = any(isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names
+                                      for node in ast.walk(frame))
+        if self._declared[key]:
+            return True
+        start, end = _start(earlier), _start(later)
+        skipped = {id(statement) for statement in ignore}
+        pending: list[ast.AST] = list(frame.body)  # type: ignore[attr-defined]
+        while pending:
+            node = pending.pop()
+            if node is earlier or id(node) in skipped:
+                continue
+            if getattr(node, "lineno", None) is not None:
+                if (node.end_lineno, node.end_col_offset) <= start or _start(node) >= end:  # type: ignore[attr-defined]
+                    continue  # runs before `earlier` or after `later`
+                if _start(node) >= start and _binds_here(node, name):
+                    return True  # (a compound statement that holds both binds in its header before either runs)
+            if isinstance(node, _NESTED):
+                # its body runs in a frame of its own; here run its decorators, defaults, annotations and bases
+                for field_name, value in ast.iter_fields(node):
+                    if field_name != "body":
+                        pending.extend(item for item in (value if isinstance(value, list) else [value])
+                                       if isinstance(item, ast.AST))
+                continue
+            pending.extend(ast.iter_child_nodes(node))
+        return False
+
     def bound_at(self, scope: Scope, point: ast.AST, name: str, binding_scope: Scope,
                  also: Iterable[ast.stmt] = (), ignore: Iterable[ast.stmt] = ()) -> bool:
         """Whether `name`, which `binding_scope` binds (the scope a read of it at `point`, in `scope`,
@@ -212,3 +253,21 @@ def _frame(scope: Scope) -> Scope:
     while scope.kind == "comprehension" and scope.parent is not None:
         scope = scope.parent
     return scope
+
+
+def _binds_here(node: ast.AST, name: str) -> bool:
+    """Whether `node` itself (not its children) binds, rebinds or deletes `name`, or may (a star import),
+    or lets other code do so (a `global`/`nonlocal` declaration)."""
+    if isinstance(node, ast.Name):
+        return node.id == name and not isinstance(node.ctx, ast.Load)
+    if isinstance(node, ast.Import):
+        return any((alias.asname or alias.name.split(".")[0]) == name for alias in node.names)
+    if isinstance(node, ast.ImportFrom):
+        return any(alias.name == "*" or (alias.asname or alias.name) == name for alias in node.names)
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler)):
+        return node.name == name
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        return name in node.names
+    if type(node).__name__.startswith("Match"):
+        return name in (getattr(node, "name", None), getattr(node, "rest", None))
+    return False
