@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .findings import Finding
+from .model import FileOutcome, FileResult, FileStatus, Reference, Suppressed
 
 try:
     # the module hashlib takes BLAKE2 from; hashlib itself loads OpenSSL's libcrypto, which costs
@@ -36,8 +38,6 @@ try:
     from _blake2 import blake2b
 except ImportError:  # pragma: no cover - a Python without it
     from hashlib import blake2b
-from .findings import Finding
-from .model import FileOutcome, FileResult, FileStatus, Reference, Suppressed
 
 CACHE_FORMAT = 5
 ENVIRONMENT_VARIABLE = "MIGRATE_WS_CACHE_DIR"

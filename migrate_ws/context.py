@@ -17,7 +17,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from .scopes import Binding, FileFacts, Use, resolve, resolve_relative
+from .scopes import Binding, FileFacts, Scope, Use, bound_name, resolve, resolve_relative
 from .config import Config
 from .findings import Code, Finding
 from .flow import BindingFlow
@@ -480,9 +480,9 @@ class StatementRenderer:
         if scope.dynamic_namespace or self.flow.rebound_between(scope.node, local, earlier, statement, ignore=alike):
             return False
         alias = change.binding.node if change is not None else None
-        if isinstance(alias, ast.alias) and earlier.lineno != statement.lineno and _bound_by(statement, alias) == local:
+        if isinstance(alias, ast.alias) and earlier.lineno != statement.lineno and bound_name(alias) == local:
             # the binding check tells imports apart by their line and by the name they imported
-            imported = [a.name for a in earlier.names if _bound_by(earlier, a) == local]
+            imported = [a.name for a in earlier.names if bound_name(a) == local]
             if alias.name not in (spec.name, *imported[-1:]):
                 return False
         return all(b.kind in ("import-name", "import-module") for b in self.facts.bindings
@@ -519,11 +519,6 @@ class StatementRenderer:
         if len(indentation.encode("utf-8")) != statement.col_offset:  # not first on its line
             return "; ".join(parts)
         return (self.edits.newline_at(statement.end_lineno) + indentation).join(parts)
-
-
-def _bound_by(statement: ast.stmt, alias: ast.alias) -> str:
-    """The name an alias of an import statement binds."""
-    return alias.asname or (alias.name.split(".")[0] if isinstance(statement, ast.Import) else alias.name)
 
 
 # ----- the whole context -----------------------------------------------------------------------

@@ -33,7 +33,7 @@ import ast
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from .scopes import Scope
+from .scopes import Scope, bound_name
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -123,7 +123,7 @@ def binds_unconditionally(statement: ast.stmt, name: str) -> bool:
     if isinstance(statement, ast.AugAssign):
         return _target_binds(statement.target, name)
     if isinstance(statement, (ast.Import, ast.ImportFrom)):
-        return any(alias.name != "*" and (alias.asname or alias.name.split(".")[0]) == name
+        return any(alias.name != "*" and bound_name(alias) == name
                    for alias in statement.names)
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return statement.name == name
@@ -261,7 +261,7 @@ def _binds_here(node: ast.AST, name: str) -> bool:
     if isinstance(node, ast.Name):
         return node.id == name and not isinstance(node.ctx, ast.Load)
     if isinstance(node, ast.Import):
-        return any((alias.asname or alias.name.split(".")[0]) == name for alias in node.names)
+        return any(bound_name(alias) == name for alias in node.names)
     if isinstance(node, ast.ImportFrom):
         return any(alias.name == "*" or (alias.asname or alias.name) == name for alias in node.names)
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler)):

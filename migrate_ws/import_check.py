@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .scopes import module_level_statements, module_name_for, resolve_relative
+from .scopes import bound_name, module_level_statements, module_name_for, resolve_relative
 from .config import DEFAULT_MAX_FILE_SIZE
 from .findings import IMPORT_ALREADY_BROKEN, IMPORT_WOULD_BREAK, Finding
 from .model import FileOutcome, FileResult, Reference
@@ -122,7 +122,7 @@ class Repository:
                             state.names.add(node.id)
             elif isinstance(statement, ast.Import):
                 for alias in statement.names:
-                    state.names.add(alias.asname or alias.name.split(".")[0])
+                    state.names.add(bound_name(alias))
             elif isinstance(statement, ast.ImportFrom):
                 source = resolve_relative(module, is_package, statement.level, statement.module)
                 for alias in statement.names:
@@ -230,9 +230,9 @@ def check(root: Path, paths: Sequence[str], files: list[FileResult], outcomes: d
 
     With `cache_directory` (the result cache's), what each module on disk provides is
     remembered between runs (`StateCache`)."""
-    after = {r.path: (None if r.deleted else r.rewritten) for r in files if r.changed}
     if not any(outcome.references or outcome.lost_names for outcome in outcomes.values()):
         return []  # no reference to resolve, and no module loses a name another file could import
+    after = {r.path: (None if r.deleted else r.rewritten) for r in files if r.changed}
     remembered = StateCache.for_run(cache_directory, root) if cache_directory is not None else None
     before_repo = Repository(root, paths, remembered=remembered)
     after_repo = Repository(root, paths, after, like=before_repo, remembered=remembered)

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .scopes import module_level_statements, resolve_relative
+from .scopes import bound_name, module_level_statements, resolve_relative
 from .config import Config, ConfigError
 from .model import Signature
 from .module_files import module_file
@@ -33,7 +33,7 @@ def module_level_bindings(tree: ast.Module) -> dict[str, list[ast.stmt]]:
         elif isinstance(statement, (ast.Import, ast.ImportFrom)):
             for alias in statement.names:
                 if alias.name != "*":
-                    local = alias.asname or alias.name.split(".")[0]
+                    local = bound_name(alias)
                     found.setdefault(local, []).append(statement)
     return found
 

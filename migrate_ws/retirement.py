@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from .config import Config
+from .scopes import bound_name
 from .source import NESTING_ERRORS, PARSER, LineIndex, line_ending, parse_source, too_deep_reason
 
 _CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+")
@@ -129,7 +130,7 @@ class _Planner:
         return handler(node, nested)
 
     def _Import(self, node: ast.Import | ast.ImportFrom, nested: bool) -> bool:
-        locals_ = [alias.asname or alias.name.split(".")[0] for alias in node.names]
+        locals_ = [bound_name(alias) for alias in node.names]
         kept = [(position, alias) for position, (alias, local) in enumerate(zip(node.names, locals_))
                 if local not in self.removed and alias.name != "*"]
         if isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names):

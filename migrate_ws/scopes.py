@@ -35,6 +35,12 @@ class Scope:
         self.bindings.setdefault(binding.name, []).append(binding)
 
 
+def bound_name(alias: ast.alias) -> str:
+    """The name an import's alias binds: its `as` name, else the root of `import a.b` (`a`), else
+    the name of `from m import n` (which has no dot)."""
+    return alias.asname or alias.name.split(".")[0]
+
+
 def scope_chain(scope: Scope | None) -> Iterator[Scope]:
     """`scope` and the scopes enclosing it, innermost first."""
     while scope is not None:

@@ -20,7 +20,7 @@ from typing import Iterable, Iterator
 
 from ..analysis import DYNAMIC_NAMESPACE_CALLS, Scope
 from ..config import Config, ContextFallback
-from ..scopes import scope_chain
+from ..scopes import bound_name, scope_chain
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -37,7 +37,7 @@ def _binds(node: ast.AST, name: str) -> bool:
     if isinstance(node, ast.arg):
         return node.arg == name
     if isinstance(node, ast.alias):
-        return (node.asname or node.name.split(".")[0]) == name
+        return bound_name(node) == name
     if isinstance(node, ast.ExceptHandler):
         return node.name == name
     if isinstance(node, (ast.Global, ast.Nonlocal)):
